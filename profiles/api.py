@@ -1,0 +1,58 @@
+"""Public entry point: :func:`validate` a parsed FHIR R4 resource, optionally against a profile.
+
+Pipeline: base structure (:mod:`profiles.structure`), profiles — explicit ``profile`` argument
+plus the resource's ``meta.profile`` entries we know (:mod:`profiles.profile_check`), then
+Bundle-internal references (:mod:`profiles.bundles`). Never raises on content; returns issues in
+a deterministic order, after the optional policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from profiles.bundles import resolve_references
+from profiles.context import Ctx
+from profiles.issues import Issue, IssueType, apply_policy, sort_issues
+from profiles.messages import MsgId
+from profiles.registry import Registry, default_registry
+from profiles.structure import validate_resource
+
+
+def validate(
+    resource: Any,
+    profile: str | None = None,
+    *,
+    policy: Mapping[str, str] | None = None,
+    registry: Registry | None = None,
+) -> list[Issue]:
+    """Validate ``resource`` (a parsed JSON value) and return its issues.
+
+    ``profile`` is a canonical URL (ours or the official one it mirrors). ``policy`` maps a
+    message id (or ``INV_FAILED:<key>``) to a severity or ``"suppress"``; use
+    :func:`validate_with_suppressed` to also get the suppressed issues.
+    """
+    kept, _ = validate_with_suppressed(resource, profile, policy=policy, registry=registry)
+    return kept
+
+
+def validate_with_suppressed(
+    resource: Any,
+    profile: str | None = None,
+    *,
+    policy: Mapping[str, str] | None = None,
+    registry: Registry | None = None,
+) -> tuple[list[Issue], list[Issue]]:
+    reg = registry or default_registry()
+    ctx = Ctx(reg)
+    loc = resource.get("resourceType") if isinstance(resource, dict) and isinstance(
+        resource.get("resourceType"), str) else ""
+    try:
+        if validate_resource(ctx, resource, loc):
+            from profiles.profile_check import check_profiles
+
+            check_profiles(ctx, resource, loc, profile)
+            resolve_references(ctx)
+    except RecursionError:
+        ctx.error(IssueType.STRUCTURE, loc, MsgId.NOT_AN_OBJECT, found="too deeply nested")
+    return apply_policy(sort_issues(ctx.issues), policy)

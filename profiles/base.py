@@ -1,0 +1,156 @@
+"""The R4 4.0.1 base model: element facts from the generated table, indexed for walking.
+
+Source: ``profiles/data/r4-base.json.gz`` written by :mod:`profiles.gen_base` from the official
+StructureDefinitions (FHIR R4 §2.4 resources, §2.24 datatypes, §2.6.1 JSON choice-type naming
+``value[x]`` → ``valueQuantity``). For each element context (a type name such as ``Quantity`` or a
+backbone path such as ``Observation.referenceRange``) :meth:`BaseModel.childmap` gives the allowed
+JSON keys with their facts; maps are built once and cached.
+"""
+
+from __future__ import annotations
+
+import gzip
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+TABLE = Path(__file__).parent / "data" / "r4-base.json.gz"
+
+PRIMITIVE, COMPLEX, RESOURCE = 0, 1, 2
+Inv = tuple[str, str, str]  # key, severity, expression
+
+
+class Child:
+    """One allowed JSON key under an element context."""
+
+    __slots__ = (
+        "key", "name", "path", "min", "max", "type", "kind", "choice", "binding", "inv", "ctx",
+        "targets", "type_profiles", "label",
+    )
+
+    def __init__(self, key: str, name: str, path: str, facts: dict[str, Any], type_code: str,
+                 kind: int, choice: bool, ctx: str | None, targets: tuple[str, ...],
+                 type_profiles: tuple[str, ...], inv: tuple[Inv, ...]) -> None:
+        self.key = key
+        self.name = name
+        self.path = path
+        self.min: int = facts.get("min", 0)
+        mx = facts.get("max", "*")
+        self.max: int = -1 if mx == "*" else int(mx)
+        self.type = type_code
+        self.kind = kind
+        self.choice = choice
+        self.binding: str | None = facts.get("b")
+        self.inv = inv
+        self.ctx = ctx
+        self.targets = targets
+        self.type_profiles = type_profiles
+        # location segment: FHIRPath form for choices (value.ofType(Quantity))
+        self.label = f"{name}.ofType({type_code})" if choice else name
+
+
+class BaseModel:
+    def __init__(self, table: dict[str, Any]) -> None:
+        self.table = table
+        self.types: dict[str, Any] = table["types"]
+        self.constraints: dict[str, Any] = table["constraints"]
+        self.valuesets: dict[str, dict[str, list[str]]] = table["valuesets"]
+        self.not_enumerable: set[str] = set(table["notEnumerable"])
+        self.elements: dict[str, dict[str, Any]] = {}
+        self.children: dict[str, list[str]] = {}
+        for t in self.types.values():
+            for path, facts in t["el"].items():
+                self.elements[path] = facts
+                self.children.setdefault(path.rsplit(".", 1)[0], []).append(path)
+        self._maps: dict[str, dict[str, Child]] = {}
+        self._required: dict[str, list[tuple[str, int, tuple[str, ...]]]] = {}
+        self.resource_types = frozenset(
+            n for n, t in self.types.items() if t["kind"] == "resource" and not t["abstract"]
+        )
+
+    def is_primitive(self, code: str) -> bool:
+        t = self.types.get(code)
+        return t is not None and t["kind"] == "primitive-type"
+
+    def type_inv(self, code: str) -> tuple[Inv, ...]:
+        """Root invariants of a type and of its ancestors (e.g. Quantity → Element)."""
+        out: list[Inv] = []
+        seen: set[str] = set()
+        while code and code in self.types and code not in seen:
+            seen.add(code)
+            for k, s, e in self.types[code].get("inv", []):
+                out.append((k, s, e))
+            code = self.types[code].get("base") or ""
+        return tuple(out)
+
+    def childmap(self, ctx: str) -> dict[str, Child]:
+        m = self._maps.get(ctx)
+        if m is None:
+            m = self._build(ctx)
+            self._maps[ctx] = m
+        return m
+
+    def required(self, ctx: str) -> list[tuple[str, int, tuple[str, ...]]]:
+        """(name, min, json keys) for elements with min > 0 under ``ctx``."""
+        r = self._required.get(ctx)
+        if r is None:
+            self.childmap(ctx)
+            r = self._required[ctx]
+        return r
+
+    def _build(self, ctx: str) -> dict[str, Child]:
+        out: dict[str, Child] = {}
+        req: list[tuple[str, int, tuple[str, ...]]] = []
+        for path in self.children.get(ctx, []):
+            facts = self.elements[path]
+            raw = path.rsplit(".", 1)[1]
+            choice = raw.endswith("[x]")
+            name = raw[:-3] if choice else raw
+            keys: list[str] = []
+            if "cr" in facts:  # contentReference: same children as the referenced backbone
+                ref = facts["cr"]
+                out[name] = Child(name, name, path, facts, "BackboneElement", COMPLEX, False, ref,
+                                  (), (), tuple(tuple(i) for i in facts.get("inv", [])))
+                keys.append(name)
+            for t in facts.get("t", []):
+                code = t[0]
+                extra = tuple(t[1]) if len(t) > 1 else ()
+                if code in ("BackboneElement", "Element") and not self._is_type_root(path):
+                    kind, cctx = COMPLEX, path
+                elif code == "Resource" or code in self.resource_types or code == "DomainResource":
+                    kind, cctx = RESOURCE, None
+                elif self.is_primitive(code):
+                    kind, cctx = PRIMITIVE, None
+                else:
+                    kind, cctx = COMPLEX, code
+                key = name + code[0].upper() + code[1:] if choice else name
+                inv = tuple(tuple(i) for i in facts.get("inv", []))
+                if kind == COMPLEX:
+                    inv = _merge(inv, self.type_inv(code) if cctx == code else ())
+                    for prof in extra if code not in ("Reference", "canonical") else ():
+                        inv = _merge(inv, tuple(tuple(i) for i in self.constraints.get(prof, {}).get("inv", [])))
+                targets = extra if code in ("Reference", "canonical") else ()
+                profiles = extra if code not in ("Reference", "canonical") else ()
+                out[key] = Child(key, name, path, facts, code, kind, choice, cctx, targets, profiles, inv)
+                keys.append(key)
+            if facts.get("min", 0) > 0:
+                req.append((name, facts["min"], tuple(keys)))
+        self._required[ctx] = req
+        return out
+
+    def _is_type_root(self, path: str) -> bool:
+        return False
+
+
+def _merge(a: tuple[Inv, ...], b: tuple[Inv, ...]) -> tuple[Inv, ...]:
+    if not b:
+        return a
+    keys = {i[0] for i in a}
+    return a + tuple(i for i in b if i[0] not in keys)
+
+
+@cache
+def base_model() -> BaseModel:
+    return BaseModel(orjson.loads(gzip.decompress(TABLE.read_bytes())))

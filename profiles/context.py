@@ -1,0 +1,73 @@
+"""Validation context: accumulates issues (``rule()`` records and returns a bool, never throws).
+
+STYLE §5 "accumulate, don't throw". One context per :func:`profiles.validate` call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from profiles.invariants import NotEvaluable, compiled
+from profiles.issues import Issue, IssueType, Severity, make_issue
+from profiles.messages import MsgId
+
+if TYPE_CHECKING:
+    from profiles.registry import Registry
+
+
+@dataclass(slots=True)
+class RefSite:
+    """A Reference seen while walking, resolved later against its Bundle (if any)."""
+
+    reference: str
+    location: str
+    targets: tuple[str, ...]
+    entry_fullurl: str | None
+    bundle: int | None  # id() of the enclosing Bundle's entry table
+
+
+@dataclass
+class Ctx:
+    registry: Registry
+    issues: list[Issue] = field(default_factory=list)
+    refs: list[RefSite] = field(default_factory=list)
+    not_evaluated: set[str] = field(default_factory=set)
+    #: fullUrl of the Bundle entry being walked, and the Bundle's table id
+    entry_fullurl: str | None = None
+    bundle: int | None = None
+    #: Bundles met while walking: id -> (bundle, location)
+    bundle_nodes: dict[int, tuple[dict[str, Any], str]] = field(default_factory=dict)
+    quiet: int = 0  # >0 while probing slices/profiles: issues are collected elsewhere
+
+    def rule(self, ok: bool, severity: Severity, code: IssueType, at: str, msg: MsgId,
+             key: str = "", **args: object) -> bool:
+        if not ok:
+            self.issues.append(make_issue(severity, code, at, msg, key, **args))
+        return ok
+
+    def error(self, code: IssueType, at: str, msg: MsgId, **args: object) -> None:
+        self.issues.append(make_issue(Severity.ERROR, code, at, msg, **args))
+
+    def warn(self, code: IssueType, at: str, msg: MsgId, **args: object) -> None:
+        self.issues.append(make_issue(Severity.WARNING, code, at, msg, **args))
+
+    def info(self, code: IssueType, at: str, msg: MsgId, **args: object) -> None:
+        self.issues.append(make_issue(Severity.INFORMATION, code, at, msg, **args))
+
+    def invariant(self, key: str, severity: str, expression: str, human: str, node: Any,
+                  type_path: str, resource: dict[str, Any], root: dict[str, Any], at: str) -> bool:
+        """Evaluate one constraint; unsupported expressions are reported once, as information."""
+        try:
+            ok = compiled(expression)(node, type_path, resource, root)
+        except NotEvaluable as exc:
+            if key not in self.not_evaluated:
+                self.not_evaluated.add(key)
+                self.info(IssueType.INFORMATIONAL, at, MsgId.INVARIANT_NOT_EVALUATED, key=key,
+                          reason=str(exc))
+            return True
+        if not ok:
+            sev = Severity.WARNING if severity == "warning" else Severity.ERROR
+            self.issues.append(make_issue(sev, IssueType.INVARIANT, at, MsgId.INVARIANT_FAILED, key,
+                                          key=key, human=human or expression, expression=expression))
+        return ok

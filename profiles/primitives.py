@@ -1,0 +1,132 @@
+"""Primitive datatype checks (FHIR R4 §2.24.0.1 primitive types, §2.6.2 JSON representation).
+
+JSON types: ``boolean`` as true/false, ``integer``/``positiveInt``/``unsignedInt``/``decimal`` as
+JSON numbers, everything else as strings (a decimal written ``"12"`` is an error, not coerced).
+Formats use the regexes of the official definitions (carried in the base table) plus calendar
+validity for dates, integer ranges and base64 decoding.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import calendar
+import re
+from collections.abc import Callable
+from functools import cache
+
+from profiles.base import base_model
+from profiles.messages import MsgId
+
+# returns None when fine, else (msg id, args)
+Problem = tuple[MsgId, dict[str, object]] | None
+
+_NUMERIC = {"integer", "positiveInt", "unsignedInt", "decimal"}
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+_DATE_PART = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+# Types whose official regex we replace by a cheaper equivalent check
+_OVERRIDE = {"base64Binary", "string", "markdown", "xhtml", "integer", "positiveInt",
+             "unsignedInt", "decimal", "boolean"}
+
+
+@cache
+def _regex(type_code: str) -> re.Pattern[str] | None:
+    t = base_model().types.get(type_code)
+    if t is None or "regex" not in t or type_code in _OVERRIDE:
+        return None
+    return re.compile(t["regex"])
+
+
+def _json_name(v: object) -> str:
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, (int, float)):
+        return "number"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, list):
+        return "array"
+    if isinstance(v, dict):
+        return "object"
+    return "null"
+
+
+def _short(v: object) -> str:
+    s = str(v)
+    return s if len(s) <= 60 else s[:57] + "..."
+
+
+def _check_date_calendar(value: str) -> bool:
+    m = _DATE_PART.match(value)
+    if not m or not m.group(3):
+        return True
+    y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    return 1 <= mo <= 12 and 1 <= d <= calendar.monthrange(y, mo)[1]
+
+
+def check(type_code: str, value: object) -> Problem:
+    """Check one primitive JSON value against its FHIR type."""
+    if type_code == "boolean":
+        if not isinstance(value, bool):
+            return MsgId.PRIMITIVE_JSON_TYPE, {"type": type_code, "expected": "boolean", "found": _json_name(value)}
+        return None
+    if type_code in _NUMERIC:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return MsgId.PRIMITIVE_JSON_TYPE, {"type": type_code, "expected": "number", "found": _json_name(value)}
+        if type_code == "decimal":
+            if value != value or value in (float("inf"), float("-inf")):
+                return MsgId.PRIMITIVE_FORMAT, {"type": type_code, "value": _short(value)}
+            return None
+        if isinstance(value, float) and not value.is_integer():
+            return MsgId.PRIMITIVE_FORMAT, {"type": type_code, "value": _short(value)}
+        lo = 1 if type_code == "positiveInt" else 0 if type_code == "unsignedInt" else _INT_MIN
+        if not lo <= value <= _INT_MAX:
+            return MsgId.PRIMITIVE_RANGE, {"type": type_code, "value": _short(value)}
+        return None
+    if not isinstance(value, str):
+        return MsgId.PRIMITIVE_JSON_TYPE, {"type": type_code, "expected": "string", "found": _json_name(value)}
+    if not value:
+        return MsgId.PRIMITIVE_EMPTY, {"type": type_code}
+    special = _SPECIAL.get(type_code)
+    if special is not None:
+        return special(type_code, value)
+    rx = _regex(type_code)
+    if rx is not None and rx.fullmatch(value) is None:
+        return MsgId.PRIMITIVE_FORMAT, {"type": type_code, "value": _short(value)}
+    if type_code in ("date", "dateTime", "instant") and not _check_date_calendar(value):
+        return MsgId.DATE_IMPOSSIBLE, {"value": _short(value)}
+    return None
+
+
+def _check_base64(type_code: str, value: str) -> Problem:
+    try:
+        base64.b64decode("".join(value.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return MsgId.PRIMITIVE_FORMAT, {"type": type_code, "value": _short(value)}
+    return None
+
+
+def _check_string(type_code: str, value: str) -> Problem:
+    if value.isspace():
+        return MsgId.PRIMITIVE_EMPTY, {"type": type_code}
+    return None
+
+
+def _check_xhtml(type_code: str, value: str) -> Problem:
+    # Narrative.div: an XHTML <div> (FHIR R4 §2.15.0 Narrative, txt-1/txt-2 checked in invariants)
+    v = value.lstrip()
+    if not v.startswith("<div") or not value.rstrip().endswith("</div>"):
+        return MsgId.PRIMITIVE_FORMAT, {"type": type_code, "value": _short(value)}
+    return None
+
+
+_SPECIAL: dict[str, Callable[[str, str], Problem]] = {
+    "base64Binary": _check_base64,
+    "string": _check_string,
+    "markdown": _check_string,
+    "xhtml": _check_xhtml,
+}
+
+
+def has_outer_whitespace(value: object) -> bool:
+    return isinstance(value, str) and bool(value) and (value[0].isspace() or value[-1].isspace())

@@ -1,0 +1,158 @@
+"""Compile a profile StructureDefinition (differential or snapshot) into a rule tree.
+
+FHIR R4 §2.12 ElementDefinition (min/max, type/profile/targetProfile, fixed[x], pattern[x],
+binding, constraint) and §5.1.0.13 slicing (``slicing.discriminator`` value/pattern/type/profile/
+exists, ``rules`` open/closed/openAtEnd, ``ordered``). Element ids such as
+``Patient.identifier:INS-NIR.system`` and ``Observation.value[x]:valueQuantity`` are parsed into
+a tree keyed by JSON element name. Constraints whose source is the core specification are left to
+the base validator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+NATIVE_CHECK_EXT = "https://mes-sandbox.invalid/fhir/StructureDefinition/native-check"
+CORE_SD = "http://hl7.org/fhir/StructureDefinition/"
+
+
+@dataclass
+class Slicing:
+    discriminators: list[tuple[str, str]]
+    rules: str = "open"
+    ordered: bool = False
+
+
+@dataclass
+class Rule:
+    name: str  # JSON name, "value[x]" for choices
+    path: str
+    slice_name: str | None = None
+    min: int | None = None
+    max: int | None = None  # -1 = *
+    types: list[str] | None = None
+    type_profiles: list[str] = field(default_factory=list)
+    target_types: list[str] = field(default_factory=list)
+    target_profiles: list[str] = field(default_factory=list)
+    fixed: Any = None
+    has_fixed: bool = False
+    pattern: Any = None
+    has_pattern: bool = False
+    binding: tuple[str, str] | None = None  # strength, value set
+    constraints: list[tuple[str, str, str, str, str | None]] = field(default_factory=list)
+    children: dict[str, Rule] = field(default_factory=dict)
+    slicing: Slicing | None = None
+    slices: dict[str, Rule] = field(default_factory=dict)
+
+    @property
+    def is_choice(self) -> bool:
+        return self.name.endswith("[x]")
+
+    def is_empty(self) -> bool:
+        return not (self.min is not None or self.max is not None or self.types or self.has_fixed
+                    or self.has_pattern or self.binding or self.constraints or self.children
+                    or self.slicing or self.slices or self.type_profiles or self.target_profiles)
+
+
+@dataclass
+class CompiledProfile:
+    url: str
+    type: str
+    root: Rule
+    base: str | None
+    mirrors: str | None
+
+
+def _segments(eid: str) -> list[tuple[str, str | None]]:
+    out: list[tuple[str, str | None]] = []
+    for seg in eid.split(".")[1:]:
+        if ":" in seg:
+            name, sl = seg.split(":", 1)
+            out.append((name, sl.split("/", 1)[0]))
+        else:
+            out.append((seg, None))
+    return out
+
+
+def _node(root: Rule, eid: str) -> Rule:
+    cur = root
+    for name, sl in _segments(eid):
+        if name.endswith("[x]") and sl and sl.startswith(name[:-3]) and len(sl) > len(name) - 3 and sl[len(name) - 3].isupper():
+            # value[x]:valueQuantity is the renamed choice valueQuantity
+            name, sl = sl, None
+        child = cur.children.get(name)
+        if child is None:
+            child = cur.children[name] = Rule(name, f"{cur.path}.{name}")
+        cur = child
+        if sl is not None:
+            s = cur.slices.get(sl)
+            if s is None:
+                s = cur.slices[sl] = Rule(name, f"{cur.path}:{sl}", slice_name=sl)
+            cur = s
+    return cur
+
+
+def _value_x(el: dict[str, Any], prefix: str) -> tuple[bool, Any]:
+    for k, v in el.items():
+        if k.startswith(prefix) and len(k) > len(prefix) and k[len(prefix)].isupper():
+            return True, v
+    return False, None
+
+
+def compile_sd(sd: dict[str, Any], mirror_ext: str) -> CompiledProfile:
+    rtype = sd["type"]
+    root = Rule(rtype, rtype)
+    view = sd.get("differential") if sd.get("derivation") == "constraint" and not sd.get("snapshot") else None
+    elements = (view or sd.get("snapshot") or sd.get("differential") or {}).get("element", [])
+    from_snapshot = view is None and bool(sd.get("snapshot"))
+    for el in elements:
+        eid = el.get("id") or el.get("path", "")
+        node = root if "." not in eid else _node(root, eid)
+        base = el.get("base") or {}
+        if "min" in el and not (from_snapshot and base.get("min") == el["min"]):
+            node.min = int(el["min"])
+        if "max" in el and not (from_snapshot and base.get("max") == el["max"]):
+            node.max = -1 if el["max"] == "*" else int(el["max"])
+        if node.slice_name and from_snapshot:  # slice cardinality always matters
+            node.min = int(el.get("min", 0))
+            node.max = -1 if el.get("max", "*") == "*" else int(el.get("max", "*"))
+        if el.get("type"):
+            node.types = [t["code"] for t in el["type"]]
+            for t in el["type"]:
+                node.type_profiles += [p.split("|")[0] for p in t.get("profile", [])]
+                node.target_profiles += [p.split("|")[0] for p in t.get("targetProfile", [])]
+            node.target_types = [p.rsplit("/", 1)[-1] for p in node.target_profiles]
+        has, val = _value_x(el, "fixed")
+        if has:
+            node.fixed, node.has_fixed = val, True
+        has, val = _value_x(el, "pattern")
+        if has:
+            node.pattern, node.has_pattern = val, True
+        b = el.get("binding")
+        if b and b.get("valueSet") and b.get("strength") in ("required", "extensible", "preferred"):
+            node.binding = (b["strength"], b["valueSet"].split("|")[0])
+        for c in el.get("constraint", []):
+            if (c.get("source") or "").startswith(CORE_SD) or c.get("key", "").startswith(("ele-", "dom-", "ext-")):
+                continue
+            native = None
+            for ext in c.get("extension", []):
+                if ext.get("url") == NATIVE_CHECK_EXT:
+                    native = ext.get("valueCode")
+            if c.get("expression") or native:
+                node.constraints.append((c["key"], c.get("severity", "error"), c.get("human", ""),
+                                         c.get("expression", ""), native))
+        sl = el.get("slicing")
+        if sl:
+            node.slicing = Slicing(
+                [(d["type"], d["path"]) for d in sl.get("discriminator", [])],
+                sl.get("rules", "open"),
+                bool(sl.get("ordered", False)),
+            )
+    base_def = sd.get("baseDefinition")
+    mirrors = None
+    for ext in sd.get("extension", []):
+        if ext.get("url") == mirror_ext:
+            mirrors = ext.get("valueCanonical") or ext.get("valueUri")
+    return CompiledProfile(sd["url"], rtype, root, base_def if base_def and not base_def.startswith(CORE_SD) else None,
+                           mirrors)

@@ -1,0 +1,249 @@
+"""Base structural validation of R4 4.0.1 resources over parsed JSON.
+
+Implements FHIR R4 §2.6.2 (JSON: arrays for repeating elements, no empty arrays/objects/strings,
+``_name`` primitive companions, choice naming), §2.4 resource content (known elements, types,
+cardinality), §2.24 primitives, required bindings of the base spec, and base invariants (ele-1
+natively, the others through :mod:`profiles.invariants`). Contained resources and Bundle entries
+are validated as resources in their own right.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from profiles import primitives
+from profiles.base import COMPLEX, PRIMITIVE, RESOURCE, BaseModel, Child
+from profiles.context import Ctx, RefSite
+from profiles.issues import IssueType, Severity
+from profiles.messages import MsgId
+
+_SKIP_ROOT = frozenset(("resourceType",))
+
+
+def _found(v: object) -> str:
+    return type(v).__name__ if v is not None else "null"
+
+
+def validate_resource(ctx: Ctx, res: Any, loc: str, root: dict[str, Any] | None = None) -> bool:
+    """Validate ``res`` as a resource; returns False if it is not walkable at all."""
+    model = ctx.registry.model
+    if not isinstance(res, dict):
+        ctx.error(IssueType.STRUCTURE, loc, MsgId.NOT_AN_OBJECT, found=_found(res))
+        return False
+    rt = res.get("resourceType")
+    if not isinstance(rt, str) or not rt:
+        ctx.error(IssueType.REQUIRED, loc, MsgId.NO_RESOURCE_TYPE)
+        return False
+    t = model.types.get(rt)
+    if t is None or t["kind"] != "resource":
+        ctx.error(IssueType.STRUCTURE, loc, MsgId.UNKNOWN_RESOURCE_TYPE, name=rt)
+        return False
+    if t["abstract"]:
+        ctx.error(IssueType.STRUCTURE, loc, MsgId.ABSTRACT_RESOURCE_TYPE, name=rt)
+        return False
+    root = res if root is None else root
+    if rt == "Bundle":
+        saved = ctx.bundle
+        ctx.bundle = id(res)
+        ctx.bundle_nodes[id(res)] = (res, loc)
+        _walk(ctx, model, res, rt, loc, res, root, True)
+        ctx.bundle = saved
+    else:
+        _walk(ctx, model, res, rt, loc, res, root, True)
+    for key, sev, expr in model.type_inv(rt):
+        ctx.invariant(key, sev, expr, "", res, rt, res, root, loc)
+    return True
+
+
+def _walk(ctx: Ctx, model: BaseModel, node: dict[str, Any], cpath: str, loc: str,
+          resource: dict[str, Any], root: dict[str, Any], is_resource: bool = False) -> None:
+    cmap = model.childmap(cpath)
+    choices: dict[str, list[str]] | None = None
+    content = False
+    for key, val in node.items():
+        if is_resource and key == "resourceType":
+            continue
+        if key[0] == "_":
+            _primitive_ext(ctx, model, cmap, node, key, val, loc, resource, root)
+            content = True
+            continue
+        child = cmap.get(key)
+        if child is None:
+            ctx.error(IssueType.STRUCTURE, f"{loc}.{key}", MsgId.UNKNOWN_ELEMENT, name=key, context=cpath)
+            continue
+        if key != "id":
+            content = True
+        if child.choice:
+            if choices is None:
+                choices = {}
+            choices.setdefault(child.name, []).append(key)
+        _child(ctx, model, child, node, val, loc, resource, root)
+    if not content and not is_resource:
+        ctx.error(IssueType.INVARIANT, loc, MsgId.EMPTY_ELEMENT)
+    if choices:
+        for name, keys in choices.items():
+            if len(keys) > 1:
+                ctx.error(IssueType.STRUCTURE, f"{loc}.{name}", MsgId.CHOICE_MULTIPLE, name=name,
+                          found=", ".join(sorted(keys)))
+    for name, mn, keys in model.required(cpath):
+        count = 0
+        for k in keys:
+            v = node.get(k)
+            if v is None:
+                v = node.get("_" + k)
+            if v is not None:
+                count += len(v) if isinstance(v, list) else 1
+        if count < mn:
+            ctx.error(IssueType.REQUIRED, loc, MsgId.MIN_CARDINALITY, name=name, min=mn, count=count)
+
+
+def _child(ctx: Ctx, model: BaseModel, child: Child, node: dict[str, Any], val: Any, loc: str,
+           resource: dict[str, Any], root: dict[str, Any]) -> None:
+    label = child.label
+    if isinstance(val, list):
+        if child.max == 1:
+            ctx.error(IssueType.STRUCTURE, f"{loc}.{label}", MsgId.ARRAY_NOT_ALLOWED, name=child.name)
+            return
+        if not val:
+            ctx.error(IssueType.STRUCTURE, f"{loc}.{label}", MsgId.EMPTY_ARRAY, name=child.name)
+            return
+        if 1 < child.max < len(val):
+            ctx.error(IssueType.STRUCTURE, f"{loc}.{label}", MsgId.MAX_CARDINALITY, name=child.name,
+                      max=child.max, count=len(val))
+        companion = node.get("_" + child.key) if child.kind == PRIMITIVE else None
+        for i, item in enumerate(val):
+            at = f"{loc}.{label}[{i}]"
+            if item is None:
+                if not (isinstance(companion, list) and i < len(companion) and companion[i] is not None):
+                    ctx.error(IssueType.STRUCTURE, at, MsgId.NULL_VALUE, name=child.name)
+                continue
+            _item(ctx, model, child, item, at, resource, root)
+    else:
+        if child.max != 1:
+            ctx.error(IssueType.STRUCTURE, f"{loc}.{label}", MsgId.ARRAY_EXPECTED, name=child.name)
+            return
+        at = f"{loc}.{label}"
+        if val is None:
+            ctx.error(IssueType.STRUCTURE, at, MsgId.NULL_VALUE, name=child.name)
+            return
+        if child.kind == RESOURCE and child.path == "Bundle.entry.resource":
+            saved, fu = ctx.entry_fullurl, node.get("fullUrl")
+            ctx.entry_fullurl = fu if isinstance(fu, str) else None
+            _item(ctx, model, child, val, at, resource, root)
+            ctx.entry_fullurl = saved
+            return
+        _item(ctx, model, child, val, at, resource, root)
+
+
+def _item(ctx: Ctx, model: BaseModel, child: Child, item: Any, at: str,
+          resource: dict[str, Any], root: dict[str, Any]) -> None:
+    kind = child.kind
+    if kind == PRIMITIVE:
+        problem = primitives.check(child.type, item)
+        if problem is not None:
+            msg, args = problem
+            code = IssueType.STRUCTURE if msg == MsgId.PRIMITIVE_JSON_TYPE else IssueType.VALUE
+            ctx.error(code, at, msg, **args)
+            return
+        if child.binding is not None and child.type == "code":
+            _bind_code(ctx, child.binding, None, item, at)
+        elif child.type in ("string", "markdown") and primitives.has_outer_whitespace(item):
+            ctx.warn(IssueType.VALUE, at, MsgId.PRIMITIVE_WHITESPACE, type=child.type)
+        elif child.type == "xhtml":
+            for key, sev, expr in child.inv:
+                ctx.invariant(key, sev, expr, "", item, child.path, resource, root, at)
+        return
+    if not isinstance(item, dict):
+        ctx.error(IssueType.STRUCTURE, at, MsgId.OBJECT_EXPECTED, name=child.name, type=child.type,
+                  found=_found(item))
+        return
+    if kind == RESOURCE:
+        validate_resource(ctx, item, at, root if child.name == "contained" else None)
+        return
+    _walk(ctx, model, item, child.ctx or child.type, at, resource, root)
+    t = child.type
+    if t == "Reference":
+        ref = item.get("reference")
+        if isinstance(ref, str):
+            ctx.refs.append(RefSite(ref, at, child.targets, ctx.entry_fullurl, ctx.bundle))
+    elif t == "Extension":
+        if "url" not in item:
+            pass  # reported as CARD_MIN on url by the structure
+    if child.binding is not None:
+        if t == "CodeableConcept":
+            _bind_cc(ctx, child.binding, item, at)
+        elif t == "Coding":
+            _bind_coding(ctx, child.binding, item, at)
+        elif t == "Quantity" and isinstance(item.get("code"), str):
+            _bind_code(ctx, child.binding, item.get("system"), item["code"], at)
+    type_path = child.ctx or child.type
+    for key, sev, expr in child.inv:
+        ctx.invariant(key, sev, expr, "", item, type_path, resource, root, at)
+
+
+def _primitive_ext(ctx: Ctx, model: BaseModel, cmap: dict[str, Child], node: dict[str, Any],
+                   key: str, val: Any, loc: str, resource: dict[str, Any], root: dict[str, Any]) -> None:
+    name = key[1:]
+    child = cmap.get(name)
+    if child is None or child.kind != PRIMITIVE:
+        ctx.error(IssueType.STRUCTURE, f"{loc}.{key}", MsgId.UNKNOWN_ELEMENT, name=key,
+                  context=loc.rsplit(".", 1)[-1])
+        return
+    main = node.get(name)
+    items = val if isinstance(val, list) else [val]
+    if isinstance(val, list) != (child.max != 1) or (
+        isinstance(val, list) and main is not None and (not isinstance(main, list) or len(main) != len(val))
+    ):
+        ctx.error(IssueType.STRUCTURE, f"{loc}.{key}", MsgId.PRIMITIVE_EXT_MISMATCH, name=name)
+        return
+    elem_ctx = model.childmap("Element")
+    for i, it in enumerate(items):
+        if it is None:
+            continue
+        at = f"{loc}.{child.label}[{i}]" if isinstance(val, list) else f"{loc}.{child.label}"
+        if not isinstance(it, dict):
+            ctx.error(IssueType.STRUCTURE, at, MsgId.OBJECT_EXPECTED, name=key, type="Element",
+                      found=_found(it))
+            continue
+        for k, v in it.items():
+            c = elem_ctx.get(k)
+            if c is None:
+                ctx.error(IssueType.STRUCTURE, f"{at}.{k}", MsgId.UNKNOWN_ELEMENT, name=k, context="Element")
+            else:
+                _child(ctx, model, c, it, v, at, resource, root)
+
+
+# --- bindings (required, base spec) -------------------------------------------------------
+
+def _code_label(system: str | None, code: object) -> str:
+    return f"{system}#{code}" if system else f"'{code}'"
+
+
+def _bind_code(ctx: Ctx, vs: str, system: str | None, code: Any, at: str) -> None:
+    ok, _alias = ctx.registry.terminology.member(vs, system, code)
+    if ok is False:
+        ctx.error(IssueType.CODE_INVALID, at, MsgId.CODE_NOT_IN_VS, code=_code_label(system, code), vs=vs)
+
+
+def _bind_coding(ctx: Ctx, vs: str, coding: dict[str, Any], at: str) -> None:
+    code = coding.get("code")
+    if isinstance(code, str):
+        _bind_code(ctx, vs, coding.get("system") if isinstance(coding.get("system"), str) else None, code, at)
+
+
+def _bind_cc(ctx: Ctx, vs: str, cc: dict[str, Any], at: str) -> None:
+    codings = cc.get("coding")
+    if not isinstance(codings, list) or not codings:
+        return
+    term = ctx.registry.terminology
+    seen: list[str] = []
+    for c in codings:
+        if not isinstance(c, dict) or not isinstance(c.get("code"), str):
+            continue
+        ok, _ = term.member(vs, c.get("system"), c["code"])
+        if ok is not False:
+            return
+        seen.append(_code_label(c.get("system"), c["code"]))
+    if seen:
+        ctx.rule(False, Severity.ERROR, IssueType.CODE_INVALID, at, MsgId.CODE_NOT_IN_VS,
+                 code=", ".join(seen), vs=vs)

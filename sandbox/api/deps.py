@@ -1,0 +1,23 @@
+"""FastAPI dependencies shared by every router: the context and the request's workspace."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from sandbox.context import SandboxContext
+from sandbox.http_evidence import annotate
+
+WORKSPACE_HEADER = "x-sandbox-workspace"
+
+
+def get_ctx(request: Request) -> SandboxContext:
+    return request.app.state.ctx
+
+
+async def header_workspace(request: Request) -> str:
+    """Workspace named by ``X-Sandbox-Workspace`` (default workspace otherwise); must exist."""
+    ctx = get_ctx(request)
+    name = request.headers.get(WORKSPACE_HEADER) or ctx.settings.default_workspace
+    await ctx.workspaces.require(name)
+    annotate(request, workspace=name)
+    return name

@@ -1,0 +1,60 @@
+"""``/sandbox/api/exchanges``: recorded evidence, filterable, with body download."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from sandbox.api.deps import get_ctx
+from sandbox.context import SandboxContext
+from sandbox.errors import ProblemError
+from sandbox.evidence import ExchangeFilter
+
+router = APIRouter(prefix="/sandbox/api/exchanges", tags=["sandbox: evidence"])
+
+
+@router.get("")
+async def list_exchanges(
+    workspace: str | None = Query(None),
+    protocol: str | None = Query(None, description="http | soap | smtp | imap"),
+    service: str | None = Query(None),
+    correlation_id: str | None = Query(None),
+    since: datetime | None = Query(None, description="ISO 8601 date-time (inclusive)"),
+    until: datetime | None = Query(None, description="ISO 8601 date-time (inclusive)"),
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+    ctx: SandboxContext = Depends(get_ctx),
+) -> dict[str, Any]:
+    await ctx.recorder.flush()
+    found = await ctx.evidence.list(ExchangeFilter(workspace, protocol, service, correlation_id,
+                                                   since, until, limit, offset))
+    base = ctx.settings.base_url
+    return {"count": len(found), "offset": offset, "exchanges": [e.to_dict(base) for e in found]}
+
+
+@router.get("/{exchange_id}")
+async def get_exchange(exchange_id: str, ctx: SandboxContext = Depends(get_ctx)) -> dict[str, Any]:
+    await ctx.recorder.flush()
+    ex = await ctx.evidence.get(exchange_id)
+    if ex is None:
+        raise ProblemError(404, "unknown-exchange", f"no exchange {exchange_id!r}")
+    return ex.to_dict(ctx.settings.base_url)
+
+
+@router.get("/{exchange_id}/{which}")
+async def get_body(exchange_id: str, which: str, ctx: SandboxContext = Depends(get_ctx)) -> Response:
+    if which not in ("request-body", "response-body"):
+        raise ProblemError(404, "unknown-body", "bodies are 'request-body' or 'response-body'")
+    await ctx.recorder.flush()
+    ex = await ctx.evidence.get(exchange_id)
+    if ex is None:
+        raise ProblemError(404, "unknown-exchange", f"no exchange {exchange_id!r}")
+    sha = ex.request_sha256 if which == "request-body" else ex.response_sha256
+    body = await ctx.evidence.body(sha) if sha else None
+    if body is None:
+        raise ProblemError(404, "no-body", f"exchange {exchange_id!r} has no {which.replace('-', ' ')}")
+    headers = {"X-Body-SHA256": body.sha256, "X-Body-Size": str(body.size),
+               "X-Body-Truncated": "true" if body.truncated else "false"}
+    return Response(body.data, media_type=body.content_type or "application/octet-stream", headers=headers)

@@ -1,0 +1,59 @@
+"""The per-app context handed to services: settings, database, evidence, faults, PKI, world.
+
+Built by :func:`sandbox.app.create_app`; reachable from a request as ``request.app.state.ctx``
+(or the :func:`sandbox.api.deps.get_ctx` dependency). Never a module-level singleton.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from sandbox.db import Database
+from sandbox.evidence import EvidenceRecorder, EvidenceRepository
+from sandbox.faults import FaultRegistry
+from sandbox.personas.generate import generate_world
+from sandbox.personas.model import World
+from sandbox.personas.repository import PersonaRepository
+from sandbox.pki import TestPKI
+from sandbox.services import Service
+from sandbox.settings import Settings
+from sandbox.workspaces import WorkspaceService
+
+
+@dataclass
+class SandboxContext:
+    settings: Settings
+    services: list[Service]
+    db: Database = field(init=False)
+    evidence: EvidenceRepository = field(init=False)
+    recorder: EvidenceRecorder = field(init=False)
+    faults: FaultRegistry = field(init=False)
+    personas: PersonaRepository = field(init=False)
+    pki: TestPKI = field(init=False)
+    #: services may keep their own runtime objects here, keyed by service name
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.db = Database(self.settings.database_url)
+        self.evidence = EvidenceRepository(self.db, self.settings.evidence_body_limit)
+        self.recorder = EvidenceRecorder(self.evidence)
+        self.faults = FaultRegistry(self.db, self.services)
+        self.personas = PersonaRepository(self.db)
+        self.pki = TestPKI(self.settings.pki_dir)
+
+    @cached_property
+    def world(self) -> World:
+        """The synthetic world of the configured seed (generated once, on first use)."""
+        return generate_world(self.settings.world_seed)
+
+    def service(self, name: str) -> Service:
+        for s in self.services:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    @property
+    def workspaces(self) -> WorkspaceService:
+        return WorkspaceService(self)

@@ -1,0 +1,255 @@
+"""Evidence: every exchange a service handles, recorded with its bodies (DESIGN "Evidence";
+STYLE §6).
+
+One recorder API for every protocol: HTTP is recorded by :mod:`sandbox.http_evidence` (a
+middleware), and a service handling SOAP on HTTP only *annotates* that record
+(:func:`annotate`); SMTP/IMAP handlers call :meth:`EvidenceRecorder.record`. Bodies are stored
+once, by the SHA-256 of their full bytes, cut at ``evidence_body_limit``. Writes are batched by a
+background task so recording costs a request almost nothing; :meth:`flush` makes them visible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from sandbox.db import Database, as_utc
+from sandbox.models import BodyRow, ExchangeRow
+
+log = logging.getLogger(__name__)
+
+
+class Protocol(StrEnum):
+    HTTP = "http"
+    SOAP = "soap"
+    SMTP = "smtp"
+    IMAP = "imap"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"  # a client called the sandbox
+    OUTBOUND = "outbound"  # the sandbox called out or delivered (e.g. an MDN)
+
+
+@dataclass
+class Exchange:
+    """One recorded exchange (domain object returned by :class:`EvidenceRepository`)."""
+
+    workspace: str
+    protocol: Protocol
+    service: str
+    direction: Direction
+    started_at: datetime
+    ended_at: datetime
+    operation: str = ""
+    actor: str = ""
+    correlation_id: str = ""
+    status: str = ""
+    summary: dict[str, Any] = field(default_factory=dict)
+    request_body: bytes | None = None
+    request_content_type: str = ""
+    response_body: bytes | None = None
+    response_content_type: str = ""
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    request_sha256: str | None = None
+    response_sha256: str | None = None
+
+    def to_dict(self, base_url: str = "") -> dict[str, Any]:
+        link = f"{base_url}/sandbox/api/exchanges/{self.id}"
+        return {
+            "id": self.id,
+            "workspace": self.workspace,
+            "protocol": str(self.protocol),
+            "service": self.service,
+            "operation": self.operation,
+            "direction": str(self.direction),
+            "actor": self.actor,
+            "correlation_id": self.correlation_id,
+            "started_at": self.started_at.isoformat(),
+            "ended_at": self.ended_at.isoformat(),
+            "duration_ms": round((self.ended_at - self.started_at).total_seconds() * 1000, 3),
+            "status": self.status,
+            "summary": self.summary,
+            "request_body": {"sha256": self.request_sha256, "href": f"{link}/request-body"}
+            if self.request_sha256 else None,
+            "response_body": {"sha256": self.response_sha256, "href": f"{link}/response-body"}
+            if self.response_sha256 else None,
+        }
+
+
+@dataclass(frozen=True)
+class StoredBody:
+    sha256: str
+    size: int
+    truncated: bool
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class ExchangeFilter:
+    workspace: str | None = None
+    protocol: str | None = None
+    service: str | None = None
+    correlation_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+def _to_domain(row: ExchangeRow) -> Exchange:
+    return Exchange(
+        id=row.id, workspace=row.workspace, protocol=Protocol(row.protocol), service=row.service,
+        direction=Direction(row.direction), started_at=as_utc(row.started_at),
+        ended_at=as_utc(row.ended_at), operation=row.operation, actor=row.actor,
+        correlation_id=row.correlation_id, status=row.status, summary=row.summary or {},
+        request_sha256=row.request_sha256, response_sha256=row.response_sha256,
+    )
+
+
+class EvidenceRepository:
+    """Reads and writes exchanges and bodies."""
+
+    def __init__(self, db: Database, body_limit: int) -> None:
+        self.db = db
+        self.body_limit = body_limit
+
+    def _body_values(self, data: bytes, content_type: str) -> dict[str, Any]:
+        return {
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
+            "truncated": len(data) > self.body_limit,
+            "content_type": content_type[:200],
+            "data": data[: self.body_limit],
+        }
+
+    async def write(self, exchanges: list[Exchange]) -> None:
+        bodies: dict[str, dict[str, Any]] = {}
+        rows = []
+        for ex in exchanges:
+            for attr, ctype in (("request", ex.request_content_type), ("response", ex.response_content_type)):
+                data = getattr(ex, f"{attr}_body")
+                if data:
+                    values = self._body_values(data, ctype)
+                    bodies.setdefault(values["sha256"], values)
+                    setattr(ex, f"{attr}_sha256", values["sha256"])
+            rows.append({
+                "id": ex.id, "workspace": ex.workspace, "protocol": str(ex.protocol),
+                "service": ex.service, "operation": ex.operation[:120], "direction": str(ex.direction),
+                "actor": ex.actor[:300], "correlation_id": ex.correlation_id[:120],
+                "started_at": ex.started_at, "ended_at": ex.ended_at, "status": str(ex.status)[:40],
+                "summary": ex.summary, "request_sha256": ex.request_sha256,
+                "response_sha256": ex.response_sha256,
+            })
+        async with self.db.session() as s:
+            if bodies:
+                dialect = s.bind.dialect.name
+                ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
+                stmt = ins(BodyRow).values(list(bodies.values())).on_conflict_do_nothing(
+                    index_elements=["sha256"]
+                )
+                await s.execute(stmt)
+            await s.execute(ExchangeRow.__table__.insert(), rows)
+
+    async def list(self, f: ExchangeFilter) -> list[Exchange]:
+        q = select(ExchangeRow)
+        if f.workspace:
+            q = q.where(ExchangeRow.workspace == f.workspace)
+        if f.protocol:
+            q = q.where(ExchangeRow.protocol == f.protocol)
+        if f.service:
+            q = q.where(ExchangeRow.service == f.service)
+        if f.correlation_id:
+            q = q.where(ExchangeRow.correlation_id == f.correlation_id)
+        if f.since:
+            q = q.where(ExchangeRow.started_at >= f.since)
+        if f.until:
+            q = q.where(ExchangeRow.started_at <= f.until)
+        q = q.order_by(ExchangeRow.started_at, ExchangeRow.id).offset(f.offset).limit(f.limit)
+        async with self.db.session() as s:
+            return [_to_domain(r) for r in (await s.scalars(q)).all()]
+
+    async def get(self, exchange_id: str) -> Exchange | None:
+        async with self.db.session() as s:
+            row = await s.get(ExchangeRow, exchange_id)
+            return _to_domain(row) if row else None
+
+    async def body(self, sha256: str) -> StoredBody | None:
+        async with self.db.session() as s:
+            row = await s.get(BodyRow, sha256)
+            if row is None:
+                return None
+            return StoredBody(row.sha256, row.size, row.truncated, row.content_type, row.data)
+
+    async def purge(self, *, older_than: datetime | None = None, workspace: str | None = None) -> int:
+        """Delete exchanges (by age and/or workspace), then bodies nobody refers to any more."""
+        async with self.db.session() as s:
+            q = delete(ExchangeRow)
+            if older_than is not None:
+                q = q.where(ExchangeRow.started_at < older_than)
+            if workspace is not None:
+                q = q.where(ExchangeRow.workspace == workspace)
+            n = (await s.execute(q)).rowcount or 0
+            used = select(ExchangeRow.request_sha256).where(ExchangeRow.request_sha256.is_not(None)).union(
+                select(ExchangeRow.response_sha256).where(ExchangeRow.response_sha256.is_not(None))
+            )
+            await s.execute(delete(BodyRow).where(BodyRow.sha256.not_in(used)))
+            return n
+
+
+class EvidenceRecorder:
+    """Queue in front of :class:`EvidenceRepository`; one background writer per app."""
+
+    def __init__(self, repo: EvidenceRepository) -> None:
+        self.repo = repo
+        self._queue: asyncio.Queue[Exchange] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def record(self, exchange: Exchange) -> None:
+        """Record an exchange (non-blocking)."""
+        self._queue.put_nowait(exchange)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="evidence-writer")
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while not self._queue.empty() and len(batch) < 500:
+                batch.append(self._queue.get_nowait())
+            try:
+                await self.repo.write(batch)
+            except Exception:  # evidence must never take a service down
+                log.exception("could not record %d exchange(s)", len(batch))
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def flush(self) -> None:
+        """Wait until every exchange recorded so far is in the database."""
+        if self._task is not None and not self._task.done():
+            await self._queue.join()
+
+    async def stop(self) -> None:
+        await self.flush()
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def purge_older_than(self, days: int) -> int:
+        if days <= 0:
+            return 0
+        return await self.repo.purge(older_than=datetime.now(UTC) - timedelta(days=days))

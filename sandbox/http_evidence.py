@@ -1,0 +1,144 @@
+"""ASGI middleware recording every HTTP exchange as evidence, enforcing the request size limit
+and carrying a correlation id (``X-Correlation-ID``: taken from the client or generated, echoed).
+
+Handlers tell the middleware what it cannot see through :func:`annotate`: the workspace a token
+or header selected, the actor (client id, certificate subject, persona), and — for SOAP on HTTP —
+the protocol, operation and a summary, so one exchange is recorded, not two.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sandbox.evidence import Direction, Exchange, EvidenceRecorder, Protocol
+
+STATE_KEY = "sandbox.evidence"
+UNRECORDED_PREFIXES = ("/docs", "/redoc", "/openapi.json", "/favicon.ico", "/sandbox/api/exchanges")
+
+
+def annotate(scope_or_request: Any, **fields: Any) -> None:
+    """Attach evidence fields to the current HTTP exchange.
+
+    Accepted fields: ``workspace``, ``actor``, ``protocol``, ``operation``, ``service``, ``summary``
+    (a dict merged into the recorded summary).
+    """
+    scope = scope_or_request if isinstance(scope_or_request, dict) else scope_or_request.scope
+    notes = scope.setdefault("state", {}).setdefault(STATE_KEY, {})
+    summary = fields.pop("summary", None)
+    if summary:
+        notes.setdefault("summary", {}).update(summary)
+    notes.update({k: v for k, v in fields.items() if v is not None})
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for k, v in scope.get("headers", ()):
+        if k == name:
+            return v.decode("latin-1")
+    return ""
+
+
+class EvidenceMiddleware:
+    def __init__(self, app: ASGIApp, *, recorder: EvidenceRecorder, default_workspace: str,
+                 max_request_bytes: int, services: list[str],
+                 too_large: Any) -> None:
+        self.app = app
+        self.recorder = recorder
+        self.default_workspace = default_workspace
+        self.max_request_bytes = max_request_bytes
+        self.services = set(services)
+        self.too_large = too_large  # callable(path) -> ASGI app answering 413 in the right shape
+
+    def _service(self, path: str) -> str:
+        first = path.strip("/").split("/", 1)[0]
+        if first == "annuaire":
+            return "mss"
+        return first if first in self.services else "sandbox"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        correlation = _header(scope, b"x-correlation-id")[:120] or str(uuid.uuid4())
+        scope.setdefault("state", {})["correlation_id"] = correlation
+        declared = _header(scope, b"content-length")
+        if declared.isdigit() and int(declared) > self.max_request_bytes:
+            await self.too_large(path)(scope, receive, send)
+            return
+        record = not path.startswith(UNRECORDED_PREFIXES)
+        started = datetime.now(UTC)
+        req_chunks: list[bytes] = []
+        received = 0
+        resp_chunks: list[bytes] = []
+        status = 0
+        resp_type = ""
+
+        async def receive_wrapper() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                body = message.get("body", b"")
+                received += len(body)
+                if received > self.max_request_bytes:
+                    raise _TooLarge
+                if record:
+                    req_chunks.append(body)
+            return message
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status, resp_type
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-correlation-id", correlation.encode("latin-1")))
+                message = {**message, "headers": headers}
+                for k, v in headers:
+                    if k.lower() == b"content-type":
+                        resp_type = v.decode("latin-1")
+            elif message["type"] == "http.response.body" and record:
+                resp_chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive_wrapper, send_wrapper)
+        except _TooLarge:
+            if status == 0:
+                await self.too_large(path)(scope, receive, send)
+                status = 413
+        finally:
+            if record:
+                self._record(scope, path, correlation, started, status, req_chunks, resp_chunks, resp_type)
+
+    def _record(self, scope: Scope, path: str, correlation: str, started: datetime, status: int,
+                req_chunks: list[bytes], resp_chunks: list[bytes], resp_type: str) -> None:
+        notes: dict[str, Any] = scope.get("state", {}).get(STATE_KEY, {})
+        summary = {"method": scope["method"], "path": path}
+        if scope.get("query_string"):
+            summary["query"] = scope["query_string"].decode("latin-1")[:2000]
+        summary.update(notes.get("summary", {}))
+        workspace = notes.get("workspace") or _header(scope, b"x-sandbox-workspace") or self.default_workspace
+        self.recorder.record(Exchange(
+            workspace=workspace[:64],
+            protocol=Protocol(notes.get("protocol", Protocol.HTTP)),
+            service=notes.get("service") or self._service(path),
+            direction=Direction.INBOUND,
+            started_at=started,
+            ended_at=datetime.now(UTC),
+            operation=notes.get("operation") or f"{scope['method']} {path}",
+            actor=notes.get("actor", ""),
+            correlation_id=correlation,
+            status=str(status),
+            summary=summary,
+            request_body=b"".join(req_chunks) or None,
+            request_content_type=_header(scope, b"content-type"),
+            response_body=b"".join(resp_chunks) or None,
+            response_content_type=resp_type,
+        ))
+
+
+class _TooLarge(Exception):
+    """The request body grew past the configured limit while being read."""

@@ -1,0 +1,215 @@
+"""Test PKI, an IGC-Santé look-alike clearly marked TEST (DESIGN "Test PKI"; FACTS §1.2 for the
+organisation CA name ``TEST AC IGC-SANTE ELEMENTAIRE ORGANISATIONS`` and the ``INSI-AUTO`` CN).
+
+At first start: a root CA and two intermediate CAs (organisations and servers; professionals),
+plus a server certificate for the TLS listeners. Organisation certificates carry the FINESS in
+``OU`` (as IGC-Santé structure certificates carry the structure id), professional certificates
+carry the RPPS/IDNPS in ``CN`` and ``serialNumber``. Keys are ECDSA P-256.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import secrets
+import ssl
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+ROOT_CN = "TEST AC RACINE IGC-SANTE ELEMENTAIRE (MES-SANDBOX)"
+ORG_CA_CN = "TEST AC IGC-SANTE ELEMENTAIRE ORGANISATIONS"
+PRO_CA_CN = "TEST AC IGC-SANTE ELEMENTAIRE PERSONNES"
+TEST_ORG = "MES-SANDBOX TEST - NE PAS UTILISER EN PRODUCTION"
+
+
+class CertKind(StrEnum):
+    SERVER = "server"
+    ORGANISATION = "organisation"
+    PROFESSIONAL = "professional"
+
+
+@dataclass(frozen=True)
+class Issued:
+    cert_pem: Path
+    key_pem: Path
+    chain_pem: Path
+    p12: Path
+
+
+def _name(cn: str, *, org: str = TEST_ORG, ou: str | None = None, serial: str | None = None,
+          given: str | None = None, surname: str | None = None) -> x509.Name:
+    attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, org)]
+    if ou:
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, ou))
+    if given:
+        attrs.append(x509.NameAttribute(NameOID.GIVEN_NAME, given))
+    if surname:
+        attrs.append(x509.NameAttribute(NameOID.SURNAME, surname))
+    if serial:
+        attrs.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, serial))
+    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, cn))
+    return x509.Name(attrs)
+
+
+def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+class TestPKI:
+    """The sandbox's CA material under ``<data_dir>/pki``; created once, reused afterwards."""
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    # -- layout ---------------------------------------------------------------------------
+    @property
+    def root_cert(self) -> Path:
+        return self.folder / "root-ca.pem"
+
+    @property
+    def ca_bundle(self) -> Path:
+        """Root + intermediates: what clients and servers trust."""
+        return self.folder / "ca-bundle.pem"
+
+    @property
+    def server_cert(self) -> Path:
+        return self.folder / "server" / "cert.pem"
+
+    @property
+    def server_key(self) -> Path:
+        return self.folder / "server" / "key.pem"
+
+    @property
+    def server_chain(self) -> Path:
+        return self.folder / "server" / "chain.pem"
+
+    def _ca_paths(self, label: str) -> tuple[Path, Path]:
+        return self.folder / f"{label}-ca.pem", self.folder / f"{label}-ca.key"
+
+    # -- creation -------------------------------------------------------------------------
+    def ensure(self) -> None:
+        """Create the CAs and the server certificate if they do not exist yet."""
+        if self.server_chain.exists() and self.ca_bundle.exists():
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+        root_key = ec.generate_private_key(ec.SECP256R1())
+        root_name = _name(ROOT_CN)
+        root = self._sign(root_name, root_name, root_key.public_key(), root_key, now, 3650, ca=True)
+        self._write(self.folder / "root-ca.key", _pem_key(root_key), secret=True)
+        self._write(self.root_cert, _pem(root))
+        bundle = [_pem(root)]
+        for label, cn in (("organisations", ORG_CA_CN), ("professionals", PRO_CA_CN)):
+            key = ec.generate_private_key(ec.SECP256R1())
+            cert = self._sign(_name(cn), root_name, key.public_key(), root_key, now, 3650, ca=True)
+            cert_path, key_path = self._ca_paths(label)
+            self._write(key_path, _pem_key(key), secret=True)
+            self._write(cert_path, _pem(cert))
+            bundle.append(_pem(cert))
+        self._write(self.ca_bundle, b"".join(bundle))
+        self.issue(CertKind.SERVER, "localhost", self.server_cert.parent)
+
+    def issue(self, kind: CertKind, subject: str, out: Path, *, identifier: str = "",
+              organisation: str = "", given: str = "", surname: str = "", days: int = 825,
+              password: str = "") -> Issued:
+        """Issue a leaf certificate; write PEM (cert, key, chain) and PKCS#12 into ``out``.
+
+        - server: ``subject`` is the DNS name (``localhost``, ``127.0.0.1`` and ``::1`` are added);
+        - organisation: ``subject`` is the CN (e.g. ``INSI-AUTO``), ``identifier`` the FINESS;
+        - professional: ``subject`` is the RPPS/IDNPS.
+        """
+        ca_label = "professionals" if kind is CertKind.PROFESSIONAL else "organisations"
+        ca_cert_path, ca_key_path = self._ca_paths(ca_label)
+        ca_cert = x509.load_pem_x509_certificate(ca_cert_path.read_bytes())
+        ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), None)
+        key = ec.generate_private_key(ec.SECP256R1())
+        if kind is CertKind.SERVER:
+            name = _name(subject)
+        elif kind is CertKind.ORGANISATION:
+            name = _name(subject, org=organisation or TEST_ORG, ou=identifier or None)
+        else:
+            name = _name(subject, ou="TEST", serial=identifier or subject, given=given or None,
+                         surname=surname or None)
+        now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+        cert = self._sign(name, ca_cert.subject, key.public_key(), ca_key, now, days, leaf=kind,
+                          san=subject if kind is CertKind.SERVER else None)
+        out.mkdir(parents=True, exist_ok=True)
+        chain = _pem(cert) + ca_cert_path.read_bytes() + self.root_cert.read_bytes()
+        issued = Issued(out / "cert.pem", out / "key.pem", out / "chain.pem", out / "cert.p12")
+        self._write(issued.cert_pem, _pem(cert))
+        self._write(issued.key_pem, _pem_key(key), secret=True)
+        self._write(issued.chain_pem, chain)
+        encryption = (serialization.BestAvailableEncryption(password.encode()) if password
+                      else serialization.NoEncryption())
+        p12 = pkcs12.serialize_key_and_certificates(
+            subject.encode(), key, cert, [ca_cert, x509.load_pem_x509_certificate(self.root_cert.read_bytes())],
+            encryption,
+        )
+        self._write(issued.p12, p12, secret=True)
+        return issued
+
+    @staticmethod
+    def _sign(subject: x509.Name, issuer: x509.Name, public_key, signing_key, not_before: dt.datetime,
+              days: int, *, ca: bool = False, leaf: CertKind | None = None, san: str | None = None):  # noqa: ANN001
+        b = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
+             .serial_number(int.from_bytes(secrets.token_bytes(16), "big") >> 1)
+             .not_valid_before(not_before).not_valid_after(not_before + dt.timedelta(days=days))
+             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False))
+        if ca:
+            b = b.add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
+                                              key_encipherment=False, data_encipherment=False,
+                                              key_agreement=False, key_cert_sign=True, crl_sign=True,
+                                              encipher_only=False, decipher_only=False), critical=True)
+        else:
+            b = b.add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
+                                              key_encipherment=False, data_encipherment=False,
+                                              key_agreement=True, key_cert_sign=False, crl_sign=False,
+                                              encipher_only=False, decipher_only=False), critical=True)
+            usages = [ExtendedKeyUsageOID.SERVER_AUTH] if leaf is CertKind.SERVER else [ExtendedKeyUsageOID.CLIENT_AUTH]
+            b = b.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+        if san:
+            names: list[x509.GeneralName] = [x509.DNSName(san)]
+            if san != "localhost":
+                names.append(x509.DNSName("localhost"))
+            names += [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.IPAddress(ipaddress.ip_address("::1"))]
+            b = b.add_extension(x509.SubjectAlternativeName(names), critical=False)
+        return b.sign(signing_key, hashes.SHA256())
+
+    @staticmethod
+    def _write(path: Path, data: bytes, secret: bool = False) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        if secret:
+            path.chmod(0o600)
+
+    # -- TLS contexts ---------------------------------------------------------------------
+    def server_context(self, *, client_certs: ssl.VerifyMode = ssl.CERT_OPTIONAL) -> ssl.SSLContext:
+        """TLS ≥ 1.2 server context with the sandbox certificate, trusting the test CAs."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(self.server_chain, self.server_key)
+        ctx.load_verify_locations(self.ca_bundle)
+        ctx.verify_mode = client_certs
+        return ctx
+
+    def client_context(self, issued: Issued | None = None) -> ssl.SSLContext:
+        """Client context trusting the test CAs, optionally presenting ``issued``."""
+        ctx = ssl.create_default_context(cafile=str(self.ca_bundle))
+        if issued is not None:
+            ctx.load_cert_chain(issued.chain_pem, issued.key_pem)
+        return ctx

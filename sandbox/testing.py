@@ -1,0 +1,155 @@
+"""Testing kit: a real sandbox on free ports, with guaranteed cleanup (STYLE §14).
+
+    from sandbox.testing import running_sandbox
+
+    with running_sandbox() as sb:            # uvicorn on 127.0.0.1:<free port>, fresh database
+        r = httpx.get(sb.url("/sandbox/api/personas"), params={"kind": "patient"})
+        exchanges = sb.exchanges(workspace="default")
+
+The database is a temporary SQLite file, or — when ``MES_SANDBOX_TEST_DATABASE_URL`` names a
+PostgreSQL server (``postgresql+asyncpg://postgres@127.0.0.1:5432/postgres``) — a fresh database
+created on that server for this sandbox and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from sqlalchemy.engine import make_url
+
+from sandbox.app import create_app
+from sandbox.settings import Settings
+
+TEST_DB_ENV = "MES_SANDBOX_TEST_DATABASE_URL"
+
+
+@dataclass
+class RunningSandbox:
+    settings: Settings
+    base_url: str
+    app: Any
+    _loop: asyncio.AbstractEventLoop
+
+    @property
+    def ctx(self):  # noqa: ANN201 - sandbox.context.SandboxContext
+        return self.app.state.ctx
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def client(self, **kw: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=30, **kw)
+
+    def call(self, coro_fn, *args: Any, **kw: Any) -> Any:  # noqa: ANN001
+        """Run ``await coro_fn(*args, **kw)`` on the server's event loop and return its result."""
+        return asyncio.run_coroutine_threadsafe(coro_fn(*args, **kw), self._loop).result(timeout=60)
+
+    def exchanges(self, **filters: Any) -> list[dict[str, Any]]:
+        """Recorded exchanges matching ``filters`` (same names as ``/sandbox/api/exchanges``)."""
+        with self.client() as c:
+            r = c.get("/sandbox/api/exchanges", params={"limit": 1000, **filters})
+            r.raise_for_status()
+            return r.json()["exchanges"]
+
+
+def _free_socket(host: str = "127.0.0.1") -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    return sock
+
+
+def free_port() -> int:
+    with _free_socket() as s:
+        return s.getsockname()[1]
+
+
+@contextmanager
+def test_database(data_dir: Path) -> Iterator[str]:
+    """A fresh database URL: PostgreSQL when ``MES_SANDBOX_TEST_DATABASE_URL`` says so, else SQLite."""
+    server = os.environ.get(TEST_DB_ENV, "")
+    if not server.startswith("postgresql"):
+        yield f"sqlite+aiosqlite:///{(data_dir / 'sandbox.db').as_posix()}"
+        return
+    name = f"messb_{uuid.uuid4().hex[:12]}"
+    admin = make_url(server)
+
+    async def _admin(sql: str) -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(host=admin.host, port=admin.port or 5432, user=admin.username,
+                                     password=admin.password, database=admin.database or "postgres")
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def running_sandbox(settings: Settings | None = None, **overrides: Any) -> Iterator[RunningSandbox]:
+    """Start the sandbox on free ports with its own data folder and database; stop and clean up.
+
+    ``settings`` fields set explicitly are kept; ``data_dir``, ``database_url``, ``port`` and the
+    public base URL are chosen here unless given in ``overrides``.
+    """
+    tmp = Path(tempfile.mkdtemp(prefix="mes-sandbox-test-"))
+    try:
+        with test_database(tmp) as db_url:
+            sock = _free_socket()
+            port = sock.getsockname()[1]
+            values = dict(settings.model_dump() if settings else {})
+            values.update({
+                "data_dir": tmp, "database_url": db_url, "host": "127.0.0.1", "port": port,
+                "public_base_url": f"http://127.0.0.1:{port}",
+                "smtp_port": 0, "smtps_port": 0, "imap_port": 0, "imaps_port": 0,
+            })
+            values.update(overrides)
+            final = Settings(**values)
+            app = create_app(final)
+            config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+            server = uvicorn.Server(config)
+            loop = asyncio.new_event_loop()
+            errors: list[BaseException] = []
+
+            def _serve() -> None:
+                asyncio.set_event_loop(loop)
+                try:
+                    loop.run_until_complete(server.serve(sockets=[sock]))
+                except BaseException as exc:  # surfaced to the caller below
+                    errors.append(exc)
+                finally:
+                    loop.close()
+
+            thread = threading.Thread(target=_serve, name="mes-sandbox-test", daemon=True)
+            thread.start()
+            while not server.started:
+                if not thread.is_alive():
+                    raise RuntimeError(f"sandbox failed to start: {errors[0] if errors else 'see log'}")
+                thread.join(0.02)
+            try:
+                yield RunningSandbox(final, f"http://127.0.0.1:{port}", app, loop)
+            finally:
+                server.should_exit = True
+                thread.join(30)
+                sock.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
