@@ -21,6 +21,7 @@ from sandbox.errors import FhirError, ProblemError, Wire, outcome_renderer, rend
 from sandbox.http_evidence import EvidenceMiddleware
 from sandbox.services import Service, discover
 from sandbox.settings import Settings
+from sandbox.tls import client_certificate
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,6 @@ def create_app(settings: Settings | None = None, services: list[Service] | None 
     app.add_middleware(
         EvidenceMiddleware, recorder=ctx.recorder, default_workspace=settings.default_workspace,
         max_request_bytes=settings.max_request_bytes, services=[s.name for s in services],
-        too_large=too_large,
+        too_large=too_large, peer_lookup=client_certificate,
     )
     return app

@@ -88,9 +88,8 @@ def endpoint_table(settings: Settings) -> Table:
 def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
           port: int = typer.Option(None, help="Override MES_SANDBOX_PORT.")) -> None:
     """Start the sandbox (migrations and seeding happen on the way) and print its endpoints."""
-    import uvicorn
-
     from sandbox.app import create_app
+    from sandbox.server import Servers, bind
 
     overrides: dict[str, Any] = {}
     if host:
@@ -100,8 +99,17 @@ def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
     settings = Settings(**overrides)
     console.print(endpoint_table(settings))
     console.print(f"database: {settings.database_url.split('@')[-1]}   data: {settings.data_dir}")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
-                access_log=False)
+    if settings.https_enabled:
+        console.print(f"HTTPS (test PKI, optional client certificates): https://{settings.host}:{settings.https_port}"
+                      f"   trust anchor: {settings.pki_dir / 'ca-bundle.pem'}")
+    try:
+        sockets = (bind(settings.host, settings.port),
+                   bind(settings.host, settings.https_port) if settings.https_enabled else None)
+    except OSError as exc:
+        console.print(f"[red]error:[/red] cannot listen on {settings.host}: {exc.strerror}")
+        raise typer.Exit(1) from None
+    servers = Servers(create_app(settings), *sockets, log_level="info")
+    asyncio.run(servers.serve())
 
 
 @app.command()

@@ -44,13 +44,14 @@ def _header(scope: Scope, name: bytes) -> str:
 class EvidenceMiddleware:
     def __init__(self, app: ASGIApp, *, recorder: EvidenceRecorder, default_workspace: str,
                  max_request_bytes: int, services: list[str],
-                 too_large: Any) -> None:
+                 too_large: Any, peer_lookup: Any = None) -> None:
         self.app = app
         self.recorder = recorder
         self.default_workspace = default_workspace
         self.max_request_bytes = max_request_bytes
         self.services = set(services)
         self.too_large = too_large  # callable(path) -> ASGI app answering 413 in the right shape
+        self.peer_lookup = peer_lookup  # callable(scope) -> ClientCertificate | None
 
     def _service(self, path: str) -> str:
         first = path.strip("/").split("/", 1)[0]
@@ -120,6 +121,10 @@ class EvidenceMiddleware:
         if scope.get("query_string"):
             summary["query"] = scope["query_string"].decode("latin-1")[:2000]
         summary.update(notes.get("summary", {}))
+        actor = notes.get("actor", "")
+        if not actor and self.peer_lookup is not None:
+            cert = self.peer_lookup(scope)
+            actor = f"cert:{cert.display}" if cert else ""
         workspace = notes.get("workspace") or _header(scope, b"x-sandbox-workspace") or self.default_workspace
         self.recorder.record(Exchange(
             workspace=workspace[:64],
@@ -129,7 +134,7 @@ class EvidenceMiddleware:
             started_at=started,
             ended_at=datetime.now(UTC),
             operation=notes.get("operation") or f"{scope['method']} {path}",
-            actor=notes.get("actor", ""),
+            actor=actor,
             correlation_id=correlation,
             status=str(status),
             summary=summary,

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Interface the HTTP server binds to.")
     port: int = Field(8080, ge=0, le=65535, description="HTTP port (0 = any free port).")
+    https_port: int = Field(
+        8443, ge=0, le=65535,
+        description="HTTPS port: test PKI server certificate, client certificates verified when sent "
+        "(mutual TLS for INSi). 0 = any free port.",
+    )
+    https_enabled: bool = Field(True, description="Serve the HTTPS listener beside plain HTTP.")
     public_base_url: str = Field(
         "",
         description=(

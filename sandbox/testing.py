@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import tempfile
 import threading
 import uuid
@@ -27,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from sqlalchemy.engine import make_url
 
 from sandbox.app import create_app
+from sandbox.server import Servers, bind
 from sandbox.settings import Settings
 
 TEST_DB_ENV = "MES_SANDBOX_TEST_DATABASE_URL"
@@ -42,6 +41,7 @@ class RunningSandbox:
     base_url: str
     app: Any
     _loop: asyncio.AbstractEventLoop
+    https_base_url: str = ""
 
     @property
     def ctx(self):  # noqa: ANN201 - sandbox.context.SandboxContext
@@ -50,8 +50,16 @@ class RunningSandbox:
     def url(self, path: str) -> str:
         return self.base_url + path
 
+    def https_url(self, path: str) -> str:
+        return self.https_base_url + path
+
     def client(self, **kw: Any) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, timeout=30, **kw)
+
+    def https_client(self, cert: Any = None, **kw: Any) -> httpx.Client:
+        """Client for the HTTPS listener trusting the test CA; ``cert`` = a :class:`sandbox.pki.Issued`."""
+        return httpx.Client(base_url=self.https_base_url, timeout=30,
+                            verify=self.ctx.pki.client_context(cert), **kw)
 
     def call(self, coro_fn, *args: Any, **kw: Any) -> Any:  # noqa: ANN001
         """Run ``await coro_fn(*args, **kw)`` on the server's event loop and return its result."""
@@ -65,15 +73,8 @@ class RunningSandbox:
             return r.json()["exchanges"]
 
 
-def _free_socket(host: str = "127.0.0.1") -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, 0))
-    return sock
-
-
 def free_port() -> int:
-    with _free_socket() as s:
+    with bind("127.0.0.1", 0) as s:
         return s.getsockname()[1]
 
 
@@ -114,26 +115,28 @@ def running_sandbox(settings: Settings | None = None, **overrides: Any) -> Itera
     tmp = Path(tempfile.mkdtemp(prefix="mes-sandbox-test-"))
     try:
         with test_database(tmp) as db_url:
-            sock = _free_socket()
+            sock = bind("127.0.0.1", 0)
             port = sock.getsockname()[1]
+            tls_sock = bind("127.0.0.1", 0)
+            tls_port = tls_sock.getsockname()[1]
             values = dict(settings.model_dump() if settings else {})
             values.update({
                 "data_dir": tmp, "database_url": db_url, "host": "127.0.0.1", "port": port,
+                "https_port": tls_port,
                 "public_base_url": f"http://127.0.0.1:{port}",
                 "smtp_port": 0, "smtps_port": 0, "imap_port": 0, "imaps_port": 0,
             })
             values.update(overrides)
             final = Settings(**values)
             app = create_app(final)
-            config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
-            server = uvicorn.Server(config)
+            server = Servers(app, sock, tls_sock if final.https_enabled else None)
             loop = asyncio.new_event_loop()
             errors: list[BaseException] = []
 
             def _serve() -> None:
                 asyncio.set_event_loop(loop)
                 try:
-                    loop.run_until_complete(server.serve(sockets=[sock]))
+                    loop.run_until_complete(server.serve())
                 except BaseException as exc:  # surfaced to the caller below
                     errors.append(exc)
                 finally:
@@ -146,10 +149,12 @@ def running_sandbox(settings: Settings | None = None, **overrides: Any) -> Itera
                     raise RuntimeError(f"sandbox failed to start: {errors[0] if errors else 'see log'}")
                 thread.join(0.02)
             try:
-                yield RunningSandbox(final, f"http://127.0.0.1:{port}", app, loop)
+                yield RunningSandbox(final, f"http://127.0.0.1:{port}", app, loop,
+                                     f"https://localhost:{tls_port}")
             finally:
-                server.should_exit = True
+                loop.call_soon_threadsafe(server.stop)
                 thread.join(30)
                 sock.close()
+                tls_sock.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
