@@ -72,23 +72,37 @@ class EvidenceMiddleware:
             return
         record = not path.startswith(UNRECORDED_PREFIXES)
         started = datetime.now(UTC)
+        # read the whole body first: the size limit holds for chunked uploads too, and the
+        # evidence keeps exactly the bytes the app saw
         req_chunks: list[bytes] = []
         received = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # client went away
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > self.max_request_bytes:
+                await self.too_large(path)(scope, receive, send)
+                if record:
+                    self._record(scope, path, correlation, started, 413, [], [], "")
+                return
+            req_chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(req_chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
         resp_chunks: list[bytes] = []
         status = 0
         resp_type = ""
-
-        async def receive_wrapper() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                body = message.get("body", b"")
-                received += len(body)
-                if received > self.max_request_bytes:
-                    raise _TooLarge
-                if record:
-                    req_chunks.append(body)
-            return message
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status, resp_type
@@ -105,14 +119,10 @@ class EvidenceMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive_wrapper, send_wrapper)
-        except _TooLarge:
-            if status == 0:
-                await self.too_large(path)(scope, receive, send)
-                status = 413
+            await self.app(scope, replay, send_wrapper)
         finally:
             if record:
-                self._record(scope, path, correlation, started, status, req_chunks, resp_chunks, resp_type)
+                self._record(scope, path, correlation, started, status, [body], resp_chunks, resp_type)
 
     def _record(self, scope: Scope, path: str, correlation: str, started: datetime, status: int,
                 req_chunks: list[bytes], resp_chunks: list[bytes], resp_type: str) -> None:
@@ -143,7 +153,3 @@ class EvidenceMiddleware:
             response_body=b"".join(resp_chunks) or None,
             response_content_type=resp_type,
         ))
-
-
-class _TooLarge(Exception):
-    """The request body grew past the configured limit while being read."""

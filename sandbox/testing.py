@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 
 from sandbox.app import create_app
 from sandbox.server import Servers, bind
+from sandbox.services import Service
 from sandbox.settings import Settings
 
 TEST_DB_ENV = "MES_SANDBOX_TEST_DATABASE_URL"
@@ -79,7 +80,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def test_database(data_dir: Path) -> Iterator[str]:
+def fresh_database(data_dir: Path) -> Iterator[str]:
     """A fresh database URL: PostgreSQL when ``MES_SANDBOX_TEST_DATABASE_URL`` says so, else SQLite."""
     server = os.environ.get(TEST_DB_ENV, "")
     if not server.startswith("postgresql"):
@@ -106,15 +107,17 @@ def test_database(data_dir: Path) -> Iterator[str]:
 
 
 @contextmanager
-def running_sandbox(settings: Settings | None = None, **overrides: Any) -> Iterator[RunningSandbox]:
+def running_sandbox(settings: Settings | None = None, *, services: list[Service] | None = None,
+                    **overrides: Any) -> Iterator[RunningSandbox]:
     """Start the sandbox on free ports with its own data folder and database; stop and clean up.
 
     ``settings`` fields set explicitly are kept; ``data_dir``, ``database_url``, ``port`` and the
-    public base URL are chosen here unless given in ``overrides``.
+    public base URL are chosen here unless given in ``overrides``. ``services`` replaces the
+    registered services (all of them by default).
     """
     tmp = Path(tempfile.mkdtemp(prefix="mes-sandbox-test-"))
     try:
-        with test_database(tmp) as db_url:
+        with fresh_database(tmp) as db_url:
             sock = bind("127.0.0.1", 0)
             port = sock.getsockname()[1]
             tls_sock = bind("127.0.0.1", 0)
@@ -128,7 +131,7 @@ def running_sandbox(settings: Settings | None = None, **overrides: Any) -> Itera
             })
             values.update(overrides)
             final = Settings(**values)
-            app = create_app(final)
+            app = create_app(final, services)
             server = Servers(app, sock, tls_sock if final.https_enabled else None)
             loop = asyncio.new_event_loop()
             errors: list[BaseException] = []

@@ -1,0 +1,74 @@
+"""The ``mes-sandbox`` command line, run as a user would (subprocess, real database)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+
+from sandbox.testing import fresh_database
+
+CLI = [sys.executable, "-c", "from sandbox.cli import main; main()"]
+
+
+@pytest.fixture(scope="module")
+def cli_env(tmp_path_factory):
+    data = tmp_path_factory.mktemp("cli")
+    with fresh_database(data) as url:
+        env = {**os.environ, "MES_SANDBOX_DATA_DIR": str(data), "MES_SANDBOX_DATABASE_URL": url}
+        yield env, data
+
+
+def run(env, *args, ok=True):
+    p = subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=120)
+    if ok:
+        assert p.returncode == 0, p.stdout + p.stderr
+    return p
+
+
+def test_version(cli_env):
+    env, _ = cli_env
+    assert "mes-sandbox 0.1.0" in run(env, "--version").stdout
+
+
+def test_seed_then_personas_json(cli_env):
+    env, _ = cli_env
+    assert "personas" in run(env, "seed").stdout
+    patients = json.loads(run(env, "personas", "list", "--kind", "patient", "--json").stdout)
+    assert len(patients) >= 200 and all(p["kind"] == "patient" for p in patients)
+    table = run(env, "personas", "list", "--kind", "professional", "--limit", "3").stdout
+    assert "899700218896" in table
+
+
+def test_workspace_lifecycle(cli_env):
+    env, _ = cli_env
+    run(env, "workspace", "create", "cli-ws", "--title", "CLI")
+    assert "cli-ws" in run(env, "workspace", "list").stdout
+    assert "reset" in run(env, "workspace", "reset", "cli-ws").stdout
+    assert "reset" in run(env, "reset", "cli-ws").stdout
+    again = run(env, "workspace", "create", "cli-ws", ok=False)
+    assert again.returncode == 1 and "already exists" in again.stdout
+    run(env, "workspace", "delete", "cli-ws")
+    assert "cli-ws" not in run(env, "workspace", "list").stdout
+    missing = run(env, "workspace", "delete", "cli-ws", ok=False)
+    assert missing.returncode == 1 and "no workspace" in missing.stdout
+
+
+def test_pki_issue(cli_env, tmp_path):
+    env, data = cli_env
+    out = tmp_path / "org"
+    run(env, "pki", "issue", "--kind", "organisation", "--subject", "INSI-AUTO", "--identifier", "0B0193488",
+        "--out", str(out))
+    cert = x509.load_pem_x509_certificate((out / "cert.pem").read_bytes())
+    assert "OU=0B0193488" in cert.subject.rfc4514_string()
+    assert (out / "cert.p12").exists() and (Path(data) / "pki" / "ca-bundle.pem").exists()
+    bad = run(env, "pki", "issue", "--kind", "alien", "--subject", "x", "--out", str(out), ok=False)
+    assert bad.returncode == 2
+
+
+def test_usage_error_exit_code(cli_env):
+    env, _ = cli_env
+    assert run(env, "no-such-command", ok=False).returncode == 2
