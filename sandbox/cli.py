@@ -25,6 +25,8 @@ from sandbox.settings import Settings
 
 T = TypeVar("T")
 console = Console()
+if not console.is_terminal:  # logs and pipes: never cut URLs to fit 80 columns
+    console = Console(width=200)
 app = typer.Typer(help="mes-sandbox: offline French national e-health foundations + conformance runner.",
                   no_args_is_help=True, add_completion=False)
 workspace_app = typer.Typer(help="Create, list, reset and delete workspaces.", no_args_is_help=True)

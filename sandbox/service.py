@@ -15,6 +15,10 @@ def _endpoints(settings: Settings) -> list[Endpoint]:
         Endpoint("Personas", f"{base}/sandbox/api/personas?kind=patient"),
         Endpoint("Evidence (exchanges)", f"{base}/sandbox/api/exchanges"),
         Endpoint("Fault kinds", f"{base}/sandbox/api/faults/kinds"),
+        Endpoint("HTTPS (mutual TLS, test PKI)", f"https://{settings.host}:{settings.https_port}"),
+        Endpoint("Test patient (INSi public identity)",
+                 "ADRTROIS DOMINIQUE F 1997-02-26 2A020 → INS 297022A02077878"),
+        Endpoint("Test professional (PSC public persona)", "899700218896 ROBERT SPECIALISTE0021889"),
     ]
 
 

@@ -72,3 +72,44 @@ def test_pki_issue(cli_env, tmp_path):
 def test_usage_error_exit_code(cli_env):
     env, _ = cli_env
     assert run(env, "no-such-command", ok=False).returncode == 2
+
+
+def test_serve_answers_docs_and_personas(cli_env):
+    import time
+
+    import httpx
+
+    from sandbox.testing import free_port
+
+    env, _ = cli_env
+    port, tls = free_port(), free_port()
+    env = {**env, "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_PORT": str(tls)}
+    proc = subprocess.Popen([*CLI, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/docs", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, "serve did not come up"
+                time.sleep(0.1)
+        assert r.status_code == 200 and "swagger" in r.text.lower()
+        patients = httpx.get(f"http://127.0.0.1:{port}/sandbox/api/personas", params={"kind": "patient"}).json()
+        assert patients["total"] >= 200
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert "/sandbox/api/personas" in out and "899700218896" in out  # endpoint table + credentials
+
+
+def test_serve_refuses_a_busy_port(cli_env):
+    import socket
+
+    env, _ = cli_env
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        busy = s.getsockname()[1]
+        p = run({**env, "MES_SANDBOX_PORT": str(busy)}, "serve", ok=False)
+    assert p.returncode == 1 and "cannot listen" in p.stdout
