@@ -13,7 +13,7 @@ from typing import Any
 
 from profiles.bundles import resolve_references
 from profiles.context import Ctx
-from profiles.issues import Issue, IssueType, apply_policy, sort_issues
+from profiles.issues import Issue, IssueType, Severity, apply_policy, make_issue, sort_issues
 from profiles.messages import MsgId
 from profiles.registry import Registry, default_registry
 from profiles.structure import validate_resource
@@ -55,4 +55,7 @@ def validate_with_suppressed(
             resolve_references(ctx)
     except RecursionError:
         ctx.error(IssueType.STRUCTURE, loc, MsgId.NOT_AN_OBJECT, found="too deeply nested")
+    except Exception as exc:  # noqa: BLE001 - a validator bug must not become a 500 (DESIGN "Errors")
+        ctx.issues.append(make_issue(Severity.FATAL, IssueType.EXCEPTION, loc, MsgId.INTERNAL_ERROR,
+                                     error=type(exc).__name__))
     return apply_policy(sort_issues(ctx.issues), policy)

@@ -16,6 +16,8 @@ from typing import Any
 
 import orjson
 
+from profiles.invariants import CHOICE_NAMES, compiled
+
 TABLE = Path(__file__).parent / "data" / "r4-base.json.gz"
 
 PRIMITIVE, COMPLEX, RESOURCE = 0, 1, 2
@@ -27,7 +29,7 @@ class Child:
 
     __slots__ = (
         "key", "name", "path", "min", "max", "type", "kind", "choice", "binding", "inv", "ctx",
-        "targets", "type_profiles", "label",
+        "targets", "type_profiles", "label", "checks", "fast", "plain", "post",
     )
 
     def __init__(self, key: str, name: str, path: str, facts: dict[str, Any], type_code: str,
@@ -44,11 +46,29 @@ class Child:
         self.choice = choice
         self.binding: str | None = facts.get("b")
         self.inv = inv
+        # constraints compiled once: (key, severity, expression, Compiled)
+        seen_expr: set[str] = set()
+        checks = []
+        for k, sv, e in inv:
+            if e not in seen_expr:  # txt-1 and txt-2 share one expression: evaluate once
+                seen_expr.add(e)
+                checks.append((k, sv, e, compiled(e)))
+        self.checks = tuple(checks)
+        self.fast: Any = None  # primitive fast predicate, set by BaseModel
+        self.plain = False  # single-valued primitive with a fast predicate
+        self.post = bool((self.binding and type_code == "code") or type_code in ("string", "markdown")
+                         or self.checks)
         self.ctx = ctx
         self.targets = targets
         self.type_profiles = type_profiles
         # location segment: FHIRPath form for choices (value.ofType(Quantity))
         self.label = f"{name}.ofType({type_code})" if choice else name
+
+
+class ChildMap(dict):  # type: ignore[type-arg]
+    """JSON key -> Child, plus the elements with min > 0 (name, min, keys)."""
+
+    __slots__ = ("required",)
 
 
 class BaseModel:
@@ -63,8 +83,11 @@ class BaseModel:
         for t in self.types.values():
             for path, facts in t["el"].items():
                 self.elements[path] = facts
+                if path.endswith("[x]"):
+                    CHOICE_NAMES.add(path.rsplit(".", 1)[1][:-3])
                 self.children.setdefault(path.rsplit(".", 1)[0], []).append(path)
         self._maps: dict[str, dict[str, Child]] = {}
+        self._type_checks: dict[str, tuple[tuple[str, str, str, Any], ...]] = {}
         self._required: dict[str, list[tuple[str, int, tuple[str, ...]]]] = {}
         self.resource_types = frozenset(
             n for n, t in self.types.items() if t["kind"] == "resource" and not t["abstract"]
@@ -85,6 +108,12 @@ class BaseModel:
             code = self.types[code].get("base") or ""
         return tuple(out)
 
+    def type_checks(self, code: str) -> tuple[tuple[str, str, str, Any], ...]:
+        c = self._type_checks.get(code)
+        if c is None:
+            c = self._type_checks[code] = tuple((k, s, e, compiled(e)) for k, s, e in self.type_inv(code))
+        return c
+
     def childmap(self, ctx: str) -> dict[str, Child]:
         m = self._maps.get(ctx)
         if m is None:
@@ -101,7 +130,9 @@ class BaseModel:
         return r
 
     def _build(self, ctx: str) -> dict[str, Child]:
-        out: dict[str, Child] = {}
+        from profiles.primitives import fast_checker
+
+        out = ChildMap()
         req: list[tuple[str, int, tuple[str, ...]]] = []
         for path in self.children.get(ctx, []):
             facts = self.elements[path]
@@ -116,8 +147,10 @@ class BaseModel:
                 keys.append(name)
             for t in facts.get("t", []):
                 code = t[0]
+                if raw == "id" and code == "string" and self.types.get(ctx, {}).get("kind") == "resource":
+                    code = "id"  # Resource.id is an id (FHIR R4 §2.4.0.1), typed System.String in the SD
                 extra = tuple(t[1]) if len(t) > 1 else ()
-                if code in ("BackboneElement", "Element") and not self._is_type_root(path):
+                if code in ("BackboneElement", "Element"):
                     kind, cctx = COMPLEX, path
                 elif code == "Resource" or code in self.resource_types or code == "DomainResource":
                     kind, cctx = RESOURCE, None
@@ -133,15 +166,16 @@ class BaseModel:
                         inv = _merge(inv, tuple(tuple(i) for i in self.constraints.get(prof, {}).get("inv", [])))
                 targets = extra if code in ("Reference", "canonical") else ()
                 profiles = extra if code not in ("Reference", "canonical") else ()
-                out[key] = Child(key, name, path, facts, code, kind, choice, cctx, targets, profiles, inv)
+                c = out[key] = Child(key, name, path, facts, code, kind, choice, cctx, targets, profiles, inv)
+                if kind == PRIMITIVE:
+                    c.fast = fast_checker(code)
+                    c.plain = c.max == 1
                 keys.append(key)
             if facts.get("min", 0) > 0:
                 req.append((name, facts["min"], tuple(keys)))
         self._required[ctx] = req
+        out.required = tuple((n, m, tuple(k for k in ks) + tuple("_" + k for k in ks)) for n, m, ks in req)
         return out
-
-    def _is_type_root(self, path: str) -> bool:
-        return False
 
 
 def _merge(a: tuple[Inv, ...], b: tuple[Inv, ...]) -> tuple[Inv, ...]:

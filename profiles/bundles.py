@@ -85,7 +85,7 @@ def check_bundle(ctx: Ctx, bundle: dict[str, Any], loc: str) -> BundleTable:
                     ok = path == rt if method == "POST" else (
                         path == rt and "?" in url) or re.fullmatch(rf"{re.escape(rt)}/[A-Za-z0-9\-.]{{1,64}}", path)
                     if not ok:
-                        ctx.error(IssueType.INVALID, f"{at}.request.url", MsgId.BUNDLE_REQUEST_URL, ref=url,
+                        ctx.warn(IssueType.INVALID, f"{at}.request.url", MsgId.BUNDLE_REQUEST_URL, ref=url,
                                   method=method, type=rt)
     return table
 
@@ -108,6 +108,12 @@ def _check_ref(ctx: Ctx, site: RefSite, table: BundleTable | None, model: Any) -
     targets = tuple(t for t in site.targets if t not in ("Resource", "DomainResource"))
     m = _REL.match(ref)
     found_type: str | None = None
+    cond = re.match(r"^([A-Z][A-Za-z]+)\?\S+$", ref)
+    if cond:  # conditional reference (transactions, FHIR R4 §3.1.0.11.3)
+        if targets and cond.group(1) not in targets:
+            ctx.error(IssueType.STRUCTURE, at, MsgId.REFERENCE_TARGET, found=cond.group(1),
+                      expected=" | ".join(targets))
+        return
     if m:
         found_type = m.group(2)
         if found_type not in model.resource_types:
@@ -121,7 +127,8 @@ def _check_ref(ctx: Ctx, site: RefSite, table: BundleTable | None, model: Any) -
         if not _OID.match(ref):
             ctx.error(IssueType.INVALID, at, MsgId.REFERENCE_FORMAT, ref=ref)
             return
-    elif not re.match(r"^[a-z][a-z0-9+.\-]*:", ref) and ("/" not in ref or " " in ref):
+    elif re.match(r"^[A-Z][A-Za-z]+/", ref) or (
+            not re.match(r"^[a-z][a-z0-9+.\-]*:", ref) and ("/" not in ref or " " in ref)):
         ctx.error(IssueType.INVALID, at, MsgId.REFERENCE_FORMAT, ref=ref)
         return
     if table is not None:
@@ -136,3 +143,8 @@ def _check_ref(ctx: Ctx, site: RefSite, table: BundleTable | None, model: Any) -
     if found_type and targets and found_type not in targets:
         ctx.error(IssueType.STRUCTURE, at, MsgId.REFERENCE_TARGET, found=found_type,
                   expected=" | ".join(targets))
+        return
+    for extra in ctx.profile_targets.get(site.location, ()):
+        if found_type and extra and found_type not in extra:
+            ctx.error(IssueType.STRUCTURE, at, MsgId.REFERENCE_TARGET, found=found_type,
+                      expected=" | ".join(extra))

@@ -38,22 +38,41 @@ class Ctx:
     bundle: int | None = None
     #: Bundles met while walking: id -> (bundle, location)
     bundle_nodes: dict[int, tuple[dict[str, Any], str]] = field(default_factory=dict)
+    #: id(entry resource) -> id(its Bundle)
+    entry_bundle: dict[int, int | None] = field(default_factory=dict)
+    #: Reference location -> allowed target types added by profiles (targetProfile)
+    profile_targets: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    #: per-validation memo of datatype subtrees (see structure._item)
+    memo: dict[tuple[int, bytes], Any] = field(default_factory=dict)
     quiet: int = 0  # >0 while probing slices/profiles: issues are collected elsewhere
 
-    def rule(self, ok: bool, severity: Severity, code: IssueType, at: str, msg: MsgId,
-             key: str = "", **args: object) -> bool:
+    def rule(self, ok: bool, severity: Severity, itype: IssueType, at: str, msg: MsgId,
+             inv_key: str = "", **args: object) -> bool:
         if not ok:
-            self.issues.append(make_issue(severity, code, at, msg, key, **args))
+            self.issues.append(make_issue(severity, itype, at, msg, inv_key, **args))
         return ok
 
-    def error(self, code: IssueType, at: str, msg: MsgId, **args: object) -> None:
-        self.issues.append(make_issue(Severity.ERROR, code, at, msg, **args))
+    def error(self, itype: IssueType, at: str, msg: MsgId, **args: object) -> None:
+        self.issues.append(make_issue(Severity.ERROR, itype, at, msg, **args))
 
-    def warn(self, code: IssueType, at: str, msg: MsgId, **args: object) -> None:
-        self.issues.append(make_issue(Severity.WARNING, code, at, msg, **args))
+    def warn(self, itype: IssueType, at: str, msg: MsgId, **args: object) -> None:
+        self.issues.append(make_issue(Severity.WARNING, itype, at, msg, **args))
 
-    def info(self, code: IssueType, at: str, msg: MsgId, **args: object) -> None:
-        self.issues.append(make_issue(Severity.INFORMATION, code, at, msg, **args))
+    def info(self, itype: IssueType, at: str, msg: MsgId, **args: object) -> None:
+        self.issues.append(make_issue(Severity.INFORMATION, itype, at, msg, **args))
+
+    def run_checks(self, checks: tuple[tuple[str, str, str, Any], ...], node: Any, type_path: str,
+                   resource: dict[str, Any], root: dict[str, Any], at: str) -> None:
+        """Fast path for precompiled base constraints (natives called directly)."""
+        for key, sev, expr, comp in checks:
+            native = comp.native
+            if native is not None:
+                if not native(node, resource, root):
+                    s = Severity.WARNING if sev == "warning" else Severity.ERROR
+                    self.issues.append(make_issue(s, IssueType.INVARIANT, at, MsgId.INVARIANT_FAILED, key,
+                                                  key=key, human=expr, expr=expr))
+            else:
+                self.invariant(key, sev, expr, "", node, type_path, resource, root, at)
 
     def invariant(self, key: str, severity: str, expression: str, human: str, node: Any,
                   type_path: str, resource: dict[str, Any], root: dict[str, Any], at: str) -> bool:
@@ -69,5 +88,5 @@ class Ctx:
         if not ok:
             sev = Severity.WARNING if severity == "warning" else Severity.ERROR
             self.issues.append(make_issue(sev, IssueType.INVARIANT, at, MsgId.INVARIANT_FAILED, key,
-                                          key=key, human=human or expression, expression=expression))
+                                          key=key, human=human or expression, expr=expression))
         return ok

@@ -39,6 +39,7 @@ class IssueType(StrEnum):
     BUSINESS_RULE = "business-rule"
     INFORMATIONAL = "informational"
     DUPLICATE = "duplicate"
+    EXCEPTION = "exception"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,18 +62,18 @@ class Issue:
 
 
 def make_issue(
-    severity: Severity, code: IssueType, expression: str, msg: MsgId, key: str = "", **args: object
+    severity: Severity, itype: IssueType, expression: str, msg: MsgId, inv_key: str = "", **args: object
 ) -> Issue:
     fr, en, hint = CATALOGUE[msg]
     return Issue(
         severity=severity,
-        code=code,
+        code=itype,
         expression=expression,
         message_id=msg.value,
         text_fr=fr.format(**args),
         text_en=en.format(**args),
         hint=hint.format(**args),
-        key=key,
+        key=inv_key,
     )
 
 

@@ -12,6 +12,8 @@ from enum import StrEnum
 
 class MsgId(StrEnum):
     # input and structure (FHIR R4 §2.6 JSON representation, §2.4 resources)
+    INTERNAL_ERROR = "VALIDATOR_INTERNAL_ERROR"
+    JSON_SYNTAX = "STRUCT_JSON_SYNTAX"
     NOT_AN_OBJECT = "STRUCT_NOT_OBJECT"
     NO_RESOURCE_TYPE = "STRUCT_NO_RESOURCE_TYPE"
     UNKNOWN_RESOURCE_TYPE = "STRUCT_UNKNOWN_RESOURCE_TYPE"
@@ -78,6 +80,16 @@ class MsgId(StrEnum):
 
 # id -> (french, english, hint)
 CATALOGUE: dict[MsgId, tuple[str, str, str]] = {
+    MsgId.INTERNAL_ERROR: (
+        "Erreur interne du validateur ({error}) : la validation est incomplète",
+        "Internal validator error ({error}): validation is incomplete",
+        "Report this input to the sandbox maintainers; the content may still be valid.",
+    ),
+    MsgId.JSON_SYNTAX: (
+        "JSON illisible : {reason}",
+        "Unreadable JSON: {reason}",
+        "Send well-formed JSON (UTF-8).",
+    ),
     MsgId.NOT_AN_OBJECT: (
         "Le contenu n'est pas un objet JSON ({found})",
         "The content is not a JSON object ({found})",
@@ -221,7 +233,7 @@ CATALOGUE: dict[MsgId, tuple[str, str, str]] = {
     MsgId.INVARIANT_FAILED: (
         "Contrainte {key} non respectée : {human}",
         "Constraint {key} failed: {human}",
-        "Make the data satisfy the rule {key}: {expression}",
+        "Make the data satisfy the rule {key}: {expr}",
     ),
     MsgId.INVARIANT_NOT_EVALUATED: (
         "Contrainte {key} non évaluée (expression FHIRPath non prise en charge : {reason})",

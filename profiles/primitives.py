@@ -130,3 +130,27 @@ _SPECIAL: dict[str, Callable[[str, str], Problem]] = {
 
 def has_outer_whitespace(value: object) -> bool:
     return isinstance(value, str) and bool(value) and (value[0].isspace() or value[-1].isspace())
+
+
+def fast_checker(type_code: str) -> Callable[[object], bool]:
+    """A cheap predicate that is True only for values :func:`check` accepts (False → call check)."""
+    if type_code == "boolean":
+        return lambda v: v.__class__ is bool
+    if type_code == "decimal":
+        return lambda v: v.__class__ is int or (v.__class__ is float and v == v and v not in (float("inf"), float("-inf")))
+    if type_code in _NUMERIC:
+        return lambda v: check(type_code, v) is None
+    if type_code in ("string", "markdown"):
+        return lambda v: v.__class__ is str and v != "" and not v.isspace()
+    if type_code in _SPECIAL:
+        return lambda v: check(type_code, v) is None
+    rx = _regex(type_code)
+    if type_code in ("date", "dateTime", "instant"):
+        if rx is None:
+            return lambda v: check(type_code, v) is None
+        match = rx.fullmatch
+        return lambda v: v.__class__ is str and v != "" and match(v) is not None and (len(v) < 10 or _check_date_calendar(v))
+    if rx is None:
+        return lambda v: v.__class__ is str and v != ""
+    match = rx.fullmatch
+    return lambda v: v.__class__ is str and v != "" and match(v) is not None

@@ -1,5 +1,15 @@
-"""Registration of the `profiles` service with the sandbox (see sandbox/services.py)."""
+"""Registration of the ``profiles`` service with the sandbox (see sandbox/services.py)."""
 
+from __future__ import annotations
+
+from profiles.cli import register
+from profiles.http import build_router
 from sandbox.services import Service
 
-service = Service(name="profiles", title="French FHIR profiles and validator", fhir_bases=("/profiles/fhir",))
+service = Service(
+    name="profiles",
+    title="French FHIR profiles and validator",
+    routers=lambda ctx: [build_router(ctx)],
+    fhir_bases=("/profiles/fhir",),
+    cli=register,
+)

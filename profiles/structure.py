@@ -9,10 +9,13 @@ are validated as resources in their own right.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+import orjson
+
 from profiles import primitives
-from profiles.base import COMPLEX, PRIMITIVE, RESOURCE, BaseModel, Child
+from profiles.base import PRIMITIVE, RESOURCE, BaseModel, Child
 from profiles.context import Ctx, RefSite
 from profiles.issues import IssueType, Severity
 from profiles.messages import MsgId
@@ -50,55 +53,69 @@ def validate_resource(ctx: Ctx, res: Any, loc: str, root: dict[str, Any] | None 
         ctx.bundle = saved
     else:
         _walk(ctx, model, res, rt, loc, res, root, True)
-    for key, sev, expr in model.type_inv(rt):
-        ctx.invariant(key, sev, expr, "", res, rt, res, root, loc)
+    ctx.run_checks(model.type_checks(rt), res, rt, res, root, loc)
     return True
 
 
 def _walk(ctx: Ctx, model: BaseModel, node: dict[str, Any], cpath: str, loc: str,
           resource: dict[str, Any], root: dict[str, Any], is_resource: bool = False) -> None:
     cmap = model.childmap(cpath)
+    get = cmap.get
     choices: dict[str, list[str]] | None = None
-    content = False
     for key, val in node.items():
-        if is_resource and key == "resourceType":
-            continue
-        if key[0] == "_":
-            _primitive_ext(ctx, model, cmap, node, key, val, loc, resource, root)
-            content = True
-            continue
-        child = cmap.get(key)
+        child = get(key)
         if child is None:
-            ctx.error(IssueType.STRUCTURE, f"{loc}.{key}", MsgId.UNKNOWN_ELEMENT, name=key, context=cpath)
+            if key == "resourceType" and is_resource:
+                continue
+            if key[:1] == "_":
+                _primitive_ext(ctx, model, cmap, node, key, val, loc, resource, root)
+            else:
+                ctx.error(IssueType.STRUCTURE, f"{loc}.{key}", MsgId.UNKNOWN_ELEMENT, name=key, context=cpath)
             continue
-        if key != "id":
-            content = True
         if child.choice:
             if choices is None:
                 choices = {}
             choices.setdefault(child.name, []).append(key)
+        if child.plain and val.__class__ is not list and child.fast(val):
+            # valid single primitive: only the element-specific follow-ups remain
+            if child.post:
+                _primitive_post(ctx, child, val, loc, resource, root)
+            continue
         _child(ctx, model, child, node, val, loc, resource, root)
-    if not content and not is_resource:
+    if not is_resource and len(node) <= ("id" in node):
         ctx.error(IssueType.INVARIANT, loc, MsgId.EMPTY_ELEMENT)
     if choices:
         for name, keys in choices.items():
             if len(keys) > 1:
                 ctx.error(IssueType.STRUCTURE, f"{loc}.{name}", MsgId.CHOICE_MULTIPLE, name=name,
                           found=", ".join(sorted(keys)))
-    for name, mn, keys in model.required(cpath):
+    for name, mn, keys in cmap.required:
         count = 0
         for k in keys:
             v = node.get(k)
-            if v is None:
-                v = node.get("_" + k)
             if v is not None:
-                count += len(v) if isinstance(v, list) else 1
+                n = len(v) if v.__class__ is list else 1
+                count = max(count, n) if k[0] == "_" else count + n
         if count < mn:
             ctx.error(IssueType.REQUIRED, loc, MsgId.MIN_CARDINALITY, name=name, min=mn, count=count)
 
 
+def _primitive_post(ctx: Ctx, child: Child, val: Any, loc: str, resource: dict[str, Any],
+                    root: dict[str, Any]) -> None:
+    if child.binding is not None and child.type == "code":
+        _bind_code(ctx, child.binding, None, val, f"{loc}.{child.label}")
+    elif (child.type == "string" or child.type == "markdown") and (val[0].isspace() or val[-1].isspace()):
+        ctx.warn(IssueType.VALUE, f"{loc}.{child.label}", MsgId.PRIMITIVE_WHITESPACE, type=child.type)
+    elif child.checks:
+        ctx.run_checks(child.checks, val, child.path, resource, root, f"{loc}.{child.label}")
+
+
 def _child(ctx: Ctx, model: BaseModel, child: Child, node: dict[str, Any], val: Any, loc: str,
            resource: dict[str, Any], root: dict[str, Any]) -> None:
+    if child.plain and val.__class__ is not list and child.fast(val):
+        if child.post:
+            _primitive_post(ctx, child, val, loc, resource, root)
+        return
     label = child.label
     if isinstance(val, list):
         if child.max == 1:
@@ -129,6 +146,7 @@ def _child(ctx: Ctx, model: BaseModel, child: Child, node: dict[str, Any], val: 
         if child.kind == RESOURCE and child.path == "Bundle.entry.resource":
             saved, fu = ctx.entry_fullurl, node.get("fullUrl")
             ctx.entry_fullurl = fu if isinstance(fu, str) else None
+            ctx.entry_bundle[id(val)] = ctx.bundle
             _item(ctx, model, child, val, at, resource, root)
             ctx.entry_fullurl = saved
             return
@@ -149,9 +167,8 @@ def _item(ctx: Ctx, model: BaseModel, child: Child, item: Any, at: str,
             _bind_code(ctx, child.binding, None, item, at)
         elif child.type in ("string", "markdown") and primitives.has_outer_whitespace(item):
             ctx.warn(IssueType.VALUE, at, MsgId.PRIMITIVE_WHITESPACE, type=child.type)
-        elif child.type == "xhtml":
-            for key, sev, expr in child.inv:
-                ctx.invariant(key, sev, expr, "", item, child.path, resource, root, at)
+        elif child.checks:
+            ctx.run_checks(child.checks, item, child.path, resource, root, at)
         return
     if not isinstance(item, dict):
         ctx.error(IssueType.STRUCTURE, at, MsgId.OBJECT_EXPECTED, name=child.name, type=child.type,
@@ -160,6 +177,41 @@ def _item(ctx: Ctx, model: BaseModel, child: Child, item: Any, at: str,
     if kind == RESOURCE:
         validate_resource(ctx, item, at, root if child.name == "contained" else None)
         return
+    if child.ctx == child.type:
+        # Datatype subtrees repeat inside one resource or Bundle (codings, references, meta):
+        # the outcome of an identical subtree at the same element is replayed, rebased on `at`.
+        # The memo lives in this validation's context only; '#' (contained) references excluded.
+        try:
+            raw = orjson.dumps(item)
+        except (TypeError, orjson.JSONEncodeError):
+            raw = None
+        if raw is not None and b'"#' not in raw:
+            key = (id(child), raw)
+            hit = ctx.memo.get(key)
+            if hit is not None:
+                _replay(ctx, hit, at)
+                return
+            n_i, n_r = len(ctx.issues), len(ctx.refs)
+            _complex(ctx, model, child, item, at, resource, root)
+            cut = len(at)
+            ctx.memo[key] = (
+                tuple((i, i.expression[cut:]) for i in ctx.issues[n_i:] if i.message_id != "INV_NOT_EVALUATED"),
+                tuple((r, r.location[cut:]) for r in ctx.refs[n_r:]),
+            )
+            return
+    _complex(ctx, model, child, item, at, resource, root)
+
+
+def _replay(ctx: Ctx, hit: tuple[tuple[Any, ...], tuple[Any, ...]], at: str) -> None:
+    issues, refs = hit
+    for i, suffix in issues:
+        ctx.issues.append(replace(i, expression=at + suffix))
+    for r, suffix in refs:
+        ctx.refs.append(RefSite(r.reference, at + suffix, r.targets, ctx.entry_fullurl, ctx.bundle))
+
+
+def _complex(ctx: Ctx, model: BaseModel, child: Child, item: dict[str, Any], at: str,
+             resource: dict[str, Any], root: dict[str, Any]) -> None:
     _walk(ctx, model, item, child.ctx or child.type, at, resource, root)
     t = child.type
     if t == "Reference":
@@ -176,9 +228,8 @@ def _item(ctx: Ctx, model: BaseModel, child: Child, item: Any, at: str,
             _bind_coding(ctx, child.binding, item, at)
         elif t == "Quantity" and isinstance(item.get("code"), str):
             _bind_code(ctx, child.binding, item.get("system"), item["code"], at)
-    type_path = child.ctx or child.type
-    for key, sev, expr in child.inv:
-        ctx.invariant(key, sev, expr, "", item, type_path, resource, root, at)
+    if child.checks:
+        ctx.run_checks(child.checks, item, child.ctx or child.type, resource, root, at)
 
 
 def _primitive_ext(ctx: Ctx, model: BaseModel, cmap: dict[str, Child], node: dict[str, Any],

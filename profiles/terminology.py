@@ -20,12 +20,13 @@ from profiles.base import base_model
 TERMINOLOGY_DIR = Path(__file__).parent / "terminology"
 
 # alias -> canonical (FACTS §1.5 fr-core http→https and old interopsante URLs; §1.5 TRE_R13
-# Commune vs CommuneOM; §3.4 TRE_A07 "Status" misspelling)
+# Commune vs CommuneOM; §3.4 TRE_A07 "Status" misspelling; PDSM4DMP's v3-Confidentiality for TRE_A08)
 SYSTEM_ALIASES: dict[str, str] = {
     "http://interopsante.org/CodeSystem/fr-core-v2-0203": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203",
     "http://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203",
     "http://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0445": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0445",
     "https://mos.esante.gouv.fr/NOS/TRE_R13-Commune/FHIR/TRE-R13-Commune": "https://mos.esante.gouv.fr/NOS/TRE_R13-CommuneOM/FHIR/TRE-R13-CommuneOM",
+    "http://terminology.hl7.org/CodeSystem/v3-Confidentiality": "https://mos.esante.gouv.fr/NOS/TRE_A08-HL7Confidentiality/FHIR/TRE-A08-HL7Confidentiality",
     "https://mos.esante.gouv.fr/NOS/TRE_A07-StatusVisibiliteDocument/FHIR/TRE-A07-StatusVisibiliteDocument": "https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocument/FHIR/TRE-A07-StatutVisibiliteDocument",
 }
 
@@ -152,6 +153,8 @@ class Terminology:
         idx = self.index(vs_url)
         if idx is None:
             return None, None
+        if not isinstance(code, str) or (system is not None and not isinstance(system, str)):
+            return None, None  # wrong JSON types are reported by the structure checks
         if system is None:
             if code in idx.codes:
                 return True, None

@@ -1,0 +1,26 @@
+"""Golden cases: tests/profiles/cases/<name>/{input.json, expected.json} (STYLE §15).
+
+Compared by (severity, code, expression, message_id), in the validator's deterministic order.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from profiles import validate
+from profiles_testutil import CASES, load
+
+CASE_DIRS = sorted(p for p in CASES.iterdir() if p.is_dir())
+
+
+def test_enough_cases() -> None:
+    assert len(CASE_DIRS) >= 150
+
+
+@pytest.mark.parametrize("case", CASE_DIRS, ids=[p.name for p in CASE_DIRS])
+def test_golden(case) -> None:
+    expected = load(case / "expected.json")
+    issues = validate(load(case / "input.json"), expected.get("profile"))
+    got = [(i.severity.value, i.code.value, i.expression, i.message_id) for i in issues]
+    want = [(i["severity"], i["code"], i["expression"], i["message_id"]) for i in expected["issues"]]
+    assert got == want
