@@ -1,5 +1,43 @@
-"""Registration of the `ins` service with the sandbox (see sandbox/services.py)."""
+"""Registration of the `ins` service with the sandbox (see sandbox/services.py).
 
-from sandbox.services import Service
+INSi SOAP 1.2 mock, INS identity rules and the fr-core Patient INS FHIR face (FACTS §1, A.1–A.3).
+"""
 
-service = Service(name="ins", title="INSi and INS identity rules")
+from __future__ import annotations
+
+from pathlib import Path
+
+from ins import models  # noqa: F401 - registers the ins tables on sandbox.db.Base
+from ins.cli import register as register_cli
+from ins.faults import FAULT_KINDS
+from ins.http import build_routers
+from ins.seed import seed
+from sandbox.services import Endpoint, Service
+from sandbox.settings import Settings
+
+
+def _endpoints(settings: Settings) -> list[Endpoint]:
+    base = settings.base_url
+    return [
+        Endpoint("INSi SOAP 1.2 (loopback HTTP; mTLS INSI-AUTO on the HTTPS port)", f"{base}/ins/insi"),
+        Endpoint("INSi SOAP 1.2 over mutual TLS (organisation certificate CN=INSI-AUTO; "
+                 "`mes-sandbox pki issue --kind organisation --subject INSI-AUTO`)",
+                 f"https://localhost:{settings.https_port}/ins/insi"),
+        Endpoint("INSi WSDL (sandbox-written)", f"{base}/ins/insi?wsdl"),
+        Endpoint("INS FHIR Patient (fr-core INS)", f"{base}/ins/fhir/Patient?family=ADRTROIS&birthdate=1997-02-26"),
+        Endpoint("INS verification (JSON)", f"{base}/ins/api/verify"),
+        Endpoint("INSi test identity", "ADRTROIS DOMINIQUE F 1997-02-26 2A020 -> 297022A020778 78"),
+    ]
+
+
+service = Service(
+    name="ins",
+    title="INSi and INS identity rules",
+    routers=build_routers,
+    fhir_bases=("/ins/fhir",),
+    fault_kinds=FAULT_KINDS,
+    migrations=Path(__file__).parent / "migrations" / "versions",
+    on_seed=seed,
+    endpoints=_endpoints,
+    cli=register_cli,
+)

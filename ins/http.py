@@ -1,0 +1,241 @@
+"""HTTP adapters of the ``ins`` service: thin translations over the framework-free core.
+
+- ``POST /ins/insi`` — INSi SOAP 1.2 (:mod:`ins.insi_soap`), ``GET /ins/insi?wsdl`` (sandbox WSDL)
+- ``GET /ins/fhir/Patient`` and ``GET /ins/fhir/Patient/{id}`` — fr-core Patient INS
+  (:mod:`ins.fhir_patient`)
+- ``POST /ins/api/verify`` — verification use case (:mod:`ins.verify`; real operation [U])
+
+Workspace: ``X-Sandbox-Workspace`` header, else the default workspace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from ins import fhir_patient, insi_soap
+from ins.faults import kinds_for, plan
+from ins.identities import IdentityRepository
+from ins.insi_errors import SOAP12_TYPE, InsiError, InsiFault
+from ins.insi_service import InsiService
+from ins.insi_transport import Caller, check_caller
+from ins.insi_wsdl import wsdl
+from ins.nir import check_matricule
+from ins.settings import InsSettings
+from ins.traits import Traits, check_query
+from ins.verify import verify
+from sandbox.api.deps import WORKSPACE_HEADER
+from sandbox.errors import FHIR_JSON, FhirError, ProblemError
+from sandbox.http_evidence import annotate
+
+try:  # the platform's HTTPS listener (sandbox.tls) may not be installed yet
+    from sandbox.tls import client_certificate
+except ImportError:  # pragma: no cover - depends on the platform version
+    client_certificate = None
+
+log = logging.getLogger(__name__)
+SERVICE = "ins"
+
+
+@dataclass
+class InsRuntime:
+    settings: InsSettings
+    repository: IdentityRepository
+    insi: InsiService
+
+
+def runtime(request: Request) -> InsRuntime:
+    return request.app.state.ctx.state[SERVICE]
+
+
+async def _workspace(request: Request) -> str | None:
+    ctx = request.app.state.ctx
+    name = request.headers.get(WORKSPACE_HEADER) or ctx.settings.default_workspace
+    if await ctx.workspaces.get(name) is None:
+        return None
+    annotate(request, workspace=name)
+    return name
+
+
+def _caller(request: Request) -> Caller:
+    tls = request.url.scheme == "https"
+    cert = client_certificate(request) if (tls and client_certificate is not None) else None
+    return Caller(tls=tls, client_host=request.client.host if request.client else "",
+                  cert_subject=dict(cert.subject) if cert is not None else None,
+                  cert_issuer_cn=cert.issuer_cn if cert is not None else None)
+
+
+def _soap(body: bytes, status: int = 200, media_type: str = SOAP12_TYPE) -> Response:
+    return Response(body, status_code=status, media_type=media_type)
+
+
+def _traits_summary(req: insi_soap.InsiRequest) -> dict[str, Any]:
+    if req.traits is not None:
+        t = req.traits
+        return {"NomNaissance": t.birth_name, "Prenom": list(t.first_names), "Sexe": t.sex,
+                "DateNaissance": t.birth_date, "LieuNaissance": t.birth_place}
+    v = req.vitale
+    assert v is not None
+    return {"MatriculeOD": v.matricule_od, "DateNaissance": v.birth_date, "RangNaissance": v.rank,
+            "MatriculeIndividu": v.matricule_individu, "NomNaissance": v.birth_name}
+
+
+async def _insi_call(request: Request, body: bytes, rt: InsRuntime) -> Response:
+    ctx = request.app.state.ctx
+    cert_actor = check_caller(_caller(request),
+                              plain_http_loopback_only=rt.settings.plain_http_loopback_only)
+    workspace = await _workspace(request)
+    if workspace is None:
+        raise InsiFault(InsiError.UNKNOWN_WORKSPACE,
+                        f"Espace de travail inconnu : {request.headers.get(WORKSPACE_HEADER, '')[:64]}.")
+    req = insi_soap.parse_request(body, request.headers.get("content-type", ""))
+    actor = f"IDAM={req.header.idam}" + (f" {cert_actor}" if cert_actor else "")
+    annotate(request, actor=actor[:300], operation=req.operation.value,
+             summary={"request": _traits_summary(req), "messageID": req.header.message_id,
+                      "lps": req.header.lps_name})
+    fault = await ctx.faults.take(workspace, SERVICE, req.operation.value,
+                                  kinds=kinds_for(req.operation.value))
+    todo = plan(fault, rt.settings.max_fault_delay_ms)
+    if fault is not None:
+        annotate(request, summary={"injected": fault.kind})
+    if todo.delay_ms:
+        await asyncio.sleep(todo.delay_ms / 1000)
+    if todo.error is not None:
+        raise InsiFault(todo.error, todo.message, code=todo.code, message_id=req.header.message_id)
+    if req.traits is not None:
+        result = await rt.insi.search_by_traits(workspace, req.traits, todo.forced)
+    else:
+        assert req.vitale is not None
+        result = await rt.insi.search_by_vitale(workspace, req.vitale, todo.forced)
+    ident = result.identity
+    annotate(request, summary={
+        "cr": result.cr.value, "candidates": result.candidates,
+        "ins": ident.ins.value if ident else None, "oid": ident.ins.oid if ident else None,
+        "history": [h.value for h in ident.history] if ident else []})
+    return _soap(insi_soap.build_response(req, result))
+
+
+def insi_router() -> APIRouter:
+    router = APIRouter(prefix="/ins", tags=["ins: INSi (SOAP 1.2)"])
+
+    @router.post("/insi", summary="INSi SOAP 1.2 (rechercherInsAvecTraitsIdentite, rechercherInsAvecCarteVitale)")
+    async def insi(request: Request) -> Response:
+        annotate(request, protocol="soap", service=SERVICE, operation="insi")
+        body = await request.body()
+        try:
+            return await _insi_call(request, body, runtime(request))
+        except InsiFault as exc:
+            fault = exc
+        except Exception:  # a crash still answers the protocol's own error shape
+            log.exception("INSi call failed")
+            fault = InsiFault(InsiError.TECHNICAL)
+        if not fault.message_id:
+            fault.message_id = insi_soap.peek_message_id(body)
+        annotate(request, summary={"faultCode": fault.code, "fault": fault.detail[:500]})
+        wire = fault.to_wire()
+        return _soap(wire.body, wire.status, wire.media_type)
+
+    @router.get("/insi", summary="Sandbox-written WSDL of the INSi mock (?wsdl)")
+    async def insi_wsdl(request: Request) -> Response:
+        if "wsdl" not in request.query_params and "WSDL" not in request.query_params:
+            raise ProblemError(405, "method-not-allowed", "INSi is called with POST; GET /ins/insi?wsdl "
+                               "returns the WSDL", headers={"Allow": "POST"})
+        location = str(request.base_url).rstrip("/") + "/ins/insi"
+        return Response(wsdl(location), media_type="text/xml; charset=utf-8")
+
+    return router
+
+
+def _fhir(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type=FHIR_JSON)
+
+
+def fhir_router() -> APIRouter:
+    router = APIRouter(prefix="/ins/fhir", tags=["ins: FHIR Patient (fr-core INS)"])
+
+    @router.get("/Patient", summary="Search fr-core Patient INS by identifier or traits")
+    async def search(request: Request) -> Response:
+        rt = runtime(request)
+        workspace = await _workspace(request)
+        if workspace is None:
+            raise FhirError(404, "not-found", "Espace de travail inconnu (X-Sandbox-Workspace).")
+        query = fhir_patient.parse_search(list(request.query_params.multi_items()))
+        repo = rt.repository
+        if query.number is not None:
+            candidates = await repo.by_matricule(workspace, query.number)
+        else:
+            candidates = await repo.search(workspace, birth_name=query.birth_name, sex=query.sex,
+                                           birth_date=query.birth_date, birth_place=query.birth_place,
+                                           first_names=query.first_names, limit=query.count)
+        found = fhir_patient.select([rt.insi.presented(i) for i in candidates], query)
+        annotate(request, operation="Patient.search", summary={"total": len(found)})
+        base = str(request.base_url).rstrip("/") + "/ins/fhir"
+        return _fhir(fhir_patient.searchset(found, base, str(request.url)))
+
+    @router.get("/Patient/{pid}", summary="Read one fr-core Patient INS")
+    async def read(pid: str, request: Request) -> Response:
+        rt = runtime(request)
+        workspace = await _workspace(request)
+        if workspace is None:
+            raise FhirError(404, "not-found", "Espace de travail inconnu (X-Sandbox-Workspace).")
+        identity = await rt.repository.by_id(workspace, pid[:80])
+        if identity is None:
+            raise FhirError(404, "not-found", f"Aucun Patient {pid[:80]!r}.", expression="Patient.id")
+        return _fhir(fhir_patient.patient_resource(rt.insi.presented(identity)))
+
+    return router
+
+
+class VerifyIn(BaseModel):
+    """Traits as the client stored them, and the 15-character matricule."""
+
+    matricule: str = Field(..., max_length=40, examples=["297022A02077878"])
+    birth_name: str = Field(..., max_length=200, examples=["ADRTROIS"])
+    first_names: list[str] = Field(..., max_length=20, examples=[["DOMINIQUE"]])
+    sex: str = Field(..., max_length=10, examples=["F"])
+    birth_date: str = Field(..., max_length=40, examples=["1997-02-26"])
+    birth_place: str | None = Field(None, max_length=40, examples=["2A020"])
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix="/ins/api", tags=["ins: API"])
+
+    @router.post("/verify", summary="Verify stored traits + matricule against INSi (operation name [U])")
+    async def verify_ins(body: VerifyIn, request: Request) -> dict[str, Any]:
+        """Re-run the traits search with the stored traits and compare (FACTS §1.2, App. C: the
+        real INSi verification operation name is uncertain; this is the sandbox's own API)."""
+        rt = runtime(request)
+        workspace = await _workspace(request)
+        if workspace is None:
+            raise ProblemError(404, "unknown-workspace", "no such workspace (X-Sandbox-Workspace)")
+        firsts = [f for fn in body.first_names for f in fn.split()]
+        query, problems = check_query(body.birth_name, firsts, body.sex, body.birth_date,
+                                      body.birth_place, strict=False)
+        problems += check_matricule(body.matricule)
+        if problems or query is None:
+            raise ProblemError(422, "invalid-traits", problems[0].text("en"),
+                               problems=[p.to_dict() for p in problems])
+        stored = Traits(query.birth_name, query.first_names, query.sex, query.birth_date,
+                        query.birth_place or "")
+        result = await verify(rt.insi, workspace, stored, body.matricule.strip().upper())
+        annotate(request, operation="verify", summary={
+            "matricule": body.matricule, "result": result.outcome.value, "cr": result.cr.value,
+            "differences": [d[0].value for d in result.differences]})
+        return result.to_dict()
+
+    return router
+
+
+def build_routers(ctx: Any) -> list[APIRouter]:
+    """Router factory for :class:`sandbox.services.Service` (settings built once, here)."""
+    settings = InsSettings()
+    repository = IdentityRepository(ctx.db)
+    ctx.state[SERVICE] = InsRuntime(settings, repository, InsiService(repository, settings.oid))
+    return [insi_router(), fhir_router(), api_router()]
