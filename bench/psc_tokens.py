@@ -1,0 +1,266 @@
+"""PSC token endpoint throughput and userinfo latency, side by side with panva's oidc-provider.
+
+    .venv/bin/python bench/psc_tokens.py [--codes 1000] [--cc 2000] [--userinfo 500] [--concurrency 8]
+                                         [--database-url postgresql+asyncpg://...]
+
+Both providers run on this machine in the same run, each as its own process (``mes-sandbox serve``
+with a fresh SQLite database unless ``--database-url`` is given; ``node bench/node-psc/op.mjs``
+with oidc-provider 9.13.3, installed here by npm on first run). One load generator (httpx, asyncio)
+drives both with the same requests:
+
+- ``authorization_code``: codes are minted first (sandbox: ``login_hint`` skips the picker;
+  oidc-provider: its interaction is finished automatically), then exchanged (PKCE S256, client
+  secret basic) with ``concurrency`` requests in flight; tokens/s = exchanges / wall time.
+- ``client_credentials``: the same, without codes.
+- userinfo: one request at a time, median and p95 latency.
+- server CPU per token (from ``/proc/<pid>/stat``, all threads, background work included): robust
+  when other processes share the machine, unlike tokens/s.
+
+Configured alike: RS256 (``--alg ES256`` for both) with ``kid``, PKCE S256 required, refresh token issued on each
+code exchange, access token 120 s. Known differences, printed with the results: the sandbox signs
+its access tokens (JWT, so other services verify them offline) while oidc-provider's are opaque, and
+the sandbox persists codes, sessions and refresh tokens in its database and records every exchange
+as evidence, while oidc-provider keeps state in process memory.
+Prints our tokens/s ÷ theirs (target ≥ 1.0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import os
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+NODE_DIR = ROOT / "bench" / "node-psc"
+CALLBACK = "http://127.0.0.1:8000/callback"
+PERSONA = "899700218896"
+
+
+@dataclass
+class Target:
+    name: str
+    auth: str
+    token: str
+    userinfo: str
+    client_id: str
+    secret: str
+    pid: int = 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before answering {url}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} not ready after {timeout}s")
+
+
+def start_sandbox(data_dir: Path, database_url: str, alg: str) -> tuple[subprocess.Popen, Target]:
+    port = free_port()
+    env = {**os.environ, "MES_SANDBOX_DATA_DIR": str(data_dir), "MES_SANDBOX_PORT": str(port),
+           "MES_SANDBOX_HOST": "127.0.0.1", "MES_SANDBOX_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+           "MES_SANDBOX_HTTPS_ENABLED": "false", "MES_SANDBOX_PSC_CODE_TTL": "600",
+           "MES_SANDBOX_DATABASE_URL": database_url}
+    exe = Path(sys.executable).with_name("mes-sandbox")
+    proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env, cwd=data_dir,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    issuer = f"http://127.0.0.1:{port}/psc/realms/esante-wallet"
+    wait_ready(issuer + "/.well-known/openid-configuration", proc, timeout=120)
+    oidc = issuer + "/protocol/openid-connect"
+    # a bench client like oidc-provider's: same id, secret, grants and signing alg
+    r = httpx.post(f"http://127.0.0.1:{port}/sandbox/api/workspaces/default/psc/clients", json={
+        "client_id": "bench", "client_secret": "bench-secret", "redirect_uris": [CALLBACK],
+        "grant_types": ["authorization_code", "refresh_token", "client_credentials"],
+        "id_token_signed_response_alg": alg})
+    r.raise_for_status()
+    return proc, Target("mes-sandbox psc", oidc + "/auth", oidc + "/token", oidc + "/userinfo",
+                        "bench", "bench-secret", proc.pid)
+
+
+def start_oidc_provider(alg: str) -> tuple[subprocess.Popen, Target]:
+    if not (NODE_DIR / "node_modules" / "oidc-provider" / "package.json").exists():
+        cmd = ["npm", "ci" if (NODE_DIR / "package-lock.json").exists() else "install", "--no-audit", "--no-fund"]
+        subprocess.run(cmd, cwd=NODE_DIR, check=True, capture_output=True, timeout=600)
+    port = free_port()
+    proc = subprocess.Popen(["node", "op.mjs", str(port), alg], cwd=NODE_DIR,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    wait_ready(base + "/.well-known/openid-configuration", proc)
+    return proc, Target("oidc-provider 9.13.3", base + "/auth", base + "/token", base + "/me",
+                        "bench", "bench-secret", proc.pid)
+
+
+def _s256(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+async def mint_code(http: httpx.AsyncClient, t: Target) -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    params = {"response_type": "code", "client_id": t.client_id, "redirect_uri": CALLBACK,
+              "scope": "openid profile scope_all", "state": secrets.token_urlsafe(8),
+              "nonce": secrets.token_urlsafe(8), "code_challenge": _s256(verifier),
+              "code_challenge_method": "S256", "acr_values": "eidas1", "login_hint": PERSONA}
+    r = await http.get(t.auth, params=params)
+    for _ in range(8):
+        location = r.headers.get("location", "")
+        if location.startswith(CALLBACK):
+            return parse_qs(urlsplit(location).query)["code"][0], verifier
+        if r.status_code not in (302, 303) or not location:
+            raise RuntimeError(f"{t.name}: authorize answered {r.status_code}: {r.text[:200]}")
+        r = await http.get(urljoin(str(r.url), location))
+    raise RuntimeError(f"{t.name}: too many redirects")
+
+
+async def gather_limited(n: int, concurrency: int, fn) -> float:  # noqa: ANN001
+    """Run ``fn(i)`` for i in range(n), ``concurrency`` at a time; wall seconds."""
+    queue = iter(range(n))
+
+    async def worker() -> None:
+        for i in queue:
+            await fn(i)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - start
+
+
+async def bench_target(t: Target, args: argparse.Namespace) -> dict[str, float]:
+    limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
+    auth = (t.client_id, t.secret)
+    out: dict[str, float] = {}
+    async with httpx.AsyncClient(limits=limits, timeout=60) as http:
+        codes: list[tuple[str, str]] = []
+
+        async def mint(_: int) -> None:
+            # a fresh cookie jar per login: one browser session per code, on both sides
+            async with httpx.AsyncClient(timeout=60) as browser:
+                codes.append(await mint_code(browser, t))
+
+        await gather_limited(args.codes + 20, min(args.concurrency, 4), mint)
+        warm, timed = codes[:20], codes[20:]
+        tokens: list[dict] = []
+
+        async def exchange(i: int, batch: list[tuple[str, str]]) -> None:
+            code, verifier = batch[i]
+            r = await http.post(t.token, auth=auth, data={"grant_type": "authorization_code", "code": code,
+                                                          "redirect_uri": CALLBACK, "code_verifier": verifier})
+            if r.status_code != 200:
+                raise RuntimeError(f"{t.name}: token answered {r.status_code}: {r.text[:200]}")
+            tokens.append(r.json())
+
+        await gather_limited(len(warm), args.concurrency, lambda i: exchange(i, warm))
+        await asyncio.sleep(1)
+        cpu = cpu_seconds(t.pid)
+        wall = await gather_limited(len(timed), args.concurrency, lambda i: exchange(i, timed))
+        out["authorization_code tokens/s"] = len(timed) / wall
+        await asyncio.sleep(1)  # let background work (evidence writer) finish and count it
+        out["authorization_code server CPU ms/token"] = (cpu_seconds(t.pid) - cpu) / len(timed) * 1000
+
+        async def cc(_: int) -> None:
+            r = await http.post(t.token, auth=auth, data={"grant_type": "client_credentials", "scope": "scope_all"})
+            if r.status_code != 200:
+                raise RuntimeError(f"{t.name}: client_credentials answered {r.status_code}: {r.text[:200]}")
+
+        await gather_limited(50, args.concurrency, cc)
+        await asyncio.sleep(1)
+        cpu = cpu_seconds(t.pid)
+        wall = await gather_limited(args.cc, args.concurrency, cc)
+        out["client_credentials tokens/s"] = args.cc / wall
+        await asyncio.sleep(1)
+        out["client_credentials server CPU ms/token"] = (cpu_seconds(t.pid) - cpu) / args.cc * 1000
+
+        access = tokens[-1]["access_token"]
+        latencies = []
+        for i in range(args.userinfo + 20):
+            start = time.perf_counter()
+            r = await http.get(t.userinfo, headers={"Authorization": f"Bearer {access}"})
+            elapsed = time.perf_counter() - start
+            if r.status_code != 200:
+                raise RuntimeError(f"{t.name}: userinfo answered {r.status_code}: {r.text[:200]}")
+            if i >= 20:
+                latencies.append(elapsed * 1000)
+        latencies.sort()
+        out["userinfo median ms"] = statistics.median(latencies)
+        out["userinfo p95 ms"] = latencies[int(len(latencies) * 0.95) - 1]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--codes", type=int, default=1000)
+    parser.add_argument("--cc", type=int, default=2000)
+    parser.add_argument("--userinfo", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--database-url", default="", help="PostgreSQL URL (default: fresh SQLite)")
+    parser.add_argument("--alg", choices=("RS256", "ES256"), default="RS256",
+                        help="signing alg of both providers' bench client (default RS256, PSC's default)")
+    args = parser.parse_args()
+    if not shutil.which("node"):
+        sys.exit("node is required for the oidc-provider side")
+    tmp = Path(tempfile.mkdtemp(prefix="psc-bench-"))
+    procs: list[subprocess.Popen] = []
+    try:
+        sb_proc, ours = start_sandbox(tmp, args.database_url, args.alg)
+        procs.append(sb_proc)
+        op_proc, theirs = start_oidc_provider(args.alg)
+        procs.append(op_proc)
+        results = {}
+        for target in (ours, theirs):
+            results[target.name] = asyncio.run(bench_target(target, args))
+    finally:
+        for p in procs:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+    a, b = results[ours.name], results[theirs.name]
+    print(f"\nPSC token benchmark — {args.alg}, {os.cpu_count()} CPUs, concurrency {args.concurrency}, "
+          f"{args.codes} codes, {args.cc} client_credentials, {args.userinfo} userinfo")
+    print(f"{'metric':34}{ours.name:>20}{theirs.name:>24}{'ours ÷ theirs':>16}")
+    for metric in a:
+        ratio = a[metric] / b[metric]
+        print(f"{metric:34}{a[metric]:>20.1f}{b[metric]:>24.1f}{ratio:>16.2f}")
+    print("\n(tokens/s: higher is better, target ratio ≥ 1.0; latency and server CPU per token: lower is "
+          "better. CPU per token is measured from /proc and does not depend on other load on the machine; "
+          "tokens/s does.)")
+    print("differences: sandbox access tokens are signed JWTs and its state is in the database with "
+          "evidence recorded; oidc-provider's access tokens are opaque and its state in memory.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""``authorization_code`` grant (RFC 6749 §4.1.3–4.1.4, RFC 7636 §4.5–4.6, OIDC Core §3.1.3).
+
+The code is single-use: a second presentation revokes the session it opened, so the tokens issued
+from it stop working (RFC 6749 §4.1.2). ``redirect_uri`` must equal the one of the authorization
+request; the PKCE verifier must hash to the challenge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from psc import rfc7636
+from psc.claims import subject
+from psc.clients import Client
+from psc.errors import InvalidGrant, InvalidRequest
+from psc.runtime import Psc
+from psc.store import Outcome, add_refresh, consume_code
+from psc.tokens import new_refresh_token, refresh_expiry, token_set
+
+GRANT_TYPE = "authorization_code"
+
+_OUTCOME_TEXT = {
+    Outcome.UNKNOWN: "authorization code unknown",
+    Outcome.WRONG_CLIENT: "authorization code was issued to another client",
+    Outcome.EXPIRED: "authorization code expired",
+    Outcome.REUSED: "authorization code already used; the tokens it issued are revoked",
+    Outcome.REVOKED: "the session of this authorization code was revoked",
+}
+
+
+async def handle(rt: Psc, client: Client, form: Mapping[str, str], now: datetime) -> dict[str, Any]:
+    code = form.get("code")
+    if not code:
+        raise InvalidRequest("code is required")
+    async with rt.ctx.db.engine.begin() as conn:
+        outcome, grant, session = await consume_code(conn, code, client.client_id, now)
+        problem = None
+        if outcome is Outcome.OK:
+            assert grant is not None and session is not None
+            if form.get("redirect_uri") != grant.redirect_uri:
+                problem = "redirect_uri does not match the authorization request"
+            elif grant.code_challenge and not form.get("code_verifier"):
+                problem = "code_verifier is required (PKCE)"
+            elif grant.code_challenge and not rfc7636.verifier_matches(form["code_verifier"], grant.code_challenge):
+                problem = "code_verifier does not match the code_challenge (PKCE S256)"
+            elif not grant.code_challenge and form.get("code_verifier"):
+                problem = "code_verifier sent but the authorization request had no code_challenge"
+            if problem is None:
+                refresh = None
+                if "refresh_token" in client.grant_types:
+                    refresh = new_refresh_token()
+                    await add_refresh(conn, refresh, session, grant.scope, now, refresh_expiry(rt, now, session))
+    if outcome is not Outcome.OK:
+        raise InvalidGrant(_OUTCOME_TEXT[outcome])
+    if problem is not None:
+        raise InvalidGrant(problem)
+    return await token_set(rt, client, sub=subject(session.persona_id), scope=grant.scope, now=now,
+                           session=session, nonce=grant.nonce, refresh_token=refresh)

@@ -1,0 +1,177 @@
+"""HTTP adapters of the provider endpoints under ``/psc/realms/esante-wallet`` (FACTS §4 table):
+discovery (both names), ``auth``, ``token``, ``userinfo``, ``token/introspect``, ``logout``,
+``certs``. Each handler parses, calls the framework-free domain module, annotates the evidence and
+shapes the protocol answer."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from sandbox.context import SandboxContext
+from sandbox.http_evidence import annotate
+
+from psc import authorize, discovery, introspection, logout, runtime, token_endpoint, userinfo
+from psc.claims import REALM
+from psc.errors import AccessDenied, AuthorizeError, OAuthError
+from psc.forms import MAX_QUERY_BYTES, parse_form, parse_params
+from psc.routes.common import html, json_response, oauth_error, raw_query
+from psc.scopes import AUTH_MEANS, AuthMode
+
+PREFIX = f"/psc/realms/{REALM}"
+
+
+def build(ctx: SandboxContext) -> APIRouter:
+    router = APIRouter(prefix=PREFIX, tags=["psc: OpenID Connect provider"])
+    rt = runtime.get(ctx)
+
+    def note(request: Request, operation: str, **fields) -> None:  # noqa: ANN003 - evidence fields
+        annotate(request, service="psc", operation=f"psc.{operation}", **fields)
+
+    @router.get("/.well-known/openid-configuration")
+    @router.get("/.well-known/wallet-openid-configuration")
+    async def well_known(request: Request) -> Response:
+        note(request, "discovery")
+        return json_response(discovery.metadata(rt), headers={"Cache-Control": "max-age=60"})
+
+    @router.get("/protocol/openid-connect/certs")
+    async def certs(request: Request) -> Response:
+        note(request, "certs")
+        return json_response(await rt.keys.jwks(), headers={"Cache-Control": "max-age=10"})
+
+    async def picker(request: Request, areq: authorize.AuthorizationRequest, *, message: str = "",
+                     status: int = 200) -> Response:
+        page = await ctx.personas.list(areq.client.workspace, "professional")
+        return html("authorize.html", status, client=areq.client, params=areq.forwarded(),
+                    personas=page.items, means=list(AUTH_MEANS.values()), message=message,
+                    action=rt.endpoint("auth"), workspace=areq.client.workspace)
+
+    async def finish(request: Request, params: dict[str, str], *, posted: bool) -> Response:
+        status = 303 if posted else 302
+        try:
+            areq = await authorize.validate(rt, params)
+            note(request, "authorize", workspace=areq.client.workspace, actor=areq.client.client_id,
+                 summary={"client_id": areq.client.client_id, "scope": " ".join(areq.scopes)})
+            if posted and params.get("decision") == "deny":
+                raise AuthorizeError(AccessDenied("le professionnel a refusé la connexion"),
+                                     redirect_uri=areq.redirect_uri, state=areq.state)
+            hint = params.get("persona") if posted else areq.login_hint
+            if not hint:
+                return await picker(request, areq)
+            pro = await authorize.resolve_hint(rt, areq.client.workspace, hint)
+            if pro is None:
+                return await picker(request, areq, message=(
+                    f"Aucun professionnel « {hint[:80]} » dans l'espace de travail "
+                    f"{areq.client.workspace} : choisissez-en un."), status=200 if not posted else 400)
+            try:
+                mode = AuthMode(params.get("auth_mode", AuthMode.CARD.value) if posted else AuthMode.CARD)
+            except ValueError:
+                return await picker(request, areq, message="Moyen d'authentification inconnu.", status=400)
+            await authorize.apply_faults(rt, areq)
+            location = await authorize.issue_code(rt, areq, pro["id"], mode)
+            note(request, "authorize", actor=f"{areq.client.client_id} / {pro['id']}",
+                 summary={"persona": pro["id"], "auth_mode": mode.value, "outcome": "code"})
+            return RedirectResponse(location, status_code=status, headers={"Cache-Control": "no-store"})
+        except AuthorizeError as exc:
+            note(request, "authorize", summary={"error": exc.error.error})
+            if exc.redirect_uri is None:
+                return html("error.html", 400, error=exc.error.error, description=exc.error.description)
+            return RedirectResponse(authorize.error_redirect(rt, exc), status_code=status,
+                                    headers={"Cache-Control": "no-store"})
+
+    @router.get("/protocol/openid-connect/auth")
+    async def auth_get(request: Request) -> Response:
+        try:
+            params = parse_params(raw_query(request), limit=MAX_QUERY_BYTES)
+        except OAuthError as exc:
+            return html("error.html", 400, error=exc.error, description=exc.description)
+        return await finish(request, params, posted=False)
+
+    @router.post("/protocol/openid-connect/auth")
+    async def auth_post(request: Request) -> Response:
+        try:
+            params = parse_form(await request.body(), request.headers.get("content-type"))
+        except OAuthError as exc:
+            return html("error.html", 400, error=exc.error, description=exc.description)
+        return await finish(request, params, posted=True)
+
+    @router.post("/protocol/openid-connect/token")
+    async def token(request: Request) -> Response:
+        try:
+            form = parse_form(await request.body(), request.headers.get("content-type"))
+            note(request, "token", summary={"grant_type": form.get("grant_type", "")})
+            result = await token_endpoint.token(rt, form, request.headers.get("authorization"))
+        except OAuthError as exc:
+            note(request, "token", summary={"error": exc.error})
+            return oauth_error(exc)
+        note(request, "token", workspace=result.client.workspace, actor=result.client.client_id,
+             summary={"client_id": result.client.client_id, "scope": result.body.get("scope", "")})
+        return json_response(result.body)
+
+    async def _userinfo(request: Request, form: dict[str, str] | None) -> Response:
+        try:
+            info = await userinfo.userinfo(rt, userinfo.bearer_from(request.headers.get("authorization"), form))
+        except OAuthError as exc:
+            note(request, "userinfo", summary={"error": exc.error})
+            return oauth_error(exc)
+        tok = info.token
+        note(request, "userinfo", workspace=tok.workspace,
+             actor=f"{tok.client_id} / {(tok.professional or {}).get('id', tok.subject)}")
+        if info.jwt is not None:
+            return Response(info.jwt, media_type="application/jwt", headers={"Cache-Control": "no-store"})
+        return json_response(info.claims)
+
+    @router.get("/protocol/openid-connect/userinfo")
+    async def userinfo_get(request: Request) -> Response:
+        return await _userinfo(request, None)
+
+    @router.post("/protocol/openid-connect/userinfo")
+    async def userinfo_post(request: Request) -> Response:
+        form = None
+        if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            try:
+                form = parse_form(await request.body(), request.headers.get("content-type"))
+            except OAuthError as exc:
+                return oauth_error(exc)
+        return await _userinfo(request, form)
+
+    @router.post("/protocol/openid-connect/token/introspect")
+    async def introspect(request: Request) -> Response:
+        try:
+            form = parse_form(await request.body(), request.headers.get("content-type"))
+            caller, body = await introspection.introspect(rt, form, request.headers.get("authorization"))
+        except OAuthError as exc:
+            note(request, "introspect", summary={"error": exc.error})
+            return oauth_error(exc)
+        note(request, "introspect", workspace=caller.workspace, actor=caller.client_id,
+             summary={"active": body["active"]})
+        return json_response(body)
+
+    async def _logout(request: Request, params: dict[str, str]) -> Response:
+        try:
+            result = await logout.logout(rt, params)
+        except OAuthError as exc:
+            return html("error.html", 400, error=exc.error, description=exc.description)
+        note(request, "logout", workspace=result.workspace, actor=result.client_id,
+             summary={"sid": result.sid})
+        if result.redirect:
+            return RedirectResponse(result.redirect, status_code=302)
+        return html("logged_out.html", ended=bool(result.sid))
+
+    @router.get("/protocol/openid-connect/logout")
+    async def logout_get(request: Request) -> Response:
+        try:
+            params = parse_params(raw_query(request), limit=MAX_QUERY_BYTES)
+        except OAuthError as exc:
+            return html("error.html", 400, error=exc.error, description=exc.description)
+        return await _logout(request, params)
+
+    @router.post("/protocol/openid-connect/logout")
+    async def logout_post(request: Request) -> Response:
+        try:
+            params = parse_form(await request.body(), request.headers.get("content-type"))
+        except OAuthError as exc:
+            return html("error.html", 400, error=exc.error, description=exc.description)
+        return await _logout(request, params)
+
+    return router

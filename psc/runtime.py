@@ -1,0 +1,95 @@
+"""The PSC provider's per-app runtime: options, keys, clients, issuer URLs, signing.
+
+One :class:`Psc` per sandbox context, kept in ``ctx.state["psc"]`` and created on first use
+(:func:`get`), so other services may call :mod:`psc.verify` whatever the start-up order.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from joserfc import jwt
+from sqlalchemy import select
+
+from sandbox.models import PersonaRow
+
+from psc.claims import REALM
+from psc.clients import ClientRepository
+from psc.config import PscConfig
+from psc.keys import KeyStore, SigningKey
+
+if TYPE_CHECKING:
+    from sandbox.context import SandboxContext
+
+STATE_KEY = "psc"
+PERSONA_CACHE_SECONDS = 5.0
+
+
+@dataclass
+class Psc:
+    ctx: SandboxContext
+    config: PscConfig
+    keys: KeyStore
+    clients: ClientRepository
+    _personas: dict[tuple[str, str, str], tuple[float, dict[str, Any] | None]] = field(default_factory=dict)
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.ctx.settings.base_url}/psc/realms/{REALM}"
+
+    def endpoint(self, name: str) -> str:
+        """``auth``, ``token``, ``userinfo``, ``token/introspect``, ``logout``, ``certs``."""
+        return f"{self.issuer}/protocol/openid-connect/{name}"
+
+    async def sign(self, claims: dict[str, Any], alg: str) -> str:
+        key: SigningKey = await self.keys.signer(alg)
+        return jwt.encode({"alg": alg, "kid": key.kid, "typ": "JWT"}, claims, key.key)
+
+    async def personas(self, workspace: str, kind: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Personas by id (cached a few seconds: they only change on workspace reset)."""
+        now = time.monotonic()
+        out: dict[str, dict[str, Any]] = {}
+        missing = []
+        for pid in ids:
+            hit = self._personas.get((workspace, kind, pid))
+            if hit is not None and now - hit[0] < PERSONA_CACHE_SECONDS:
+                if hit[1] is not None:
+                    out[pid] = hit[1]
+            else:
+                missing.append(pid)
+        if missing:
+            async with self.ctx.db.session() as s:
+                rows = (await s.execute(select(PersonaRow.id, PersonaRow.data).where(
+                    PersonaRow.workspace == workspace, PersonaRow.kind == kind,
+                    PersonaRow.id.in_(missing)))).all()
+            found = {r.id: r.data for r in rows}
+            if len(self._personas) > 20_000:
+                self._personas.clear()
+            for pid in missing:
+                self._personas[(workspace, kind, pid)] = (now, found.get(pid))
+                if pid in found:
+                    out[pid] = found[pid]
+        return out
+
+    async def professional(self, workspace: str, idnps: str) -> dict[str, Any] | None:
+        return (await self.personas(workspace, "professional", [idnps])).get(idnps)
+
+
+def half_hash(value: str) -> str:
+    """``at_hash`` (OIDC Core §3.1.3.6): left half of SHA-256, base64url (RS256 and ES256)."""
+    d = hashlib.sha256(value.encode()).digest()
+    return base64.urlsafe_b64encode(d[: len(d) // 2]).rstrip(b"=").decode()
+
+
+def get(ctx: SandboxContext) -> Psc:
+    rt = ctx.state.get(STATE_KEY)
+    if rt is None:
+        config = PscConfig()
+        longest = max(config.access_token_ttl, config.id_token_ttl) + config.leeway
+        rt = Psc(ctx, config, KeyStore(ctx.db, longest), ClientRepository(ctx.db, config.client_cache_ttl))
+        ctx.state[STATE_KEY] = rt
+    return rt

@@ -1,0 +1,200 @@
+"""Authorization state: sessions (``sid``), authorization codes (RFC 6749 §4.1.2, single use,
+short-lived) and refresh tokens (RFC 6749 §6, rotated on every use; RFC 9700 §4.14.2).
+
+Codes and refresh tokens are stored by SHA-256 only. A reused code or a replayed refresh token
+revokes the session, so every token issued under it is refused afterwards (RFC 6749 §4.1.2,
+RFC 9700 §4.14.2). Functions take the caller's session so one grant is one transaction; outcomes
+are returned, not raised, so a revocation commits before the caller reports the error.
+
+Statements are SQLAlchemy Core on the caller's connection (``async with db.engine.begin()``): the
+token endpoint is the hot path, and the ORM's unit of work buys nothing here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from sandbox.db import as_utc
+
+from psc.models import PscCodeRow, PscRefreshRow, PscSessionRow
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token(prefix: str) -> str:
+    return f"{prefix}.{secrets.token_urlsafe(32)}"
+
+
+@dataclass(frozen=True)
+class Session:
+    sid: str
+    workspace: str
+    client_id: str
+    persona_id: str
+    auth_mode: str
+    acr: str
+    auth_time: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    revoked_reason: str
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+SESSIONS = PscSessionRow.__table__
+CODES = PscCodeRow.__table__
+REFRESH = PscRefreshRow.__table__
+
+
+def _session(row: Any) -> Session:
+    return Session(row.sid, row.workspace, row.client_id, row.persona_id, row.auth_mode, row.acr,
+                   as_utc(row.auth_time), as_utc(row.expires_at),
+                   as_utc(row.revoked_at) if row.revoked_at else None, row.revoked_reason)
+
+
+@dataclass(frozen=True)
+class CodeGrant:
+    workspace: str
+    sid: str
+    client_id: str
+    redirect_uri: str
+    scope: str
+    nonce: str | None
+    code_challenge: str | None
+    expires_at: datetime
+
+
+class Outcome(StrEnum):
+    OK = "ok"
+    UNKNOWN = "unknown"
+    WRONG_CLIENT = "wrong_client"
+    EXPIRED = "expired"
+    REUSED = "reused"
+    REVOKED = "revoked"
+
+
+async def create_authorization(c: AsyncConnection, session: Session, code: str, grant: CodeGrant) -> None:
+    await c.execute(insert(SESSIONS).values(
+        sid=session.sid, workspace=session.workspace, client_id=session.client_id,
+        persona_id=session.persona_id, auth_mode=session.auth_mode, acr=session.acr,
+        auth_time=session.auth_time, expires_at=session.expires_at, revoked_at=None, revoked_reason=""))
+    await c.execute(insert(CODES).values(
+        code_hash=digest(code), workspace=grant.workspace, sid=grant.sid, client_id=grant.client_id,
+        redirect_uri=grant.redirect_uri, scope=grant.scope, nonce=grant.nonce,
+        code_challenge=grant.code_challenge, expires_at=grant.expires_at, used_at=None))
+
+
+async def revoke_session(c: AsyncConnection, sid: str, reason: str, now: datetime) -> bool:
+    result = await c.execute(update(SESSIONS)
+                             .where(SESSIONS.c.sid == sid, SESSIONS.c.revoked_at.is_(None))
+                             .values(revoked_at=now, revoked_reason=reason[:120]))
+    return bool(result.rowcount)
+
+
+async def get_session(c: AsyncConnection, sid: str) -> Session | None:
+    row = (await c.execute(select(SESSIONS).where(SESSIONS.c.sid == sid))).first()
+    return _session(row) if row else None
+
+
+async def consume_code(c: AsyncConnection, code: str, client_id: str,
+                       now: datetime) -> tuple[Outcome, CodeGrant | None, Session | None]:
+    """Mark the code used. A second use revokes its session (and so the tokens it issued)."""
+    h = digest(code)
+    claimed = (await c.execute(
+        update(CODES).where(CODES.c.code_hash == h, CODES.c.used_at.is_(None), CODES.c.client_id == client_id)
+        .values(used_at=now).returning(*CODES.c))).first()
+    if claimed is None:  # unknown, another client's, or used before (possibly by a racing request)
+        row = (await c.execute(select(CODES.c.client_id, CODES.c.sid).where(CODES.c.code_hash == h))).first()
+        if row is None:
+            return Outcome.UNKNOWN, None, None
+        if row.client_id != client_id:
+            return Outcome.WRONG_CLIENT, None, None
+        await revoke_session(c, row.sid, "authorization code reused", now)
+        return Outcome.REUSED, None, None
+    if as_utc(claimed.expires_at) <= now:
+        return Outcome.EXPIRED, None, None
+    session = await get_session(c, claimed.sid)
+    if session is None or session.revoked:
+        return Outcome.REVOKED, None, None
+    grant = CodeGrant(claimed.workspace, claimed.sid, claimed.client_id, claimed.redirect_uri, claimed.scope,
+                      claimed.nonce, claimed.code_challenge, as_utc(claimed.expires_at))
+    return Outcome.OK, grant, session
+
+
+async def add_refresh(c: AsyncConnection, token: str, session: Session, scope: str, now: datetime,
+                      expires_at: datetime) -> None:
+    await c.execute(insert(REFRESH).values(
+        token_hash=digest(token), workspace=session.workspace, sid=session.sid, client_id=session.client_id,
+        scope=scope, issued_at=now, expires_at=expires_at, used_at=None))
+
+
+@dataclass(frozen=True)
+class RefreshGrant:
+    scope: str
+    session: Session
+    expires_at: datetime
+
+
+async def consume_refresh(c: AsyncConnection, token: str, client_id: str,
+                          now: datetime) -> tuple[Outcome, RefreshGrant | None]:
+    h = digest(token)
+    claimed = (await c.execute(
+        update(REFRESH).where(REFRESH.c.token_hash == h, REFRESH.c.used_at.is_(None),
+                              REFRESH.c.client_id == client_id)
+        .values(used_at=now).returning(*REFRESH.c))).first()
+    if claimed is None:
+        row = (await c.execute(select(REFRESH.c.client_id, REFRESH.c.sid).where(REFRESH.c.token_hash == h))).first()
+        if row is None:
+            return Outcome.UNKNOWN, None
+        if row.client_id != client_id:
+            return Outcome.WRONG_CLIENT, None
+        await revoke_session(c, row.sid, "refresh token replayed after rotation", now)
+        return Outcome.REUSED, None
+    if as_utc(claimed.expires_at) <= now:
+        return Outcome.EXPIRED, None
+    session = await get_session(c, claimed.sid)
+    if session is None or session.revoked:
+        return Outcome.REVOKED, None
+    if session.expires_at <= now:  # rotation never outlives the login (Keycloak's "SSO session max")
+        return Outcome.EXPIRED, None
+    return Outcome.OK, RefreshGrant(claimed.scope, session, as_utc(claimed.expires_at))
+
+
+async def purge_expired(c: AsyncConnection, before: datetime) -> None:
+    """Forget codes, refresh tokens and sessions that expired before ``before``."""
+    await c.execute(CODES.delete().where(CODES.c.expires_at < before))
+    await c.execute(REFRESH.delete().where(REFRESH.c.expires_at < before))
+    await c.execute(SESSIONS.delete().where(SESSIONS.c.expires_at < before))
+
+
+@dataclass(frozen=True)
+class RefreshInfo:
+    workspace: str
+    sid: str
+    client_id: str
+    scope: str
+    expires_at: datetime
+    used: bool
+
+
+async def peek_refresh(c: AsyncConnection, token: str) -> tuple[RefreshInfo | None, Session | None]:
+    """A refresh token and its session without using it (introspection)."""
+    row = (await c.execute(select(REFRESH).where(REFRESH.c.token_hash == digest(token)))).first()
+    if row is None:
+        return None, None
+    info = RefreshInfo(row.workspace, row.sid, row.client_id, row.scope, as_utc(row.expires_at),
+                       row.used_at is not None)
+    return info, await get_session(c, row.sid)
