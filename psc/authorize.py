@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from psc import faults, rfc7636
+from psc import rfc7636
 from psc.clients import Client
 from psc.errors import (
     AccessDenied,
@@ -139,7 +139,7 @@ async def resolve_hint(rt: Psc, workspace: str, hint: str) -> dict[str, Any] | N
 
 async def apply_faults(rt: Psc, areq: AuthorizationRequest) -> None:
     """Scripted ``login_denied``, ``consent_denied`` and ``server_error`` at the login step."""
-    fault = await faults.take(rt.ctx, areq.client.workspace, "authorize",
+    fault = await rt.ctx.faults.take(areq.client.workspace, "psc", "authorize",
                               ("login_denied", "consent_denied", "server_error"))
     if fault is None:
         return

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from psc import faults
 from psc.client_auth import authenticate_client
 from psc.clients import Client
 from psc.errors import InvalidGrant, InvalidRequest, ServerError, UnauthorizedClient, UnsupportedGrantType
@@ -29,7 +28,7 @@ class TokenResult:
 
 
 async def _faults(rt: Psc, client: Client) -> None:
-    fault = await faults.take(rt.ctx, client.workspace, "token", TOKEN_FAULTS)
+    fault = await rt.ctx.faults.take(client.workspace, "psc", "token", kinds=TOKEN_FAULTS)
     if fault is None:
         return
     if fault.kind == "slow_token":

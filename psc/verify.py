@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from joserfc import jws
 from joserfc.errors import JoseError
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from sandbox.faults import Fault
 
-from psc import faults, runtime
+from psc import runtime
 from psc.claims import idnps_of
 from psc.models import PscSessionRow
 
@@ -154,7 +154,7 @@ async def verify_with_faults(rt: runtime.Psc, token: str, *, audience: str | Non
                              operation: str = "verify",
                              fault_kinds: tuple[str, ...] = ()) -> tuple[VerifiedToken, Fault | None]:
     """:func:`verify`, also taking a scripted fault of ``fault_kinds`` for the caller to act on —
-    in the same database round trip as the revocation check."""
+    (free when nothing is scripted: the registry remembers which services have live faults)."""
     _, claims = await verify_signature(rt, token)
     if claims.get("typ") != "Bearer":
         raise TokenError(TokenErrorReason.WRONG_TYPE, f"typ {claims.get('typ')!r} is not an access token")
@@ -173,16 +173,13 @@ async def verify_with_faults(rt: runtime.Psc, token: str, *, audience: str | Non
         raise TokenError(TokenErrorReason.REVOKED, f"client {client_id!r} no longer exists in {workspace!r}")
     sid = claims.get("sid")
     kinds = ("token_expired_early", *fault_kinds)
-    pending = exists(faults.pending_query(workspace, operation, kinds)).label("fault")
-    async with rt.ctx.db.engine.connect() as conn:  # revocation and pending faults: one statement
-        if sid is not None:
+    session = None
+    if sid is not None:
+        async with rt.ctx.db.engine.connect() as conn:
             session = (await conn.execute(select(PscSessionRow.auth_mode, PscSessionRow.revoked_at,
-                                                 PscSessionRow.revoked_reason, pending)
+                                                 PscSessionRow.revoked_reason)
                                           .where(PscSessionRow.sid == str(sid)))).first()
-            has_fault = bool(session and session.fault)
-        else:
-            session, has_fault = None, bool((await conn.execute(select(pending))).scalar())
-    fault = await rt.ctx.faults.take(workspace, "psc", operation, kinds=kinds) if has_fault else None
+    fault = await rt.ctx.faults.take(workspace, "psc", operation, kinds=kinds)
     if fault is not None and fault.kind == "token_expired_early":
         raise TokenError(TokenErrorReason.EXPIRED, "token expired (fault token_expired_early injected)")
     if sid is not None and (session is None or session.revoked_at is not None):

@@ -4,16 +4,22 @@ Services declare the kinds they support (:class:`sandbox.services.FaultKind`); a
 scripts faults against them (``times`` = the next N matching calls, or ``ratio`` = that share of
 matching calls, deterministically: with ratio r the n-th call fires when ⌊n·r⌋ grows). A service
 asks :meth:`FaultRegistry.take` at the point where the fault applies and acts on the answer.
+
+``take`` is on every hot path, so each node remembers for :data:`ARMED_TTL` seconds which
+services of a workspace have live faults at all: a call with nothing scripted costs no query.
+Changes made through this node are seen at once; a fault scripted through another node of a
+multi-node deployment applies within :data:`ARMED_TTL`.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from sandbox.db import Database
 from sandbox.errors import ProblemError
@@ -64,12 +70,38 @@ def _domain(row: FaultRow) -> Fault:
                  row.params or {}, row.matched, row.fired)
 
 
+ARMED_TTL = 1.0
+
+
 class FaultRegistry:
     def __init__(self, db: Database, services: list[Service]) -> None:
         self.db = db
         self.kinds: dict[str, dict[str, FaultKind]] = {
             s.name: {k.name: k for k in s.fault_kinds} for s in services if s.fault_kinds
         }
+        # workspace -> (monotonic time of the look, services with live faults)
+        self._armed: dict[str, tuple[float, frozenset[str]]] = {}
+
+    def invalidate(self, workspace: str | None = None) -> None:
+        """Forget what this node knows of ``workspace``'s faults (all workspaces if None)."""
+        if workspace is None:
+            self._armed.clear()
+        else:
+            self._armed.pop(workspace, None)
+
+    async def _armed_services(self, workspace: str) -> frozenset[str]:
+        seen = self._armed.get(workspace)
+        now = time.monotonic()
+        if seen is not None and now - seen[0] < ARMED_TTL:
+            return seen[1]
+        async with self.db.engine.connect() as conn:
+            rows = await conn.execute(
+                select(FaultRow.service).distinct().where(
+                    FaultRow.workspace == workspace,
+                    or_(FaultRow.times.is_(None), FaultRow.fired < FaultRow.times)))
+            services = frozenset(r[0] for r in rows)
+        self._armed[workspace] = (now, services)
+        return services
 
     def catalogue(self) -> dict[str, list[dict[str, Any]]]:
         return {
@@ -110,7 +142,9 @@ class FaultRegistry:
                            matched=0, fired=0, created_at=datetime.now(UTC))
             s.add(row)
             await s.flush()
-            return _domain(row)
+            fault = _domain(row)
+        self.invalidate(workspace)
+        return fault
 
     async def list(self, workspace: str) -> list[Fault]:
         async with self.db.session() as s:
@@ -122,7 +156,9 @@ class FaultRegistry:
             q = delete(FaultRow).where(FaultRow.workspace == workspace)
             if service:
                 q = q.where(FaultRow.service == service)
-            return (await s.execute(q)).rowcount or 0
+            n = (await s.execute(q)).rowcount or 0
+        self.invalidate(workspace)
+        return n
 
     async def take(self, workspace: str, service: str, operation: str = "",
                    kinds: tuple[str, ...] = ()) -> Fault | None:
@@ -130,6 +166,8 @@ class FaultRegistry:
 
         ``kinds`` narrows the faults considered to those the call site can act on.
         """
+        if service not in await self._armed_services(workspace):
+            return None
         async with self.db.session() as s:
             q = select(FaultRow).where(FaultRow.workspace == workspace, FaultRow.service == service)
             if kinds:
@@ -145,5 +183,7 @@ class FaultRegistry:
                     fire = math.floor(row.matched * row.ratio) > math.floor((row.matched - 1) * row.ratio)
                 if fire:
                     row.fired += 1
+                    if row.times is not None and row.fired >= row.times:
+                        self.invalidate(workspace)
                     return _domain(row)
             return None

@@ -109,6 +109,7 @@ class WorkspaceService:
             if row is None:
                 raise ProblemError(404, "unknown-workspace", f"no workspace named {name!r}", name=name)
             await self._purge(s, name)
+            self.ctx.faults.invalidate(name)
             row.seeded_at = datetime.now(UTC)
             await seed_workspace(self.ctx, s, name)
             ws = _domain(row)
@@ -124,5 +125,6 @@ class WorkspaceService:
             if row is None:
                 raise ProblemError(404, "unknown-workspace", f"no workspace named {name!r}", name=name)
             await self._purge(s, name)
+            self.ctx.faults.invalidate(name)
             await s.delete(row)
         await self.ctx.evidence.purge(workspace=name)
