@@ -151,15 +151,16 @@ class EvidenceRepository:
                 "summary": ex.summary, "request_sha256": ex.request_sha256,
                 "response_sha256": ex.response_sha256,
             })
-        async with self.db.session() as s:
+        async with self.db.engine.begin() as conn:
             if bodies:
-                dialect = s.bind.dialect.name
-                ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
-                stmt = ins(BodyRow).values(list(bodies.values())).on_conflict_do_nothing(
-                    index_elements=["sha256"]
-                )
-                await s.execute(stmt)
-            await s.execute(ExchangeRow.__table__.insert(), rows)
+                # executemany of one cached statement; identical bodies are kept once
+                await conn.execute(self._insert_body(conn.dialect.name), list(bodies.values()))
+            await conn.execute(ExchangeRow.__table__.insert(), rows)
+
+    @staticmethod
+    def _insert_body(dialect: str):  # noqa: ANN205 - SQLAlchemy Insert
+        ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        return ins(BodyRow).on_conflict_do_nothing(index_elements=["sha256"])
 
     async def list(self, f: ExchangeFilter) -> list[Exchange]:
         q = select(ExchangeRow)
@@ -207,6 +208,9 @@ class EvidenceRepository:
             return n
 
 
+BATCH_WINDOW = 0.02  # seconds
+
+
 class EvidenceRecorder:
     """Queue in front of :class:`EvidenceRepository`; one background writer per app."""
 
@@ -225,6 +229,8 @@ class EvidenceRecorder:
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            # let a burst accumulate: one transaction for many exchanges costs far less than many
+            await asyncio.sleep(BATCH_WINDOW)
             while not self._queue.empty() and len(batch) < 500:
                 batch.append(self._queue.get_nowait())
             try:
