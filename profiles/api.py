@@ -1,4 +1,5 @@
-"""Public entry point: :func:`validate` a parsed FHIR R4 resource, optionally against a profile.
+"""Public entry points: :func:`validate` a parsed FHIR R4 resource, optionally against a profile;
+:func:`validate_bytes` the JSON text itself, decimals kept as written (:mod:`profiles.literals`).
 
 Pipeline: base structure (:mod:`profiles.structure`), profiles — explicit ``profile`` argument
 plus the resource's ``meta.profile`` entries we know (:mod:`profiles.profile_check`), then
@@ -14,6 +15,7 @@ from typing import Any
 from profiles.bundles import resolve_references
 from profiles.context import Ctx
 from profiles.issues import Issue, IssueType, Severity, apply_policy, make_issue, sort_issues
+from profiles.literals import parse_json
 from profiles.messages import MsgId
 from profiles.registry import Registry, default_registry
 from profiles.structure import validate_resource
@@ -59,3 +61,30 @@ def validate_with_suppressed(
         ctx.issues.append(make_issue(Severity.FATAL, IssueType.EXCEPTION, loc, MsgId.INTERNAL_ERROR,
                                      error=type(exc).__name__))
     return apply_policy(sort_issues(ctx.issues), policy)
+
+
+def validate_bytes(
+    raw: bytes,
+    profile: str | None = None,
+    *,
+    policy: Mapping[str, str] | None = None,
+    registry: Registry | None = None,
+) -> list[Issue]:
+    """Parse and validate FHIR JSON ``raw`` (UTF-8), keeping decimal literals as written
+    (``1.50`` stays ``1.50``; ``1.0`` is not an ``integer``). Unreadable JSON gives one fatal
+    ``STRUCT_JSON_SYNTAX`` issue. Same arguments as :func:`validate`."""
+    kept, _ = validate_bytes_with_suppressed(raw, profile, policy=policy, registry=registry)
+    return kept
+
+
+def validate_bytes_with_suppressed(
+    raw: bytes,
+    profile: str | None = None,
+    *,
+    policy: Mapping[str, str] | None = None,
+    registry: Registry | None = None,
+) -> tuple[list[Issue], list[Issue]]:
+    doc, parse_issues = parse_json(raw)
+    if parse_issues:
+        return sort_issues(parse_issues), []
+    return validate_with_suppressed(doc, profile, policy=policy, registry=registry)

@@ -16,12 +16,13 @@ from typing import Any
 
 import orjson
 
-from profiles.invariants import CHOICE_NAMES, compiled
+from profiles.invariants import CHOICE_NAMES, CONTAINED_ONLY, compiled
 
 TABLE = Path(__file__).parent / "data" / "r4-base.json.gz"
 
 PRIMITIVE, COMPLEX, RESOURCE = 0, 1, 2
 Inv = tuple[str, str, str]  # key, severity, expression
+_MEMO_TYPES = frozenset(("CodeableConcept", "Coding", "Reference", "Meta", "Period"))
 
 
 class Child:
@@ -29,7 +30,8 @@ class Child:
 
     __slots__ = (
         "key", "name", "path", "min", "max", "type", "kind", "choice", "binding", "inv", "ctx",
-        "targets", "type_profiles", "label", "checks", "fast", "plain", "post",
+        "targets", "type_profiles", "label", "checks", "fast", "plain", "post", "memo", "cmap",
+        "after", "ref_fast",
     )
 
     def __init__(self, key: str, name: str, path: str, facts: dict[str, Any], type_code: str,
@@ -56,9 +58,17 @@ class Child:
         self.checks = tuple(checks)
         self.fast: Any = None  # primitive fast predicate, set by BaseModel
         self.plain = False  # single-valued primitive with a fast predicate
-        self.post = bool((self.binding and type_code == "code") or type_code in ("string", "markdown")
-                         or self.checks)
+        # follow-ups of a primitive the fast predicate accepted (string/markdown outer whitespace is
+        # part of their fast predicate: a value with it takes the general path and its warning)
+        self.post = bool((self.binding and type_code == "code") or self.checks)
+        # datatype subtrees that often repeat within one Bundle are memoised per validation
+        # (structure._datatype); unique ones (narratives, quantities...) would only pay for the key
+        self.memo = kind == COMPLEX and ctx == type_code and type_code in _MEMO_TYPES
         self.ctx = ctx
+        self.cmap: ChildMap | None = None  # children of this element's context, set on first walk
+        # something to do once a complex value is walked (structure._after)
+        self.after = type_code == "Reference" or self.binding is not None or bool(self.checks)
+        self.ref_fast: Any = None  # structure._reference_fast_path, computed on first use
         self.targets = targets
         self.type_profiles = type_profiles
         # location segment: FHIRPath form for choices (value.ofType(Quantity))
@@ -66,9 +76,10 @@ class Child:
 
 
 class ChildMap(dict):  # type: ignore[type-arg]
-    """JSON key -> Child, plus the elements with min > 0 (name, min, keys)."""
+    """JSON key -> Child of one element context (``path``), plus the elements with min > 0
+    (name, min, keys)."""
 
-    __slots__ = ("required",)
+    __slots__ = ("required", "path")
 
 
 class BaseModel:
@@ -87,7 +98,7 @@ class BaseModel:
                     CHOICE_NAMES.add(path.rsplit(".", 1)[1][:-3])
                 self.children.setdefault(path.rsplit(".", 1)[0], []).append(path)
         self._maps: dict[str, dict[str, Child]] = {}
-        self._type_checks: dict[str, tuple[tuple[str, str, str, Any], ...]] = {}
+        self._type_checks: dict[tuple[str, bool], tuple[tuple[str, str, str, Any], ...]] = {}
         self._required: dict[str, list[tuple[str, int, tuple[str, ...]]]] = {}
         self.resource_types = frozenset(
             n for n, t in self.types.items() if t["kind"] == "resource" and not t["abstract"]
@@ -108,13 +119,23 @@ class BaseModel:
             code = self.types[code].get("base") or ""
         return tuple(out)
 
-    def type_checks(self, code: str) -> tuple[tuple[str, str, str, Any], ...]:
-        c = self._type_checks.get(code)
+    def type_checks(self, code: str, contained: bool = True) -> tuple[tuple[str, str, str, Any], ...]:
+        """Compiled root constraints of a type; ``contained=False`` leaves out those that hold
+        whenever the resource has no ``contained`` (dom-2..5)."""
+        c = self._type_checks.get((code, contained))
         if c is None:
-            c = self._type_checks[code] = tuple((k, s, e, compiled(e)) for k, s, e in self.type_inv(code))
+            # a resource's own list repeats its ancestors' constraints (dom-* on Observation and on
+            # DomainResource): an identical (key, expression) is evaluated once
+            seen: set[tuple[str, str]] = set()
+            out = []
+            for k, s, e in self.type_inv(code):
+                if (k, e) not in seen and (contained or e not in CONTAINED_ONLY):
+                    seen.add((k, e))
+                    out.append((k, s, e, compiled(e)))
+            c = self._type_checks[(code, contained)] = tuple(out)
         return c
 
-    def childmap(self, ctx: str) -> dict[str, Child]:
+    def childmap(self, ctx: str) -> ChildMap:
         m = self._maps.get(ctx)
         if m is None:
             m = self._build(ctx)
@@ -133,6 +154,7 @@ class BaseModel:
         from profiles.primitives import fast_checker
 
         out = ChildMap()
+        out.path = ctx
         req: list[tuple[str, int, tuple[str, ...]]] = []
         for path in self.children.get(ctx, []):
             facts = self.elements[path]

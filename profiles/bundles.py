@@ -18,6 +18,12 @@ from profiles.messages import MsgId
 _REL = re.compile(r"^(?:(https?://.+)/)?([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?$")
 _UUID = re.compile(r"^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _OID = re.compile(r"^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$")
+_COND = re.compile(r"^([A-Z][A-Za-z]+)\?\S+$")
+_TYPED = re.compile(r"^[A-Z][A-Za-z]+/")
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*:")
+_ABSTRACT = ("Resource", "DomainResource")
+#: Reference target types of an element, minus the abstract ones (computed once per tuple)
+_TARGETS: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
 class BundleTable:
@@ -105,10 +111,14 @@ def _check_ref(ctx: Ctx, site: RefSite, table: BundleTable | None, model: Any) -
     at = f"{site.location}.reference"
     if ref.startswith("#"):
         return  # ref-1 (contained) is an invariant of Reference
-    targets = tuple(t for t in site.targets if t not in ("Resource", "DomainResource"))
-    m = _REL.match(ref)
+    targets = _TARGETS.get(site.targets)
+    if targets is None:
+        targets = _TARGETS[site.targets] = tuple(t for t in site.targets if t not in _ABSTRACT)
+    # neither pattern can match a lower-case scheme such as urn:uuid: (the usual Bundle reference)
+    lower = ref[:1].islower() and not ref.startswith("http")
+    m = None if lower else _REL.match(ref)
     found_type: str | None = None
-    cond = re.match(r"^([A-Z][A-Za-z]+)\?\S+$", ref)
+    cond = None if lower else _COND.match(ref)
     if cond:  # conditional reference (transactions, FHIR R4 §3.1.0.11.3)
         if targets and cond.group(1) not in targets:
             ctx.error(IssueType.STRUCTURE, at, MsgId.REFERENCE_TARGET, found=cond.group(1),
@@ -127,8 +137,7 @@ def _check_ref(ctx: Ctx, site: RefSite, table: BundleTable | None, model: Any) -
         if not _OID.match(ref):
             ctx.error(IssueType.INVALID, at, MsgId.REFERENCE_FORMAT, ref=ref)
             return
-    elif re.match(r"^[A-Z][A-Za-z]+/", ref) or (
-            not re.match(r"^[a-z][a-z0-9+.\-]*:", ref) and ("/" not in ref or " " in ref)):
+    elif _TYPED.match(ref) or (not _SCHEME.match(ref) and ("/" not in ref or " " in ref)):
         ctx.error(IssueType.INVALID, at, MsgId.REFERENCE_FORMAT, ref=ref)
         return
     if table is not None:

@@ -15,9 +15,8 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from profiles.api import validate_with_suppressed
-from profiles.issues import Issue, IssueType, Severity, make_issue, sort_issues, to_operation_outcome, validate_policy
-from profiles.messages import MsgId
+from profiles.api import validate_bytes_with_suppressed
+from profiles.issues import Issue, Severity, suppression_summary, to_operation_outcome, validate_policy
 from profiles.registry import PackageError, build_registry
 
 
@@ -36,14 +35,6 @@ class Format(StrEnum):
 class Lang(StrEnum):
     FR = "fr"
     EN = "en"
-
-
-def parse_bytes(raw: bytes) -> tuple[Any, list[Issue]]:
-    """Parse JSON; a syntax error becomes an issue instead of an exception."""
-    try:
-        return orjson.loads(raw), []
-    except orjson.JSONDecodeError as exc:
-        return None, [make_issue(Severity.FATAL, IssueType.STRUCTURE, "", MsgId.JSON_SYNTAX, reason=str(exc)[:120])]
 
 
 def _issue_dict(i: Issue, lang: str) -> dict[str, str]:
@@ -74,11 +65,7 @@ def run(files: list[Path], profile: str | None, packages: list[Path], fmt: Forma
             raw = f.read_bytes()
         except OSError as exc:
             return ExitCode.USAGE, f"{f}: {exc.strerror or exc}"
-        doc, parse_issues = parse_bytes(raw)
-        if parse_issues:
-            kept, suppressed = sort_issues(parse_issues), []
-        else:
-            kept, suppressed = validate_with_suppressed(doc, profile, policy=policy, registry=registry)
+        kept, suppressed = validate_bytes_with_suppressed(raw, profile, policy=policy, registry=registry)
         failed = failed or any(i.severity in (Severity.ERROR, Severity.FATAL) for i in kept)
         if fmt is Format.TEXT:
             for i in kept:
@@ -92,7 +79,7 @@ def run(files: list[Path], profile: str | None, packages: list[Path], fmt: Forma
             results.append({"file": str(f), "issues": [_issue_dict(i, lang) for i in kept],
                             "suppressed": [_issue_dict(i, lang) for i in suppressed]})
         else:
-            results.append(to_operation_outcome(kept, lang))
+            results.append(to_operation_outcome(kept, lang, suppression_summary(suppressed, policy or {})))
     if fmt is not Format.TEXT:
         body: Any = results[0] if fmt is Format.OUTCOME and len(results) == 1 else results
         out.append(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode())

@@ -134,8 +134,63 @@ def validate_policy(policy: Mapping[str, str]) -> list[str]:
     return problems
 
 
-def to_operation_outcome(issues: Iterable[Issue], lang: str = "fr") -> dict[str, object]:
-    """Render issues as a FHIR R4 OperationOutcome (an 'all OK' information issue when empty)."""
+def policy_from_options(options: Mapping[str, object] | None) -> tuple[dict[str, str], list[Issue]]:
+    """The validation policy of a workspace (``options["profiles"]["policy"]``).
+
+    Returns the usable entries and one ``POLICY_INVALID`` warning per entry left out (unknown
+    message id or action, non-string values, a policy that is not an object), so a bad workspace
+    option never breaks validation and is still visible in the answer.
+    """
+    section = options.get("profiles") if isinstance(options, Mapping) else None
+    raw = section.get("policy") if isinstance(section, Mapping) else None
+    if raw is None:
+        return {}, []
+    if not isinstance(raw, Mapping):
+        return {}, [make_issue(Severity.WARNING, IssueType.INVALID, "", MsgId.POLICY_INVALID,
+                               problem="profiles.policy is not an object")]
+    policy: dict[str, str] = {}
+    problems: list[Issue] = []
+    for k, v in raw.items():
+        found = validate_policy({k: v}) if isinstance(v, str) else [f"action of {k!r} is not a string"]
+        if found:
+            problems += [make_issue(Severity.WARNING, IssueType.INVALID, "", MsgId.POLICY_INVALID, problem=p)
+                         for p in found]
+        else:
+            policy[k] = v
+    return policy, problems
+
+
+def suppression_summary(suppressed: Iterable[Issue], policy: Mapping[str, str]) -> list[Issue]:
+    """One information issue per policy entry that suppressed something, with the count."""
+    counts: dict[str, int] = {}
+    for i in suppressed:
+        scoped = f"{i.message_id}:{i.key}" if i.key else ""
+        entry = scoped if scoped and scoped in policy else i.message_id
+        counts[entry] = counts.get(entry, 0) + 1
+    return [make_issue(Severity.INFORMATION, IssueType.INFORMATIONAL, "", MsgId.POLICY_SUPPRESSED,
+                       count=n, id=entry) for entry, n in sorted(counts.items())]
+
+
+def to_operation_outcome(issues: Iterable[Issue], lang: str = "fr",
+                         notes: Iterable[Issue] = ()) -> dict[str, object]:
+    """Render issues as a FHIR R4 OperationOutcome (an 'all OK' information issue when empty).
+
+    ``notes`` (policy summaries: suppressions, ignored policy entries) follow the issues and do
+    not count for the 'all OK' line."""
+    out = _entries(issues, lang)
+    if not out:
+        out.append(
+            {
+                "severity": "information",
+                "code": "informational",
+                "details": {"text": "Aucun problème détecté" if lang == "fr" else "No issues detected"},
+            }
+        )
+    out += _entries(notes, lang)
+    return {"resourceType": "OperationOutcome", "issue": out}
+
+
+def _entries(issues: Iterable[Issue], lang: str) -> list[dict[str, object]]:
     out = []
     for i in issues:
         entry: dict[str, object] = {
@@ -153,12 +208,4 @@ def to_operation_outcome(issues: Iterable[Issue], lang: str = "fr") -> dict[str,
         if i.expression:
             entry["expression"] = [i.expression]
         out.append(entry)
-    if not out:
-        out.append(
-            {
-                "severity": "information",
-                "code": "informational",
-                "details": {"text": "Aucun problème détecté" if lang == "fr" else "No issues detected"},
-            }
-        )
-    return {"resourceType": "OperationOutcome", "issue": out}
+    return out

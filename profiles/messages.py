@@ -76,6 +76,11 @@ class MsgId(StrEnum):
     NIR_KEY = "FR_NIR_KEY"
     NIR_FORMAT = "FR_NIR_FORMAT"
     SYSTEM_SPELLING = "FR_SYSTEM_SPELLING"
+    # workspace policy and operation (FHIR R4 Resource-validate)
+    POLICY_SUPPRESSED = "POLICY_SUPPRESSED"
+    POLICY_INVALID = "POLICY_INVALID"
+    OPERATION_TYPE_MISMATCH = "OP_TYPE_MISMATCH"
+    OPERATION_UNKNOWN_TYPE = "OP_UNKNOWN_TYPE"
 
 
 # id -> (french, english, hint)
@@ -364,6 +369,26 @@ CATALOGUE: dict[MsgId, tuple[str, str, str]] = {
         "Système '{system}' : orthographe non canonique acceptée, attendu '{canonical}'",
         "System '{system}': non-canonical spelling accepted, expected '{canonical}'",
         "Use '{canonical}'.",
+    ),
+    MsgId.POLICY_SUPPRESSED: (
+        "{count} problème(s) '{id}' masqué(s) par la politique de l'espace de travail",
+        "{count} issue(s) '{id}' suppressed by the workspace policy",
+        "Change the workspace option profiles.policy to see them again.",
+    ),
+    MsgId.POLICY_INVALID: (
+        "Politique de l'espace de travail : entrée ignorée ({problem})",
+        "Workspace policy: entry ignored ({problem})",
+        "Map a known message id (or INV_FAILED:<key>) to fatal, error, warning, information or suppress.",
+    ),
+    MsgId.OPERATION_TYPE_MISMATCH: (
+        "Le type de ressource de l'URL ({expected}) ne correspond pas au corps ({found})",
+        "The resource type in the URL ({expected}) does not match the body ({found})",
+        "POST a {expected} to [base]/{expected}/$validate, or use [base]/$validate.",
+    ),
+    MsgId.OPERATION_UNKNOWN_TYPE: (
+        "Type de ressource FHIR R4 inconnu dans l'URL : {name}",
+        "Unknown FHIR R4 resource type in the URL: {name}",
+        "Use a concrete R4 resource type, e.g. [base]/Patient/$validate.",
     ),
 }
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from functools import cache
 
 from profiles.base import base_model
+from profiles.literals import DecimalLiteral
 from profiles.messages import MsgId
 
 # returns None when fine, else (msg id, args)
@@ -73,6 +74,12 @@ def check(type_code: str, value: object) -> Problem:
     if type_code in _NUMERIC:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return MsgId.PRIMITIVE_JSON_TYPE, {"type": type_code, "expected": "number", "found": _json_name(value)}
+        if value.__class__ is DecimalLiteral:
+            # kept as written (validate_bytes): the JSON number grammar is the decimal regex of
+            # FHIR R4 §2.24.0.1, and integer types admit neither a fraction nor an exponent (1.0, 1e2)
+            if type_code == "decimal":
+                return None
+            return MsgId.PRIMITIVE_FORMAT, {"type": type_code, "value": _short(value)}
         if type_code == "decimal":
             if value != value or value in (float("inf"), float("-inf")):
                 return MsgId.PRIMITIVE_FORMAT, {"type": type_code, "value": _short(value)}
@@ -141,7 +148,8 @@ def fast_checker(type_code: str) -> Callable[[object], bool]:
     if type_code in _NUMERIC:
         return lambda v: check(type_code, v) is None
     if type_code in ("string", "markdown"):
-        return lambda v: v.__class__ is str and v != "" and not v.isspace()
+        # also False with outer whitespace, so that the caller's general path warns about it
+        return lambda v: v.__class__ is str and v != "" and not v[0].isspace() and not v[-1].isspace()
     if type_code in _SPECIAL:
         return lambda v: check(type_code, v) is None
     rx = _regex(type_code)
@@ -149,7 +157,9 @@ def fast_checker(type_code: str) -> Callable[[object], bool]:
         if rx is None:
             return lambda v: check(type_code, v) is None
         match = rx.fullmatch
-        return lambda v: v.__class__ is str and v != "" and match(v) is not None and (len(v) < 10 or _check_date_calendar(v))
+        # the regex bounds month 01-12 and day 01-31: only days 29-31 need the calendar
+        return lambda v: v.__class__ is str and v != "" and match(v) is not None and (
+            len(v) < 10 or v[8:10] < "29" or _check_date_calendar(v))
     if rx is None:
         return lambda v: v.__class__ is str and v != ""
     match = rx.fullmatch

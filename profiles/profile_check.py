@@ -104,10 +104,10 @@ def values_of(node: Any, name: str, loc: str) -> list[Item]:
         base = name[:-3]
         n = len(base)
         out: list[Item] = []
-        for k, v in node.items():
-            if len(k) > n and k.startswith(base) and k[n].isupper():
+        for k in [k for k in node if k.startswith(base)]:  # few keys pass this C-level filter
+            if len(k) > n and k[n].isupper():
                 t = _type_name(k[n:])
-                out.append((v, f"{loc}.{base}.ofType({t})", t))
+                out.append((node[k], f"{loc}.{base}.ofType({t})", t))
         return out
     v = node.get(name)
     if v is None:
@@ -137,7 +137,14 @@ def _choice_type(name: str) -> str:
     return ""
 
 
-def _kids(ctx: Ctx, rule: Rule) -> tuple[tuple[str, Rule, str, bool, str], ...]:
+# per child rule: JSON name, rule, choice type of a renamed choice, is [x], location label,
+# only counts (nothing to check on a value, no slicing), no value checks, and whether one single
+# value needs nothing but apply_rule_item (no slicing, no cardinality that one value can break)
+Kid = tuple[str, Rule, str, bool, str, bool, bool, bool]
+
+
+def _kids(ctx: Ctx, rule: Rule) -> tuple[Kid, ...]:
+    """The child rules of ``rule`` prepared for :func:`apply_children`, cached on the rule."""
     kids = rule.__dict__.get("_kids")
     if kids is None:
         out = []
@@ -148,15 +155,27 @@ def _kids(ctx: Ctx, rule: Rule) -> tuple[tuple[str, Rule, str, bool, str], ...]:
                            and (ct in ctx.registry.model.types)):
                 ct = ""  # camelCase element (referenceRange), not a renamed choice
             label = f"{name[:len(name) - len(ct)]}.ofType({ct})" if ct else name
-            out.append((name, child, ct, choice, label))
+            # a type restriction alone checks nothing on a value that is not a renamed choice
+            noop = _item_noop(child) or (not ct and not choice and _item_noop(child, types=False))
+            sliced = bool(child.slices or child.slicing)
+            counts_only = noop and not sliced
+            single_ok = not sliced and not (child.min is not None and child.min > 1) and child.max != 0
+            out.append((name, child, ct, choice, label, counts_only, noop, single_ok))
         kids = rule.__dict__["_kids"] = tuple(out)
     return kids
+
+
+def _item_noop(rule: Rule, types: bool = True) -> bool:
+    """True when :func:`apply_rule_item` has nothing to check on one value of ``rule`` (with
+    ``types=False``: nothing but the type restriction, which needs a value's type code)."""
+    return not ((types and rule.types) or rule.has_fixed or rule.has_pattern or rule.binding is not None
+                or rule.target_types or rule.constraints or rule.type_profiles or rule.children)
 
 
 def apply_children(ctx: Ctx, rule: Rule, node: Any, loc: str, res: dict[str, Any], root: dict[str, Any]) -> None:
     if node.__class__ is not dict:
         return
-    for name, child, ct, choice, label in _kids(ctx, rule):
+    for name, child, ct, choice, label, counts_only, noop, single_ok in _kids(ctx, rule):
         if choice:
             items = values_of(node, name, loc)
         else:
@@ -165,10 +184,20 @@ def apply_children(ctx: Ctx, rule: Rule, node: Any, loc: str, res: dict[str, Any
                 if child.min or child.slices:
                     apply_element(ctx, child, [], loc, res, root)
                 continue
-            if v.__class__ is list:
-                items = [(x, f"{loc}.{label}[{i}]", ct) for i, x in enumerate(v) if x is not None]
-            else:
+            if v.__class__ is not list:
+                if single_ok:  # what apply_element would do with this one item
+                    if not noop:
+                        apply_rule_item(ctx, child, v, f"{loc}.{label}", ct, res, root)
+                    continue
                 items = [(v, f"{loc}.{label}", ct)]
+            else:
+                if counts_only:
+                    # cardinality only: count without building the items (locations) unless reported
+                    n = len(v) - v.count(None)
+                    mn, mx = child.min, child.max
+                    if not ((mn is not None and n < mn) or (mx is not None and 0 <= mx < n)):
+                        continue
+                items = [(x, f"{loc}.{label}[{i}]", ct) for i, x in enumerate(v) if x is not None]
         apply_element(ctx, child, items, loc, res, root)
 
 
@@ -184,12 +213,25 @@ def apply_element(ctx: Ctx, rule: Rule, items: list[Item], parent_loc: str, res:
         label = rule.name[:-3] if rule.is_choice else rule.name
         at = items[rule.max][1] if rule.max > 0 else items[0][1]
         ctx.error(IssueType.STRUCTURE, at, MsgId.MAX_CARDINALITY, name=label, max=rule.max, count=n)
-    for value, loc, tcode in items:
-        apply_rule_item(ctx, rule, value, loc, tcode, res, root)
+    noop = rule.__dict__.get("_noop")
+    if noop is None:
+        noop = rule.__dict__["_noop"] = _item_noop(rule)
+    if not noop:
+        for value, loc, tcode in items:
+            apply_rule_item(ctx, rule, value, loc, tcode, res, root)
     if rule.slices or rule.slicing:
-        from profiles.slicing import apply_slicing
+        _slicing()(ctx, rule, items, parent_loc, res, root)
 
-        apply_slicing(ctx, rule, items, parent_loc, res, root)
+
+_APPLY_SLICING: list[Any] = []
+
+
+def _slicing() -> Any:
+    if not _APPLY_SLICING:
+        from profiles.slicing import apply_slicing  # circular: slicing applies rules of this module
+
+        _APPLY_SLICING.append(apply_slicing)
+    return _APPLY_SLICING[0]
 
 
 def apply_rule_item(ctx: Ctx, rule: Rule, value: Any, loc: str, tcode: str, res: dict[str, Any],
@@ -220,7 +262,7 @@ def apply_rule_item(ctx: Ctx, rule: Rule, value: Any, loc: str, tcode: str, res:
         if native:
             _native(ctx, native, key, value, loc)
         else:
-            ctx.invariant(key, sev, expr, human, value, tcode or rule.path.split(":")[0], res, root, loc)
+            ctx.invariant(key, sev, expr, human, value, tcode or _type_path(rule), res, root, loc)
     if rule.type_profiles and isinstance(value, dict):
         for p in rule.type_profiles:
             target, _ = reg.resolve_url(p)
@@ -233,10 +275,19 @@ def apply_rule_item(ctx: Ctx, rule: Rule, value: Any, loc: str, tcode: str, res:
         apply_children(ctx, rule, value, loc, res, root)
 
 
+def _type_path(rule: Rule) -> str:
+    tp = rule.__dict__.get("_type_path")
+    if tp is None:
+        tp = rule.__dict__["_type_path"] = rule.path.split(":")[0]
+    return tp
+
+
 def _short(v: Any) -> str:
     import orjson
 
-    s = orjson.dumps(v).decode() if not isinstance(v, str) else v
+    from profiles.literals import dumps_default
+
+    s = orjson.dumps(v, default=dumps_default).decode() if not isinstance(v, str) else v
     return s if len(s) <= 120 else s[:117] + "..."
 
 
@@ -249,6 +300,14 @@ def contains(pattern: Any, value: Any, aliases: dict[str, str]) -> tuple[bool, t
         used = None
         for k, pv in pattern.items():
             if k not in value:
+                return False, None
+            if pv.__class__ is str:  # a leaf, compared here rather than by a recursive call
+                vk = value[k]
+                if pv == vk:
+                    continue
+                if k == "system" and isinstance(vk, str) and aliases.get(vk) == pv:
+                    used = used or (vk, pv)
+                    continue
                 return False, None
             ok, a = contains(pv, value[k], aliases)
             if not ok and k == "system" and isinstance(value[k], str) and aliases.get(value[k]) == pv:
@@ -281,10 +340,24 @@ _MSG = {"required": MsgId.CODE_NOT_IN_VS, "extensible": MsgId.CODE_NOT_IN_VS_EXT
 def check_binding(ctx: Ctx, binding: tuple[str, str], value: Any, loc: str) -> None:
     strength, vs = binding
     term = ctx.registry.terminology
-    if term.index(vs) is None:
+    idx = term.index(vs)
+    if idx is None:
         if strength == "required":
             ctx.warn(IssueType.NOT_SUPPORTED, loc, MsgId.VS_UNKNOWN, vs=vs)
         return
+    # the usual case first: a member code, or a first coding that is a member under its canonical
+    # system (what the loop below would accept on its first pair, with no alias to report)
+    if value.__class__ is str:
+        if value in idx.codes:
+            return
+    elif value.__class__ is dict:
+        codings = value.get("coding")
+        first = codings[0] if codings.__class__ is list and codings else None
+        if first.__class__ is dict:
+            system, code = first.get("system"), first.get("code")
+            if code.__class__ is str and system.__class__ is str and (
+                    (system, code) in idx.pairs or system in idx.open_systems):
+                return
     pairs: list[tuple[str | None, str]] = []
     if isinstance(value, str):
         pairs = [(None, value)]

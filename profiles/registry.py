@@ -16,9 +16,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import orjson
 
 from profiles.base import BaseModel, base_model
+from profiles.literals import DecimalLiteral
 from profiles.sdef import CompiledProfile, compile_sd
 from profiles.terminology import TERMINOLOGY_DIR, Terminology
 
@@ -65,7 +65,8 @@ class Registry:
         self.terminology.add_resources(resources)
 
     def load_dir(self, folder: Path) -> None:
-        res = [orjson.loads(p.read_bytes()) for p in sorted(folder.glob("*.json"))]
+        # decimals kept as written: fixed/pattern decimals compare with their precision
+        res = [json.loads(p.read_bytes(), parse_float=DecimalLiteral) for p in sorted(folder.glob("*.json"))]
         self.add_resources(res)
 
     def load_package(self, path: str | Path) -> int:
@@ -82,7 +83,7 @@ class Registry:
                     if fh is None:
                         continue
                     try:
-                        data = json.loads(fh.read())
+                        data = json.loads(fh.read(), parse_float=DecimalLiteral)
                     except ValueError:
                         continue
                     if isinstance(data, dict) and data.get("resourceType") in (

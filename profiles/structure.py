@@ -15,16 +15,20 @@ from typing import Any
 import orjson
 
 from profiles import primitives
-from profiles.base import PRIMITIVE, RESOURCE, BaseModel, Child
+from profiles.base import COMPLEX, PRIMITIVE, RESOURCE, BaseModel, Child, ChildMap
 from profiles.context import Ctx, RefSite
 from profiles.issues import IssueType, Severity
+from profiles.literals import DecimalLiteral
 from profiles.messages import MsgId
 
 _SKIP_ROOT = frozenset(("resourceType",))
+_dumps = orjson.dumps
 
 
 def _found(v: object) -> str:
-    return type(v).__name__ if v is not None else "null"
+    if v is None:
+        return "null"
+    return "float" if v.__class__ is DecimalLiteral else type(v).__name__  # same words as validate()
 
 
 def validate_resource(ctx: Ctx, res: Any, loc: str, root: dict[str, Any] | None = None) -> bool:
@@ -49,17 +53,20 @@ def validate_resource(ctx: Ctx, res: Any, loc: str, root: dict[str, Any] | None 
         saved = ctx.bundle
         ctx.bundle = id(res)
         ctx.bundle_nodes[id(res)] = (res, loc)
-        _walk(ctx, model, res, rt, loc, res, root, True)
+        _walk(ctx, model, res, model.childmap(rt), loc, res, root, True)
         ctx.bundle = saved
     else:
-        _walk(ctx, model, res, rt, loc, res, root, True)
-    ctx.run_checks(model.type_checks(rt), res, rt, res, root, loc)
+        _walk(ctx, model, res, model.childmap(rt), loc, res, root, True)
+    checks = model.type_checks(rt, "contained" in res or "_contained" in res)
+    ctx.run_checks(checks, res, rt, res, root, loc)
     return True
 
 
-def _walk(ctx: Ctx, model: BaseModel, node: dict[str, Any], cpath: str, loc: str,
+def _walk(ctx: Ctx, model: BaseModel, node: dict[str, Any], cmap: ChildMap, loc: str,
           resource: dict[str, Any], root: dict[str, Any], is_resource: bool = False) -> None:
-    cmap = model.childmap(cpath)
+    # Hot loop: the common shapes (valid primitive, object for a single datatype or backbone,
+    # non-empty array within bounds) are handled here; everything else goes to _child, which
+    # reports. Locations are formatted only for what is walked further or reported.
     get = cmap.get
     choices: dict[str, list[str]] | None = None
     for key, val in node.items():
@@ -70,16 +77,60 @@ def _walk(ctx: Ctx, model: BaseModel, node: dict[str, Any], cpath: str, loc: str
             if key[:1] == "_":
                 _primitive_ext(ctx, model, cmap, node, key, val, loc, resource, root)
             else:
-                ctx.error(IssueType.STRUCTURE, f"{loc}.{key}", MsgId.UNKNOWN_ELEMENT, name=key, context=cpath)
+                ctx.error(IssueType.STRUCTURE, f"{loc}.{key}", MsgId.UNKNOWN_ELEMENT, name=key, context=cmap.path)
             continue
         if child.choice:
             if choices is None:
                 choices = {}
             choices.setdefault(child.name, []).append(key)
-        if child.plain and val.__class__ is not list and child.fast(val):
-            # valid single primitive: only the element-specific follow-ups remain
-            if child.post:
-                _primitive_post(ctx, child, val, loc, resource, root)
+        cls = val.__class__
+        if cls is list:
+            mx = child.max
+            if mx == 1 or not val:
+                _child(ctx, model, child, node, val, loc, resource, root)
+                continue
+            label = child.label
+            if 1 < mx < len(val):
+                ctx.error(IssueType.STRUCTURE, f"{loc}.{label}", MsgId.MAX_CARDINALITY, name=child.name,
+                          max=mx, count=len(val))
+            kind = child.kind
+            if kind == PRIMITIVE:
+                fast, post = child.fast, child.post
+                companion = node.get("_" + key)
+                for i, item in enumerate(val):
+                    if fast(item):
+                        if post:
+                            _primitive_post(ctx, child, item, f"{loc}.{label}[{i}]", resource, root)
+                        continue
+                    at = f"{loc}.{label}[{i}]"
+                    if item is None:
+                        if not (companion.__class__ is list and i < len(companion) and companion[i] is not None):
+                            ctx.error(IssueType.STRUCTURE, at, MsgId.NULL_VALUE, name=child.name)
+                        continue
+                    _item(ctx, model, child, item, at, resource, root)
+            elif kind == COMPLEX:
+                for i, item in enumerate(val):
+                    if item.__class__ is dict:
+                        _datatype(ctx, model, child, item, f"{loc}.{label}[{i}]", resource, root)
+                    elif item is None:
+                        ctx.error(IssueType.STRUCTURE, f"{loc}.{label}[{i}]", MsgId.NULL_VALUE, name=child.name)
+                    else:
+                        _item(ctx, model, child, item, f"{loc}.{label}[{i}]", resource, root)
+            else:
+                for i, item in enumerate(val):
+                    if item is None:
+                        ctx.error(IssueType.STRUCTURE, f"{loc}.{label}[{i}]", MsgId.NULL_VALUE, name=child.name)
+                    else:
+                        _item(ctx, model, child, item, f"{loc}.{label}[{i}]", resource, root)
+            continue
+        if child.plain:
+            if child.fast(val):
+                # valid single primitive: only the element-specific follow-ups remain
+                if child.post:
+                    _primitive_post(ctx, child, val, f"{loc}.{child.label}", resource, root)
+                continue
+        elif cls is dict and child.kind == COMPLEX and child.max == 1:
+            _datatype(ctx, model, child, val, f"{loc}.{child.label}", resource, root)
             continue
         _child(ctx, model, child, node, val, loc, resource, root)
     if not is_resource and len(node) <= ("id" in node):
@@ -90,6 +141,9 @@ def _walk(ctx: Ctx, model: BaseModel, node: dict[str, Any], cpath: str, loc: str
                 ctx.error(IssueType.STRUCTURE, f"{loc}.{name}", MsgId.CHOICE_MULTIPLE, name=name,
                           found=", ".join(sorted(keys)))
     for name, mn, keys in cmap.required:
+        v = node.get(keys[0])
+        if v is not None and mn == 1 and (v.__class__ is not list or v):
+            continue  # the usual case: present once or more
         count = 0
         for k in keys:
             v = node.get(k)
@@ -100,21 +154,22 @@ def _walk(ctx: Ctx, model: BaseModel, node: dict[str, Any], cpath: str, loc: str
             ctx.error(IssueType.REQUIRED, loc, MsgId.MIN_CARDINALITY, name=name, min=mn, count=count)
 
 
-def _primitive_post(ctx: Ctx, child: Child, val: Any, loc: str, resource: dict[str, Any],
+def _primitive_post(ctx: Ctx, child: Child, val: Any, at: str, resource: dict[str, Any],
                     root: dict[str, Any]) -> None:
+    """Follow-ups of a primitive value whose format is valid (binding of a code, constraints)."""
     if child.binding is not None and child.type == "code":
-        _bind_code(ctx, child.binding, None, val, f"{loc}.{child.label}")
+        _bind_code(ctx, child.binding, None, val, at)
     elif (child.type == "string" or child.type == "markdown") and (val[0].isspace() or val[-1].isspace()):
-        ctx.warn(IssueType.VALUE, f"{loc}.{child.label}", MsgId.PRIMITIVE_WHITESPACE, type=child.type)
+        ctx.warn(IssueType.VALUE, at, MsgId.PRIMITIVE_WHITESPACE, type=child.type)
     elif child.checks:
-        ctx.run_checks(child.checks, val, child.path, resource, root, f"{loc}.{child.label}")
+        ctx.run_checks(child.checks, val, child.path, resource, root, at)
 
 
 def _child(ctx: Ctx, model: BaseModel, child: Child, node: dict[str, Any], val: Any, loc: str,
            resource: dict[str, Any], root: dict[str, Any]) -> None:
     if child.plain and val.__class__ is not list and child.fast(val):
         if child.post:
-            _primitive_post(ctx, child, val, loc, resource, root)
+            _primitive_post(ctx, child, val, f"{loc}.{child.label}", resource, root)
         return
     label = child.label
     if isinstance(val, list):
@@ -163,12 +218,7 @@ def _item(ctx: Ctx, model: BaseModel, child: Child, item: Any, at: str,
             code = IssueType.STRUCTURE if msg == MsgId.PRIMITIVE_JSON_TYPE else IssueType.VALUE
             ctx.error(code, at, msg, **args)
             return
-        if child.binding is not None and child.type == "code":
-            _bind_code(ctx, child.binding, None, item, at)
-        elif child.type in ("string", "markdown") and primitives.has_outer_whitespace(item):
-            ctx.warn(IssueType.VALUE, at, MsgId.PRIMITIVE_WHITESPACE, type=child.type)
-        elif child.checks:
-            ctx.run_checks(child.checks, item, child.path, resource, root, at)
+        _primitive_post(ctx, child, item, at, resource, root)
         return
     if not isinstance(item, dict):
         ctx.error(IssueType.STRUCTURE, at, MsgId.OBJECT_EXPECTED, name=child.name, type=child.type,
@@ -177,29 +227,74 @@ def _item(ctx: Ctx, model: BaseModel, child: Child, item: Any, at: str,
     if kind == RESOURCE:
         validate_resource(ctx, item, at, root if child.name == "contained" else None)
         return
-    if child.ctx == child.type:
+    _datatype(ctx, model, child, item, at, resource, root)
+
+
+def _datatype(ctx: Ctx, model: BaseModel, child: Child, item: dict[str, Any], at: str,
+              resource: dict[str, Any], root: dict[str, Any]) -> None:
+    """An object for a datatype or backbone element (``child.kind == COMPLEX``)."""
+    if child.type == "Reference" and len(item) == 1:
+        # {"reference": "..."}: the most frequent object of all, checked without the generic walk
+        # (same outcome: valid string, nothing required, ref-1 only for '#' references)
+        fast = child.ref_fast
+        if fast is None:
+            fast = child.ref_fast = _reference_fast_path(model, child)
+        ref = item.get("reference")
+        if fast and ref.__class__ is str and fast(ref):
+            ctx.refs.append(RefSite(ref, at, child.targets, ctx.entry_fullurl, ctx.bundle))
+            if ref[0] == "#":
+                ctx.run_checks(child.checks, item, child.ctx or child.type, resource, root, at)
+            return
+    if child.memo:
         # Datatype subtrees repeat inside one resource or Bundle (codings, references, meta):
         # the outcome of an identical subtree at the same element is replayed, rebased on `at`.
         # The memo lives in this validation's context only; '#' (contained) references excluded.
+        # Values orjson cannot serialise (decimal literals of validate_bytes) are never memoised.
         try:
-            raw = orjson.dumps(item)
-        except (TypeError, orjson.JSONEncodeError):
+            raw = _dumps(item)
+        except TypeError:
             raw = None
         if raw is not None and b'"#' not in raw:
             key = (id(child), raw)
-            hit = ctx.memo.get(key)
+            memo = ctx.memo
+            hit = memo.get(key)
             if hit is not None:
-                _replay(ctx, hit, at)
+                if hit is not _CLEAN:
+                    _replay(ctx, hit, at)
                 return
-            n_i, n_r = len(ctx.issues), len(ctx.refs)
+            issues, refs = ctx.issues, ctx.refs
+            n_i, n_r = len(issues), len(refs)
             _complex(ctx, model, child, item, at, resource, root)
+            if len(issues) == n_i and len(refs) == n_r:
+                memo[key] = _CLEAN
+                return
             cut = len(at)
-            ctx.memo[key] = (
-                tuple((i, i.expression[cut:]) for i in ctx.issues[n_i:] if i.message_id != "INV_NOT_EVALUATED"),
-                tuple((r, r.location[cut:]) for r in ctx.refs[n_r:]),
+            memo[key] = (
+                tuple((i, i.expression[cut:]) for i in issues[n_i:] if i.message_id != "INV_NOT_EVALUATED"),
+                tuple((r, r.location[cut:]) for r in refs[n_r:]),
             )
             return
-    _complex(ctx, model, child, item, at, resource, root)
+    # unmemoised (backbones, unique datatypes): _complex inlined, this is the hot path
+    cmap = child.cmap
+    if cmap is None:
+        cmap = child.cmap = model.childmap(child.ctx or child.type)
+    _walk(ctx, model, item, cmap, at, resource, root)
+    if child.after:
+        _after(ctx, child, item, at, resource, root)
+
+
+_CLEAN: tuple[tuple[Any, ...], tuple[Any, ...]] = ((), ())
+
+
+def _reference_fast_path(model: BaseModel, child: Child) -> Any:
+    """The string predicate of ``Reference.reference`` when ``child`` is a plain Reference (no
+    binding, ref-1 its only constraint, nothing required); False otherwise."""
+    cmap = model.childmap("Reference")
+    ref_child = cmap.get("reference")
+    plain = (child.ctx == "Reference" and child.binding is None and not cmap.required
+             and [k for k, _s, _e, _c in child.checks] == ["ref-1"]
+             and ref_child is not None and ref_child.plain and not ref_child.post)
+    return ref_child.fast if plain else False
 
 
 def _replay(ctx: Ctx, hit: tuple[tuple[Any, ...], tuple[Any, ...]], at: str) -> None:
@@ -212,15 +307,22 @@ def _replay(ctx: Ctx, hit: tuple[tuple[Any, ...], tuple[Any, ...]], at: str) -> 
 
 def _complex(ctx: Ctx, model: BaseModel, child: Child, item: dict[str, Any], at: str,
              resource: dict[str, Any], root: dict[str, Any]) -> None:
-    _walk(ctx, model, item, child.ctx or child.type, at, resource, root)
+    cmap = child.cmap
+    if cmap is None:
+        cmap = child.cmap = model.childmap(child.ctx or child.type)
+    _walk(ctx, model, item, cmap, at, resource, root)
+    if child.after:
+        _after(ctx, child, item, at, resource, root)
+
+
+def _after(ctx: Ctx, child: Child, item: dict[str, Any], at: str, resource: dict[str, Any],
+           root: dict[str, Any]) -> None:
+    """What follows the walk of a complex value: its Reference, binding and constraints."""
     t = child.type
     if t == "Reference":
         ref = item.get("reference")
         if isinstance(ref, str):
             ctx.refs.append(RefSite(ref, at, child.targets, ctx.entry_fullurl, ctx.bundle))
-    elif t == "Extension":
-        if "url" not in item:
-            pass  # reported as CARD_MIN on url by the structure
     if child.binding is not None:
         if t == "CodeableConcept":
             _bind_cc(ctx, child.binding, item, at)
@@ -271,7 +373,12 @@ def _code_label(system: str | None, code: object) -> str:
 
 
 def _bind_code(ctx: Ctx, vs: str, system: str | None, code: Any, at: str) -> None:
-    ok, _alias = ctx.registry.terminology.member(vs, system, code)
+    term = ctx.registry.terminology
+    if system is None and code.__class__ is str:
+        idx = term.index(vs)
+        if idx is not None and code in idx.codes:
+            return  # the usual case, decided without the general lookup
+    ok, _alias = term.member(vs, system, code)
     if ok is False:
         ctx.error(IssueType.CODE_INVALID, at, MsgId.CODE_NOT_IN_VS, code=_code_label(system, code), vs=vs)
 

@@ -81,6 +81,9 @@ class Terminology:
         return self.aliases.get(system, system)
 
     def index(self, vs_url: str) -> ValueSetIndex | None:
+        idx = self._index.get(vs_url)
+        if idx is not None:
+            return idx  # keys are unversioned URLs: a hit needs no splitting
         vs_url = vs_url.split("|", 1)[0]
         if vs_url in self._index:
             return self._index[vs_url]

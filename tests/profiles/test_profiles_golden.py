@@ -1,13 +1,15 @@
 """Golden cases: tests/profiles/cases/<name>/{input.json, expected.json} (STYLE §15).
 
 Compared by (severity, code, expression, message_id), in the validator's deterministic order.
+A case whose expected.json says ``"parse": "bytes"`` is validated from its bytes with
+:func:`profiles.validate_bytes` (decimals kept as written); the others from ``json.loads``.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from profiles import validate
+from profiles import validate, validate_bytes
 from profiles_testutil import CASES, load
 
 CASE_DIRS = sorted(p for p in CASES.iterdir() if p.is_dir())
@@ -20,7 +22,10 @@ def test_enough_cases() -> None:
 @pytest.mark.parametrize("case", CASE_DIRS, ids=[p.name for p in CASE_DIRS])
 def test_golden(case) -> None:
     expected = load(case / "expected.json")
-    issues = validate(load(case / "input.json"), expected.get("profile"))
+    if expected.get("parse") == "bytes":
+        issues = validate_bytes((case / "input.json").read_bytes(), expected.get("profile"))
+    else:
+        issues = validate(load(case / "input.json"), expected.get("profile"))
     got = [(i.severity.value, i.code.value, i.expression, i.message_id) for i in issues]
     want = [(i["severity"], i["code"], i["expression"], i["message_id"]) for i in expected["issues"]]
     assert got == want

@@ -182,3 +182,40 @@ def test_core_does_not_import_fastapi() -> None:
     code = "import sys, profiles; profiles.validate({'resourceType': 'Patient'}); print('fastapi' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_cli_outcome_lists_suppressions(tmp_path) -> None:
+    pol = tmp_path / "policy.json"
+    pol.write_text(json.dumps({"FR_NIR_KEY": "suppress"}))
+    r = _run(str(BAD_NIR), "--policy", str(pol), "--format", "outcome", "--lang", "en")
+    oo = json.loads(r.output)
+    notes = [i for i in oo["issue"] if i["details"].get("coding", [{}])[0].get("code") == "POLICY_SUPPRESSED"]
+    assert len(notes) == 1
+    assert notes[0]["severity"] == "information"
+    assert notes[0]["details"]["text"].endswith("issue(s) 'FR_NIR_KEY' suppressed by the workspace policy")
+
+
+def test_policy_from_workspace_options() -> None:
+    from profiles.issues import policy_from_options
+
+    assert policy_from_options({}) == ({}, [])
+    assert policy_from_options({"profiles": {"policy": {"FR_NIR_KEY": "warning"}}}) == ({"FR_NIR_KEY": "warning"}, [])
+    policy, problems = policy_from_options({"profiles": {"policy": {"FR_NIR_KEY": 3, "X": "suppress"}}})
+    assert policy == {}
+    assert [p.message_id for p in problems] == ["POLICY_INVALID", "POLICY_INVALID"]
+    policy, problems = policy_from_options({"profiles": {"policy": ["FR_NIR_KEY"]}})
+    assert policy == {} and "not an object" in problems[0].text_en
+
+
+def test_suppression_summary_counts_per_policy_entry() -> None:
+    from profiles import apply_policy, validate
+    from profiles.issues import suppression_summary
+
+    res = {"resourceType": "Patient", "gender": "M", "foo": 1, "bar": 2}
+    policy = {"STRUCT_UNKNOWN_ELEMENT": "suppress", "INV_FAILED:dom-6": "suppress"}
+    _kept, suppressed = apply_policy(validate(res), policy)
+    notes = suppression_summary(suppressed, policy)
+    assert [n.text_en for n in notes] == [
+        "1 issue(s) 'INV_FAILED:dom-6' suppressed by the workspace policy",
+        "2 issue(s) 'STRUCT_UNKNOWN_ELEMENT' suppressed by the workspace policy",
+    ]

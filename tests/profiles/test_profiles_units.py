@@ -124,7 +124,7 @@ def test_canonical_aliases_registered() -> None:
     ('<span xmlns="http://www.w3.org/1999/xhtml">x</span>', False),
 ])
 def test_narrative_html_checks(div: str, ok: bool) -> None:
-    from profiles.invariants import _html
+    from profiles.narrative import html_checks as _html
 
     assert _html(div, {}, {}) is ok
 
