@@ -12,6 +12,7 @@ from ins.cli import register as register_cli
 from ins.faults import FAULT_KINDS
 from ins.http import build_routers
 from ins.seed import seed
+from profiles.http import type_validate_router
 from sandbox.services import Endpoint, Service
 from sandbox.settings import Settings
 
@@ -33,7 +34,7 @@ def _endpoints(settings: Settings) -> list[Endpoint]:
 service = Service(
     name="ins",
     title="INSi and INS identity rules",
-    routers=build_routers,
+    routers=lambda ctx: [*build_routers(ctx), type_validate_router("/ins/fhir")],
     fhir_bases=("/ins/fhir",),
     fault_kinds=FAULT_KINDS,
     migrations=Path(__file__).parent / "migrations" / "versions",
