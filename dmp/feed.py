@@ -1,0 +1,151 @@
+"""Storing an ITI-65 submission atomically (FACTS §3.2 "ITI-65 processed atomically", §3.3 TD2.1
+replacement, §8.13): access rules, duplicate ``masterIdentifier``, replacement targets superseded in
+the same transaction, audit trace, ``transaction-response`` with one ``201`` per created entry."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.exc import IntegrityError
+
+from dmp import audit, guard, identity, pdsm_patch, store, validation
+from dmp.access_rules import Action
+from dmp.auth import Caller
+from dmp.fhir import instant, now
+from dmp.iti65_provide import Submission, parse
+from sandbox.errors import FhirError
+
+if TYPE_CHECKING:
+    from sandbox.context import SandboxContext
+
+
+@dataclass
+class FeedResult:
+    response: dict[str, Any]
+    submission: Submission
+    verdict: validation.Verdict
+    emergency: bool = False
+
+
+async def provide(ctx: SandboxContext, caller: Caller, bundle: Any, options: dict[str, Any]) -> FeedResult:
+    t = now()
+    pro = caller.name.split(" ", 1)
+    sub = parse(bundle, base_url=ctx.settings.base_url, now=t, caller_id=caller.actor_id,
+                caller_given=pro[0] if len(pro) > 1 else "", caller_family=pro[-1], workspace=caller.workspace)
+    verdict = validation.validate_entries(sub.to_validate, validation.policy_of(options), ctx.settings.language)
+    if verdict.rejected:
+        raise validation.ValidationRejected(verdict)
+    try:
+        async with ctx.db.session() as s:
+            dmp, duplicates = await store.dmp_for_feed(s, caller.workspace, sub.patient_ins,
+                                                       [d.row["master_id"] for d in sub.documents])
+            qualified = await identity.is_qualified(ctx, caller.workspace, sub.patient_ins,
+                                                    dmp.persona_id if dmp else "")
+            _, decision = await guard.check(s, caller, sub.patient_ins, Action.FEED, "iti-65", dmp,
+                                            ins_qualified=qualified)
+            new_lists = await _prepare(s, caller, sub, t, duplicates)
+            trace = guard.audit_record(caller, sub.patient_ins, "iti-65", "0", decision,
+                                       entity=",".join(f"DocumentReference/{d.row['id']}" for d in sub.documents)[:300],
+                                       documents=[d.row["master_id"] for d in sub.documents])
+            await store.insert_submission(s, sub.binaries, [d.row for d in sub.documents], new_lists,
+                                          [audit.row_of(trace)])
+    except IntegrityError:
+        raise FhirError(409, "duplicate", "masterIdentifier déjà présent dans le DMP (soumission concurrente)") from None
+    return FeedResult(_response(sub, verdict), sub, verdict, decision.emergency)
+
+
+async def _prepare(s: Any, caller: Caller, sub: Submission, t: Any, duplicates: int) -> list[dict[str, Any]]:
+    """Checks needing the database (duplicates, replacement targets), supersede the targets, update
+    existing folders; returns the List rows still to insert."""
+    if duplicates:
+        taken = await store.existing_masters(s, caller.workspace, [d.row["master_id"] for d in sub.documents])
+        d = next(d for d in sub.documents if d.row["master_id"] in taken)
+        raise FhirError(409, "duplicate", f"masterIdentifier déjà présent dans le DMP : {d.row['master_id']}",
+                        expression=f"{d.at}.masterIdentifier")
+    targets: dict[str, store.Document] = {}
+    for d in sub.documents:
+        if not d.replaces:
+            continue
+        target = await store.get_document(s, caller.workspace, d.replaces)
+        where = f"{d.at}.relatesTo"
+        if target is None:
+            raise FhirError(422, "not-found", f"document remplacé inconnu : DocumentReference/{d.replaces}",
+                            expression=where)
+        if target.patient_ins != sub.patient_ins:
+            raise FhirError(422, "invalid", "le document remplacé appartient à un autre patient", expression=where)
+        if target.status != "current":
+            raise FhirError(409, "conflict", f"le document remplacé est au statut {target.status!r}",
+                            expression=where)
+        targets[target.id] = target
+    patched: dict[str, dict[str, Any]] = {tid: t.resource for tid, t in targets.items()}
+    for p in sub.patches:
+        if p.target not in targets:
+            raise FhirError(422, "business-rule", "PATCH dans un lot : la cible doit être remplacée (relatesTo "
+                                                  f"replaces) par un document du même lot ({p.target})",
+                            expression=p.at)
+        try:
+            out = pdsm_patch.apply(patched[p.target], p.ops, sub.warnings)
+        except pdsm_patch.PatchError as exc:
+            raise FhirError(exc.status, exc.code, exc.text, expression=p.at) from None
+        patched[p.target] = out.resource
+    versions: dict[str, int] = {}
+    for tid, target in targets.items():
+        res = dict(patched[tid])
+        res["status"] = "superseded"
+        v = target.version + 1
+        res["meta"] = {**(res.get("meta") or {}), "versionId": str(v), "lastUpdated": instant(t)}
+        if not await store.update_document(s, tid, target.version, {
+                "status": "superseded", "version": v, "last_updated": t, "resource": res}):
+            raise FhirError(409, "conflict", f"DocumentReference/{tid} modifié en parallèle")
+        versions[tid] = v
+    patch_iter = iter(sub.patches)
+    for i, r in enumerate(sub.responses):
+        if not r:
+            p = next(patch_iter)
+            sub.responses[i] = {"status": "200 OK", "location": f"DocumentReference/{p.target}/_history/"
+                                                                f"{versions[p.target]}",
+                                "etag": f'W/"{versions[p.target]}"', "lastModified": instant(t)}
+    ss = next((row["id"] for row in sub.lists if row["kind"] == "submissionset"), "")
+    for d in sub.documents:
+        d.row["submission_set"] = ss
+    new_lists = []
+    for row in sub.lists:
+        existing = await store.get_list(s, caller.workspace, row["id"]) if row["id"] in sub.folder_puts else None
+        if existing is None:
+            new_lists.append(row)
+            continue
+        if existing.kind != "folder" or existing.patient_ins != sub.patient_ins:
+            raise FhirError(422, "business-rule", f"List/{row['id']} n'est pas un dossier de ce patient")
+        await store.update_list(s, row["id"], {"resource": row["resource"], "date": row["date"],
+                                               "last_updated": row["last_updated"]})
+        sub.responses[sub.folder_puts[row["id"]]] = {"status": "200 OK", "location": f"List/{row['id']}",
+                                                     "lastModified": instant(t)}
+    return new_lists
+
+
+def _response(sub: Submission, verdict: validation.Verdict) -> dict[str, Any]:
+    notes = sub.warnings + [i for i in verdict.issues if i["severity"] != "information"]
+    entries = [{"response": dict(r)} for r in sub.responses]
+    if notes:
+        leftovers = []
+        for note in notes:
+            expr = (note.get("expression") or [""])[0]
+            idx = _entry_index(expr)
+            if idx is not None and idx < len(entries):
+                entries[idx]["response"].setdefault("outcome", {"resourceType": "OperationOutcome", "issue": []})[
+                    "issue"].append(note)
+            else:
+                leftovers.append(note)
+        if leftovers:
+            entries[0]["response"].setdefault("outcome", {"resourceType": "OperationOutcome", "issue": []})[
+                "issue"].extend(leftovers)
+    return {"resourceType": "Bundle", "id": uuid.uuid4().hex, "type": "transaction-response", "entry": entries}
+
+
+def _entry_index(expr: str) -> int | None:
+    if expr.startswith("Bundle.entry["):
+        num = expr[len("Bundle.entry["):].split("]", 1)[0]
+        return int(num) if num.isdigit() else None
+    return None

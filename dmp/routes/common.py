@@ -1,0 +1,47 @@
+"""Shared adapter helpers: FHIR JSON responses, body parsing, caller resolution with evidence notes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import Request
+from fastapi.responses import Response
+
+from dmp.auth import ACCESS_MODE_HEADER, Caller, authenticate
+from dmp.fhir import FHIR_JSON
+from sandbox.context import SandboxContext
+from sandbox.errors import FhirError
+from sandbox.http_evidence import annotate
+
+FHIR_TYPES = ("application/fhir+json", "application/json")
+
+
+def fhir(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type=FHIR_JSON, headers=headers)
+
+
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def json_body(request: Request, accepted: tuple[str, ...] = FHIR_TYPES) -> Any:
+    ctype = media_type(request)
+    if ctype not in accepted:
+        raise FhirError(415, "not-supported", f"Content-Type {ctype or '(absent)'!r} non supporté : "
+                                              f"{' ou '.join(accepted)} attendu")
+    raw = await request.body()
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise FhirError(400, "structure", "le corps de la requête n'est pas du JSON bien formé") from None
+
+
+async def caller_of(ctx: SandboxContext, request: Request, operation: str) -> Caller:
+    ws_header = request.headers.get("x-sandbox-workspace")
+    annotate(request, service="dmp", operation=f"dmp.{operation}", workspace=ws_header)
+    caller = await authenticate(ctx, request.headers.get("authorization"), request.headers.get(ACCESS_MODE_HEADER),
+                                ws_header)
+    annotate(request, workspace=caller.workspace, actor=caller.label,
+             summary={"actor": caller.actor_id, "role": caller.role.value, "access_mode": caller.mode.value})
+    return caller
