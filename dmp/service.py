@@ -17,8 +17,9 @@ from sandbox.settings import Settings
 
 def _routers(ctx):  # noqa: ANN001, ANN202 - SandboxContext -> list[APIRouter]
     from dmp.routes import admin, fhir, mes
+    from profiles.http import type_validate_router
 
-    return [fhir.build(ctx), mes.build(ctx), admin.build(ctx)]
+    return [type_validate_router("/dmp/fhir"), fhir.build(ctx), mes.build(ctx), admin.build(ctx)]
 
 
 async def _shutdown(ctx) -> None:  # noqa: ANN001 - SandboxContext
