@@ -46,10 +46,11 @@ class Verdict:
 
 
 def policy_of(options: dict[str, Any] | None) -> Policy:
-    value = ((options or {}).get("dmp") or {}).get("validation", Policy.REJECT.value)
+    dmp_options = (options or {}).get("dmp")
+    value = dmp_options.get("validation") if isinstance(dmp_options, dict) else None
     try:
         return Policy(value)
-    except ValueError:
+    except (ValueError, TypeError):  # options are free JSON: anything else means the default
         return Policy.REJECT
 
 

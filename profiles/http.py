@@ -66,7 +66,11 @@ def _lang(request: Request) -> str:
     q = request.query_params.get("_lang")
     if q in ("fr", "en"):
         return q
-    return "en" if request.headers.get("accept-language", "fr").lower().startswith("en") else "fr"
+    accept = request.headers.get("accept-language")
+    if accept:
+        return "en" if accept.lower().startswith("en") else "fr"
+    ctx = getattr(request.app.state, "ctx", None)
+    return ctx.settings.language if ctx is not None else "fr"  # MES_SANDBOX_LANGUAGE
 
 
 def _unwrap(body: Any, profile: str | None) -> tuple[Any, str | None]:

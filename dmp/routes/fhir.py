@@ -38,6 +38,14 @@ from sandbox.http_evidence import annotate
 DEFAULT_MAX_BUNDLE_BYTES = 10 * 1024 * 1024
 
 
+def _bundle_limit(options: dict) -> int:
+    """The workspace's ``options.dmp.max_bundle_bytes``; a value that is not a positive integer
+    (options are free JSON) falls back to the default rather than failing every submission."""
+    dmp_options = options.get("dmp") if isinstance(options.get("dmp"), dict) else {}
+    value = dmp_options.get("max_bundle_bytes", DEFAULT_MAX_BUNDLE_BYTES)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else DEFAULT_MAX_BUNDLE_BYTES
+
+
 def build(ctx: SandboxContext) -> APIRouter:
     router = APIRouter(prefix=BASE_PATH, tags=["dmp: FHIR (PDSm / IHE MHD)"])
 
@@ -63,7 +71,7 @@ def build(ctx: SandboxContext) -> APIRouter:
         async def run(caller: Caller) -> Response:
             ws = await cache.workspace(ctx, caller.workspace)
             options = (ws.options if ws else None) or {}
-            limit = int((options.get("dmp") or {}).get("max_bundle_bytes", DEFAULT_MAX_BUNDLE_BYTES))
+            limit = _bundle_limit(options)
             raw = await request.body()
             if len(raw) > limit:
                 raise FhirError(413, "too-costly", f"lot de {len(raw)} octets : limite du DMP {limit} octets")

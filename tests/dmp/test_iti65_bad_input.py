@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 
+import pytest
+
 from dmp_helpers import CDA, CLOSED, FHIR, NO_DMP, PAT1, PROV, TRE_A07, cr_bio_bundle, expressions, issue_texts
 
 
@@ -157,3 +159,22 @@ def test_atomic_nothing_stored_on_failure(dmp) -> None:
     assert dmp.provide(b).status_code == 422
     r = dmp.find(patient=f"Patient/{PAT1}", status="current")
     assert r.json()["total"] == 0
+
+
+@pytest.mark.parametrize("options", [
+    {"dmp": "junk"},
+    {"dmp": {"max_bundle_bytes": "big", "validation": ["reject"]}},
+    {"dmp": {"max_bundle_bytes": -5, "validation": {"x": 1}}},
+])
+def test_malformed_workspace_options_fall_back_to_defaults(dmp, options) -> None:
+    # workspace options are free JSON: odd values must not turn every submission into a 500
+    name = dmp.workspace + "-o"
+    assert dmp.http.post("/sandbox/api/workspaces", json={"name": name, "options": options}).status_code == 201
+    try:
+        from dmp_helpers import Dmp
+
+        odd = Dmp(dmp.sb, name, dmp.http)
+        r = odd.provide(cr_bio_bundle(PAT1))
+        assert r.status_code == 200, r.text
+    finally:
+        dmp.http.delete(f"/sandbox/api/workspaces/{name}")

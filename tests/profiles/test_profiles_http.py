@@ -152,3 +152,17 @@ def test_type_router_profile_query_and_parameters_body() -> None:
     assert {"CARD_MIN", "SLICE_MIN"} <= {code for _, code in _codes(r.json())}
     r = c.post("/x/fhir/Observation/$validate", json=params)
     assert r.status_code == 400
+
+
+def test_default_language_follows_the_sandbox_setting():
+    from sandbox.testing import running_sandbox
+
+    patient = {"resourceType": "Patient", "gender": "robot"}
+    with running_sandbox(language="en") as sb, sb.client() as c:
+        english = c.post("/profiles/fhir/$validate", json=patient).json()
+        french = c.post("/profiles/fhir/$validate", json=patient, headers={"Accept-Language": "fr"}).json()
+    def texts(outcome):
+        return [i.get("details", {}).get("text", "") + i.get("diagnostics", "") for i in outcome["issue"]]
+
+    assert texts(english) != texts(french)
+    assert len(english["issue"]) == len(french["issue"])
