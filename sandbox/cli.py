@@ -18,8 +18,9 @@ from rich.table import Table
 
 from sandbox import __version__, migrate
 from sandbox.context import SandboxContext
+from sandbox.errors import ProblemError
 from sandbox.personas.model import PersonaKind
-from sandbox.pki import CertKind
+from sandbox.pki import CertKind, TestPKI
 from sandbox.services import discover
 from sandbox.settings import Settings
 
@@ -64,8 +65,6 @@ def with_context(fn: Callable[[SandboxContext], Awaitable[T]]) -> T:
         finally:
             await ctx.recorder.stop()
             await ctx.db.dispose()
-
-    from sandbox.errors import ProblemError
 
     try:
         return asyncio.run(_run())
@@ -222,8 +221,6 @@ def pki_issue(
 ) -> None:
     """Issue a certificate from the test CA."""
     settings = Settings()
-    from sandbox.pki import TestPKI
-
     pki = TestPKI(settings.pki_dir)
     pki.ensure()
     issued = pki.issue(kind, subject, out, identifier=identifier, organisation=organisation, password=password)
