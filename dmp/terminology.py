@@ -4,7 +4,8 @@ traps (FACTS §3.4, §8 items 11–12).
 Rule of thumb (FACTS header "Conflicts"): a code from a DMP code system that the value set does not
 contain is an **error**; a code from a foreign but well-formed system (e.g. an international IHE MHD
 example using LOINC for the class) is accepted with a **warning**; documented spelling traps are
-accepted with a warning naming the canonical form.
+accepted with a warning naming the canonical form. The code lists themselves are the ones
+``profiles/`` bundles (one copy of the facts); the rules and their messages are the DMP's.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dmp.fhir import codings
+from profiles import value_set_codes
 
 NOS = "https://mos.esante.gouv.fr/NOS"
 TRE_A03 = f"{NOS}/TRE_A03-ClasseDocument/FHIR/TRE-A03-ClasseDocument"
@@ -27,28 +29,17 @@ LOINC = "http://loinc.org"
 IHE_FORMATCODE = "http://ihe.net/fhir/ihe.formatcode.fhir/CodeSystem/formatcode"
 
 CLASS_SYSTEMS = (TRE_A03, "urn:oid:1.2.250.1.213.1.1.4.1")
-#: JDV_J57-ClassCode-DMP (TRE_A03)
-CLASS_CODES = {"10": "Compte rendu", "11": "Synthèse", "31": "Imagerie médicale", "42": "Prescription",
-               "43": "Dispensation", "44": "Plan de soins/protocole", "45": "Traitement administré",
-               "52": "Certificat/déclaration", "60": "Données de remboursement",
-               "90": "Autres documents déposés par le patient", "95": "Document de gestion",
-               "urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1": "Digital Signature"}
+#: JDV_J57-ClassCode-DMP (TRE_A03 + the Digital Signature URN), as bundled by profiles/
+CLASS_CODES = value_set_codes(f"{NOS}/JDV_J57-ClassCode-DMP/FHIR/JDV-J57-ClassCode-DMP")
 TYPE_SYSTEMS = (LOINC, "urn:oid:2.16.840.1.113883.6.1")
 TYPE_COMPLEMENT_SYSTEMS = (TRE_A05, "urn:oid:1.2.250.1.213.1.1.4.12")
-#: key LOINC codes of JDV_J07/J66 (FACTS §3.4); other well-formed LOINC codes get a warning
-TYPE_CODES = {"11490-0", "34112-3", "11502-2", "18748-4", "11488-4", "34133-9", "15507-7", "34874-8",
-              "60568-3", "55115-0", "57833-6", "60591-5", "87273-9", "18761-7"}
+#: key LOINC codes of JDV_J66 (FACTS §3.4); other well-formed LOINC codes get a warning
+TYPE_CODES = value_set_codes(f"{NOS}/JDV_J66-TypeCode-DMP/FHIR/JDV-J66-TypeCode-DMP")
 LOINC_RE = re.compile(r"^\d{1,7}-\d$")
 FORMAT_SYSTEMS = (TRE_A06, "urn:oid:1.2.250.1.213.1.1.4.2.282", IHE_FORMATCODE, "urn:oid:1.3.6.1.4.1.19376.1.2.3",
                   "urn:oid:1.2.840.10008.2.6.1", f"{NOS}/TRE_A11-IheFormatCode/FHIR/TRE-A11-IheFormatCode")
-#: JDV_J10/J60 codes of FACTS §3.4 (ASS_A11 + N1) and the IHE mimeTypeSufficient code
-FORMAT_CODES = {
-    "urn:asip:ci-sis:ldl-ses:2017", "urn:ihe:rad:CDA:ImagingReportStructuredHeadings:2013",
-    "urn:ihe:lab:xd-lab:2008", "urn:ans:ci-sis:img-da:2022", "urn:asip:ci-sis:vac-note:2021",
-    "urn:ihe:iti:xds-sd:pdf:2008", "urn:ihe:iti:xds-sd:text:2008", "urn:ihe:iti-fr:xds-sd:jpeg:2010",
-    "urn:ihe:iti-fr:xds-sd:rtf:2010", "urn:ihe:iti-fr:xds-sd:tiff:2010",
-    "urn:ihe:iti:xds:2017:mimeTypeSufficient",
-}
+#: JDV_J10 codes of FACTS §3.4 (ASS_A11 + N1) and the IHE mimeTypeSufficient code
+FORMAT_CODES = value_set_codes(f"{NOS}/JDV_J10-XdsFormatCode-CISIS/FHIR/JDV-J10-XdsFormatCode-CISIS")
 VISIBILITY_SYSTEMS = (TRE_A07, "urn:oid:1.2.250.1.213.1.1.4.13")
 VISIBILITY_CODES = ("MASQUE_PS", "INVISIBLE_PATIENT", "INVISIBLE_REPRESENTANTS_LEGAUX")
 #: FACTS §8.11: HL7v2 MetaDMPMSS spells the last one INVISIBLE_REP_LEGAUX

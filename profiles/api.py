@@ -88,3 +88,12 @@ def validate_bytes_with_suppressed(
     if parse_issues:
         return sort_issues(parse_issues), []
     return validate_with_suppressed(doc, profile, policy=policy, registry=registry)
+
+
+def value_set_codes(url: str) -> frozenset[str]:
+    """Codes of a bundled ValueSet (any system), for services that check a code list themselves
+    (e.g. the DMP's feeding rules); empty if the value set is unknown or not enumerable."""
+    index = default_registry().terminology.index(url)
+    if index is None or not index.enumerable:
+        return frozenset()
+    return frozenset(index.codes)

@@ -137,3 +137,12 @@ def test_repeated_subtrees_reported_at_each_location() -> None:
     locs = [i.expression for i in validate(res) if i.message_id == "PRIM_FORMAT"]
     assert locs == ["Observation.category[0].coding[0].code", "Observation.category[1].coding[0].code",
                     "Observation.code.coding[0].code"]
+
+
+def test_value_set_codes_public_api() -> None:
+    from profiles import value_set_codes
+
+    j57 = value_set_codes("https://mos.esante.gouv.fr/NOS/JDV_J57-ClassCode-DMP/FHIR/JDV-J57-ClassCode-DMP")
+    assert {"10", "11", "31", "95", "urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1"} <= j57  # FACTS §3.4
+    assert "99" not in j57
+    assert value_set_codes("https://example.invalid/ValueSet/nothing") == frozenset()
