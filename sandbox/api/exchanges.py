@@ -24,7 +24,7 @@ async def list_exchanges(
     since: datetime | None = Query(None, description="ISO 8601 date-time (inclusive)"),
     until: datetime | None = Query(None, description="ISO 8601 date-time (inclusive)"),
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000_000),
     ctx: SandboxContext = Depends(get_ctx),
 ) -> dict[str, Any]:
     await ctx.recorder.flush()

@@ -26,7 +26,7 @@ async def list_personas(
     kind: str | None = Query(None, description="patient | professional | organisation | mailbox"),
     q: str | None = Query(None, description="Text contained in the label, or an exact id"),
     limit: int | None = Query(None, ge=1, le=10000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000_000),
     workspace: str = Depends(header_workspace),
     ctx: SandboxContext = Depends(get_ctx),
 ) -> dict[str, Any]:

@@ -48,3 +48,12 @@ def test_oversized_request_is_413():
         r = c.post("/sandbox/api/workspaces", content=chunks(), headers={"content-type": "application/json"})
         assert r.status_code == 413
         assert c.get("/sandbox/api/workspaces").status_code == 200
+
+
+def test_out_of_range_paging_is_422_not_500(client):
+    huge = "9" * 30  # larger than any database integer
+    for path in ("/sandbox/api/personas", "/sandbox/api/exchanges"):
+        for param in ("offset", "limit"):
+            r = client.get(path, params={param: huge})
+            assert r.status_code == 422, (path, param, r.text)
+            assert r.headers["content-type"].startswith("application/problem+json")
