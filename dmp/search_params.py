@@ -86,6 +86,9 @@ def patient_ins(params: dict[str, list[str]]) -> str | None:
     return None
 
 
+MAX_OFFSET = 1_000_000_000
+
+
 def count_offset(params: dict[str, list[str]]) -> tuple[int, int]:
     try:
         count = int((params.get("_count") or [str(DEFAULT_COUNT)])[0])
@@ -94,6 +97,8 @@ def count_offset(params: dict[str, list[str]]) -> tuple[int, int]:
         raise bad_request("_count et _offset sont des entiers", "_count") from None
     if count < 0 or offset < 0:
         raise bad_request("_count et _offset sont positifs", "_count")
+    if offset > MAX_OFFSET:  # beyond any database integer too: refuse rather than overflow
+        raise bad_request(f"_offset au-delà de {MAX_OFFSET}", "_offset")
     return min(count, MAX_COUNT), offset
 
 

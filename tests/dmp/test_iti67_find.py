@@ -128,3 +128,13 @@ def test_iti68_binary_resource_form(dmp) -> None:
     r = dmp.http.get(url, headers={**dmp.headers(dmp.pro_token()), "Accept": FHIR})
     assert r.json()["resourceType"] == "Binary" and r.json()["contentType"] == "text/xml"
     assert dmp.http.get("/dmp/fhir/Binary/unknown", headers=dmp.headers(dmp.pro_token())).status_code == 404
+
+
+def test_out_of_range_paging_is_a_400_outcome(dmp) -> None:
+    # a 30-digit _offset overflowed the database integer (500) before it was bounded
+    for params in ({"_offset": "9" * 30}, {"_offset": "-1"}, {"_count": "abc"}):
+        r = dmp.find(patient=f"Patient/{PAT1}", status="current", **params)
+        assert r.status_code == 400, (params, r.text)
+        assert r.json()["resourceType"] == "OperationOutcome"
+    r = dmp.find(patient=f"Patient/{PAT1}", status="current", _count="9" * 30)  # capped, not refused
+    assert r.status_code == 200, r.text
