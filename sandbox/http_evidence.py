@@ -54,9 +54,8 @@ class EvidenceMiddleware:
         self.peer_lookup = peer_lookup  # callable(scope) -> ClientCertificate | None
 
     def _service(self, path: str) -> str:
+        # a service serving another prefix (e.g. /annuaire for mss) annotates ``service`` itself
         first = path.strip("/").split("/", 1)[0]
-        if first == "annuaire":
-            return "mss"
         return first if first in self.services else "sandbox"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
