@@ -36,6 +36,13 @@ class Wire:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
 class ProblemError(Exception):
     """An RFC 9457 problem. ``kind`` becomes the last segment of the ``type`` URI."""
 
@@ -45,7 +52,7 @@ class ProblemError(Exception):
         self.status = status
         self.kind = kind
         self.detail = detail
-        self.title = title or HTTPStatus(status).phrase
+        self.title = title or _phrase(status)
         self.headers = dict(headers or {})
         self.extensions = extensions
 
@@ -89,7 +96,10 @@ class FhirError(Exception):
 
 
 def problem_renderer(status: int, detail: str) -> tuple[dict[str, Any], str]:
-    kind = HTTPStatus(status).phrase.lower().replace(" ", "-") if status in HTTPStatus._value2member_map_ else "error"
+    try:
+        kind = HTTPStatus(status).phrase.lower().replace(" ", "-")
+    except ValueError:  # a status the standard library does not name
+        kind = "error"
     return ProblemError(status, kind, detail).body(), PROBLEM_JSON
 
 
