@@ -30,7 +30,7 @@ from profiles.issues import (
 from profiles.literals import parse_json
 from profiles.messages import MsgId
 from profiles.registry import default_registry
-from sandbox.api.deps import header_workspace
+from sandbox.api.deps import request_workspace
 from sandbox.errors import FhirError, ProblemError
 
 FHIR_JSON = "application/fhir+json"
@@ -54,8 +54,7 @@ async def workspace_policy(request: Request) -> WorkspacePolicy:
     if ctx is None:
         return WorkspacePolicy()
     try:
-        name = await header_workspace(request)
-        ws = await ctx.workspaces.require(name)
+        ws = await request_workspace(request)
     except ProblemError as exc:  # FHIR endpoints answer OperationOutcomes, not problem JSON
         raise FhirError(exc.status, "not-found" if exc.status == 404 else "processing", exc.detail) from None
     entries, problems = policy_from_options(ws.options)

@@ -6,6 +6,7 @@ from fastapi import Request
 
 from sandbox.context import SandboxContext
 from sandbox.http_evidence import annotate
+from sandbox.workspaces import Workspace
 
 WORKSPACE_HEADER = "x-sandbox-workspace"
 
@@ -14,10 +15,15 @@ def get_ctx(request: Request) -> SandboxContext:
     return request.app.state.ctx
 
 
-async def header_workspace(request: Request) -> str:
+async def request_workspace(request: Request) -> Workspace:
     """Workspace named by ``X-Sandbox-Workspace`` (default workspace otherwise); must exist."""
     ctx = get_ctx(request)
     name = request.headers.get(WORKSPACE_HEADER) or ctx.settings.default_workspace
-    await ctx.workspaces.require(name)
+    ws = await ctx.workspaces.require(name)
     annotate(request, workspace=name)
-    return name
+    return ws
+
+
+async def header_workspace(request: Request) -> str:
+    """Name of :func:`request_workspace`."""
+    return (await request_workspace(request)).name
