@@ -15,12 +15,19 @@ if TYPE_CHECKING:
     from sandbox.context import SandboxContext
 
 
-async def find_documents(ctx: SandboxContext, caller: Caller, items: list[tuple[str, str]]
-                         ) -> tuple[dict[str, Any], Decision]:
+def _own_record(caller: Caller, items: list[tuple[str, str]]
+                ) -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
+    """A patient (or representative) searching without naming a patient searches their own record."""
     params = grouped(items)
     if caller.role.value != "professional" and not params.get("patient") and not params.get("patient.identifier"):
         items = items + [("patient", guard.target_ins(caller, None))]
         params = grouped(items)
+    return items, params
+
+
+async def find_documents(ctx: SandboxContext, caller: Caller, items: list[tuple[str, str]]
+                         ) -> tuple[dict[str, Any], Decision]:
+    items, params = _own_record(caller, items)
     fq = iti67_find.parse(params, caller.workspace)
     async with store.read_session(ctx.db) as s:
         _, decision = await guard.check(s, caller, fq.ins, Action.CONSULT, "iti-67")
@@ -64,10 +71,7 @@ async def retrieve(ctx: SandboxContext, caller: Caller, binary_id: str) -> tuple
 
 async def find_lists(ctx: SandboxContext, caller: Caller, items: list[tuple[str, str]]
                      ) -> tuple[dict[str, Any], Decision]:
-    params = grouped(items)
-    if caller.role.value != "professional" and not params.get("patient") and not params.get("patient.identifier"):
-        items = items + [("patient", guard.target_ins(caller, None))]
-        params = grouped(items)
+    items, params = _own_record(caller, items)
     lq = iti66_lists.parse(params, caller.workspace)
     async with store.read_session(ctx.db) as s:
         _, decision = await guard.check(s, caller, lq.ins, Action.CONSULT, "iti-66")

@@ -5,30 +5,22 @@ IHE MHD ITI-66): ``GET [base]/List`` requires ``patient`` or ``patient.identifie
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dmp import store
 from dmp.fhir import bad_request
 from dmp.models import DmpListRow as L
-from dmp.search_params import count_offset, date_clause, like_escape, patient_ins, token_clause
+from dmp.search_params import SearchQuery, count_offset, date_clause, like_escape, patient_ins, token_clause
 
 CONTROL = ("patient", "patient.identifier", "patient:identifier", "_count", "_offset", "_sort", "_format")
 
 
-@dataclass
-class ListQuery:
-    ins: str
-    select: Select
-    count: int
-    offset: int
-    ignored: list[str] = field(default_factory=list)
 
 
-def parse(params: dict[str, list[str]], workspace: str) -> ListQuery:
+def parse(params: dict[str, list[str]], workspace: str) -> SearchQuery:
     ins = patient_ins(params)
     if not ins:
         raise bad_request("ITI-66 : le paramètre patient (ou patient.identifier) est obligatoire", "patient")
@@ -55,9 +47,9 @@ def parse(params: dict[str, list[str]], workspace: str) -> ListQuery:
     if sort not in ("date", "-date"):
         raise bad_request(f"_sort non supporté : {sort!r} (date, -date)", "_sort")
     count, offset = count_offset(params)
-    return ListQuery(ins, q.order_by(L.date.desc() if sort == "-date" else L.date.asc(), L.id), count, offset, ignored)
+    return SearchQuery(ins, q.order_by(L.date.desc() if sort == "-date" else L.date.asc(), L.id), count, offset, ignored)
 
 
-async def run(s: AsyncSession, lq: ListQuery) -> tuple[list[dict[str, Any]], int]:
+async def run(s: AsyncSession, lq: SearchQuery) -> tuple[list[dict[str, Any]], int]:
     rows = (await s.scalars(lq.select.limit(lq.count).offset(lq.offset))).all() if lq.count else []
     return [r.resource for r in rows], await store.count(s, lq.select)

@@ -13,7 +13,6 @@ author.given, _count, _offset, _sort`` (``date``, ``-date``, ``creation``, ``-cr
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,6 +24,7 @@ from dmp.access_rules import Decision
 from dmp.fhir import BASE_PATH, bad_request
 from dmp.models import DmpDocumentRow as D
 from dmp.search_params import (
+    SearchQuery,
     count_offset,
     date_clause,
     like_escape,
@@ -46,16 +46,9 @@ CONTROL = ("patient", "patient.identifier", "patient:identifier", "status", "_co
            "_format", "_total", "identifier", "isArchived", "relatesTo", "period")
 
 
-@dataclass
-class FindQuery:
-    ins: str
-    select: Select
-    count: int
-    offset: int
-    ignored: list[str] = field(default_factory=list)
 
 
-def parse(params: dict[str, list[str]], workspace: str) -> FindQuery:
+def parse(params: dict[str, list[str]], workspace: str) -> SearchQuery:
     ins = patient_ins(params)
     statuses = [s for v in params.get("status", []) for s in v.split(",") if s]
     if not ins or not statuses:
@@ -100,7 +93,7 @@ def parse(params: dict[str, list[str]], workspace: str) -> FindQuery:
             raise bad_request(f"_sort non supporté : {key!r} ({', '.join(SORTS)})", "_sort")
         orders.append(col.desc() if key.startswith("-") else col.asc())
     count, offset = count_offset(params)
-    return FindQuery(ins, q.order_by(*orders, D.id), count, offset, ignored)
+    return SearchQuery(ins, q.order_by(*orders, D.id), count, offset, ignored)
 
 
 def visible(q: Select, decision: Decision) -> Select:
@@ -113,7 +106,7 @@ def visible(q: Select, decision: Decision) -> Select:
     return q
 
 
-async def run(s: AsyncSession, fq: FindQuery, decision: Decision) -> tuple[list[store.Document], int]:
+async def run(s: AsyncSession, fq: SearchQuery, decision: Decision) -> tuple[list[store.Document], int]:
     q = visible(fq.select, decision)
     if not fq.count:
         return [], await store.count(s, q)

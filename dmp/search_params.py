@@ -3,10 +3,11 @@ prefixes, string; FACTS §3.2 lists the PDSm parameters)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_
+from sqlalchemy import ColumnElement, Select, false, func, or_
 
 from dmp.fhir import bad_request, ins_of_search, parse_datetime
 
@@ -107,3 +108,14 @@ def grouped(items: list[tuple[str, str]]) -> dict[str, list[str]]:
     for k, v in items:
         out.setdefault(k, []).append(v)
     return out
+
+
+@dataclass
+class SearchQuery:
+    """A parsed ITI-66/ITI-67 search: the patient, the statement, paging, ignored parameters."""
+
+    ins: str
+    select: Select
+    count: int
+    offset: int
+    ignored: list[str] = field(default_factory=list)
