@@ -38,7 +38,7 @@ async def identity_status(ctx: SandboxContext, workspace: str, ins: str, persona
 
 
 async def is_qualified(ctx: SandboxContext, workspace: str, ins: str, persona_id: str = "") -> bool:
-    """Cached 5 s per node (an RNIV status changes through ``ins/`` flows, rarely mid-submission)."""
+    """Cached per process (:mod:`dmp.cache`): until a change is recorded, 5 s at most."""
     from dmp.cache import cache
 
     status = await cache(ctx, "rniv", 5.0).get((workspace, ins),

@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dmp.access_rules import DmpFacts
 from dmp.models import DmpAuditRow, DmpBinaryRow, DmpDocumentRow, DmpListRow, DmpPatientRow
 from sandbox.db import Database, as_utc
+from sandbox.db_bulk import insert_rows
 
 
 @asynccontextmanager
@@ -62,7 +63,7 @@ class Dmp:
                 "legal_representatives": list(self.legal_reps), "mes_attached": self.mes_attached}
 
 
-def _dmp(r: DmpPatientRow) -> Dmp:
+def _dmp(r: Any) -> Dmp:  # a DmpPatientRow or a Row of its columns
     return Dmp(r.workspace, r.ins, r.persona_id, r.status, as_utc(r.created_at),
                as_utc(r.closed_at) if r.closed_at else None, r.close_motif, r.close_reason,
                r.medecin_traitant, r.authorize_all, tuple(r.authorized or ()), tuple(r.blocked or ()),
@@ -159,13 +160,20 @@ async def documents_by_master(s: AsyncSession, workspace: str, system: str | Non
     return [document_of(r) for r in (await s.execute(q.limit(limit))).all()]
 
 
+_patients, _documents = DmpPatientRow.__table__.c, DmpDocumentRow.__table__.c
+#: built once (ITI-65 hot path): a reused statement keeps SQLAlchemy's cache key and compiled form
+_DMP_FOR_FEED = select(
+    *_patients,
+    select(func.count()).where(_documents.workspace == bindparam("ws"),
+                               _documents.master_id.in_(bindparam("masters", expanding=True)))
+    .scalar_subquery().label("duplicates"),
+).where(_patients.workspace == bindparam("ws"), _patients.ins == bindparam("ins"))
+
+
 async def dmp_for_feed(s: AsyncSession, workspace: str, ins: str, masters: list[str]) -> tuple[Dmp | None, int]:
     """The DMP and how many of ``masters`` are already stored, in one round trip (ITI-65 hot path)."""
-    dup = (select(func.count()).select_from(DmpDocumentRow)
-           .where(DmpDocumentRow.workspace == workspace, DmpDocumentRow.master_id.in_(masters)).scalar_subquery())
-    row = (await s.execute(select(DmpPatientRow, dup).where(DmpPatientRow.workspace == workspace,
-                                                            DmpPatientRow.ins == ins))).first()
-    return (_dmp(row[0]), int(row[1])) if row else (None, 0)
+    row = (await s.execute(_DMP_FOR_FEED, {"ws": workspace, "ins": ins, "masters": masters})).first()
+    return (_dmp(row), int(row.duplicates)) if row else (None, 0)
 
 
 async def existing_masters(s: AsyncSession, workspace: str, masters: list[str]) -> set[str]:
@@ -195,24 +203,9 @@ async def update_document(s: AsyncSession, doc_id: str, expected_version: int, v
 
 async def insert_submission(s: AsyncSession, binaries: list[dict[str, Any]], documents: list[dict[str, Any]],
                             lists: list[dict[str, Any]], audit_rows: list[dict[str, Any]]) -> None:
-    """The rows of one ITI-65 submission. PostgreSQL: one statement (data-modifying CTEs), one round
-    trip; other databases: one INSERT per table."""
-    parts = [(DmpBinaryRow, binaries), (DmpDocumentRow, documents), (DmpListRow, lists), (DmpAuditRow, audit_rows)]
-    parts = [(t, rows) for t, rows in parts if rows]
-    if s.bind.dialect.name != "postgresql" or len(parts) < 2:
-        for table, rows in parts:
-            await s.execute(insert(table), rows)
-        return
-    *ctes, (last_table, last_rows) = parts
-    stmt = insert(last_table).values(last_rows)
-    for n, (table, rows) in enumerate(ctes):
-        stmt = stmt.add_cte(insert(table).values(rows).cte(f"ins{n}"))
-    await s.execute(stmt)
-
-
-async def insert_binaries(s: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await s.execute(insert(DmpBinaryRow), rows)
+    """The rows of one ITI-65 submission, in one round trip on PostgreSQL (:mod:`sandbox.db_bulk`)."""
+    await insert_rows(s, [(DmpBinaryRow.__table__, binaries), (DmpDocumentRow.__table__, documents),
+                          (DmpListRow.__table__, lists), (DmpAuditRow.__table__, audit_rows)])
 
 
 async def get_binary(s: AsyncSession, workspace: str, binary_id: str) -> tuple[str, bytes] | None:
@@ -225,11 +218,6 @@ async def document_of_binary(s: AsyncSession, workspace: str, binary_id: str) ->
     row = (await s.execute(select(*DOC_COLUMNS).where(DmpDocumentRow.workspace == workspace,
                                                        DmpDocumentRow.binary_id == binary_id).limit(1))).first()
     return document_of(row) if row else None
-
-
-async def insert_lists(s: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await s.execute(insert(DmpListRow), rows)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from sqlalchemy import delete, select
 
+from sandbox.changes import ChangeCounter
 from sandbox.db import Database, as_utc
 from sandbox.errors import ProblemError
 
@@ -174,12 +175,14 @@ def _domain(row: PscClientRow) -> Client:
 
 
 class ClientRepository:
-    """Clients in the database, cached per node for ``cache_ttl`` seconds."""
+    """Clients in the database, cached per process until any process changes one (``changes``), and
+    at most ``cache_ttl`` seconds (the bound for other nodes sharing the database)."""
 
-    def __init__(self, db: Database, cache_ttl: float) -> None:
+    def __init__(self, db: Database, cache_ttl: float, changes: ChangeCounter) -> None:
         self.db = db
         self.cache_ttl = cache_ttl
-        self._cache: dict[str, tuple[float, Client | None]] = {}
+        self.changes = changes
+        self._cache: dict[str, tuple[float, int, Client | None]] = {}
 
     def row(self, client: Client) -> PscClientRow:
         return PscClientRow(client_id=client.client_id, workspace=client.workspace,
@@ -193,7 +196,7 @@ class ClientRepository:
                                    f"a client with client_id {client.client_id!r} already exists",
                                    client_id=client.client_id)
             s.add(self.row(client))
-        self._cache.pop(client.client_id, None)
+        self.forget(client.client_id)
         return client
 
     async def list(self, workspace: str) -> list[Client]:
@@ -205,14 +208,15 @@ class ClientRepository:
     async def get(self, client_id: str) -> Client | None:
         hit = self._cache.get(client_id)
         now = time.monotonic()
-        if hit is not None and now - hit[0] < self.cache_ttl:
-            return hit[1]
+        generation = self.changes.value()
+        if hit is not None and now - hit[0] < self.cache_ttl and hit[1] == generation:
+            return hit[2]
         async with self.db.session() as s:
             row = await s.get(PscClientRow, client_id)
             client = _domain(row) if row else None
         if len(self._cache) > 10_000:
             self._cache.clear()
-        self._cache[client_id] = (now, client)
+        self._cache[client_id] = (now, generation, client)
         return client
 
     async def require(self, workspace: str, client_id: str) -> Client:
@@ -223,13 +227,14 @@ class ClientRepository:
         return client
 
     def forget(self, client_id: str) -> None:
-        """Drop this node's cached copy (after the row changed outside this repository)."""
+        """Drop the cached copies of every process (after the row changed)."""
         self._cache.pop(client_id, None)
+        self.changes.bump()
 
     async def delete(self, workspace: str, client_id: str) -> None:
         await self.require(workspace, client_id)
         async with self.db.session() as s:
             await s.execute(delete(PscClientRow).where(PscClientRow.client_id == client_id,
                                                        PscClientRow.workspace == workspace))
-        self._cache.pop(client_id, None)
+        self.forget(client_id)
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 STATE_KEY = "psc"
 PERSONA_CACHE_SECONDS = 5.0
+VERIFIED_CACHE_SIZE = 4096
 
 
 @dataclass
@@ -35,7 +36,10 @@ class Psc:
     config: PscConfig
     keys: KeyStore
     clients: ClientRepository
-    _personas: dict[tuple[str, str, str], tuple[float, dict[str, Any] | None]] = field(default_factory=dict)
+    _personas: dict[tuple[str, str, str], tuple[float, int, dict[str, Any] | None]] = field(default_factory=dict)
+    #: JWS this provider signed and this process already verified: token -> (header, claims).
+    #: Bounded; only the signature check is skipped on a hit (:func:`psc.verify.verify_signature`).
+    verified: dict[str, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def issuer(self) -> str:
@@ -50,15 +54,16 @@ class Psc:
         return jwt.encode({"alg": alg, "kid": key.kid, "typ": "JWT"}, claims, key.key)
 
     async def personas(self, workspace: str, kind: str, ids: list[str]) -> dict[str, dict[str, Any]]:
-        """Personas by id (cached a few seconds: they only change on workspace reset)."""
+        """Personas by id (cached until a workspace changes, a few seconds at most)."""
         now = time.monotonic()
+        generation = self.ctx.changes.value()
         out: dict[str, dict[str, Any]] = {}
         missing = []
         for pid in ids:
             hit = self._personas.get((workspace, kind, pid))
-            if hit is not None and now - hit[0] < PERSONA_CACHE_SECONDS:
-                if hit[1] is not None:
-                    out[pid] = hit[1]
+            if hit is not None and now - hit[0] < PERSONA_CACHE_SECONDS and hit[1] == generation:
+                if hit[2] is not None:
+                    out[pid] = hit[2]
             else:
                 missing.append(pid)
         if missing:
@@ -70,7 +75,7 @@ class Psc:
             if len(self._personas) > 20_000:
                 self._personas.clear()
             for pid in missing:
-                self._personas[(workspace, kind, pid)] = (now, found.get(pid))
+                self._personas[(workspace, kind, pid)] = (now, generation, found.get(pid))
                 if pid in found:
                     out[pid] = found[pid]
         return out
@@ -90,6 +95,6 @@ def get(ctx: SandboxContext) -> Psc:
     if rt is None:
         config = PscConfig()
         longest = max(config.access_token_ttl, config.id_token_ttl) + config.leeway
-        rt = Psc(ctx, config, KeyStore(ctx.db, longest), ClientRepository(ctx.db, config.client_cache_ttl))
+        rt = Psc(ctx, config, KeyStore(ctx.db, longest), ClientRepository(ctx.db, config.client_cache_ttl, ctx.changes))
         ctx.state[STATE_KEY] = rt
     return rt

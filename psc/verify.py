@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from joserfc import jws
 from joserfc.errors import JoseError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from sandbox.faults import Fault
 
@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 
 ALLOWED_ALGS = ("ES256", "RS256")
 MAX_TOKEN_BYTES = 16 * 1024
+#: built once: a statement object reused keeps SQLAlchemy's cache key and compiled form
+_SESSION = select(PscSessionRow.auth_mode, PscSessionRow.revoked_at, PscSessionRow.revoked_reason).where(
+    PscSessionRow.sid == bindparam("sid"))
 
 
 class TokenErrorReason(StrEnum):
@@ -86,9 +89,15 @@ def _b64json(segment: str) -> Any:
 
 
 async def verify_signature(rt: runtime.Psc, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Header and claims of a JWS this provider signed; raises :class:`TokenError`."""
+    """Header and claims of a JWS this provider signed; raises :class:`TokenError`.
+
+    A token this process verified before skips the signature check (the same bytes verify the
+    same way) as long as its key is still published; every other check is made on each call."""
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_BYTES:
         raise TokenError(TokenErrorReason.MALFORMED, "empty or oversized token")
+    hit = rt.verified.get(token)
+    if hit is not None and await rt.keys.find(hit[0]["kid"]) is not None:
+        return hit[0], dict(hit[1])
     parts = token.split(".")
     if len(parts) != 3:
         raise TokenError(TokenErrorReason.MALFORMED, "not a compact JWS (three base64url parts)")
@@ -123,6 +132,9 @@ async def verify_signature(rt: runtime.Psc, token: str) -> tuple[dict[str, Any],
         raise TokenError(TokenErrorReason.MALFORMED, "the payload is not a JSON object")
     if claims.get("iss") != rt.issuer:
         raise TokenError(TokenErrorReason.WRONG_ISSUER, f"iss {claims.get('iss')!r} is not {rt.issuer!r}")
+    if len(rt.verified) >= runtime.VERIFIED_CACHE_SIZE:
+        rt.verified.clear()
+    rt.verified[token] = (header, dict(claims))
     return header, claims
 
 
@@ -176,9 +188,7 @@ async def verify_with_faults(rt: runtime.Psc, token: str, *, audience: str | Non
     session = None
     if sid is not None:
         async with rt.ctx.db.engine.connect() as conn:
-            session = (await conn.execute(select(PscSessionRow.auth_mode, PscSessionRow.revoked_at,
-                                                 PscSessionRow.revoked_reason)
-                                          .where(PscSessionRow.sid == str(sid)))).first()
+            session = (await conn.execute(_SESSION, {"sid": str(sid)})).first()
     fault = await rt.ctx.faults.take(workspace, "psc", operation, kinds=kinds)
     if fault is not None and fault.kind == "token_expired_early":
         raise TokenError(TokenErrorReason.EXPIRED, "token expired (fault token_expired_early injected)")

@@ -87,16 +87,20 @@ def endpoint_table(settings: Settings) -> Table:
 
 @app.command()
 def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
-          port: int = typer.Option(None, help="Override MES_SANDBOX_PORT.")) -> None:
+          port: int = typer.Option(None, help="Override MES_SANDBOX_PORT."),
+          workers: int = typer.Option(None, min=1, max=64, help="Override MES_SANDBOX_WORKERS.")) -> None:
     """Start the sandbox (migrations and seeding happen on the way) and print its endpoints."""
     from sandbox.app import create_app
     from sandbox.server import Servers, bind
+    from sandbox.workers import run_workers
 
     overrides: dict[str, Any] = {}
     if host:
         overrides["host"] = host
     if port is not None:
         overrides["port"] = port
+    if workers is not None:
+        overrides["workers"] = workers
     settings = Settings(**overrides)
     console.print(endpoint_table(settings))
     console.print(f"database: {settings.database_url.split('@')[-1]}   data: {settings.data_dir}")
@@ -109,6 +113,9 @@ def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
     except OSError as exc:
         console.print(f"[red]error:[/red] cannot listen on {settings.host}: {exc.strerror}")
         raise typer.Exit(1) from None
+    if settings.workers > 1:
+        console.print(f"{settings.workers} worker processes")
+        raise typer.Exit(run_workers(overrides, *sockets, count=settings.workers))
     servers = Servers(create_app(settings), *sockets, log_level="info")
     asyncio.run(servers.serve())
 

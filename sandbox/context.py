@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from sandbox.changes import ChangeCounter
 from sandbox.db import Database
 from sandbox.evidence import EvidenceRecorder, EvidenceRepository
 from sandbox.faults import FaultRegistry
@@ -30,6 +31,8 @@ class SandboxContext:
     evidence: EvidenceRepository = field(init=False)
     recorder: EvidenceRecorder = field(init=False)
     faults: FaultRegistry = field(init=False)
+    #: bumped on every change that per-process caches must see (:mod:`sandbox.changes`)
+    changes: ChangeCounter = field(init=False)
     personas: PersonaRepository = field(init=False)
     pki: TestPKI = field(init=False)
     #: services may keep their own runtime objects here, keyed by service name
@@ -39,7 +42,8 @@ class SandboxContext:
         self.db = Database(self.settings.database_url)
         self.evidence = EvidenceRepository(self.db, self.settings.evidence_body_limit)
         self.recorder = EvidenceRecorder(self.evidence)
-        self.faults = FaultRegistry(self.db, self.services)
+        self.changes = ChangeCounter(self.settings.data_dir / "run" / "changes")
+        self.faults = FaultRegistry(self.db, self.services, self.changes)
         self.personas = PersonaRepository(self.db)
         self.pki = TestPKI(self.settings.pki_dir)
 

@@ -5,10 +5,10 @@ scripts faults against them (``times`` = the next N matching calls, or ``ratio``
 matching calls, deterministically: with ratio r the n-th call fires when ⌊n·r⌋ grows). A service
 asks :meth:`FaultRegistry.take` at the point where the fault applies and acts on the answer.
 
-``take`` is on every hot path, so each node remembers for :data:`ARMED_TTL` seconds which
-services of a workspace have live faults at all: a call with nothing scripted costs no query.
-Changes made through this node are seen at once; a fault scripted through another node of a
-multi-node deployment applies within :data:`ARMED_TTL`.
+``take`` is on every hot path, so each process remembers which services of a workspace have live
+faults at all: a call with nothing scripted costs no query. Changes made through any worker process
+of this sandbox are seen at once (:mod:`sandbox.changes`); a fault scripted through another node
+of a multi-node deployment applies within :data:`ARMED_TTL` seconds.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import delete, or_, select
 
+from sandbox.changes import ChangeCounter
 from sandbox.db import Database
 from sandbox.errors import ProblemError
 from sandbox.models import FaultRow
@@ -74,33 +75,36 @@ ARMED_TTL = 1.0
 
 
 class FaultRegistry:
-    def __init__(self, db: Database, services: list[Service]) -> None:
+    def __init__(self, db: Database, services: list[Service], changes: ChangeCounter) -> None:
         self.db = db
+        self.changes = changes
         self.kinds: dict[str, dict[str, FaultKind]] = {
             s.name: {k.name: k for k in s.fault_kinds} for s in services if s.fault_kinds
         }
-        # workspace -> (monotonic time of the look, services with live faults)
-        self._armed: dict[str, tuple[float, frozenset[str]]] = {}
+        # workspace -> (monotonic time of the look, change counter then, services with live faults)
+        self._armed: dict[str, tuple[float, int, frozenset[str]]] = {}
 
     def invalidate(self, workspace: str | None = None) -> None:
-        """Forget what this node knows of ``workspace``'s faults (all workspaces if None)."""
+        """Forget what every process knows of ``workspace``'s faults (all workspaces if None)."""
         if workspace is None:
             self._armed.clear()
         else:
             self._armed.pop(workspace, None)
+        self.changes.bump()
 
     async def _armed_services(self, workspace: str) -> frozenset[str]:
         seen = self._armed.get(workspace)
         now = time.monotonic()
-        if seen is not None and now - seen[0] < ARMED_TTL:
-            return seen[1]
+        generation = self.changes.value()
+        if seen is not None and now - seen[0] < ARMED_TTL and seen[1] == generation:
+            return seen[2]
         async with self.db.engine.connect() as conn:
             rows = await conn.execute(
                 select(FaultRow.service).distinct().where(
                     FaultRow.workspace == workspace,
                     or_(FaultRow.times.is_(None), FaultRow.fired < FaultRow.times)))
             services = frozenset(r[0] for r in rows)
-        self._armed[workspace] = (now, services)
+        self._armed[workspace] = (now, generation, services)
         return services
 
     def catalogue(self) -> dict[str, list[dict[str, Any]]]:

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
         20 * 1024 * 1024, ge=1024, description="Largest HTTP request body accepted (413 beyond)."
     )
     default_workspace: str = Field("default", description="Workspace used when a request names none.")
+    workers: int = Field(
+        1, ge=1, le=64,
+        description="Worker processes of `serve` sharing the listeners (one core each; first-start work "
+        "runs once before they start).",
+    )
 
     @model_validator(mode="after")
     def _derive(self) -> Settings:

@@ -82,7 +82,9 @@ class WorkspaceService:
             s.add(row)
             await s.flush()
             await seed_workspace(self.ctx, s, name)
-            return _domain(row)
+            ws = _domain(row)
+        self.ctx.changes.bump()  # after the commit: other processes re-read what it wrote
+        return ws
 
     async def ensure(self, name: str) -> Workspace:
         """Create ``name`` if missing (the default workspace at first start)."""
@@ -113,6 +115,7 @@ class WorkspaceService:
             row.seeded_at = datetime.now(UTC)
             await seed_workspace(self.ctx, s, name)
             ws = _domain(row)
+        self.ctx.changes.bump()
         await self.ctx.evidence.purge(workspace=name)
         return ws
 
@@ -127,4 +130,5 @@ class WorkspaceService:
             await self._purge(s, name)
             self.ctx.faults.invalidate(name)
             await s.delete(row)
+        self.ctx.changes.bump()
         await self.ctx.evidence.purge(workspace=name)

@@ -1,0 +1,99 @@
+"""``serve --workers N`` and the change counter that keeps the workers' caches in step."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+
+from sandbox.changes import ChangeCounter
+from sandbox.faults import FaultRegistry, FaultSpec
+from sandbox.testing import RunningSandbox, fresh_database, free_port
+
+CLI = [sys.executable, "-c", "from sandbox.cli import main; main()"]
+TOKEN = "/psc/realms/esante-wallet/protocol/openid-connect/token"
+
+
+def test_change_counter_is_shared_through_its_file(tmp_path) -> None:
+    a, b = ChangeCounter(tmp_path / "run" / "changes"), ChangeCounter(tmp_path / "run" / "changes")
+    before = b.value()
+    a.bump()
+    assert b.value() == before + 1
+    b.bump()
+    assert a.value() == before + 2
+    a.close()
+    b.close()
+
+
+def test_a_fault_scripted_through_another_process_fires_on_the_next_call(sandbox: RunningSandbox,
+                                                                        workspace: str) -> None:
+    """Two registries on one database and one counter file behave as two worker processes."""
+    ctx = sandbox.ctx
+    other = FaultRegistry(ctx.db, ctx.services, ChangeCounter(ctx.changes.path))
+
+    async def scenario() -> tuple:
+        before = await ctx.faults.take(workspace, "dmp", "iti-65")  # remembers: nothing armed
+        await other.add(workspace, FaultSpec(service="dmp", kind="unavailable", times=1))
+        return before, await ctx.faults.take(workspace, "dmp", "iti-65")
+
+    before, after = sandbox.call(scenario)
+    assert before is None
+    assert after is not None and after.kind == "unavailable"
+
+
+def _fresh(method: str, url: str, **kw) -> httpx.Response:
+    with httpx.Client(timeout=30) as c:  # a new connection each time: any worker may take it
+        return c.request(method, url, **kw)
+
+
+def test_serve_with_two_workers(tmp_path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with fresh_database(tmp_path) as url:
+        env = {**os.environ, "MES_SANDBOX_DATA_DIR": str(tmp_path), "MES_SANDBOX_DATABASE_URL": url,
+               "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_PORT": str(free_port())}
+        proc = subprocess.Popen([*CLI, "serve", "--workers", "2"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    _fresh("GET", base + "/sandbox/api/workspaces").raise_for_status()
+                    break
+                except httpx.TransportError:
+                    assert proc.poll() is None and time.monotonic() < deadline, "serve did not come up"
+                    time.sleep(0.1)
+            children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+            assert len(children) >= 2
+            ws = "workers"
+            assert _fresh("POST", base + "/sandbox/api/workspaces", json={"name": ws}).status_code == 201
+            r = _fresh("POST", f"{base}/sandbox/api/workspaces/{ws}/psc/clients",
+                       json={"client_id": "m2m-workers", "grant_types": ["client_credentials"]})
+            assert r.status_code == 201, r.text
+            secret = r.json()["client_secret"]
+            for _ in range(6):  # whichever worker takes each call, the fault fires on the next one only
+                r = _fresh("POST", f"{base}/sandbox/api/workspaces/{ws}/faults",
+                           json={"service": "psc", "kind": "server_error", "operation": "token"})
+                assert r.status_code == 201, r.text
+                r = _fresh("POST", base + TOKEN, data={"grant_type": "client_credentials"},
+                           auth=("m2m-workers", secret))
+                assert r.status_code == 500 and r.json()["error"] == "server_error"
+                r = _fresh("POST", base + TOKEN, data={"grant_type": "client_credentials"},
+                           auth=("m2m-workers", secret))
+                assert r.status_code == 200, r.text
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=60)
+            assert proc.returncode == 0, out
+            assert "2 worker processes" in out
+            deadline = time.monotonic() + 10  # the workers (and multiprocessing's helper) are gone
+            while any(os.path.exists(f"/proc/{pid}") for pid in children):
+                assert time.monotonic() < deadline, "a worker outlived serve"
+                time.sleep(0.1)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
