@@ -1,12 +1,14 @@
 """PSC token endpoint throughput and userinfo latency, side by side with panva's oidc-provider.
 
     .venv/bin/python bench/psc_tokens.py [--codes 1000] [--cc 2000] [--userinfo 500] [--concurrency 8]
-                                         [--database-url postgresql+asyncpg://...]
+                                         [--workers N] [--database-url postgresql+asyncpg://...]
 
-Both providers run on this machine in the same run, each as its own process (``mes-sandbox serve``
-with a fresh SQLite database unless ``--database-url`` is given; ``node bench/node-psc/op.mjs``
-with oidc-provider 9.13.3, installed here by npm on first run). One load generator (httpx, asyncio)
-drives both with the same requests:
+Both providers run on this machine in the same run (``mes-sandbox serve --workers N``, one worker
+per CPU by default, with a fresh SQLite database unless ``--database-url`` is given; ``node
+bench/node-psc/op.mjs`` with oidc-provider 9.13.3, installed here by npm on first run, in one process:
+it keeps its state in memory, so it cannot share load across processes). The same requests drive
+both: codes are minted with httpx, token requests go through the lean load generator
+(``bench/loadgen.py``) so that the client takes little of the CPU the servers need:
 
 - ``authorization_code``: codes are minted first (sandbox: ``login_hint`` skips the picker;
   oidc-provider: its interaction is finished automatically), then exchanged (PKCE S256, client
@@ -30,6 +32,7 @@ import argparse
 import asyncio
 import base64
 import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -41,9 +44,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import loadgen  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_DIR = ROOT / "bench" / "node-psc"
@@ -63,9 +69,19 @@ class Target:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (all its threads), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of a process and its live children (``serve --workers``), all
+    threads, from /proc."""
+    total, stats = 0.0, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(stat.parent.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])))
+    for p, (ppid, ticks) in stats.items():
+        if p == pid or ppid == pid:
+            total += ticks
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -88,12 +104,12 @@ def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} not ready after {timeout}s")
 
 
-def start_sandbox(data_dir: Path, database_url: str, alg: str) -> tuple[subprocess.Popen, Target]:
+def start_sandbox(data_dir: Path, database_url: str, alg: str, workers: int) -> tuple[subprocess.Popen, Target]:
     port = free_port()
     env = {**os.environ, "MES_SANDBOX_DATA_DIR": str(data_dir), "MES_SANDBOX_PORT": str(port),
            "MES_SANDBOX_HOST": "127.0.0.1", "MES_SANDBOX_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            "MES_SANDBOX_HTTPS_ENABLED": "false", "MES_SANDBOX_PSC_CODE_TTL": "600",
-           "MES_SANDBOX_DATABASE_URL": database_url}
+           "MES_SANDBOX_DATABASE_URL": database_url, "MES_SANDBOX_WORKERS": str(workers)}
     exe = Path(sys.executable).with_name("mes-sandbox")
     proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env, cwd=data_dir,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -157,9 +173,31 @@ async def gather_limited(n: int, concurrency: int, fn) -> float:  # noqa: ANN001
     return time.perf_counter() - start
 
 
+def token_request(t: Target, form: dict[str, str]) -> bytes:
+    basic = base64.b64encode(f"{t.client_id}:{t.secret}".encode()).decode()
+    return loadgen.build("POST", t.token, {"Authorization": f"Basic {basic}",
+                                           "Content-Type": "application/x-www-form-urlencoded"},
+                         urlencode(form).encode())
+
+
+async def timed_tokens(t: Target, raws: list[bytes], concurrency: int, what: str) -> tuple[float, float, list[bytes]]:
+    """(tokens/s, server CPU ms per token, bodies) for token requests sent by the lean load generator
+    (bench/loadgen.py), the same for both providers."""
+    bodies: list[bytes] = []
+
+    def check(status: int, body: bytes) -> None:
+        if status != 200:
+            raise RuntimeError(f"{t.name}: {what} answered {status}: {body[:200]!r}")
+        bodies.append(body)
+
+    cpu = cpu_seconds(t.pid)
+    done, wall = await loadgen.drive(t.token, iter(raws), concurrency, check)
+    await asyncio.sleep(1)  # let background work (evidence writer) finish and count it
+    return done / wall, (cpu_seconds(t.pid) - cpu) / done * 1000, bodies
+
+
 async def bench_target(t: Target, args: argparse.Namespace) -> dict[str, float]:
     limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
-    auth = (t.client_id, t.secret)
     out: dict[str, float] = {}
     async with httpx.AsyncClient(limits=limits, timeout=60) as http:
         codes: list[tuple[str, str]] = []
@@ -170,37 +208,17 @@ async def bench_target(t: Target, args: argparse.Namespace) -> dict[str, float]:
                 codes.append(await mint_code(browser, t))
 
         await gather_limited(args.codes + 20, min(args.concurrency, 4), mint)
-        warm, timed = codes[:20], codes[20:]
-        tokens: list[dict] = []
+        exchanges = [token_request(t, {"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK,
+                                       "code_verifier": verifier}) for code, verifier in codes]
+        await timed_tokens(t, exchanges[:20], args.concurrency, "token (warm-up)")
+        rate, cpu, bodies = await timed_tokens(t, exchanges[20:], args.concurrency, "token")
+        out["authorization_code tokens/s"], out["authorization_code server CPU ms/token"] = rate, cpu
+        tokens = [json.loads(b) for b in bodies[-5:]]
 
-        async def exchange(i: int, batch: list[tuple[str, str]]) -> None:
-            code, verifier = batch[i]
-            r = await http.post(t.token, auth=auth, data={"grant_type": "authorization_code", "code": code,
-                                                          "redirect_uri": CALLBACK, "code_verifier": verifier})
-            if r.status_code != 200:
-                raise RuntimeError(f"{t.name}: token answered {r.status_code}: {r.text[:200]}")
-            tokens.append(r.json())
-
-        await gather_limited(len(warm), args.concurrency, lambda i: exchange(i, warm))
-        await asyncio.sleep(1)
-        cpu = cpu_seconds(t.pid)
-        wall = await gather_limited(len(timed), args.concurrency, lambda i: exchange(i, timed))
-        out["authorization_code tokens/s"] = len(timed) / wall
-        await asyncio.sleep(1)  # let background work (evidence writer) finish and count it
-        out["authorization_code server CPU ms/token"] = (cpu_seconds(t.pid) - cpu) / len(timed) * 1000
-
-        async def cc(_: int) -> None:
-            r = await http.post(t.token, auth=auth, data={"grant_type": "client_credentials", "scope": "scope_all"})
-            if r.status_code != 200:
-                raise RuntimeError(f"{t.name}: client_credentials answered {r.status_code}: {r.text[:200]}")
-
-        await gather_limited(50, args.concurrency, cc)
-        await asyncio.sleep(1)
-        cpu = cpu_seconds(t.pid)
-        wall = await gather_limited(args.cc, args.concurrency, cc)
-        out["client_credentials tokens/s"] = args.cc / wall
-        await asyncio.sleep(1)
-        out["client_credentials server CPU ms/token"] = (cpu_seconds(t.pid) - cpu) / args.cc * 1000
+        cc = token_request(t, {"grant_type": "client_credentials", "scope": "scope_all"})
+        await timed_tokens(t, [cc] * 50, args.concurrency, "client_credentials (warm-up)")
+        rate, cpu, _ = await timed_tokens(t, [cc] * args.cc, args.concurrency, "client_credentials")
+        out["client_credentials tokens/s"], out["client_credentials server CPU ms/token"] = rate, cpu
 
         access = tokens[-1]["access_token"]
         latencies = []
@@ -224,6 +242,9 @@ def main() -> None:
     parser.add_argument("--cc", type=int, default=2000)
     parser.add_argument("--userinfo", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="sandbox worker processes (serve --workers; default: one per CPU). "
+                             "oidc-provider keeps its state in process memory: one process")
     parser.add_argument("--database-url", default="", help="PostgreSQL URL (default: fresh SQLite)")
     parser.add_argument("--alg", choices=("RS256", "ES256"), default="RS256",
                         help="signing alg of both providers' bench client (default RS256, PSC's default)")
@@ -233,7 +254,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="psc-bench-"))
     procs: list[subprocess.Popen] = []
     try:
-        sb_proc, ours = start_sandbox(tmp, args.database_url, args.alg)
+        sb_proc, ours = start_sandbox(tmp, args.database_url, args.alg, args.workers)
         procs.append(sb_proc)
         op_proc, theirs = start_oidc_provider(args.alg)
         procs.append(op_proc)
@@ -250,7 +271,8 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     a, b = results[ours.name], results[theirs.name]
     print(f"\nPSC token benchmark — {args.alg}, {os.cpu_count()} CPUs, concurrency {args.concurrency}, "
-          f"{args.codes} codes, {args.cc} client_credentials, {args.userinfo} userinfo")
+          f"{args.codes} codes, {args.cc} client_credentials, {args.userinfo} userinfo; sandbox with "
+          f"{args.workers} worker process(es), oidc-provider in one (its state lives in process memory)")
     print(f"{'metric':34}{ours.name:>20}{theirs.name:>24}{'ours ÷ theirs':>16}")
     for metric in a:
         ratio = a[metric] / b[metric]

@@ -7,6 +7,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from sandbox.errors import FhirError, issue
 
 FHIR_JSON = "application/fhir+json"
@@ -104,3 +106,8 @@ def bad_request(diagnostics: str, expression: str | None = None, status: int = 4
 
 def outcome_issue(severity: str, code: str, diagnostics: str, expression: str | None = None) -> dict[str, Any]:
     return issue(severity, code, diagnostics, expression)
+
+
+def copied(tree: Any) -> Any:
+    """A deep copy of parsed JSON (an orjson round trip: several times faster than copy.deepcopy)."""
+    return orjson.loads(orjson.dumps(tree))

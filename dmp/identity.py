@@ -38,9 +38,9 @@ async def identity_status(ctx: SandboxContext, workspace: str, ins: str, persona
 
 
 async def is_qualified(ctx: SandboxContext, workspace: str, ins: str, persona_id: str = "") -> bool:
-    """Cached per process (:mod:`dmp.cache`): until a change is recorded, 5 s at most."""
+    """Cached per process (:mod:`dmp.cache`): until a change is recorded (statuses change on workspace reset), 60 s at most."""
     from dmp.cache import cache
 
-    status = await cache(ctx, "rniv", 5.0).get((workspace, ins),
+    status = await cache(ctx, "rniv", 60.0).get((workspace, ins),
                                                lambda: identity_status(ctx, workspace, ins, persona_id))
     return status == QUALIFIED

@@ -12,7 +12,6 @@ bytes; metadata codes are checked against the FACTS §3.4 value sets (:mod:`dmp.
 
 from __future__ import annotations
 
-import copy
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from dmp.fhir import (
     BASE_PATH,
     MHD_LIST_TYPES,
     bad_request,
+    copied,
     first_token,
     ins_of_identifier,
     instant,
@@ -233,7 +233,7 @@ def _document(res: dict[str, Any], at: str, nid: str, i: int, sub: Submission, r
     for f in found:
         (errors if f.severity == "error" else sub.warnings).append(issue(f.severity, f.code, f.text, f.expression))
     replaces = ""
-    stored = copy.deepcopy(res)
+    stored = copied(res)
     for j, rel in enumerate(res.get("relatesTo") or []):
         target = ((rel or {}).get("target") or {}).get("reference")
         rat = f"{at}.relatesTo[{j}]"
@@ -292,7 +292,7 @@ def _tokens(codings: Any) -> str:
 
 def _list_row(res: dict[str, Any], at: str, nid: str, ins: str, resolver: Resolver, ref_of: Any,
               now: datetime, workspace: str, caller_id: str) -> dict[str, Any]:
-    stored = copy.deepcopy(res)
+    stored = copied(res)
     for j, entry in enumerate(stored.get("entry") or []):
         item = (entry or {}).get("item") or {}
         ref = item.get("reference")

@@ -18,12 +18,11 @@ Pure functions over the DocumentReference dict; :class:`PatchError` carries the 
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from dmp.fhir import ARCHIVE_EXT, ARCHIVE_EXT_TRAP
+from dmp.fhir import ARCHIVE_EXT, ARCHIVE_EXT_TRAP, copied
 from dmp.terminology import visibility
 
 STATUSES = ("current", "superseded", "entered-in-error")
@@ -197,7 +196,7 @@ def parse_fhirpath_patch(params: Any, warnings: list[dict[str, Any]]) -> list[Op
 
 def apply(resource: dict[str, Any], ops: list[Op], warnings: list[dict[str, Any]]) -> Outcome:
     """Apply ``ops`` to a copy of ``resource``; raises :class:`PatchError` (422 for bad values)."""
-    doc = copy.deepcopy(resource)
+    doc = copied(resource)
     old_status = doc.get("status")
     labels: list[Any] = list(doc.get("securityLabel") or [])
     archived: bool | None = _archived(doc)

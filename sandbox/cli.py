@@ -91,7 +91,7 @@ def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
           workers: int = typer.Option(None, min=1, max=64, help="Override MES_SANDBOX_WORKERS.")) -> None:
     """Start the sandbox (migrations and seeding happen on the way) and print its endpoints."""
     from sandbox.app import create_app
-    from sandbox.server import Servers, bind
+    from sandbox.server import Servers, bind, run
     from sandbox.workers import run_workers
 
     overrides: dict[str, Any] = {}
@@ -117,7 +117,7 @@ def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
         console.print(f"{settings.workers} worker processes")
         raise typer.Exit(run_workers(overrides, *sockets, count=settings.workers))
     servers = Servers(create_app(settings), *sockets, log_level="info")
-    asyncio.run(servers.serve())
+    run(servers.serve())
 
 
 @app.command()

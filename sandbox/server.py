@@ -6,12 +6,31 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
 from sandbox.tls import REGISTRY_KEY, PeerRegistry
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where installed (``uvicorn[standard]`` brings it on Linux and macOS: a faster event
+    loop for uvicorn and asyncpg alike), else asyncio's own. The servers and the testing kit both
+    use it, so the tests run on the loop production runs on."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def run(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main`` to completion on :func:`new_event_loop`."""
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        runner.run(main)
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -29,7 +29,7 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from sandbox.app import create_app
-from sandbox.server import Servers, bind
+from sandbox.server import Servers, bind, new_event_loop
 from sandbox.services import Service
 from sandbox.settings import Settings
 
@@ -133,7 +133,7 @@ def running_sandbox(settings: Settings | None = None, *, services: list[Service]
             final = Settings(**values)
             app = create_app(final, services)
             server = Servers(app, sock, tls_sock if final.https_enabled else None)
-            loop = asyncio.new_event_loop()
+            loop = new_event_loop()
             errors: list[BaseException] = []
 
             def _serve() -> None:

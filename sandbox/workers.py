@@ -41,10 +41,10 @@ def prepare(settings: Settings) -> None:
 def _worker(overrides: dict[str, Any], http_socket: socket.socket, https_socket: socket.socket | None,
             log_level: str) -> None:
     from sandbox.app import create_app
-    from sandbox.server import Servers
+    from sandbox.server import Servers, run
 
     servers = Servers(create_app(Settings(**overrides)), http_socket, https_socket, log_level=log_level)
-    asyncio.run(servers.serve())
+    run(servers.serve())
 
 
 def run_workers(overrides: dict[str, Any], http_socket: socket.socket, https_socket: socket.socket | None,
