@@ -49,6 +49,7 @@ async def logout(rt: Psc, params: dict[str, str]) -> LogoutResult:
     if sid:
         async with rt.ctx.db.engine.begin() as conn:
             await revoke_session(conn, sid, "logout", datetime.now(UTC))
+        rt.ctx.changes.bump()  # after the commit: cached session states must go
     workspace = client.workspace if client else None
     redirect = redirect_with(post, {"state": params.get("state")}) if post else None
     return LogoutResult(workspace, client_id, sid, redirect)

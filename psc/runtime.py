@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from joserfc import jwt
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from sandbox.models import PersonaRow
 
@@ -21,13 +21,28 @@ from psc.claims import REALM
 from psc.clients import ClientRepository
 from psc.config import PscConfig
 from psc.keys import KeyStore, SigningKey
+from psc.models import PscSessionRow
 
 if TYPE_CHECKING:
     from sandbox.context import SandboxContext
 
 STATE_KEY = "psc"
 PERSONA_CACHE_SECONDS = 5.0
+#: other nodes sharing the database see a revocation within this delay; this node's workers at once
+SESSION_CACHE_SECONDS = 2.0
 VERIFIED_CACHE_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class SessionState:
+    auth_mode: str
+    revoked: bool
+    revoked_reason: str
+
+
+#: built once: a reused statement keeps SQLAlchemy's cache key and compiled form
+_SESSION_STATE = select(PscSessionRow.auth_mode, PscSessionRow.revoked_at, PscSessionRow.revoked_reason).where(
+    PscSessionRow.sid == bindparam("sid"))
 
 
 @dataclass
@@ -40,6 +55,7 @@ class Psc:
     #: JWS this provider signed and this process already verified: token -> (header, claims).
     #: Bounded; only the signature check is skipped on a hit (:func:`psc.verify.verify_signature`).
     verified: dict[str, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
+    _sessions: dict[str, tuple[float, int, SessionState | None]] = field(default_factory=dict)
 
     @property
     def issuer(self) -> str:
@@ -82,6 +98,23 @@ class Psc:
 
     async def professional(self, workspace: str, idnps: str) -> dict[str, Any] | None:
         return (await self.personas(workspace, "professional", [idnps])).get(idnps)
+
+    async def session_state(self, sid: str) -> SessionState | None:
+        """Authentication means and revocation of session ``sid`` (None if unknown), cached until
+        any change is recorded — revocations record one (logout, reused code, replayed refresh
+        token) — and :data:`SESSION_CACHE_SECONDS` at most."""
+        now = time.monotonic()
+        generation = self.ctx.changes.value()
+        hit = self._sessions.get(sid)
+        if hit is not None and now - hit[0] < SESSION_CACHE_SECONDS and hit[1] == generation:
+            return hit[2]
+        async with self.ctx.db.engine.connect() as conn:
+            row = (await conn.execute(_SESSION_STATE, {"sid": sid})).first()
+        state = SessionState(row.auth_mode, row.revoked_at is not None, row.revoked_reason) if row else None
+        if len(self._sessions) > 20_000:
+            self._sessions.clear()
+        self._sessions[sid] = (now, generation, state)
+        return state
 
 
 def half_hash(value: str) -> str:

@@ -29,22 +29,17 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from joserfc import jws
 from joserfc.errors import JoseError
-from sqlalchemy import bindparam, select
 
 from sandbox.faults import Fault
 
 from psc import runtime
 from psc.claims import idnps_of
-from psc.models import PscSessionRow
 
 if TYPE_CHECKING:
     from sandbox.context import SandboxContext
 
 ALLOWED_ALGS = ("ES256", "RS256")
 MAX_TOKEN_BYTES = 16 * 1024
-#: built once: a statement object reused keeps SQLAlchemy's cache key and compiled form
-_SESSION = select(PscSessionRow.auth_mode, PscSessionRow.revoked_at, PscSessionRow.revoked_reason).where(
-    PscSessionRow.sid == bindparam("sid"))
 
 
 class TokenErrorReason(StrEnum):
@@ -185,14 +180,11 @@ async def verify_with_faults(rt: runtime.Psc, token: str, *, audience: str | Non
         raise TokenError(TokenErrorReason.REVOKED, f"client {client_id!r} no longer exists in {workspace!r}")
     sid = claims.get("sid")
     kinds = ("token_expired_early", *fault_kinds)
-    session = None
-    if sid is not None:
-        async with rt.ctx.db.engine.connect() as conn:
-            session = (await conn.execute(_SESSION, {"sid": str(sid)})).first()
+    session = await rt.session_state(str(sid)) if sid is not None else None
     fault = await rt.ctx.faults.take(workspace, "psc", operation, kinds=kinds)
     if fault is not None and fault.kind == "token_expired_early":
         raise TokenError(TokenErrorReason.EXPIRED, "token expired (fault token_expired_early injected)")
-    if sid is not None and (session is None or session.revoked_at is not None):
+    if sid is not None and (session is None or session.revoked):
         why = session.revoked_reason if session else "session ended"
         raise TokenError(TokenErrorReason.REVOKED, f"token revoked ({why})")
     idnps = idnps_of(claims["sub"])

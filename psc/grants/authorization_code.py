@@ -52,6 +52,8 @@ async def handle(rt: Psc, client: Client, form: Mapping[str, str], now: datetime
                 if "refresh_token" in client.grant_types:
                     refresh = new_refresh_token()
                     await add_refresh(conn, refresh, session, grant.scope, now, refresh_expiry(rt, now, session))
+    if outcome is Outcome.REUSED:
+        rt.ctx.changes.bump()  # the session is revoked: cached session states must go
     if outcome is not Outcome.OK:
         raise InvalidGrant(_OUTCOME_TEXT[outcome])
     if problem is not None:

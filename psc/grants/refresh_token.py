@@ -41,6 +41,8 @@ async def handle(rt: Psc, client: Client, form: Mapping[str, str], now: datetime
                 raise InvalidScope("scope may only narrow the originally granted scope (RFC 6749 §6)")
             refresh = new_refresh_token()
             await add_refresh(conn, refresh, grant.session, " ".join(narrowed), now, refresh_expiry(rt, now, grant.session))
+    if outcome is Outcome.REUSED:
+        rt.ctx.changes.bump()  # the session is revoked: cached session states must go
     if outcome is not Outcome.OK:
         raise InvalidGrant(_OUTCOME_TEXT[outcome])
     return await token_set(rt, client, sub=subject(grant.session.persona_id), scope=" ".join(narrowed),
