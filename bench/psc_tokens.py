@@ -51,6 +51,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loadgen  # noqa: E402
 
+from sandbox.testing import fresh_database  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 NODE_DIR = ROOT / "bench" / "node-psc"
 CALLBACK = "http://127.0.0.1:8000/callback"
@@ -245,35 +247,49 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="sandbox worker processes (serve --workers; default: one per CPU). "
                              "oidc-provider keeps its state in process memory: one process")
-    parser.add_argument("--database-url", default="", help="PostgreSQL URL (default: fresh SQLite)")
+    parser.add_argument("--database-url", default="",
+                        help="PostgreSQL server URL: a fresh database is created there and dropped after "
+                             "(default: fresh SQLite)")
     parser.add_argument("--alg", choices=("RS256", "ES256"), default="RS256",
                         help="signing alg of both providers' bench client (default RS256, PSC's default)")
     args = parser.parse_args()
     if not shutil.which("node"):
         sys.exit("node is required for the oidc-provider side")
     tmp = Path(tempfile.mkdtemp(prefix="psc-bench-"))
+    if args.database_url:
+        os.environ["MES_SANDBOX_TEST_DATABASE_URL"] = args.database_url
+    else:
+        os.environ.pop("MES_SANDBOX_TEST_DATABASE_URL", None)
     procs: list[subprocess.Popen] = []
-    try:
-        sb_proc, ours = start_sandbox(tmp, args.database_url, args.alg, args.workers)
-        procs.append(sb_proc)
-        op_proc, theirs = start_oidc_provider(args.alg)
-        procs.append(op_proc)
-        results = {}
-        for target in (ours, theirs):
-            results[target.name] = asyncio.run(bench_target(target, args))
-    finally:
-        for p in procs:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
-    a, b = results[ours.name], results[theirs.name]
+    with fresh_database(tmp) as db_url:
+        try:
+            results = run(args, tmp, db_url, procs)
+        finally:
+            for p in procs:
+                p.terminate()
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+            shutil.rmtree(tmp, ignore_errors=True)
+    report(args, results)
+
+
+def run(args: argparse.Namespace, tmp: Path, db_url: str, procs: list[subprocess.Popen]) -> dict[str, dict[str, float]]:
+    sb_proc, ours = start_sandbox(tmp, db_url, args.alg, args.workers)
+    procs.append(sb_proc)
+    op_proc, theirs = start_oidc_provider(args.alg)
+    procs.append(op_proc)
+    return {t.name: asyncio.run(bench_target(t, args)) for t in (ours, theirs)}
+
+
+def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> None:
+    ours, theirs = results
+    a, b = results[ours], results[theirs]
     print(f"\nPSC token benchmark — {args.alg}, {os.cpu_count()} CPUs, concurrency {args.concurrency}, "
           f"{args.codes} codes, {args.cc} client_credentials, {args.userinfo} userinfo; sandbox with "
           f"{args.workers} worker process(es), oidc-provider in one (its state lives in process memory)")
-    print(f"{'metric':34}{ours.name:>20}{theirs.name:>24}{'ours ÷ theirs':>16}")
+    print(f"{'metric':34}{ours:>20}{theirs:>24}{'ours ÷ theirs':>16}")
     for metric in a:
         ratio = a[metric] / b[metric]
         print(f"{metric:34}{a[metric]:>20.1f}{b[metric]:>24.1f}{ratio:>16.2f}")

@@ -34,7 +34,7 @@ def _routers(ctx: SandboxContext) -> list:
 
 async def _startup(ctx: SandboxContext) -> None:
     await runtime.get(ctx).keys.ensure()
-    async with ctx.db.engine.begin() as conn:  # expired a day ago: nothing can refer to them any more
+    async with ctx.db.begin() as conn:  # expired a day ago: nothing can refer to them any more
         await purge_expired(conn, datetime.now(UTC) - timedelta(days=1))
 
 

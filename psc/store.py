@@ -6,7 +6,7 @@ revokes the session, so every token issued under it is refused afterwards (RFC 6
 RFC 9700 §4.14.2). Functions take the caller's session so one grant is one transaction; outcomes
 are returned, not raised, so a revocation commits before the caller reports the error.
 
-Statements are SQLAlchemy Core on the caller's connection (``async with db.engine.begin()``): the
+Statements are SQLAlchemy Core on the caller's connection (``async with db.begin()``): the
 token endpoint is the hot path, and the ORM's unit of work buys nothing here.
 """
 
@@ -17,10 +17,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sandbox.db import as_utc
@@ -57,6 +56,19 @@ class Session:
 SESSIONS = PscSessionRow.__table__
 CODES = PscCodeRow.__table__
 REFRESH = PscRefreshRow.__table__
+
+# The token endpoint's statements, built once: a reused statement object keeps SQLAlchemy's cache
+# key and compiled form instead of rebuilding both on every call.
+_CLAIM_CODE = (update(CODES).where(CODES.c.code_hash == bindparam("h"), CODES.c.used_at.is_(None),
+                                   CODES.c.client_id == bindparam("cid"))
+               .values(used_at=bindparam("now")).returning(*CODES.c))
+_CODE_OWNER = select(CODES.c.client_id, CODES.c.sid).where(CODES.c.code_hash == bindparam("h"))
+_CLAIM_REFRESH = (update(REFRESH).where(REFRESH.c.token_hash == bindparam("h"), REFRESH.c.used_at.is_(None),
+                                        REFRESH.c.client_id == bindparam("cid"))
+                  .values(used_at=bindparam("now")).returning(*REFRESH.c))
+_REFRESH_OWNER = select(REFRESH.c.client_id, REFRESH.c.sid).where(REFRESH.c.token_hash == bindparam("h"))
+_SESSION = select(SESSIONS).where(SESSIONS.c.sid == bindparam("sid"))
+_ADD_REFRESH = insert(REFRESH)
 
 
 def _session(row: Any) -> Session:
@@ -105,7 +117,7 @@ async def revoke_session(c: AsyncConnection, sid: str, reason: str, now: datetim
 
 
 async def get_session(c: AsyncConnection, sid: str) -> Session | None:
-    row = (await c.execute(select(SESSIONS).where(SESSIONS.c.sid == sid))).first()
+    row = (await c.execute(_SESSION, {"sid": sid})).first()
     return _session(row) if row else None
 
 
@@ -113,11 +125,9 @@ async def consume_code(c: AsyncConnection, code: str, client_id: str,
                        now: datetime) -> tuple[Outcome, CodeGrant | None, Session | None]:
     """Mark the code used. A second use revokes its session (and so the tokens it issued)."""
     h = digest(code)
-    claimed = (await c.execute(
-        update(CODES).where(CODES.c.code_hash == h, CODES.c.used_at.is_(None), CODES.c.client_id == client_id)
-        .values(used_at=now).returning(*CODES.c))).first()
+    claimed = (await c.execute(_CLAIM_CODE, {"h": h, "cid": client_id, "now": now})).first()
     if claimed is None:  # unknown, another client's, or used before (possibly by a racing request)
-        row = (await c.execute(select(CODES.c.client_id, CODES.c.sid).where(CODES.c.code_hash == h))).first()
+        row = (await c.execute(_CODE_OWNER, {"h": h})).first()
         if row is None:
             return Outcome.UNKNOWN, None, None
         if row.client_id != client_id:
@@ -136,9 +146,9 @@ async def consume_code(c: AsyncConnection, code: str, client_id: str,
 
 async def add_refresh(c: AsyncConnection, token: str, session: Session, scope: str, now: datetime,
                       expires_at: datetime) -> None:
-    await c.execute(insert(REFRESH).values(
-        token_hash=digest(token), workspace=session.workspace, sid=session.sid, client_id=session.client_id,
-        scope=scope, issued_at=now, expires_at=expires_at, used_at=None))
+    await c.execute(_ADD_REFRESH, {
+        "token_hash": digest(token), "workspace": session.workspace, "sid": session.sid,
+        "client_id": session.client_id, "scope": scope, "issued_at": now, "expires_at": expires_at, "used_at": None})
 
 
 @dataclass(frozen=True)
@@ -151,12 +161,9 @@ class RefreshGrant:
 async def consume_refresh(c: AsyncConnection, token: str, client_id: str,
                           now: datetime) -> tuple[Outcome, RefreshGrant | None]:
     h = digest(token)
-    claimed = (await c.execute(
-        update(REFRESH).where(REFRESH.c.token_hash == h, REFRESH.c.used_at.is_(None),
-                              REFRESH.c.client_id == client_id)
-        .values(used_at=now).returning(*REFRESH.c))).first()
+    claimed = (await c.execute(_CLAIM_REFRESH, {"h": h, "cid": client_id, "now": now})).first()
     if claimed is None:
-        row = (await c.execute(select(REFRESH.c.client_id, REFRESH.c.sid).where(REFRESH.c.token_hash == h))).first()
+        row = (await c.execute(_REFRESH_OWNER, {"h": h})).first()
         if row is None:
             return Outcome.UNKNOWN, None
         if row.client_id != client_id:

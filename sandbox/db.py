@@ -8,14 +8,16 @@ workspace reset and delete find them (:func:`workspace_tables`), with no per-ser
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import MetaData, Table, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING = {
@@ -69,19 +71,60 @@ def make_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
 
 
+class TransactionGate:
+    """SQLite allows one writing transaction at a time. Two pooled connections of one process that
+    both write make the second wait in SQLite's busy handler, which sleeps 1, 2, 5, 10… ms between
+    tries: under concurrent requests most of the time goes to those sleeps. The gate makes this
+    process's transactions take turns on the event loop instead. It is re-entrant per task, so a
+    transaction that calls code opening its own (reading) transaction does not wait for itself."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[Any] | None = None
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        if task is not None and task is self._owner:
+            yield
+            return
+        async with self._lock:
+            self._owner = task
+            try:
+                yield
+            finally:
+                self._owner = None
+
+
 class Database:
-    """The engine plus a session factory; one per app."""
+    """The engine plus a session factory; one per app. Transactions go through :meth:`session`
+    (ORM) or :meth:`begin` (Core connection); on SQLite they take turns (:class:`TransactionGate`)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.gate = TransactionGate() if self.engine.dialect.name == "sqlite" else None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction: committed on success, rolled back on error."""
-        async with self.sessions() as s, s.begin():
+        if self.gate is None:
+            async with self.sessions() as s, s.begin():
+                yield s
+            return
+        async with self.gate.turn(), self.sessions() as s, s.begin():
             yield s
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection in a transaction: committed on success, rolled back on error."""
+        if self.gate is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self.gate.turn(), self.engine.begin() as conn:
+            yield conn
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -151,7 +151,7 @@ class EvidenceRepository:
                 "summary": ex.summary, "request_sha256": ex.request_sha256,
                 "response_sha256": ex.response_sha256,
             })
-        async with self.db.engine.begin() as conn:
+        async with self.db.begin() as conn:
             if bodies:
                 # executemany of one cached statement; identical bodies are kept once
                 await conn.execute(self._insert_body(conn.dialect.name), list(bodies.values()))

@@ -34,7 +34,7 @@ async def handle(rt: Psc, client: Client, form: Mapping[str, str], now: datetime
     code = form.get("code")
     if not code:
         raise InvalidRequest("code is required")
-    async with rt.ctx.db.engine.begin() as conn:
+    async with rt.ctx.db.begin() as conn:
         outcome, grant, session = await consume_code(conn, code, client.client_id, now)
         problem = None
         if outcome is Outcome.OK:

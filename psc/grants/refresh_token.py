@@ -30,7 +30,7 @@ async def handle(rt: Psc, client: Client, form: Mapping[str, str], now: datetime
     token = form.get("refresh_token")
     if not token:
         raise InvalidRequest("refresh_token is required")
-    async with rt.ctx.db.engine.begin() as conn:
+    async with rt.ctx.db.begin() as conn:
         outcome, grant = await consume_refresh(conn, token, client.client_id, now)
         if outcome is Outcome.OK:
             assert grant is not None
