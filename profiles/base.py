@@ -21,8 +21,14 @@ from profiles.invariants import CHOICE_NAMES, CONTAINED_ONLY, compiled
 TABLE = Path(__file__).parent / "data" / "r4-base.json.gz"
 
 PRIMITIVE, COMPLEX, RESOURCE = 0, 1, 2
+# How the base walkers first try a value of an element (structure.walk, walkers): a single
+# primitive (with or without follow-ups), a single object, an array of objects, a single resource
+# (generated walkers only). Choices, arrays of primitives or resources, and any value not of the
+# expected JSON shape take the general path.
+OP_GENERAL, OP_PRIMITIVE, OP_PRIMITIVE_POST, OP_OBJECT, OP_ARRAY, OP_RESOURCE = range(6)
 Inv = tuple[str, str, str]  # key, severity, expression
-_MEMO_TYPES = frozenset(("CodeableConcept", "Coding", "Reference", "Meta", "Period"))
+_MEMO_TYPES = frozenset(("CodeableConcept", "Reference", "Meta"))
+_ANY_RESOURCE = ("Resource", "DomainResource")
 
 
 class Child:
@@ -31,7 +37,7 @@ class Child:
     __slots__ = (
         "key", "name", "path", "min", "max", "type", "kind", "choice", "binding", "inv", "ctx",
         "targets", "type_profiles", "label", "checks", "fast", "plain", "post", "memo", "cmap",
-        "after", "ref_fast",
+        "after", "after_fn", "ref_fast", "op",
     )
 
     def __init__(self, key: str, name: str, path: str, facts: dict[str, Any], type_code: str,
@@ -62,13 +68,17 @@ class Child:
         # part of their fast predicate: a value with it takes the general path and its warning)
         self.post = bool((self.binding and type_code == "code") or self.checks)
         # datatype subtrees that often repeat within one Bundle are memoised per validation
-        # (structure._datatype); unique ones (narratives, quantities...) would only pay for the key
+        # (structure.datatype); unique ones (narratives, quantities...) would only pay for the key,
+        # and a lone Coding or Period costs less to walk than to key
         self.memo = kind == COMPLEX and ctx == type_code and type_code in _MEMO_TYPES
         self.ctx = ctx
         self.cmap: ChildMap | None = None  # children of this element's context, set on first walk
-        # something to do once a complex value is walked (structure._after)
+        # something to do once a complex value is walked (structure.after, walkers.after_of)
         self.after = type_code == "Reference" or self.binding is not None or bool(self.checks)
-        self.ref_fast: Any = None  # structure._reference_fast_path, computed on first use
+        self.after_fn: Any = None  # walkers.after_of, generated on first use
+        # structure._reference_fast_path of a Reference, computed on first use; False otherwise
+        self.ref_fast: Any = None if type_code == "Reference" else False
+        self.op = OP_GENERAL  # set by BaseModel once `fast` and `plain` are known
         self.targets = targets
         self.type_profiles = type_profiles
         # location segment: FHIRPath form for choices (value.ofType(Quantity))
@@ -77,9 +87,10 @@ class Child:
 
 class ChildMap(dict):  # type: ignore[type-arg]
     """JSON key -> Child of one element context (``path``), plus the elements with min > 0
-    (name, min, keys)."""
+    (name, min, keys) and, when they all have min 1, the first JSON key of each (the usual
+    spelling: present, they are satisfied), and the walker of its objects."""
 
-    __slots__ = ("required", "path")
+    __slots__ = ("required", "required_keys", "path", "walk")
 
 
 class BaseModel:
@@ -155,6 +166,7 @@ class BaseModel:
 
         out = ChildMap()
         out.path = ctx
+        out.walk = None  # its walker, set on first walk (profiles.walkers)
         req: list[tuple[str, int, tuple[str, ...]]] = []
         for path in self.children.get(ctx, []):
             facts = self.elements[path]
@@ -164,8 +176,9 @@ class BaseModel:
             keys: list[str] = []
             if "cr" in facts:  # contentReference: same children as the referenced backbone
                 ref = facts["cr"]
-                out[name] = Child(name, name, path, facts, "BackboneElement", COMPLEX, False, ref,
-                                  (), (), tuple(tuple(i) for i in facts.get("inv", [])))
+                c = out[name] = Child(name, name, path, facts, "BackboneElement", COMPLEX, False, ref,
+                                      (), (), tuple(tuple(i) for i in facts.get("inv", [])))
+                c.op = _op(c)
                 keys.append(name)
             for t in facts.get("t", []):
                 code = t[0]
@@ -186,18 +199,32 @@ class BaseModel:
                     inv = _merge(inv, self.type_inv(code) if cctx == code else ())
                     for prof in extra if code not in ("Reference", "canonical") else ():
                         inv = _merge(inv, tuple(tuple(i) for i in self.constraints.get(prof, {}).get("inv", [])))
-                targets = extra if code in ("Reference", "canonical") else ()
-                profiles = extra if code not in ("Reference", "canonical") else ()
+                ref_like = code in ("Reference", "canonical")
+                # Reference(Resource) or Reference(DomainResource): any resource, no type to check
+                targets = tuple(t for t in extra if t not in _ANY_RESOURCE) if ref_like else ()
+                profiles = () if ref_like else extra
                 c = out[key] = Child(key, name, path, facts, code, kind, choice, cctx, targets, profiles, inv)
                 if kind == PRIMITIVE:
                     c.fast = fast_checker(code)
                     c.plain = c.max == 1
+                c.op = _op(c)
                 keys.append(key)
             if facts.get("min", 0) > 0:
                 req.append((name, facts["min"], tuple(keys)))
         self._required[ctx] = req
         out.required = tuple((n, m, tuple(k for k in ks) + tuple("_" + k for k in ks)) for n, m, ks in req)
+        out.required_keys = frozenset(ks[0] for _n, _m, ks in req) if all(m == 1 for _n, m, _ks in req) else None
         return out
+
+
+def _op(c: Child) -> int:
+    if c.choice:
+        return OP_GENERAL
+    if c.plain:
+        return OP_PRIMITIVE_POST if c.post else OP_PRIMITIVE
+    if c.kind == COMPLEX:
+        return OP_OBJECT if c.max == 1 else OP_ARRAY
+    return OP_RESOURCE if c.kind == RESOURCE and c.max == 1 else OP_GENERAL
 
 
 def _merge(a: tuple[Inv, ...], b: tuple[Inv, ...]) -> tuple[Inv, ...]:

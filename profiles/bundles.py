@@ -21,9 +21,6 @@ _OID = re.compile(r"^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$")
 _COND = re.compile(r"^([A-Z][A-Za-z]+)\?\S+$")
 _TYPED = re.compile(r"^[A-Z][A-Za-z]+/")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*:")
-_ABSTRACT = ("Resource", "DomainResource")
-#: Reference target types of an element, minus the abstract ones (computed once per tuple)
-_TARGETS: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
 class BundleTable:
@@ -66,7 +63,6 @@ def check_bundle(ctx: Ctx, bundle: dict[str, Any], loc: str) -> BundleTable:
     for i, e in enumerate(table.entries):
         if not isinstance(e, dict):
             continue
-        at = f"{loc}.entry[{i}]"
         res = e.get("resource")
         fu = e.get("fullUrl")
         if isinstance(res, dict):
@@ -75,14 +71,16 @@ def check_bundle(ctx: Ctx, bundle: dict[str, Any], loc: str) -> BundleTable:
                 if fu in seen and btype != "history":
                     vid = (res.get("meta") or {}).get("versionId") if isinstance(res.get("meta"), dict) else None
                     if vid is None:
-                        ctx.error(IssueType.DUPLICATE, f"{at}.fullUrl", MsgId.BUNDLE_FULLURL_DUPLICATE, ref=fu)
+                        ctx.error(IssueType.DUPLICATE, f"{loc}.entry[{i}].fullUrl", MsgId.BUNDLE_FULLURL_DUPLICATE,
+                                  ref=fu)
                 seen[fu] = i
-                m = _REL.match(fu)
+                # only an http(s) URL has a server base (urn:uuid: and urn:oid: ids do not)
+                m = _REL.match(fu) if fu.startswith("http") else None
                 if m and m.group(1) and isinstance(rid, str) and (m.group(2) != rt or m.group(3) != rid):
-                    ctx.error(IssueType.INVALID, f"{at}.fullUrl", MsgId.BUNDLE_FULLURL_MISMATCH, ref=fu,
+                    ctx.error(IssueType.INVALID, f"{loc}.entry[{i}].fullUrl", MsgId.BUNDLE_FULLURL_MISMATCH, ref=fu,
                               type=rt, id=rid)
             elif btype in ("document", "transaction", "batch", "message"):
-                ctx.warn(IssueType.REQUIRED, at, MsgId.BUNDLE_FULLURL_MISSING)
+                ctx.warn(IssueType.REQUIRED, f"{loc}.entry[{i}]", MsgId.BUNDLE_FULLURL_MISSING)
             req = e.get("request")
             if btype in ("transaction", "batch") and isinstance(req, dict) and isinstance(rt, str):
                 method, url = req.get("method"), req.get("url")
@@ -91,8 +89,8 @@ def check_bundle(ctx: Ctx, bundle: dict[str, Any], loc: str) -> BundleTable:
                     ok = path == rt if method == "POST" else (
                         path == rt and "?" in url) or re.fullmatch(rf"{re.escape(rt)}/[A-Za-z0-9\-.]{{1,64}}", path)
                     if not ok:
-                        ctx.warn(IssueType.INVALID, f"{at}.request.url", MsgId.BUNDLE_REQUEST_URL, ref=url,
-                                  method=method, type=rt)
+                        ctx.warn(IssueType.INVALID, f"{loc}.entry[{i}].request.url", MsgId.BUNDLE_REQUEST_URL,
+                                 ref=url, method=method, type=rt)
     return table
 
 
@@ -102,58 +100,77 @@ def resolve_references(ctx: Ctx) -> None:
     for bid, (bundle, loc) in ctx.bundle_nodes.items():
         tables[bid] = check_bundle(ctx, bundle, loc)
     model = ctx.registry.model
+    profile_targets = ctx.profile_targets
+    forms: dict[str, tuple[int, str | None]] = {}  # a Bundle repeats its references: read each once
     for site in ctx.refs:
-        _check_ref(ctx, site, tables.get(site.bundle) if site.bundle is not None else None, model)
+        ref = site.reference
+        form = forms.get(ref)
+        if form is None:
+            form = forms[ref] = _form(ref, model)
+        table = tables.get(site.bundle) if site.bundle is not None else None
+        if form[0] == _LITERAL and table is not None:
+            # the usual Bundle reference, an entry's fullUrl of an allowed type: nothing to report
+            found = table.by_url.get(ref)
+            if found is not None and (not site.targets or found in site.targets):
+                for extra in profile_targets.get(site.location, ()):
+                    if extra and found not in extra:
+                        break
+                else:
+                    continue
+        if form[0] != _CONTAINED:
+            _check_ref(ctx, site, form, table)
 
 
-def _check_ref(ctx: Ctx, site: RefSite, table: BundleTable | None, model: Any) -> None:
-    ref = site.reference
-    at = f"{site.location}.reference"
+# what a reference's text says, whatever its context: (kind, resource type it names if any)
+_CONTAINED, _CONDITIONAL, _MALFORMED, _LITERAL = range(4)
+
+
+def _form(ref: str, model: Any) -> tuple[int, str | None]:
     if ref.startswith("#"):
-        return  # ref-1 (contained) is an invariant of Reference
-    targets = _TARGETS.get(site.targets)
-    if targets is None:
-        targets = _TARGETS[site.targets] = tuple(t for t in site.targets if t not in _ABSTRACT)
+        return _CONTAINED, None  # ref-1 (contained) is an invariant of Reference
     # neither pattern can match a lower-case scheme such as urn:uuid: (the usual Bundle reference)
     lower = ref[:1].islower() and not ref.startswith("http")
-    m = None if lower else _REL.match(ref)
-    found_type: str | None = None
     cond = None if lower else _COND.match(ref)
     if cond:  # conditional reference (transactions, FHIR R4 §3.1.0.11.3)
-        if targets and cond.group(1) not in targets:
-            ctx.error(IssueType.STRUCTURE, at, MsgId.REFERENCE_TARGET, found=cond.group(1),
-                      expected=" | ".join(targets))
-        return
+        return _CONDITIONAL, cond.group(1)
+    m = None if lower else _REL.match(ref)
     if m:
         found_type = m.group(2)
-        if found_type not in model.resource_types:
-            ctx.error(IssueType.INVALID, at, MsgId.REFERENCE_FORMAT, ref=ref)
-            return
-    elif ref.startswith("urn:uuid:"):
-        if not _UUID.match(ref):
-            ctx.error(IssueType.INVALID, at, MsgId.REFERENCE_FORMAT, ref=ref)
-            return
+        return (_LITERAL, found_type) if found_type in model.resource_types else (_MALFORMED, None)
+    if ref.startswith("urn:uuid:"):
+        ok = _UUID.match(ref) is not None
     elif ref.startswith("urn:oid:"):
-        if not _OID.match(ref):
-            ctx.error(IssueType.INVALID, at, MsgId.REFERENCE_FORMAT, ref=ref)
-            return
-    elif _TYPED.match(ref) or (not _SCHEME.match(ref) and ("/" not in ref or " " in ref)):
-        ctx.error(IssueType.INVALID, at, MsgId.REFERENCE_FORMAT, ref=ref)
+        ok = _OID.match(ref) is not None
+    else:
+        ok = not (_TYPED.match(ref) or (not _SCHEME.match(ref) and ("/" not in ref or " " in ref)))
+    return (_LITERAL, None) if ok else (_MALFORMED, None)
+
+
+def _check_ref(ctx: Ctx, site: RefSite, form: tuple[int, str | None], table: BundleTable | None) -> None:
+    ref, targets = site.reference, site.targets
+    kind, found_type = form
+    if kind == _CONDITIONAL:
+        if targets and found_type not in targets:
+            ctx.error(IssueType.STRUCTURE, f"{site.location}.reference", MsgId.REFERENCE_TARGET, found=found_type,
+                      expected=" | ".join(targets))
+        return
+    if kind == _MALFORMED:
+        ctx.error(IssueType.INVALID, f"{site.location}.reference", MsgId.REFERENCE_FORMAT, ref=ref)
         return
     if table is not None:
         resolved = table.resolve(ref, site.entry_fullurl)
         if resolved is not None:
             found_type = resolved
         elif ref.startswith("urn:"):
-            ctx.error(IssueType.NOT_FOUND, at, MsgId.REFERENCE_UNRESOLVED, ref=ref)
+            ctx.error(IssueType.NOT_FOUND, f"{site.location}.reference", MsgId.REFERENCE_UNRESOLVED, ref=ref)
             return
         elif table.type == "document":
-            ctx.error(IssueType.NOT_FOUND, at, MsgId.BUNDLE_DOCUMENT_REF, ref=ref)
+            ctx.error(IssueType.NOT_FOUND, f"{site.location}.reference", MsgId.BUNDLE_DOCUMENT_REF, ref=ref)
     if found_type and targets and found_type not in targets:
-        ctx.error(IssueType.STRUCTURE, at, MsgId.REFERENCE_TARGET, found=found_type,
+        ctx.error(IssueType.STRUCTURE, f"{site.location}.reference", MsgId.REFERENCE_TARGET, found=found_type,
                   expected=" | ".join(targets))
         return
     for extra in ctx.profile_targets.get(site.location, ()):
         if found_type and extra and found_type not in extra:
-            ctx.error(IssueType.STRUCTURE, at, MsgId.REFERENCE_TARGET, found=found_type,
+            ctx.error(IssueType.STRUCTURE, f"{site.location}.reference", MsgId.REFERENCE_TARGET, found=found_type,
                       expected=" | ".join(extra))

@@ -22,7 +22,7 @@ class RefSite:
 
     reference: str
     location: str
-    targets: tuple[str, ...]
+    targets: tuple[str, ...]  # allowed resource types, empty for any
     entry_fullurl: str | None
     bundle: int | None  # id() of the enclosing Bundle's entry table
 
@@ -68,11 +68,15 @@ class Ctx:
             native = comp.native
             if native is not None:
                 if not native(node, resource, root):
-                    s = Severity.WARNING if sev == "warning" else Severity.ERROR
-                    self.issues.append(make_issue(s, IssueType.INVARIANT, at, MsgId.INVARIANT_FAILED, key,
-                                                  key=key, human=expr, expr=expr))
+                    self.failed(key, sev, expr, at)
             else:
                 self.invariant(key, sev, expr, "", node, type_path, resource, root, at)
+
+    def failed(self, key: str, severity: str, expression: str, at: str, human: str = "") -> None:
+        """A constraint does not hold (without human text, its expression stands for it)."""
+        s = Severity.WARNING if severity == "warning" else Severity.ERROR
+        self.issues.append(make_issue(s, IssueType.INVARIANT, at, MsgId.INVARIANT_FAILED, key,
+                                      key=key, human=human or expression, expr=expression))
 
     def invariant(self, key: str, severity: str, expression: str, human: str, node: Any,
                   type_path: str, resource: dict[str, Any], root: dict[str, Any], at: str) -> bool:
@@ -86,7 +90,5 @@ class Ctx:
                           reason=str(exc))
             return True
         if not ok:
-            sev = Severity.WARNING if severity == "warning" else Severity.ERROR
-            self.issues.append(make_issue(sev, IssueType.INVARIANT, at, MsgId.INVARIANT_FAILED, key,
-                                          key=key, human=human or expression, expr=expression))
+            self.failed(key, severity, expression, at, human)
         return ok

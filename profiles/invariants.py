@@ -62,6 +62,11 @@ def _path(node: Any, steps: tuple[str, ...]) -> list[Any]:
 _TERM = re.compile(r"\(?\s*([A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z][A-Za-z0-9]*)*)\.(exists|empty)\(\)\s*\)?")
 
 
+def _may_be_choice(name: str) -> bool:
+    # before the base table is read, any name may be a choice: decided when evaluated
+    return name in CHOICE_NAMES or not CHOICE_NAMES
+
+
 def _exists_fn(steps: tuple[str, ...]) -> Callable[[Any], bool]:
     first = steps[0]
     alt = "_" + first
@@ -79,7 +84,8 @@ def _exists_fn(steps: tuple[str, ...]) -> Callable[[Any], bool]:
 
 
 def _simple(expr: str) -> Native | None:
-    """Natively compile ``a.exists() or b.c.empty() and ...`` (no other operators)."""
+    """Natively compile ``a.exists() or b.c.empty() and ...`` (no other operators) into one
+    generated boolean expression over the node."""
     ors = []
     for part in expr.split(" or "):
         ands = []
@@ -87,44 +93,36 @@ def _simple(expr: str) -> Native | None:
             m = _TERM.fullmatch(term.strip())
             if not m:
                 return None
-            steps = tuple(m.group(1).split("."))
-            # one step on a name that is not a choice: tested inline by `run` (fn None)
-            single = len(steps) == 1 and steps[0] not in CHOICE_NAMES and bool(CHOICE_NAMES)
-            ands.append((steps[0], "_" + steps[0], None if single else _exists_fn(steps),
-                         m.group(2) == "exists"))
-        ors.append(tuple(ands))
-    ors_t = tuple(ors)
-    if all(len(ands) == 1 and ands[0][2] is None for ands in ors_t):
-        # the frequent shape `a.empty() or b.exists() or ...` on plain names: one flat loop
-        terms = tuple((name, alt, want) for ((name, alt, _fn, want),) in ors_t)
-        if_not_dict = any(not want for _n, _a, want in terms)
-
-        def flat(node: Any, _res: dict[str, Any], _root: dict[str, Any]) -> bool:
-            if node.__class__ is not dict:
-                return if_not_dict
-            get = node.get
-            for name, alt, want in terms:
-                if (get(name) is not None or get(alt) is not None) is want:
-                    return True
-            return False
-
-        return flat
-
-    def run(node: Any, _res: dict[str, Any], _root: dict[str, Any]) -> bool:
-        is_dict = node.__class__ is dict
-        for ands in ors_t:
-            for name, alt, fn, want in ands:
-                if fn is None:
-                    has = is_dict and (node.get(name) is not None or node.get(alt) is not None)
-                else:
-                    has = fn(node)
-                if has != want:
-                    break
-            else:
-                return True
-        return False
-
-    return run
+            ands.append((tuple(m.group(1).split(".")), m.group(2) == "exists"))
+        ors.append(ands)
+    names: dict[str, Any] = {"CHOICE_NAMES": CHOICE_NAMES, "_present": _present}
+    groups = []
+    for ands in ors:
+        tests = []
+        for steps, want in ands:
+            name, alt = steps[0], "_" + steps[0]
+            if len(steps) > 1:
+                path = f"path{len(tests)}_{len(groups)}"
+                names[path] = _exists_fn(steps)
+                has = f"{path}(node)"
+            else:  # what _exists_fn does for one step, inline
+                has = f"get({name!r}) is not None or get({alt!r}) is not None"
+                if _may_be_choice(name):
+                    has += (f" or ({name!r} not in node and {alt!r} not in node and {name!r} in CHOICE_NAMES"
+                            f" and bool(_present(node, {name!r})))")
+            tests.append(f"({has})" if want else f"not ({has})")
+        groups.append(" and ".join(tests))
+    # what is not an object has nothing: a group holds when all its terms want absence
+    if_not_dict = any(all(not want for _steps, want in ands) for ands in ors)
+    source = "\n".join([
+        "def simple(node, _res, _root):",
+        "    if node.__class__ is not dict:",
+        f"        return {if_not_dict}",
+        "    get = node.get",
+        f"    return {' or '.join(f'({g})' for g in groups)}",
+    ]) + "\n"
+    exec(compile(source, f"<constraint {expr}>", "exec"), names)  # noqa: S102 - generated above
+    return names["simple"]
 
 
 def _ext1(node: Any, _r: dict[str, Any], _root: dict[str, Any]) -> bool:
@@ -201,7 +199,7 @@ def _obs7(node: Any, _r: dict[str, Any], _root: dict[str, Any]) -> bool:
     return True
 
 
-def _dom6(node: Any) -> bool:
+def _dom6(node: Any, _r: dict[str, Any], _root: dict[str, Any]) -> bool:
     if node.__class__ is dict:
         text = node["text"] if "text" in node else node.get("_text")
         if text.__class__ is dict:
@@ -225,14 +223,19 @@ def _entries(node: Any) -> list[Any]:
     return [x for x in e if isinstance(x, dict)] if isinstance(e, list) else []
 
 
+def _each_entry_has(node: Any, key: str, want: bool) -> bool:
+    for e in _entries(node):
+        if (key in e) != want:
+            return False
+    return True
+
+
 def _bdl3(node: Any, r: dict[str, Any], _root: dict[str, Any]) -> bool:
-    want = _btype(r) in ("batch", "transaction", "history")
-    return all(("request" in e) == want for e in _entries(node))
+    return _each_entry_has(node, "request", _btype(r) in ("batch", "transaction", "history"))
 
 
 def _bdl4(node: Any, r: dict[str, Any], _root: dict[str, Any]) -> bool:
-    want = _btype(r) in ("batch-response", "transaction-response", "history")
-    return all(("response" in e) == want for e in _entries(node))
+    return _each_entry_has(node, "response", _btype(r) in ("batch-response", "transaction-response", "history"))
 
 
 def _bdl7(node: Any, _r: dict[str, Any], _root: dict[str, Any]) -> bool:
@@ -274,7 +277,14 @@ def _pattern_native(expr: str) -> Native | None:
     m = _WHERE_SYS.match(expr)
     if m:
         steps, system = tuple(m.group(1).split(".")), m.group(2)
-        return lambda n, r, root: any(isinstance(c, dict) and c.get("system") == system for c in _path(n, steps))
+
+        def where_system(n: Any, _r: dict[str, Any], _root: dict[str, Any]) -> bool:
+            for c in _path(n, steps):
+                if isinstance(c, dict) and c.get("system") == system:
+                    return True
+            return False
+
+        return where_system
     m = _MATCHES.match(expr)
     if m:
         name = m.group(1)
@@ -304,7 +314,7 @@ NATIVE: dict[str, Native] = {
     "value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()": _obs7,
     "htmlChecks()": html_checks,
     "fullUrl.exists() implies fullUrl.contains('/_history/').not()": _bdl8,
-    "text.`div`.exists()": lambda n, r, root: _dom6(n),
+    "text.`div`.exists()": _dom6,
 }
 
 

@@ -33,6 +33,7 @@ _SAFE_TAGS = frozenset((
 ))
 _BAD_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ENTITY_TEXT = re.compile(r"(?:[^&]|&(?:amp|lt|gt|quot|apos);)*")
+_TAG = re.compile(r"<([^>]*)>")
 
 
 def html_fast(value: str) -> bool | None:
@@ -42,24 +43,16 @@ def html_fast(value: str) -> bool | None:
     # printable text holds no character XML forbids (controls, surrogates, U+FFFE/U+FFFF)
     if not value.isprintable() and _BAD_XML_CHAR.search(value) is not None:
         return None
-    inner = value[len(_ROOT_OPEN):-6]
+    # text, tag, text, ..., text: a tag runs from a "<" to the next ">"; a "<" left in the last
+    # text has no ">" after it
+    parts = _TAG.split(value[len(_ROOT_OPEN):-6])
+    texts = "".join(parts[0::2])
+    if "<" in parts[-1] or ">" in texts:
+        return None
+    if "&" in texts and any(_ENTITY_TEXT.fullmatch(text) is None for text in parts[0::2]):
+        return None
     stack: list[str] = []
-    content = False
-    pos = 0
-    while True:
-        lt = inner.find("<", pos)
-        text = inner[pos:] if lt < 0 else inner[pos:lt]
-        if text:
-            if ">" in text or ("&" in text and _ENTITY_TEXT.fullmatch(text) is None):
-                return None
-            if not content and not text.isspace():
-                content = True
-        if lt < 0:
-            break
-        gt = inner.find(">", lt)
-        if gt < 0:
-            return None
-        tag = inner[lt + 1:gt]
+    for tag in parts[1::2]:
         if tag[:1] == "/":
             if not stack or stack.pop() != tag[1:]:
                 return None
@@ -70,10 +63,9 @@ def html_fast(value: str) -> bool | None:
             stack.append(tag)
         else:
             return None
-        pos = gt + 1
     if stack:
         return None
-    return content
+    return texts != "" and not texts.isspace()
 
 
 def html_checks(node: Any, _r: dict[str, Any], _root: dict[str, Any]) -> bool:

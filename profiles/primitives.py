@@ -3,7 +3,9 @@
 JSON types: ``boolean`` as true/false, ``integer``/``positiveInt``/``unsignedInt``/``decimal`` as
 JSON numbers, everything else as strings (a decimal written ``"12"`` is an error, not coerced).
 Formats use the regexes of the official definitions (carried in the base table) plus calendar
-validity for dates, integer ranges and base64 decoding.
+validity for dates, integer ranges and base64 decoding. :func:`fast_source` gives the source of a
+cheap test that accepts only valid values (the walkers inline it; :func:`fast_checker` is the
+same test as a function); anything it does not accept goes to :func:`check`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import calendar
 import re
 from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 from profiles.base import base_model
 from profiles.literals import DecimalLiteral
@@ -28,6 +31,9 @@ _DATE_PART = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 # Types whose official regex we replace by a cheaper equivalent check
 _OVERRIDE = {"base64Binary", "string", "markdown", "xhtml", "integer", "positiveInt",
              "unsignedInt", "decimal", "boolean"}
+# official regexes of uri/url/canonical and of code, recognised by fast_checker
+_NO_WHITESPACE = r"\S*"
+_TOKENS = r"[^\s]+(\s[^\s]+)*"
 
 
 @cache
@@ -139,28 +145,49 @@ def has_outer_whitespace(value: object) -> bool:
     return isinstance(value, str) and bool(value) and (value[0].isspace() or value[-1].isspace())
 
 
-def fast_checker(type_code: str) -> Callable[[object], bool]:
-    """A cheap predicate that is True only for values :func:`check` accepts (False → call check)."""
+def fast_source(type_code: str) -> tuple[str, dict[str, Any]]:
+    """The source of a cheap test of a value ``v`` that is True only for values :func:`check`
+    accepts (False → call check), and the names it uses (distinct per type, so that the tests of
+    several types can share one namespace: generated walkers inline them)."""
     if type_code == "boolean":
-        return lambda v: v.__class__ is bool
+        return "v.__class__ is bool", {}
     if type_code == "decimal":
-        return lambda v: v.__class__ is int or (v.__class__ is float and v == v and v not in (float("inf"), float("-inf")))
+        return ("v.__class__ is int or (v.__class__ is float and v == v and v not in _INFINITIES)",
+                {"_INFINITIES": (float("inf"), float("-inf"))})
     if type_code in _NUMERIC:
-        return lambda v: check(type_code, v) is None
+        lo = 1 if type_code == "positiveInt" else 0 if type_code == "unsignedInt" else _INT_MIN
+        return f"v.__class__ is int and {lo} <= v <= {_INT_MAX}", {}
     if type_code in ("string", "markdown"):
         # also False with outer whitespace, so that the caller's general path warns about it
-        return lambda v: v.__class__ is str and v != "" and not v[0].isspace() and not v[-1].isspace()
+        return 'v.__class__ is str and v != "" and not v[0].isspace() and not v[-1].isspace()', {}
+    if type_code == "xhtml":
+        return ('v.__class__ is str and v != "" and v.lstrip().startswith("<div") and v.rstrip().endswith("</div>")',
+                {})
     if type_code in _SPECIAL:
-        return lambda v: check(type_code, v) is None
+        return f"_check({type_code!r}, v) is None", {"_check": check}
     rx = _regex(type_code)
-    if type_code in ("date", "dateTime", "instant"):
-        if rx is None:
-            return lambda v: check(type_code, v) is None
-        match = rx.fullmatch
-        # the regex bounds month 01-12 and day 01-31: only days 29-31 need the calendar
-        return lambda v: v.__class__ is str and v != "" and match(v) is not None and (
-            len(v) < 10 or v[8:10] < "29" or _check_date_calendar(v))
     if rx is None:
-        return lambda v: v.__class__ is str and v != ""
-    match = rx.fullmatch
-    return lambda v: v.__class__ is str and v != "" and match(v) is not None
+        if type_code in ("date", "dateTime", "instant"):
+            return f"_check({type_code!r}, v) is None", {"_check": check}
+        return 'v.__class__ is str and v != ""', {}
+    name = f"_match_{type_code}"
+    names = {name: rx.fullmatch}
+    if type_code in ("date", "dateTime", "instant"):
+        # the regex bounds month 01-12 and day 01-31: only days 29-31 need the calendar
+        names["_calendar"] = _check_date_calendar
+        return (f'v.__class__ is str and v != "" and {name}(v) is not None and '
+                '(len(v) < 10 or v[8:10] < "29" or _calendar(v))', names)
+    # str.split() cuts at exactly the characters \s matches: a value that splits into itself
+    # alone is a non-empty run without whitespace, decided without the regex engine
+    if rx.pattern == _NO_WHITESPACE:
+        return "v.__class__ is str and v.split() == [v]", {}
+    if rx.pattern == _TOKENS:
+        return f'v.__class__ is str and (v.split() == [v] or (v != "" and {name}(v) is not None))', names
+    return f'v.__class__ is str and v != "" and {name}(v) is not None', names
+
+
+@cache
+def fast_checker(type_code: str) -> Callable[[object], bool]:
+    """A cheap predicate that is True only for values :func:`check` accepts (False → call check)."""
+    source, names = fast_source(type_code)
+    return eval(f"lambda v: {source}", names)  # noqa: S307 - our own source (fast_source)

@@ -44,6 +44,8 @@ class Rule:
     children: dict[str, Rule] = field(default_factory=dict)
     slicing: Slicing | None = None
     slices: dict[str, Rule] = field(default_factory=dict)
+    #: the rule compiled into checks, on first use (profiles.rule_plan)
+    plan: Any = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def is_choice(self) -> bool:

@@ -5,20 +5,31 @@ Each item of a sliced element is assigned to the first slice whose discriminator
 (JSON choice type or ``resourceType``), ``profile`` (quiet conformance probe), ``exists``.
 Extensions sliced without an explicit slicing use the implicit ``value`` discriminator on
 ``url``. Then: per-slice min/max, ``closed`` (no unmatched items), ``openAtEnd`` (unmatched
-items only after the slices) and ``ordered``.
+items only after the slices) and ``ordered``. :func:`slicer` compiles this once per sliced rule.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
+from profiles import profile_check, rule_plan
 from profiles.context import Ctx
+from profiles.element_checks import Item, Matcher, pattern_matcher, values_of
 from profiles.issues import IssueType
 from profiles.messages import MsgId
-from profiles.profile_check import Item, apply_rule_item, conforms, contains, values_of
 from profiles.sdef import Rule, Slicing
 
+if TYPE_CHECKING:
+    from profiles.registry import Registry
+
+Res = dict[str, Any]
+Segments = tuple[tuple[bool, str], ...]
+#: the index of an item's slice (-1: none) found without the general matching; None: cannot tell
+Finder = Callable[[Ctx, Any, str], "int | None"]
+
 _EXT_SLICING = Slicing([("value", "url")], "open", False)
+_NO_DISCRIMINATOR = Slicing([], "open", False)
 
 
 def _sub_rule(rule: Rule, path: str) -> Rule | None:
@@ -45,24 +56,18 @@ def _ext_urls(rule: Rule) -> list[str]:
     return urls
 
 
-def _segments(path: str) -> tuple[tuple[bool, str], ...] | None:
-    """A discriminator path split once: (is ``extension('url')``, url or element name) per step."""
-    segs = _SEGMENTS.get(path)
-    if segs is None and path not in _SEGMENTS:
-        if path not in ("$this", ""):
-            segs = tuple(
-                (True, seg[len("extension(") + 1:-2]) if seg.startswith("extension(") and seg.endswith(")")
-                else (False, seg)
-                for seg in path.replace(".resolve()", "").split(".")
-            )
-        _SEGMENTS[path] = segs
-    return segs
+def _segments(path: str) -> Segments | None:
+    """A discriminator path split: (is ``extension('url')``, url or element name) per step."""
+    if path in ("$this", ""):
+        return None
+    return tuple(
+        (True, seg[len("extension(") + 1:-2]) if seg.startswith("extension(") and seg.endswith(")")
+        else (False, seg)
+        for seg in path.replace(".resolve()", "").split(".")
+    )
 
 
-_SEGMENTS: dict[str, tuple[tuple[bool, str], ...] | None] = {}
-
-
-def _values(value: Any, segs: tuple[tuple[bool, str], ...] | None) -> list[Item]:
+def _values(value: Any, segs: Segments | None) -> list[Item]:
     if segs is None:
         return [(value, "", "")]
     cur: list[Item] = [(value, "", "")]
@@ -78,31 +83,28 @@ def _values(value: Any, segs: tuple[tuple[bool, str], ...] | None) -> list[Item]
     return cur
 
 
-# one compiled discriminator: (type, path, path steps, the slice's rule at the path, its types)
-_Disc = tuple[str, str, "tuple[tuple[bool, str], ...] | None", "Rule | None", frozenset[str]]
+# one compiled discriminator: (type, path, path steps, the slice's rule at the path, its types,
+# the matcher of its pattern)
+_Disc = tuple[str, str, Segments | None, Rule | None, frozenset[str], Matcher | None]
 
 
 def _plan(slice_rule: Rule, discs: list[tuple[str, str]]) -> tuple[_Disc, ...]:
-    """The slice's discriminators resolved once (cached on the rule, per discriminator list)."""
-    cached = slice_rule.__dict__.get("_disc_plan")
-    if cached is not None and cached[0] is discs:
-        return cached[1]
+    """The slice's discriminators resolved once."""
     plan = []
     for dtype, dpath in discs:
         sub = _sub_rule(slice_rule, dpath)
         types = frozenset(sub.types) if sub is not None and sub.types else frozenset()
-        plan.append((dtype, dpath, _segments(dpath), sub, types))
-    out = tuple(plan)
-    slice_rule.__dict__["_disc_plan"] = (discs, out)
-    return out
+        match = pattern_matcher(sub.pattern) if sub is not None and sub.has_pattern else None
+        plan.append((dtype, dpath, _segments(dpath), sub, types, match))
+    return tuple(plan)
 
 
-def _matches(ctx: Ctx, slice_rule: Rule, value: Any, tcode: str, discs: list[tuple[str, str]],
-             dvals: list[list[Item] | None], res: dict[str, Any], root: dict[str, Any]) -> bool:
+def _matches(ctx: Ctx, slice_rule: Rule, plan: tuple[_Disc, ...], value: Any, tcode: str,
+             dvals: list[list[Item] | None], res: Res, root: Res) -> bool:
     """Whether ``value`` belongs to the slice; ``dvals`` caches the item's values at each
     discriminator path (the same for every slice), computed on first use."""
     aliases = ctx.registry.terminology.aliases
-    for j, (dtype, dpath, segs, sub, sub_types) in enumerate(_plan(slice_rule, discs)):
+    for j, (dtype, dpath, segs, sub, sub_types, match) in enumerate(plan):
         vals = dvals[j]
         if vals is None:
             vals = dvals[j] = _values(value, segs)
@@ -117,8 +119,8 @@ def _matches(ctx: Ctx, slice_rule: Rule, value: Any, tcode: str, discs: list[tup
             if sub.has_fixed:
                 if not any(v == sub.fixed for v, _, _ in vals):
                     return False
-            elif sub.has_pattern:
-                if not any(contains(sub.pattern, v, aliases)[0] for v, _, _ in vals):
+            elif match is not None:
+                if not any(match(v, aliases)[0] for v, _, _ in vals):
                     return False
             elif sub.binding is not None:
                 strength, vs = sub.binding
@@ -136,7 +138,7 @@ def _matches(ctx: Ctx, slice_rule: Rule, value: Any, tcode: str, discs: list[tup
         elif dtype == "profile":
             profs = (sub.type_profiles or sub.target_profiles) if sub is not None else []
             if not profs or not any(
-                conforms(ctx, p, v, t, res, root) for p in profs for v, _l, t in vals
+                profile_check.conforms(ctx, p, v, t, res, root) for p in profs for v, _l, t in vals
             ):
                 return False
         elif dtype == "exists":
@@ -162,136 +164,171 @@ def _in_vs(ctx: Ctx, vs: str, value: Any) -> bool:
     return False
 
 
-def apply_slicing(ctx: Ctx, rule: Rule, items: list[Item], parent_loc: str, res: dict[str, Any],
-                  root: dict[str, Any]) -> None:
+def slicer(reg: Registry, rule: Rule) -> rule_plan.ElementCheck:
+    """The slicing of ``rule`` compiled: assigns the element's items to slices and checks them."""
     slicing = rule.slicing
     if slicing is None:
-        if rule.name not in ("extension", "modifierExtension"):
-            slicing = Slicing([], "open", False)
-        else:
-            slicing = _EXT_SLICING
-    slices = list(rule.slices.items())
-    assigned: dict[str, list[Item]] = {name: [] for name, _ in slices}
-    order: list[int] = []
-    unmatched: list[tuple[int, Item]] = []
+        slicing = _EXT_SLICING if rule.name in ("extension", "modifierExtension") else _NO_DISCRIMINATOR
     discs = slicing.discriminators
-    fast = _fast_assigner(rule, slices, discs)
-    for pos, item in enumerate(items):
-        value, _loc, tcode = item
-        idx = _fast_slice(fast, value, tcode) if fast is not None else None
-        if idx is None:  # the general matching, slice by slice
-            idx = -1
-            dvals: list[list[Item] | None] = [None] * len(discs)
-            for i, (_name, srule) in enumerate(slices):
-                if discs and _matches(ctx, srule, value, tcode, discs, dvals, res, root):
-                    idx = i
-                    break
-        if idx >= 0:
-            assigned[slices[idx][0]].append(item)
-        else:
-            unmatched.append((pos, item))
-        order.append(idx)
+    slices = tuple((name, srule, _plan(srule, discs)) for name, srule in rule.slices.items())
+    # a slice's own cardinality is counted here; its item check is the rule's
+    checks = tuple(rule_plan.plan(reg, srule).item for _, srule, _ in slices)
+    per_slice = tuple((name, srule.min, srule.max, check) for (name, srule, _), check in zip(slices, checks))
+    find = _finder(slices, discs)
     label = rule.name[:-3] if rule.is_choice else rule.name
-    for name, srule in slices:
-        got = assigned[name]
-        if srule.min is not None and len(got) < srule.min:
-            ctx.error(IssueType.STRUCTURE, parent_loc, MsgId.SLICE_MIN, slice=name, name=label,
-                      min=srule.min, count=len(got), discriminator=_disc_text(slicing))
-        if srule.max is not None and srule.max >= 0 and len(got) > srule.max:
-            ctx.error(IssueType.STRUCTURE, got[srule.max][1], MsgId.SLICE_MAX, slice=name, name=label,
-                      max=srule.max, count=len(got))
-        for value, loc, tcode in got:
-            apply_rule_item(ctx, _without_card(srule), value, loc, tcode, res, root)
-    if slicing.rules == "closed":
-        for _pos, (_v, loc, _t) in unmatched:
-            ctx.error(IssueType.STRUCTURE, loc, MsgId.SLICE_UNMATCHED_CLOSED, name=label, slices=_names(slices))
-    elif slicing.rules == "openAtEnd" and unmatched:
-        first_unmatched = unmatched[0][0]
-        if any(o >= 0 for o in order[first_unmatched:]):
-            ctx.error(IssueType.STRUCTURE, unmatched[0][1][1], MsgId.SLICE_ORDER, name=label,
-                      slices=_names(slices))
-    if slicing.ordered:
-        matched = [o for o in order if o >= 0]
-        if matched != sorted(matched):
-            ctx.error(IssueType.STRUCTURE, parent_loc, MsgId.SLICE_ORDER, name=label, slices=_names(slices))
+    names = ", ".join(name for name, _, _ in slices)
+    disc_text = ", ".join(f"{t}:{p}" for t, p in discs) or "—"
+    closed, open_at_end, ordered = slicing.rules == "closed", slicing.rules == "openAtEnd", slicing.ordered
+    keep_order = open_at_end or ordered
 
-
-def _fast_assigner(rule: Rule, slices: list[tuple[str, Rule]], discs: list[tuple[str, str]]) -> Any:
-    """A precomputed slice finder for the two frequent discriminators, or None.
-
-    ``("type", path steps, per-slice type sets)`` for one ``type`` discriminator (Bundle entries by
-    resource type), ``("url", url -> first slice index)`` for one ``value`` discriminator on
-    ``url`` when every slice matches by URL equality (extensions). Same outcome as :func:`_matches`
-    slice by slice; cached on the rule per discriminator list."""
-    cached = rule.__dict__.get("_fast_assign")
-    if cached is not None and cached[0] is discs:
-        return cached[1]
-    fast: Any = None
-    if len(discs) == 1 and slices:
-        dtype, dpath = discs[0]
-        plans = [_plan(srule, discs)[0] for _, srule in slices]
-        if dtype == "type":
-            fast = ("type", _segments(dpath), tuple(p[4] for p in plans))
-        elif dtype in ("value", "pattern") and dpath == "url":
-            index: dict[Any, int] = {}
-            for i, ((_name, srule), plan) in enumerate(zip(slices, plans)):
-                sub = plan[3]
-                if sub is None or not (sub.has_fixed or sub.has_pattern or sub.binding):
-                    urls: list[Any] = list(srule.type_profiles)
-                elif sub.has_fixed:
-                    urls = [sub.fixed]
-                elif sub.has_pattern:  # contains() of a str pattern is equality; others never match a str
-                    urls = [sub.pattern] if isinstance(sub.pattern, str) else []
+    def apply_slicing(ctx: Ctx, items: list[Item], parent_loc: str, res: Res, root: Res) -> None:
+        assigned: list[list[Item] | None] = [None] * len(slices)
+        order: list[int] = []  # each item's slice (-1: none), when the order matters
+        unmatched: list[tuple[int, Item]] = []
+        for pos, item in enumerate(items):
+            value, _loc, tcode = item
+            idx = find(ctx, value, tcode) if find is not None else None
+            if idx is None:  # the general matching, slice by slice
+                idx = -1
+                if discs:
+                    dvals: list[list[Item] | None] = [None] * len(discs)
+                    for i, (_name, srule, plan) in enumerate(slices):
+                        if _matches(ctx, srule, plan, value, tcode, dvals, res, root):
+                            idx = i
+                            break
+            if idx >= 0:
+                got = assigned[idx]
+                if got is None:
+                    assigned[idx] = [item]
                 else:
-                    index = {}
-                    break  # a binding: value set membership, general matching
-                try:
-                    for u in urls:
-                        index.setdefault(u, i)
-                except TypeError:  # unhashable fixed value
-                    index = {}
-                    break
+                    got.append(item)
             else:
-                fast = ("url", index)
-    rule.__dict__["_fast_assign"] = (discs, fast)
-    return fast
+                unmatched.append((pos, item))
+            if keep_order:
+                order.append(idx)
+        for (name, mn, mx, check), got in zip(per_slice, assigned):
+            n = len(got) if got is not None else 0
+            if mn is not None and n < mn:
+                ctx.error(IssueType.STRUCTURE, parent_loc, MsgId.SLICE_MIN, slice=name, name=label,
+                          min=mn, count=n, discriminator=disc_text)
+            if got is None:
+                continue
+            if mx is not None and mx >= 0 and n > mx:
+                ctx.error(IssueType.STRUCTURE, got[mx][1], MsgId.SLICE_MAX, slice=name, name=label, max=mx, count=n)
+            if check is not None:
+                for value, loc, tcode in got:
+                    check(ctx, value, loc, tcode, res, root)
+        if closed:
+            for _pos, (_v, loc, _t) in unmatched:
+                ctx.error(IssueType.STRUCTURE, loc, MsgId.SLICE_UNMATCHED_CLOSED, name=label, slices=names)
+        elif open_at_end and unmatched:
+            first_unmatched = unmatched[0][0]
+            if any(o >= 0 for o in order[first_unmatched:]):
+                ctx.error(IssueType.STRUCTURE, unmatched[0][1][1], MsgId.SLICE_ORDER, name=label, slices=names)
+        if ordered:
+            matched = [o for o in order if o >= 0]
+            if matched != sorted(matched):
+                ctx.error(IssueType.STRUCTURE, parent_loc, MsgId.SLICE_ORDER, name=label, slices=names)
+
+    return apply_slicing
 
 
-def _fast_slice(fast: Any, value: Any, tcode: str) -> int | None:
-    """Index of the item's slice (-1: none) by the fast finder; None when it cannot tell."""
-    if fast[0] == "url":
+def _finder(slices: tuple[tuple[str, Rule, tuple[_Disc, ...]], ...], discs: list[tuple[str, str]]) -> Finder | None:
+    """A precomputed slice finder for the frequent single discriminators, or None: ``type``
+    (Bundle entries by resource type), ``value`` on ``url`` when every slice matches by URL
+    equality (extensions), ``value``/``pattern`` on ``$this`` (codings). Same outcome as
+    :func:`_matches` slice by slice."""
+    if len(discs) != 1 or not slices:
+        return None
+    dtype, dpath = discs[0]
+    firsts = [plan[0] for _name, _srule, plan in slices]
+    if dtype == "type":
+        return _type_finder(firsts[0][2], tuple(d[4] for d in firsts))
+    if dtype not in ("value", "pattern"):
+        return None
+    if dpath == "url":
+        return _url_finder(slices, firsts)
+    if firsts[0][2] is None:
+        return _this_finder(firsts)
+    return None
+
+
+def _type_finder(segs: Segments | None, type_sets: tuple[frozenset[str], ...]) -> Finder:
+    def by_types(_ctx: Ctx, value: Any, tcode: str) -> int:
+        found = set()
+        for v, _l, t in _values(value, segs) if segs is not None else [(value, "", tcode)]:
+            rt = v.get("resourceType") if isinstance(v, dict) else None
+            found.add(rt if isinstance(rt, str) else t)
+        for i, types in enumerate(type_sets):
+            if found & types:
+                return i
+        return -1
+
+    if segs is None or len(segs) != 1 or segs[0][0] or segs[0][1].endswith("[x]"):
+        return by_types
+    name = segs[0][1]
+    first: dict[str, int] = {}
+    for i, types in enumerate(type_sets):
+        for t in types:
+            first.setdefault(t, i)
+
+    def by_type(ctx: Ctx, value: Any, tcode: str) -> int:
+        # the usual shape, one object at the path (an entry's resource): its type decides alone
+        v = value.get(name) if value.__class__ is dict else None
+        if v.__class__ is dict:
+            rt = v.get("resourceType")
+            return first.get(rt if isinstance(rt, str) else "", -1)
+        return by_types(ctx, value, tcode)
+
+    return by_type
+
+
+def _url_finder(slices: tuple[tuple[str, Rule, tuple[_Disc, ...]], ...], firsts: list[_Disc]) -> Finder | None:
+    index: dict[Any, int] = {}
+    for i, ((_name, srule, _plan), disc) in enumerate(zip(slices, firsts)):
+        sub = disc[3]
+        if sub is None or not (sub.has_fixed or sub.has_pattern or sub.binding):
+            urls: list[Any] = list(srule.type_profiles)
+        elif sub.has_fixed:
+            urls = [sub.fixed]
+        elif sub.has_pattern:  # a str pattern matches by equality; others never match a str
+            urls = [sub.pattern] if isinstance(sub.pattern, str) else []
+        else:
+            return None  # a binding: value set membership, general matching
+        try:
+            for u in urls:
+                index.setdefault(u, i)
+        except TypeError:  # unhashable fixed value
+            return None
+
+    def by_url(_ctx: Ctx, value: Any, _tcode: str) -> int | None:
         url = value.get("url") if value.__class__ is dict else None
         if url.__class__ is not str:
             return None
-        return fast[1].get(url, -1)
-    _kind, segs, type_sets = fast
-    found = set()
-    for v, _l, t in _values(value, segs) if segs is not None else [(value, "", tcode)]:
-        rt = v.get("resourceType") if isinstance(v, dict) else None
-        found.add(rt if isinstance(rt, str) else t)
-    for i, types in enumerate(type_sets):
-        if found & types:
-            return i
-    return -1
+        return index.get(url, -1)
+
+    return by_url
 
 
-def _names(slices: list[tuple[str, Rule]]) -> str:
-    return ", ".join(n for n, _ in slices)
+def _this_finder(firsts: list[_Disc]) -> Finder:
+    # per slice, what it requires of the item itself: fixed, pattern, binding, or nothing
+    # (on $this the rule at the discriminator path is the slice's own)
+    tests = tuple((sub.has_fixed, sub.fixed, match, sub.binding)  # type: ignore[union-attr]
+                  for _t, _p, _s, sub, _ty, match in firsts)
 
+    def by_value(ctx: Ctx, value: Any, _tcode: str) -> int:
+        for i, (has_fixed, fixed, match, binding) in enumerate(tests):
+            if has_fixed:
+                if value == fixed:
+                    return i
+            elif match is not None:
+                if match(value, ctx.registry.terminology.aliases)[0]:
+                    return i
+            elif binding is not None:
+                if _in_vs(ctx, binding[1], value):
+                    return i
+            else:
+                return i
+        return -1
 
-_NOCARD: dict[int, Rule] = {}
-
-
-def _without_card(rule: Rule) -> Rule:
-    """The slice's rule minus its own cardinality (already counted per slice)."""
-    r = _NOCARD.get(id(rule))
-    if r is None:
-        from dataclasses import replace
-
-        r = replace(rule, min=None, max=None)
-        _NOCARD[id(rule)] = r
-    return r
-
-
-def _disc_text(slicing: Slicing) -> str:
-    return ", ".join(f"{t}:{p}" for t, p in slicing.discriminators) or "—"
+    return by_value

@@ -1,7 +1,8 @@
 """Fast paths of the validator agree with the general code they shortcut.
 
 Natively compiled ``exists()/empty()`` constraints vs fhirpathpy, the narrative fast path vs expat,
-the calendar shortcut of dates, and the constraints skipped on resources without ``contained``.
+the calendar shortcut of dates, the primitive tests of ``fast_source`` vs ``check``, and the
+constraints skipped on resources without ``contained``.
 """
 
 from __future__ import annotations
@@ -112,3 +113,31 @@ def test_plain_reference_fast_path_keeps_ref1_and_string_checks() -> None:
     assert issues(" Practitioner/1") == [("Patient.generalPractitioner[0].reference", "REF_FORMAT", ""),
                                          ("Patient.generalPractitioner[0].reference", "PRIM_WHITESPACE", "")]
     assert issues("Patient/1") == [("Patient.generalPractitioner[0].reference", "PROF_REFERENCE_TARGET", "")]
+
+
+_WHITESPACE = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+
+
+def _strings(rnd: random.Random) -> list[str]:
+    alphabet = ["a", "Z", "0", "9", "-", ".", ":", "/", "T", "+", "é", "\u200b", "\x00", " "] + _WHITESPACE
+    return ["", " ", "a b", "a  b", "final", "http://loinc.org", "x\u2028y", "\ud800"] + [
+        "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 6))) for _ in range(4000)]
+
+
+@pytest.mark.parametrize("type_code", sorted(
+    t for t, d in base_model().types.items() if d["kind"] == "primitive-type"))
+def test_fast_predicates_imply_check(type_code: str) -> None:
+    fast = fast_checker(type_code)
+    values = _strings(random.Random(type_code)) + [
+        None, True, False, 0, 1, -1, 2**31, -(2**31), 2**31 - 1, 1.5, 2.0, float("nan"), float("inf"), [], {}]
+    for v in values:
+        if fast(v):
+            assert check(type_code, v) is None, (type_code, v)
+
+
+@pytest.mark.parametrize("type_code", ["uri", "url", "canonical", "code", "integer", "positiveInt", "unsignedInt"])
+def test_fast_predicates_decide_alone(type_code: str) -> None:
+    # these predicates are exact: no accepted value is left to check()
+    fast = fast_checker(type_code)
+    for v in _strings(random.Random(type_code)) + [0, 1, -1, 2**31, 2**31 - 1, -(2**31) - 1, True, None]:
+        assert fast(v) is (check(type_code, v) is None), (type_code, v)
