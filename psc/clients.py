@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +23,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from sqlalchemy import delete, select
 
-from sandbox.changes import ChangeCounter
+from sandbox.changes import ChangeCounter, FreshCache
 from sandbox.db import Database, as_utc
 from sandbox.errors import ProblemError
 
@@ -180,9 +179,8 @@ class ClientRepository:
 
     def __init__(self, db: Database, cache_ttl: float, changes: ChangeCounter) -> None:
         self.db = db
-        self.cache_ttl = cache_ttl
         self.changes = changes
-        self._cache: dict[str, tuple[float, int, Client | None]] = {}
+        self._cache = FreshCache(cache_ttl, changes)
 
     def row(self, client: Client) -> PscClientRow:
         return PscClientRow(client_id=client.client_id, workspace=client.workspace,
@@ -206,18 +204,12 @@ class ClientRepository:
             return [_domain(r) for r in rows]
 
     async def get(self, client_id: str) -> Client | None:
-        hit = self._cache.get(client_id)
-        now = time.monotonic()
-        generation = self.changes.value()
-        if hit is not None and now - hit[0] < self.cache_ttl and hit[1] == generation:
-            return hit[2]
+        return await self._cache.get(client_id, lambda: self._load(client_id))
+
+    async def _load(self, client_id: str) -> Client | None:
         async with self.db.session() as s:
             row = await s.get(PscClientRow, client_id)
-            client = _domain(row) if row else None
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[client_id] = (now, generation, client)
-        return client
+            return _domain(row) if row else None
 
     async def require(self, workspace: str, client_id: str) -> Client:
         client = await self.get(client_id)
@@ -228,7 +220,7 @@ class ClientRepository:
 
     def forget(self, client_id: str) -> None:
         """Drop the cached copies of every process (after the row changed)."""
-        self._cache.pop(client_id, None)
+        self._cache.drop(client_id)
         self.changes.bump()
 
     async def delete(self, workspace: str, client_id: str) -> None:

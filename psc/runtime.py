@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from joserfc import jwt
 from sqlalchemy import bindparam, select
 
+from sandbox.changes import FreshCache
 from sandbox.models import PersonaRow
 
 from psc.claims import REALM
@@ -55,7 +56,10 @@ class Psc:
     #: JWS this provider signed and this process already verified: token -> (header, claims).
     #: Bounded; only the signature check is skipped on a hit (:func:`psc.verify.verify_signature`).
     verified: dict[str, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
-    _sessions: dict[str, tuple[float, int, SessionState | None]] = field(default_factory=dict)
+    _sessions: FreshCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._sessions = FreshCache(SESSION_CACHE_SECONDS, self.ctx.changes, size=20_000)
 
     @property
     def issuer(self) -> str:
@@ -103,18 +107,12 @@ class Psc:
         """Authentication means and revocation of session ``sid`` (None if unknown), cached until
         any change is recorded — revocations record one (logout, reused code, replayed refresh
         token) — and :data:`SESSION_CACHE_SECONDS` at most."""
-        now = time.monotonic()
-        generation = self.ctx.changes.value()
-        hit = self._sessions.get(sid)
-        if hit is not None and now - hit[0] < SESSION_CACHE_SECONDS and hit[1] == generation:
-            return hit[2]
+        return await self._sessions.get(sid, lambda: self._load_session_state(sid))
+
+    async def _load_session_state(self, sid: str) -> SessionState | None:
         async with self.ctx.db.engine.connect() as conn:
             row = (await conn.execute(_SESSION_STATE, {"sid": sid})).first()
-        state = SessionState(row.auth_mode, row.revoked_at is not None, row.revoked_reason) if row else None
-        if len(self._sessions) > 20_000:
-            self._sessions.clear()
-        self._sessions[sid] = (now, generation, state)
-        return state
+        return SessionState(row.auth_mode, row.revoked_at is not None, row.revoked_reason) if row else None
 
 
 def half_hash(value: str) -> str:

@@ -17,7 +17,10 @@ from __future__ import annotations
 import fcntl
 import mmap
 import os
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 SIZE = 8
 
@@ -60,3 +63,28 @@ class ChangeCounter:
             self._map.close()
             os.close(self._fd)
             self._map, self._fd = None, -1
+
+
+class FreshCache:
+    """Values loaded on demand and kept per process until any process records a change on
+    ``changes``, and ``ttl`` seconds at most (the bound for other nodes sharing the database)."""
+
+    def __init__(self, ttl: float, changes: ChangeCounter, size: int = 10_000) -> None:
+        self.ttl, self.changes, self.size = ttl, changes, size
+        self._data: dict[Any, tuple[float, int, Any]] = {}
+
+    async def get(self, key: Any, load: Callable[[], Awaitable[Any]]) -> Any:
+        now = time.monotonic()
+        generation = self.changes.value()
+        hit = self._data.get(key)
+        if hit is not None and now - hit[0] < self.ttl and hit[1] == generation:
+            return hit[2]
+        value = await load()
+        if len(self._data) >= self.size:
+            self._data.clear()
+        self._data[key] = (now, generation, value)
+        return value
+
+    def drop(self, key: Any) -> None:
+        """Forget this process's copy of ``key`` (other processes: :meth:`ChangeCounter.bump`)."""
+        self._data.pop(key, None)
