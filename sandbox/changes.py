@@ -85,6 +85,10 @@ class FreshCache:
         self._data[key] = (now, generation, value)
         return value
 
-    def drop(self, key: Any) -> None:
-        """Forget this process's copy of ``key`` (other processes: :meth:`ChangeCounter.bump`)."""
-        self._data.pop(key, None)
+    def drop(self, key: Any | None = None) -> None:
+        """Forget this process's copy of ``key``, or of everything if None (other processes:
+        :meth:`ChangeCounter.bump`)."""
+        if key is None:
+            self._data.clear()
+        else:
+            self._data.pop(key, None)

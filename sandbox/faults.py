@@ -14,14 +14,13 @@ of a multi-node deployment applies within :data:`ARMED_TTL` seconds.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, or_, select
 
-from sandbox.changes import ChangeCounter
+from sandbox.changes import ChangeCounter, FreshCache
 from sandbox.db import Database
 from sandbox.errors import ProblemError
 from sandbox.models import FaultRow
@@ -81,31 +80,24 @@ class FaultRegistry:
         self.kinds: dict[str, dict[str, FaultKind]] = {
             s.name: {k.name: k for k in s.fault_kinds} for s in services if s.fault_kinds
         }
-        # workspace -> (monotonic time of the look, change counter then, services with live faults)
-        self._armed: dict[str, tuple[float, int, frozenset[str]]] = {}
+        # workspace -> services with live faults
+        self._armed = FreshCache(ARMED_TTL, changes)
 
     def invalidate(self, workspace: str | None = None) -> None:
         """Forget what every process knows of ``workspace``'s faults (all workspaces if None)."""
-        if workspace is None:
-            self._armed.clear()
-        else:
-            self._armed.pop(workspace, None)
+        self._armed.drop(workspace)
         self.changes.bump()
 
     async def _armed_services(self, workspace: str) -> frozenset[str]:
-        seen = self._armed.get(workspace)
-        now = time.monotonic()
-        generation = self.changes.value()
-        if seen is not None and now - seen[0] < ARMED_TTL and seen[1] == generation:
-            return seen[2]
+        return await self._armed.get(workspace, lambda: self._load_armed(workspace))
+
+    async def _load_armed(self, workspace: str) -> frozenset[str]:
         async with self.db.engine.connect() as conn:
             rows = await conn.execute(
                 select(FaultRow.service).distinct().where(
                     FaultRow.workspace == workspace,
                     or_(FaultRow.times.is_(None), FaultRow.fired < FaultRow.times)))
-            services = frozenset(r[0] for r in rows)
-        self._armed[workspace] = (now, generation, services)
-        return services
+            return frozenset(r[0] for r in rows)
 
     def catalogue(self) -> dict[str, list[dict[str, Any]]]:
         return {
