@@ -164,6 +164,5 @@ async def issue_code(rt: Psc, areq: AuthorizationRequest, persona_id: str, mode:
     grant = CodeGrant(areq.client.workspace, session.sid, areq.client.client_id, areq.redirect_uri,
                       " ".join(areq.scopes), areq.nonce, areq.code_challenge,
                       now + timedelta(seconds=rt.config.code_ttl))
-    async with rt.ctx.db.begin() as conn:
-        await create_authorization(conn, session, code, grant)
+    await rt.ctx.db.run(lambda c: create_authorization(c, session, code, grant))
     return redirect_with(areq.redirect_uri, {"code": code, "state": areq.state, "iss": rt.issuer})

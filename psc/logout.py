@@ -47,8 +47,8 @@ async def logout(rt: Psc, params: dict[str, str]) -> LogoutResult:
     if post and not client.logout_uri_registered(post, rt.ctx.settings.base_url):  # type: ignore[union-attr]
         raise InvalidRequest("post_logout_redirect_uri is not registered for this client")
     if sid:
-        async with rt.ctx.db.begin() as conn:
-            await revoke_session(conn, sid, "logout", datetime.now(UTC))
+        now = datetime.now(UTC)
+        await rt.ctx.db.run(lambda c: revoke_session(c, sid, "logout", now))
         rt.ctx.changes.bump()  # after the commit: cached session states must go
     workspace = client.workspace if client else None
     redirect = redirect_with(post, {"state": params.get("state")}) if post else None

@@ -34,8 +34,8 @@ def _routers(ctx: SandboxContext) -> list:
 
 async def _startup(ctx: SandboxContext) -> None:
     await runtime.get(ctx).keys.ensure()
-    async with ctx.db.begin() as conn:  # expired a day ago: nothing can refer to them any more
-        await purge_expired(conn, datetime.now(UTC) - timedelta(days=1))
+    before = datetime.now(UTC) - timedelta(days=1)  # expired a day ago: nothing can refer to them any more
+    await ctx.db.run(lambda c: purge_expired(c, before))
 
 
 async def _seed(seed: SeedContext) -> None:

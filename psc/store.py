@@ -6,8 +6,9 @@ revokes the session, so every token issued under it is refused afterwards (RFC 6
 RFC 9700 §4.14.2). Functions take the caller's session so one grant is one transaction; outcomes
 are returned, not raised, so a revocation commits before the caller reports the error.
 
-Statements are SQLAlchemy Core on the caller's connection (``async with db.begin()``): the
-token endpoint is the hot path, and the ORM's unit of work buys nothing here.
+Functions are synchronous SQLAlchemy Core on the caller's connection, run through
+``Database.run``: the token endpoint is the hot path, the ORM's unit of work buys nothing here, and
+on SQLite a whole grant then costs one trip to the database thread instead of one per statement.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from sandbox.db import as_utc
 
@@ -98,45 +98,45 @@ class Outcome(StrEnum):
     REVOKED = "revoked"
 
 
-async def create_authorization(c: AsyncConnection, session: Session, code: str, grant: CodeGrant) -> None:
-    await c.execute(insert(SESSIONS).values(
+def create_authorization(c: Connection, session: Session, code: str, grant: CodeGrant) -> None:
+    c.execute(insert(SESSIONS).values(
         sid=session.sid, workspace=session.workspace, client_id=session.client_id,
         persona_id=session.persona_id, auth_mode=session.auth_mode, acr=session.acr,
         auth_time=session.auth_time, expires_at=session.expires_at, revoked_at=None, revoked_reason=""))
-    await c.execute(insert(CODES).values(
+    c.execute(insert(CODES).values(
         code_hash=digest(code), workspace=grant.workspace, sid=grant.sid, client_id=grant.client_id,
         redirect_uri=grant.redirect_uri, scope=grant.scope, nonce=grant.nonce,
         code_challenge=grant.code_challenge, expires_at=grant.expires_at, used_at=None))
 
 
-async def revoke_session(c: AsyncConnection, sid: str, reason: str, now: datetime) -> bool:
-    result = await c.execute(update(SESSIONS)
+def revoke_session(c: Connection, sid: str, reason: str, now: datetime) -> bool:
+    result = c.execute(update(SESSIONS)
                              .where(SESSIONS.c.sid == sid, SESSIONS.c.revoked_at.is_(None))
                              .values(revoked_at=now, revoked_reason=reason[:120]))
     return bool(result.rowcount)
 
 
-async def get_session(c: AsyncConnection, sid: str) -> Session | None:
-    row = (await c.execute(_SESSION, {"sid": sid})).first()
+def get_session(c: Connection, sid: str) -> Session | None:
+    row = (c.execute(_SESSION, {"sid": sid})).first()
     return _session(row) if row else None
 
 
-async def consume_code(c: AsyncConnection, code: str, client_id: str,
+def consume_code(c: Connection, code: str, client_id: str,
                        now: datetime) -> tuple[Outcome, CodeGrant | None, Session | None]:
     """Mark the code used. A second use revokes its session (and so the tokens it issued)."""
     h = digest(code)
-    claimed = (await c.execute(_CLAIM_CODE, {"h": h, "cid": client_id, "now": now})).first()
+    claimed = (c.execute(_CLAIM_CODE, {"h": h, "cid": client_id, "now": now})).first()
     if claimed is None:  # unknown, another client's, or used before (possibly by a racing request)
-        row = (await c.execute(_CODE_OWNER, {"h": h})).first()
+        row = (c.execute(_CODE_OWNER, {"h": h})).first()
         if row is None:
             return Outcome.UNKNOWN, None, None
         if row.client_id != client_id:
             return Outcome.WRONG_CLIENT, None, None
-        await revoke_session(c, row.sid, "authorization code reused", now)
+        revoke_session(c, row.sid, "authorization code reused", now)
         return Outcome.REUSED, None, None
     if as_utc(claimed.expires_at) <= now:
         return Outcome.EXPIRED, None, None
-    session = await get_session(c, claimed.sid)
+    session = get_session(c, claimed.sid)
     if session is None or session.revoked:
         return Outcome.REVOKED, None, None
     grant = CodeGrant(claimed.workspace, claimed.sid, claimed.client_id, claimed.redirect_uri, claimed.scope,
@@ -144,9 +144,9 @@ async def consume_code(c: AsyncConnection, code: str, client_id: str,
     return Outcome.OK, grant, session
 
 
-async def add_refresh(c: AsyncConnection, token: str, session: Session, scope: str, now: datetime,
+def add_refresh(c: Connection, token: str, session: Session, scope: str, now: datetime,
                       expires_at: datetime) -> None:
-    await c.execute(_ADD_REFRESH, {
+    c.execute(_ADD_REFRESH, {
         "token_hash": digest(token), "workspace": session.workspace, "sid": session.sid,
         "client_id": session.client_id, "scope": scope, "issued_at": now, "expires_at": expires_at, "used_at": None})
 
@@ -158,21 +158,21 @@ class RefreshGrant:
     expires_at: datetime
 
 
-async def consume_refresh(c: AsyncConnection, token: str, client_id: str,
+def consume_refresh(c: Connection, token: str, client_id: str,
                           now: datetime) -> tuple[Outcome, RefreshGrant | None]:
     h = digest(token)
-    claimed = (await c.execute(_CLAIM_REFRESH, {"h": h, "cid": client_id, "now": now})).first()
+    claimed = (c.execute(_CLAIM_REFRESH, {"h": h, "cid": client_id, "now": now})).first()
     if claimed is None:
-        row = (await c.execute(_REFRESH_OWNER, {"h": h})).first()
+        row = (c.execute(_REFRESH_OWNER, {"h": h})).first()
         if row is None:
             return Outcome.UNKNOWN, None
         if row.client_id != client_id:
             return Outcome.WRONG_CLIENT, None
-        await revoke_session(c, row.sid, "refresh token replayed after rotation", now)
+        revoke_session(c, row.sid, "refresh token replayed after rotation", now)
         return Outcome.REUSED, None
     if as_utc(claimed.expires_at) <= now:
         return Outcome.EXPIRED, None
-    session = await get_session(c, claimed.sid)
+    session = get_session(c, claimed.sid)
     if session is None or session.revoked:
         return Outcome.REVOKED, None
     if session.expires_at <= now:  # rotation never outlives the login (Keycloak's "SSO session max")
@@ -180,11 +180,11 @@ async def consume_refresh(c: AsyncConnection, token: str, client_id: str,
     return Outcome.OK, RefreshGrant(claimed.scope, session, as_utc(claimed.expires_at))
 
 
-async def purge_expired(c: AsyncConnection, before: datetime) -> None:
+def purge_expired(c: Connection, before: datetime) -> None:
     """Forget codes, refresh tokens and sessions that expired before ``before``."""
-    await c.execute(CODES.delete().where(CODES.c.expires_at < before))
-    await c.execute(REFRESH.delete().where(REFRESH.c.expires_at < before))
-    await c.execute(SESSIONS.delete().where(SESSIONS.c.expires_at < before))
+    c.execute(CODES.delete().where(CODES.c.expires_at < before))
+    c.execute(REFRESH.delete().where(REFRESH.c.expires_at < before))
+    c.execute(SESSIONS.delete().where(SESSIONS.c.expires_at < before))
 
 
 @dataclass(frozen=True)
@@ -197,11 +197,11 @@ class RefreshInfo:
     used: bool
 
 
-async def peek_refresh(c: AsyncConnection, token: str) -> tuple[RefreshInfo | None, Session | None]:
+def peek_refresh(c: Connection, token: str) -> tuple[RefreshInfo | None, Session | None]:
     """A refresh token and its session without using it (introspection)."""
-    row = (await c.execute(select(REFRESH).where(REFRESH.c.token_hash == digest(token)))).first()
+    row = (c.execute(select(REFRESH).where(REFRESH.c.token_hash == digest(token)))).first()
     if row is None:
         return None, None
     info = RefreshInfo(row.workspace, row.sid, row.client_id, row.scope, as_utc(row.expires_at),
                        row.used_at is not None)
-    return info, await get_session(c, row.sid)
+    return info, get_session(c, row.sid)

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from sandbox import __version__, migrate
 from sandbox.context import SandboxContext
+from sandbox.direct_routes import DirectRoutes
 from sandbox.errors import FhirError, ProblemError, Wire, outcome_renderer, render_generic
 from sandbox.http_evidence import EvidenceMiddleware
 from sandbox.services import Service, discover
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, services: list[Service] | None 
             for router in svc.routers(ctx):
                 app.include_router(router)
 
+    app.add_middleware(DirectRoutes, table=ctx.direct, fastapi_app=app)  # inside the evidence middleware
     app.add_middleware(
         EvidenceMiddleware, recorder=ctx.recorder, default_workspace=settings.default_workspace,
         max_request_bytes=settings.max_request_bytes, services=[s.name for s in services],

@@ -12,6 +12,7 @@ from typing import Any
 
 from sandbox.changes import ChangeCounter
 from sandbox.db import Database
+from sandbox.direct_routes import DirectTable
 from sandbox.evidence import EvidenceRecorder, EvidenceRepository
 from sandbox.faults import FaultRegistry
 from sandbox.personas.generate import generate_world
@@ -42,6 +43,7 @@ class SandboxContext:
         self.db = Database(self.settings.database_url)
         self.evidence = EvidenceRepository(self.db, self.settings.evidence_body_limit)
         self.recorder = EvidenceRecorder(self.evidence)
+        self.direct = DirectTable()  # hot endpoints dispatched before FastAPI routing
         self.changes = ChangeCounter(self.settings.data_dir / "run" / "changes")
         self.faults = FaultRegistry(self.db, self.services, self.changes)
         self.personas = PersonaRepository(self.db)

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sandbox.db import Database, as_utc
@@ -151,11 +151,13 @@ class EvidenceRepository:
                 "summary": ex.summary, "request_sha256": ex.request_sha256,
                 "response_sha256": ex.response_sha256,
             })
-        async with self.db.begin() as conn:
+        def insert(conn: Connection) -> None:
             if bodies:
                 # executemany of one cached statement; identical bodies are kept once
-                await conn.execute(self._insert_body(conn.dialect.name), list(bodies.values()))
-            await conn.execute(ExchangeRow.__table__.insert(), rows)
+                conn.execute(self._insert_body(conn.dialect.name), list(bodies.values()))
+            conn.execute(ExchangeRow.__table__.insert(), rows)
+
+        await self.db.run(insert)
 
     @staticmethod
     def _insert_body(dialect: str):  # noqa: ANN205 - SQLAlchemy Insert

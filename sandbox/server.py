@@ -4,6 +4,7 @@ on ``https_port``, in one event loop. Used by ``mes-sandbox serve`` and the test
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import ssl
 from collections.abc import Coroutine
@@ -46,12 +47,20 @@ def bind(host: str, port: int) -> socket.socket:
 
 @dataclass
 class Servers:
-    """Both listeners of one app; ``serve()`` runs until ``stop()``."""
+    """Both listeners of one app; ``serve()`` runs until ``stop()``.
+
+    Connections come from the listening sockets, or — for a worker of ``serve --workers`` — from
+    ``handoff``: a Unix socket on which the supervisor passes each accepted connection (one tag
+    byte, ``0`` plain or ``1`` TLS, with its file descriptor; :mod:`sandbox.workers`). The worker
+    writes one byte back once it serves.
+    """
 
     app: FastAPI
-    http_socket: socket.socket
+    http_socket: socket.socket | None
     https_socket: socket.socket | None
     log_level: str = "warning"
+    handoff: socket.socket | None = None
+    handoff_tls: bool = False
     servers: list[uvicorn.Server] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -59,7 +68,7 @@ class Servers:
         plain = uvicorn.Config(self.app, log_level=self.log_level, access_log=False, proxy_headers=False,
                                lifespan="on")
         self.servers.append(uvicorn.Server(plain))
-        if self.https_socket is not None:
+        if self.https_socket is not None or self.handoff_tls:
             registry = PeerRegistry()
             ctx.state[REGISTRY_KEY] = registry
             pki = ctx.pki
@@ -76,21 +85,79 @@ class Servers:
     def started(self) -> bool:
         return all(s.started for s in self.servers)
 
+    def _sockets(self, sock: socket.socket | None) -> list[socket.socket]:
+        return [] if self.handoff is not None or sock is None else [sock]
+
     async def serve(self) -> None:
         main = self.servers[0]
-        main_task = asyncio.create_task(main.serve(sockets=[self.http_socket]))
+        main_task = asyncio.create_task(main.serve(sockets=self._sockets(self.http_socket)))
         if len(self.servers) > 1:
             # the TLS listener starts once the app's lifespan (migrations, seeding) is done
             while not main.started and not main_task.done():
                 await asyncio.sleep(0.01)
             if main.started:
-                secure_task = asyncio.create_task(self.servers[1].serve(sockets=[self.https_socket]))
+                secure = self.servers[1]
+                secure_task = asyncio.create_task(secure.serve(sockets=self._sockets(self.https_socket)))
+                while not secure.started and not secure_task.done():
+                    await asyncio.sleep(0.01)
+                self._take_handoffs()
                 await main_task
-                self.servers[1].should_exit = True
+                secure.should_exit = True
                 await secure_task
                 return
+        else:
+            while not main.started and not main_task.done():
+                await asyncio.sleep(0.01)
+            self._take_handoffs()
         await main_task
 
+    def _take_handoffs(self) -> None:
+        """Serve the connections the supervisor passes on ``handoff``, each with the protocol
+        factory uvicorn would use for its own listening socket."""
+        channel = self.handoff
+        if channel is None or not all(s.started for s in self.servers):
+            return
+        loop = asyncio.get_running_loop()
+        channel.setblocking(False)
+
+        def readable() -> None:
+            while True:
+                try:
+                    tag, fds, _flags, _addr = socket.recv_fds(channel, 1, 1)
+                except (BlockingIOError, InterruptedError):
+                    return
+                except OSError:
+                    tag, fds = b"", []
+                if not tag:  # the supervisor is gone: stop serving
+                    for fd in fds:
+                        os.close(fd)
+                    loop.remove_reader(channel.fileno())
+                    self.stop()
+                    return
+                for fd in fds:
+                    conn = socket.socket(fileno=fd)
+                    index = tag[0] if tag[0] < len(self.servers) else 0
+                    loop.create_task(self._adopt(self.servers[index], conn))
+
+        loop.add_reader(channel.fileno(), readable)
+        channel.send(b"R")  # serving: the supervisor may hand connections to this worker
+
+    @staticmethod
+    async def _adopt(server: uvicorn.Server, conn: socket.socket) -> None:
+        config = server.config
+        conn.setblocking(False)
+        if conn.family in (socket.AF_INET, socket.AF_INET6):
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # see bind()
+
+        def protocol() -> asyncio.Protocol:
+            # what uvicorn.Server.startup builds for its listening sockets (uvicorn ≥ 0.30)
+            return config.http_protocol_class(config=config, server_state=server.server_state,
+                                              app_state=server.lifespan.state)
+
+        try:
+            await asyncio.get_running_loop().connect_accepted_socket(protocol, conn, ssl=config.ssl)
+        except (OSError, ssl.SSLError, asyncio.TimeoutError):
+            conn.close()  # handshake failed or the client went away: as for a listener
     def stop(self) -> None:
         for s in self.servers:
             s.should_exit = True

@@ -1,9 +1,13 @@
 """``mes-sandbox serve --workers N``: several processes behind one pair of listening sockets.
 
 One Python process runs one event loop on one core. On a machine with more cores, N worker
-processes share the HTTP and HTTPS sockets (bound once, here; the kernel hands each new connection
-to one worker). Everything a request needs is in the database, so any worker can answer any call;
-the per-process caches follow changes made through other workers (:mod:`sandbox.changes`).
+processes serve the HTTP and HTTPS sockets, bound once, here. This supervising process accepts
+each connection and passes it to the next worker in turn (round robin, over a Unix socket per
+worker), as Node's cluster module does. Left to the kernel, whichever worker woke first accepted
+every connection waiting: a client opening its 8 keep-alive connections at once sent all its
+calls to one worker while the other idled. Everything a request needs is in the database, so
+any worker can answer any call; the per-process caches follow changes made through other workers
+(:mod:`sandbox.changes`).
 
 First-start work (test PKI, migrations, the default workspace and its seeded world, each service's
 start-up hook such as PSC's signing keys) runs once, in this supervising process, before any worker
@@ -23,6 +27,7 @@ from typing import Any
 from sandbox.settings import Settings
 
 STOP_GRACE = 15.0
+BACKLOG = 2048  # uvicorn's default
 
 
 def prepare(settings: Settings) -> None:
@@ -38,13 +43,49 @@ def prepare(settings: Settings) -> None:
     asyncio.run(once())
 
 
-def _worker(overrides: dict[str, Any], http_socket: socket.socket, https_socket: socket.socket | None,
-            log_level: str) -> None:
+def _worker(overrides: dict[str, Any], channel: socket.socket, tls: bool, log_level: str) -> None:
     from sandbox.app import create_app
     from sandbox.server import Servers, run
 
-    servers = Servers(create_app(Settings(**overrides)), http_socket, https_socket, log_level=log_level)
+    servers = Servers(create_app(Settings(**overrides)), None, None, log_level=log_level,
+                      handoff=channel, handoff_tls=tls)
     run(servers.serve())
+
+
+class Dispatcher:
+    """Accepts on the listening sockets and hands each connection to the next ready worker."""
+
+    def __init__(self, listeners: list[socket.socket], channels: list[socket.socket]) -> None:
+        self.listeners = listeners  # index = tag byte: 0 plain, 1 TLS
+        self.channels = channels
+        self.ready: list[int] = []  # workers that said they serve, in turn order
+        self.turn = 0
+        for sock in listeners:
+            sock.listen(BACKLOG)
+            sock.setblocking(False)
+
+    def watched(self) -> list[socket.socket]:
+        # connections wait in the kernel's backlog until a worker is ready for them
+        return self.channels + (self.listeners if self.ready else [])
+
+    def on_ready(self, obj: object) -> None:
+        if obj in self.channels:
+            index = self.channels.index(obj)
+            if obj.recv(16) and index not in self.ready:  # type: ignore[attr-defined]
+                self.ready.append(index)
+            return
+        tag = bytes([self.listeners.index(obj)])  # type: ignore[arg-type]
+        for _ in range(64):  # what is waiting now; the next wait() comes back for more
+            try:
+                conn, _addr = obj.accept()  # type: ignore[attr-defined]
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # e.g. the client reset before accept, or out of descriptors
+                return
+            with conn:
+                worker = self.ready[self.turn % len(self.ready)]
+                self.turn += 1
+                socket.send_fds(self.channels[worker], [tag], [conn.fileno()])
 
 
 def run_workers(overrides: dict[str, Any], http_socket: socket.socket, https_socket: socket.socket | None,
@@ -52,8 +93,10 @@ def run_workers(overrides: dict[str, Any], http_socket: socket.socket, https_soc
     """Serve with ``count`` worker processes until a signal or a worker's death; the exit code."""
     prepare(Settings(**overrides))
     spawn = multiprocessing.get_context("spawn")
-    procs = [spawn.Process(target=_worker, args=(overrides, http_socket, https_socket, log_level),
-                           name=f"mes-sandbox-worker-{n}") for n in range(count)]
+    pairs = [socket.socketpair() for _ in range(count)]
+    procs = [spawn.Process(target=_worker, args=(overrides, child, https_socket is not None, log_level),
+                           name=f"mes-sandbox-worker-{n}") for n, (_, child) in enumerate(pairs)]
+    dispatcher = Dispatcher([s for s in (http_socket, https_socket) if s is not None], [p for p, _ in pairs])
     stopping = False
 
     def stop(_signum: int, _frame: object) -> None:
@@ -64,8 +107,12 @@ def run_workers(overrides: dict[str, Any], http_socket: socket.socket, https_soc
     try:
         for p in procs:
             p.start()
+        for _, child in pairs:
+            child.close()  # each worker has its own copy now
         while not stopping and all(p.is_alive() for p in procs):
-            wait([p.sentinel for p in procs], timeout=0.5)
+            for obj in wait([p.sentinel for p in procs] + dispatcher.watched(), timeout=0.5):
+                if not isinstance(obj, int):
+                    dispatcher.on_ready(obj)
         failed = not stopping
     finally:
         for p in procs:
@@ -78,4 +125,6 @@ def run_workers(overrides: dict[str, Any], http_socket: socket.socket, https_soc
                 p.join()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        for parent, _ in pairs:
+            parent.close()
     return 1 if failed else 0

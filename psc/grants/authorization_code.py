@@ -11,12 +11,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from psc import rfc7636
 from psc.claims import subject
 from psc.clients import Client
 from psc.errors import InvalidGrant, InvalidRequest
 from psc.runtime import Psc
-from psc.store import Outcome, add_refresh, consume_code
+from psc.store import CodeGrant, Outcome, Session, add_refresh, consume_code
 from psc.tokens import new_refresh_token, refresh_expiry, token_set
 
 GRANT_TYPE = "authorization_code"
@@ -30,28 +32,36 @@ _OUTCOME_TEXT = {
 }
 
 
+def _problem(form: Mapping[str, str], grant: CodeGrant) -> str | None:
+    """What is wrong with the token request for this code (RFC 6749 §4.1.3, RFC 7636 §4.6)."""
+    if form.get("redirect_uri") != grant.redirect_uri:
+        return "redirect_uri does not match the authorization request"
+    if grant.code_challenge and not form.get("code_verifier"):
+        return "code_verifier is required (PKCE)"
+    if grant.code_challenge and not rfc7636.verifier_matches(form["code_verifier"], grant.code_challenge):
+        return "code_verifier does not match the code_challenge (PKCE S256)"
+    if not grant.code_challenge and form.get("code_verifier"):
+        return "code_verifier sent but the authorization request had no code_challenge"
+    return None
+
+
 async def handle(rt: Psc, client: Client, form: Mapping[str, str], now: datetime) -> dict[str, Any]:
     code = form.get("code")
     if not code:
         raise InvalidRequest("code is required")
-    async with rt.ctx.db.begin() as conn:
-        outcome, grant, session = await consume_code(conn, code, client.client_id, now)
-        problem = None
-        if outcome is Outcome.OK:
-            assert grant is not None and session is not None
-            if form.get("redirect_uri") != grant.redirect_uri:
-                problem = "redirect_uri does not match the authorization request"
-            elif grant.code_challenge and not form.get("code_verifier"):
-                problem = "code_verifier is required (PKCE)"
-            elif grant.code_challenge and not rfc7636.verifier_matches(form["code_verifier"], grant.code_challenge):
-                problem = "code_verifier does not match the code_challenge (PKCE S256)"
-            elif not grant.code_challenge and form.get("code_verifier"):
-                problem = "code_verifier sent but the authorization request had no code_challenge"
-            if problem is None:
-                refresh = None
-                if "refresh_token" in client.grant_types:
-                    refresh = new_refresh_token()
-                    await add_refresh(conn, refresh, session, grant.scope, now, refresh_expiry(rt, now, session))
+    refresh = new_refresh_token() if "refresh_token" in client.grant_types else None
+
+    def exchange(conn: Connection) -> tuple[Outcome, CodeGrant | None, Session | None, str | None]:
+        outcome, grant, session = consume_code(conn, code, client.client_id, now)
+        if outcome is not Outcome.OK:
+            return outcome, grant, session, None
+        assert grant is not None and session is not None
+        problem = _problem(form, grant)
+        if problem is None and refresh is not None:
+            add_refresh(conn, refresh, session, grant.scope, now, refresh_expiry(rt, now, session))
+        return outcome, grant, session, problem
+
+    outcome, grant, session, problem = await rt.ctx.db.run(exchange)
     if outcome is Outcome.REUSED:
         rt.ctx.changes.bump()  # the session is revoked: cached session states must go
     if outcome is not Outcome.OK:

@@ -7,12 +7,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from psc.claims import subject
 from psc.clients import Client
 from psc.errors import InvalidGrant, InvalidRequest, InvalidScope
 from psc.runtime import Psc
 from psc.scopes import parse_scope
-from psc.store import Outcome, add_refresh, consume_refresh
+from psc.store import Outcome, RefreshGrant, add_refresh, consume_refresh
 from psc.tokens import new_refresh_token, refresh_expiry, token_set
 
 GRANT_TYPE = "refresh_token"
@@ -30,17 +32,23 @@ async def handle(rt: Psc, client: Client, form: Mapping[str, str], now: datetime
     token = form.get("refresh_token")
     if not token:
         raise InvalidRequest("refresh_token is required")
-    async with rt.ctx.db.begin() as conn:
-        outcome, grant = await consume_refresh(conn, token, client.client_id, now)
-        if outcome is Outcome.OK:
-            assert grant is not None
-            granted = grant.scope.split()
-            narrowed = parse_scope(form.get("scope")) or granted
-            if any(x not in granted for x in narrowed):
-                # raised inside the transaction: the refresh token stays unused
-                raise InvalidScope("scope may only narrow the originally granted scope (RFC 6749 §6)")
-            refresh = new_refresh_token()
-            await add_refresh(conn, refresh, grant.session, " ".join(narrowed), now, refresh_expiry(rt, now, grant.session))
+    asked = parse_scope(form.get("scope"))
+    refresh = new_refresh_token()
+
+    def rotate(conn: Connection) -> tuple[Outcome, RefreshGrant | None, list[str]]:
+        outcome, grant = consume_refresh(conn, token, client.client_id, now)
+        if outcome is not Outcome.OK:
+            return outcome, grant, []
+        assert grant is not None
+        granted = grant.scope.split()
+        narrowed = asked or granted
+        if any(x not in granted for x in narrowed):
+            # raised inside the transaction: the refresh token stays unused
+            raise InvalidScope("scope may only narrow the originally granted scope (RFC 6749 §6)")
+        add_refresh(conn, refresh, grant.session, " ".join(narrowed), now, refresh_expiry(rt, now, grant.session))
+        return outcome, grant, narrowed
+
+    outcome, grant, narrowed = await rt.ctx.db.run(rotate)
     if outcome is Outcome.REUSED:
         rt.ctx.changes.bump()  # the session is revoked: cached session states must go
     if outcome is not Outcome.OK:

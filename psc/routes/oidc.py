@@ -108,6 +108,8 @@ def build(ctx: SandboxContext) -> APIRouter:
              summary={"client_id": result.client.client_id, "scope": result.body.get("scope", "")})
         return json_response(result.body)
 
+    ctx.direct.add("POST", PREFIX + "/protocol/openid-connect/token", token)  # the hot path
+
     async def _userinfo(request: Request, form: dict[str, str] | None) -> Response:
         try:
             info = await userinfo.userinfo(rt, userinfo.bearer_from(request.headers.get("authorization"), form))

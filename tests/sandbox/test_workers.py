@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from multiprocessing.connection import wait
 
 import httpx
 
 from sandbox.changes import ChangeCounter
 from sandbox.faults import FaultRegistry, FaultSpec
+from sandbox.server import bind
 from sandbox.testing import RunningSandbox, fresh_database, free_port
+from sandbox.workers import Dispatcher
 
 CLI = [sys.executable, "-c", "from sandbox.cli import main; main()"]
 TOKEN = "/psc/realms/esante-wallet/protocol/openid-connect/token"
@@ -97,3 +101,42 @@ def test_serve_with_two_workers(tmp_path) -> None:
             if proc.poll() is None:
                 proc.kill()
                 proc.communicate()
+
+
+def test_the_supervisor_hands_connections_to_ready_workers_in_turn() -> None:
+    """Eight connections opened at once go four to each of two workers (the kernel, left to
+    itself, gave them all to whichever worker woke first)."""
+    listener = bind("127.0.0.1", 0)
+    pairs = [socket.socketpair() for _ in range(2)]
+    dispatcher = Dispatcher([listener], [p for p, _ in pairs])
+    assert dispatcher.watched() == [p for p, _ in pairs]  # nobody ready: connections wait
+    for _, worker_end in pairs:
+        worker_end.send(b"R")
+    for obj in wait(dispatcher.watched(), timeout=5):
+        dispatcher.on_ready(obj)
+    assert sorted(dispatcher.ready) == [0, 1]
+    clients = [socket.create_connection(listener.getsockname()) for _ in range(8)]
+    received: list[list[int]] = [[], []]
+    deadline = time.monotonic() + 5
+    while sum(map(len, received)) < 8 and time.monotonic() < deadline:
+        for obj in wait([listener], timeout=0.5):
+            dispatcher.on_ready(obj)
+        for n, (_, worker_end) in enumerate(pairs):
+            worker_end.setblocking(False)
+            try:
+                while True:
+                    tag, fds, _flags, _addr = socket.recv_fds(worker_end, 1, 1)
+                    assert tag == b"\x00"  # the plain HTTP listener
+                    received[n] += fds
+            except BlockingIOError:
+                pass
+    assert [len(r) for r in received] == [4, 4]
+    # what a worker gets is the connection itself
+    peer = socket.socket(fileno=received[0][0])
+    peer.sendall(b"hello")
+    [client] = [c for c in clients if c.getsockname() == peer.getpeername()]
+    assert client.recv(5) == b"hello"
+    for fd in received[0][1:] + received[1]:
+        os.close(fd)
+    for s in [peer, listener, *clients, *(x for pair in pairs for x in pair)]:
+        s.close()

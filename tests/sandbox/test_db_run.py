@@ -1,0 +1,116 @@
+"""``Database.run``: one synchronous Core function, one transaction, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Column, Connection, DateTime, MetaData, String, Table, func, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from sandbox import db as dbmod
+from sandbox.testing import RunningSandbox
+
+# a table of this test's own, so that no service's constraints are involved
+PROBE = Table("test_db_run_probe", MetaData(), Column("id", String(40), primary_key=True),
+              Column("ws", String(40)), Column("kind", String(40)), Column("at", DateTime(timezone=True)))
+
+
+@pytest.fixture(autouse=True)
+def probe_table(sandbox: RunningSandbox) -> None:
+    sandbox.call(lambda: sandbox.ctx.db.run(lambda c: PROBE.create(c, checkfirst=True)))
+
+
+def _row(ws: str, kind: str) -> dict:
+    return {"id": uuid.uuid4().hex, "ws": ws, "kind": kind, "at": datetime.now(UTC)}
+
+
+def _count(sandbox: RunningSandbox, ws: str) -> int:
+    return sandbox.call(lambda: sandbox.ctx.db.run(
+        lambda c: c.execute(select(func.count()).select_from(PROBE).where(PROBE.c.ws == ws)).scalar_one()))
+
+
+def test_commits_what_it_returns_and_rolls_back_what_raises(sandbox: RunningSandbox) -> None:
+    ws = f"run-{uuid.uuid4().hex[:8]}"
+
+    def add(kind: str, fail: bool):  # noqa: ANN202
+        def fn(c: Connection) -> str:
+            c.execute(PROBE.insert(), [_row(ws, kind)])
+            if fail:
+                raise ValueError("the caller's check failed")
+            return kind
+        return fn
+
+    assert sandbox.call(lambda: sandbox.ctx.db.run(add("kept", False))) == "kept"
+    with pytest.raises(ValueError):
+        sandbox.call(lambda: sandbox.ctx.db.run(add("dropped", True)))
+    assert _count(sandbox, ws) == 1
+    # the connection is usable after a failure
+    assert sandbox.call(lambda: sandbox.ctx.db.run(add("again", False))) == "again"
+    assert _count(sandbox, ws) == 2
+
+
+def test_concurrent_calls_take_turns(sandbox: RunningSandbox) -> None:
+    ws = f"run-{uuid.uuid4().hex[:8]}"
+
+    async def many() -> list[str]:
+        return await asyncio.gather(*(sandbox.ctx.db.run(
+            lambda c, i=i: (c.execute(PROBE.insert(), [_row(ws, f"k{i}")]), f"k{i}")[1]) for i in range(40)))
+
+    assert sandbox.call(many) == [f"k{i}" for i in range(40)]
+    assert _count(sandbox, ws) == 40
+
+
+def _hold_lock(sandbox: RunningSandbox, seconds: float) -> threading.Thread:
+    """Another process in its writing transaction for ``seconds``: SQLite's write lock, or an
+    exclusive lock on the probe table in PostgreSQL."""
+    url = sandbox.ctx.db.url
+    taken = threading.Event()
+
+    def sqlite_holder() -> None:
+        other = sqlite3.connect(sandbox.ctx.db.engine.url.database, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        taken.set()
+        time.sleep(seconds)
+        other.execute("COMMIT")
+        other.close()
+
+    async def pg_holder() -> None:
+        engine = create_async_engine(url)
+        async with engine.connect() as other:
+            await other.execute(text(f"LOCK TABLE {PROBE.name} IN EXCLUSIVE MODE"))
+            taken.set()
+            time.sleep(seconds)  # this thread's own loop: blocking it is the point
+            await other.commit()
+        await engine.dispose()
+
+    sqlite = sandbox.ctx.db.gate is not None
+    holder = threading.Thread(target=sqlite_holder if sqlite else lambda: asyncio.run(pg_holder()))
+    holder.start()
+    assert taken.wait(10)
+    return holder
+
+
+def test_waits_while_another_process_holds_the_write_lock(sandbox: RunningSandbox, monkeypatch) -> None:
+    ws = f"run-{uuid.uuid4().hex[:8]}"
+    holder = _hold_lock(sandbox, 0.4)
+    start = time.monotonic()
+    sandbox.call(lambda: sandbox.ctx.db.run(lambda c: c.execute(PROBE.insert(), [_row(ws, "after")])))
+    waited = time.monotonic() - start
+    holder.join()
+    assert waited >= 0.3
+    assert _count(sandbox, ws) == 1
+    if sandbox.ctx.db.gate is not None:
+        # SQLite: gives up with SQLite's own error after the wait limit, having written nothing
+        monkeypatch.setattr(dbmod, "LOCK_WAIT_SECONDS", 0.1)
+        holder = _hold_lock(sandbox, 0.5)
+        with pytest.raises(OperationalError, match="locked"):
+            sandbox.call(lambda: sandbox.ctx.db.run(lambda c: c.execute(PROBE.insert(), [_row(ws, "never")])))
+        holder.join()
+        assert _count(sandbox, ws) == 1
