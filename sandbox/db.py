@@ -2,7 +2,9 @@
 sessions (DESIGN "Persistence"; STYLE §13).
 
 SQLite gets WAL, a busy timeout and foreign keys in a connect event; PostgreSQL is reached through
-the same URL setting. Tables that hold per-workspace data carry a ``workspace`` column: that is how
+the same URL setting. Hot paths (PSC grants, the evidence writer) run their transaction as one
+synchronous function through :meth:`Database.run`, which on SQLite skips aiosqlite's per-statement
+thread trips. Tables that hold per-workspace data carry a ``workspace`` column: that is how
 workspace reset and delete find them (:func:`workspace_tables`), with no per-service code.
 """
 
