@@ -83,9 +83,17 @@ class Dispatcher:
             except OSError:  # e.g. the client reset before accept, or out of descriptors
                 return
             with conn:
-                worker = self.ready[self.turn % len(self.ready)]
-                self.turn += 1
+                self._hand(tag, conn)
+
+    def _hand(self, tag: bytes, conn: socket.socket) -> None:
+        while self.ready:
+            worker = self.ready[self.turn % len(self.ready)]
+            self.turn += 1
+            try:
                 socket.send_fds(self.channels[worker], [tag], [conn.fileno()])
+                return
+            except OSError:  # that worker is gone; the supervisor's loop notices and stops
+                self.ready.remove(worker)
 
 
 def run_workers(overrides: dict[str, Any], http_socket: socket.socket, https_socket: socket.socket | None,

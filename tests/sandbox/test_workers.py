@@ -14,6 +14,7 @@ import httpx
 
 from sandbox.changes import ChangeCounter
 from sandbox.faults import FaultRegistry, FaultSpec
+from sandbox.pki import CertKind, TestPKI
 from sandbox.server import bind
 from sandbox.testing import RunningSandbox, fresh_database, free_port
 from sandbox.workers import Dispatcher
@@ -57,9 +58,10 @@ def _fresh(method: str, url: str, **kw) -> httpx.Response:
 def test_serve_with_two_workers(tmp_path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    https_port = free_port()
     with fresh_database(tmp_path) as url:
         env = {**os.environ, "MES_SANDBOX_DATA_DIR": str(tmp_path), "MES_SANDBOX_DATABASE_URL": url,
-               "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_PORT": str(free_port())}
+               "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_PORT": str(https_port)}
         proc = subprocess.Popen([*CLI, "serve", "--workers", "2"], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
         try:
@@ -89,6 +91,21 @@ def test_serve_with_two_workers(tmp_path) -> None:
                 r = _fresh("POST", base + TOKEN, data={"grant_type": "client_credentials"},
                            auth=("m2m-workers", secret))
                 assert r.status_code == 200, r.text
+            # TLS over handed-over connections, the client certificate seen by the worker
+            pki = TestPKI(tmp_path / "pki")
+            cert = pki.issue(CertKind.ORGANISATION, "INSI-AUTO", tmp_path / "org", identifier="0B0193488")
+            for n in range(4):
+                corr = f"workers-tls-{n}"
+                with httpx.Client(verify=pki.client_context(cert), timeout=30) as tls:
+                    r = tls.get(f"https://127.0.0.1:{https_port}/sandbox/api/workspaces",
+                                headers={"X-Correlation-ID": corr})
+                assert r.status_code == 200, r.text
+                deadline = time.monotonic() + 10
+                while not (found := _fresh("GET", base + "/sandbox/api/exchanges",
+                                           params={"correlation_id": corr}).json()["exchanges"]):
+                    assert time.monotonic() < deadline, "exchange not recorded"
+                    time.sleep(0.1)
+                assert found[0]["actor"].startswith("cert:") and "INSI-AUTO" in found[0]["actor"], found
             proc.send_signal(signal.SIGTERM)
             out, _ = proc.communicate(timeout=60)
             assert proc.returncode == 0, out
