@@ -3,12 +3,13 @@ short-lived) and refresh tokens (RFC 6749 §6, rotated on every use; RFC 9700 §
 
 Codes and refresh tokens are stored by SHA-256 only. A reused code or a replayed refresh token
 revokes the session, so every token issued under it is refused afterwards (RFC 6749 §4.1.2,
-RFC 9700 §4.14.2). Functions take the caller's session so one grant is one transaction; outcomes
+RFC 9700 §4.14.2). Functions take the caller's connection so one grant is one transaction; outcomes
 are returned, not raised, so a revocation commits before the caller reports the error.
 
 Functions are synchronous SQLAlchemy Core on the caller's connection, run through
 ``Database.run``: the token endpoint is the hot path, the ORM's unit of work buys nothing here, and
-on SQLite a whole grant then costs one trip to the database thread instead of one per statement.
+on SQLite a whole grant then runs in one go on a synchronous connection instead of paying
+aiosqlite's thread trip per statement.
 """
 
 from __future__ import annotations
@@ -111,23 +112,23 @@ def create_authorization(c: Connection, session: Session, code: str, grant: Code
 
 def revoke_session(c: Connection, sid: str, reason: str, now: datetime) -> bool:
     result = c.execute(update(SESSIONS)
-                             .where(SESSIONS.c.sid == sid, SESSIONS.c.revoked_at.is_(None))
-                             .values(revoked_at=now, revoked_reason=reason[:120]))
+                       .where(SESSIONS.c.sid == sid, SESSIONS.c.revoked_at.is_(None))
+                       .values(revoked_at=now, revoked_reason=reason[:120]))
     return bool(result.rowcount)
 
 
 def get_session(c: Connection, sid: str) -> Session | None:
-    row = (c.execute(_SESSION, {"sid": sid})).first()
+    row = c.execute(_SESSION, {"sid": sid}).first()
     return _session(row) if row else None
 
 
 def consume_code(c: Connection, code: str, client_id: str,
-                       now: datetime) -> tuple[Outcome, CodeGrant | None, Session | None]:
+                 now: datetime) -> tuple[Outcome, CodeGrant | None, Session | None]:
     """Mark the code used. A second use revokes its session (and so the tokens it issued)."""
     h = digest(code)
-    claimed = (c.execute(_CLAIM_CODE, {"h": h, "cid": client_id, "now": now})).first()
+    claimed = c.execute(_CLAIM_CODE, {"h": h, "cid": client_id, "now": now}).first()
     if claimed is None:  # unknown, another client's, or used before (possibly by a racing request)
-        row = (c.execute(_CODE_OWNER, {"h": h})).first()
+        row = c.execute(_CODE_OWNER, {"h": h}).first()
         if row is None:
             return Outcome.UNKNOWN, None, None
         if row.client_id != client_id:
@@ -145,7 +146,7 @@ def consume_code(c: Connection, code: str, client_id: str,
 
 
 def add_refresh(c: Connection, token: str, session: Session, scope: str, now: datetime,
-                      expires_at: datetime) -> None:
+                expires_at: datetime) -> None:
     c.execute(_ADD_REFRESH, {
         "token_hash": digest(token), "workspace": session.workspace, "sid": session.sid,
         "client_id": session.client_id, "scope": scope, "issued_at": now, "expires_at": expires_at, "used_at": None})
@@ -159,11 +160,11 @@ class RefreshGrant:
 
 
 def consume_refresh(c: Connection, token: str, client_id: str,
-                          now: datetime) -> tuple[Outcome, RefreshGrant | None]:
+                    now: datetime) -> tuple[Outcome, RefreshGrant | None]:
     h = digest(token)
-    claimed = (c.execute(_CLAIM_REFRESH, {"h": h, "cid": client_id, "now": now})).first()
+    claimed = c.execute(_CLAIM_REFRESH, {"h": h, "cid": client_id, "now": now}).first()
     if claimed is None:
-        row = (c.execute(_REFRESH_OWNER, {"h": h})).first()
+        row = c.execute(_REFRESH_OWNER, {"h": h}).first()
         if row is None:
             return Outcome.UNKNOWN, None
         if row.client_id != client_id:
@@ -199,7 +200,7 @@ class RefreshInfo:
 
 def peek_refresh(c: Connection, token: str) -> tuple[RefreshInfo | None, Session | None]:
     """A refresh token and its session without using it (introspection)."""
-    row = (c.execute(select(REFRESH).where(REFRESH.c.token_hash == digest(token)))).first()
+    row = c.execute(select(REFRESH).where(REFRESH.c.token_hash == digest(token))).first()
     if row is None:
         return None, None
     info = RefreshInfo(row.workspace, row.sid, row.client_id, row.scope, as_utc(row.expires_at),

@@ -151,6 +151,7 @@ class EvidenceRepository:
                 "summary": ex.summary, "request_sha256": ex.request_sha256,
                 "response_sha256": ex.response_sha256,
             })
+
         def insert(conn: Connection) -> None:
             if bodies:
                 # executemany of one cached statement; identical bodies are kept once

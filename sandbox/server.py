@@ -119,6 +119,7 @@ class Servers:
             return
         loop = asyncio.get_running_loop()
         channel.setblocking(False)
+        adopting: set[asyncio.Task[None]] = set()
 
         def readable() -> None:
             while True:
@@ -137,7 +138,9 @@ class Servers:
                 for fd in fds:
                     conn = socket.socket(fileno=fd)
                     index = tag[0] if tag[0] < len(self.servers) else 0
-                    loop.create_task(self._adopt(self.servers[index], conn))
+                    task = loop.create_task(self._adopt(self.servers[index], conn))
+                    adopting.add(task)  # the loop keeps only weak references to tasks
+                    task.add_done_callback(adopting.discard)
 
         loop.add_reader(channel.fileno(), readable)
         channel.send(b"R")  # serving: the supervisor may hand connections to this worker
@@ -158,6 +161,7 @@ class Servers:
             await asyncio.get_running_loop().connect_accepted_socket(protocol, conn, ssl=config.ssl)
         except (OSError, ssl.SSLError, asyncio.TimeoutError):
             conn.close()  # handshake failed or the client went away: as for a listener
+
     def stop(self) -> None:
         for s in self.servers:
             s.should_exit = True
