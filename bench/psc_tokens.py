@@ -19,11 +19,13 @@ both: codes are minted with httpx, token requests go through the lean load gener
   when other processes share the machine, unlike tokens/s.
 
 Configured alike: RS256 (``--alg ES256`` for both) with ``kid``, PKCE S256 required, refresh token issued on each
-code exchange, access token 120 s. Known differences, printed with the results: the sandbox signs
-its access tokens (JWT, so other services verify them offline) while oidc-provider's are opaque, and
-the sandbox persists codes, sessions and refresh tokens in its database and records every exchange
-as evidence, while oidc-provider keeps state in process memory.
-Prints our tokens/s ÷ theirs (target ≥ 1.0).
+code exchange, access token 120 s. oidc-provider runs twice, one after the other: with its default
+opaque access tokens, and with JWT access tokens signed like the sandbox's (PSC's Keycloak issues
+JWTs, and DMP and MSSanté verify them offline), through one default resource server; such a token
+is not one for userinfo, so that run has no userinfo line. Other differences, printed with the
+results: the sandbox persists codes, sessions and refresh tokens in its database and records every
+exchange as evidence, while oidc-provider keeps state in process memory.
+Prints our tokens/s ÷ theirs for each (target ≥ 1.0).
 """
 
 from __future__ import annotations
@@ -128,16 +130,16 @@ def start_sandbox(data_dir: Path, database_url: str, alg: str, workers: int) -> 
                         "bench", "bench-secret", proc.pid)
 
 
-def start_oidc_provider(alg: str) -> tuple[subprocess.Popen, Target]:
+def start_oidc_provider(alg: str, access_tokens: str) -> tuple[subprocess.Popen, Target]:
     if not (NODE_DIR / "node_modules" / "oidc-provider" / "package.json").exists():
         cmd = ["npm", "ci" if (NODE_DIR / "package-lock.json").exists() else "install", "--no-audit", "--no-fund"]
         subprocess.run(cmd, cwd=NODE_DIR, check=True, capture_output=True, timeout=600)
     port = free_port()
-    proc = subprocess.Popen(["node", "op.mjs", str(port), alg], cwd=NODE_DIR,
+    proc = subprocess.Popen(["node", "op.mjs", str(port), alg, access_tokens], cwd=NODE_DIR,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     wait_ready(base + "/.well-known/openid-configuration", proc)
-    return proc, Target("oidc-provider 9.13.3", base + "/auth", base + "/token", base + "/me",
+    return proc, Target(f"oidc-provider ({access_tokens} AT)", base + "/auth", base + "/token", base + "/me",
                         "bench", "bench-secret", proc.pid)
 
 
@@ -198,7 +200,7 @@ async def timed_tokens(t: Target, raws: list[bytes], concurrency: int, what: str
     return done / wall, (cpu_seconds(t.pid) - cpu) / done * 1000, bodies
 
 
-async def bench_target(t: Target, args: argparse.Namespace) -> dict[str, float]:
+async def bench_target(t: Target, args: argparse.Namespace, userinfo: bool = True) -> dict[str, float]:
     limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
     out: dict[str, float] = {}
     async with httpx.AsyncClient(limits=limits, timeout=60) as http:
@@ -222,6 +224,8 @@ async def bench_target(t: Target, args: argparse.Namespace) -> dict[str, float]:
         rate, cpu, _ = await timed_tokens(t, [cc] * args.cc, args.concurrency, "client_credentials")
         out["client_credentials tokens/s"], out["client_credentials server CPU ms/token"] = rate, cpu
 
+        if not userinfo:  # an access token for a resource server is not one for userinfo
+            return out
         access = tokens[-1]["access_token"]
         latencies = []
         for i in range(args.userinfo + 20):
@@ -278,26 +282,36 @@ def main() -> None:
 def run(args: argparse.Namespace, tmp: Path, db_url: str, procs: list[subprocess.Popen]) -> dict[str, dict[str, float]]:
     sb_proc, ours = start_sandbox(tmp, db_url, args.alg, args.workers)
     procs.append(sb_proc)
-    op_proc, theirs = start_oidc_provider(args.alg)
-    procs.append(op_proc)
-    return {t.name: asyncio.run(bench_target(t, args)) for t in (ours, theirs)}
+    results = {ours.name: asyncio.run(bench_target(ours, args))}
+    for access_tokens in ("opaque", "jwt"):
+        op_proc, theirs = start_oidc_provider(args.alg, access_tokens)
+        procs.append(op_proc)
+        results[theirs.name] = asyncio.run(bench_target(theirs, args, userinfo=access_tokens == "opaque"))
+        op_proc.terminate()
+        op_proc.wait(10)
+    return results
 
 
 def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> None:
-    ours, theirs = results
-    a, b = results[ours], results[theirs]
+    ours, *peers = results
+    a = results[ours]
     print(f"\nPSC token benchmark — {args.alg}, {os.cpu_count()} CPUs, concurrency {args.concurrency}, "
           f"{args.codes} codes, {args.cc} client_credentials, {args.userinfo} userinfo; sandbox with "
           f"{args.workers} worker process(es), oidc-provider in one (its state lives in process memory)")
-    print(f"{'metric':34}{ours:>20}{theirs:>24}{'ours ÷ theirs':>16}")
+    print(f"{'metric':40}{ours:>18}" + "".join(f"{p:>28}{'ours ÷':>8}" for p in peers))
     for metric in a:
-        ratio = a[metric] / b[metric]
-        print(f"{metric:34}{a[metric]:>20.1f}{b[metric]:>24.1f}{ratio:>16.2f}")
+        line = f"{metric:40}{a[metric]:>18.1f}"
+        for p in peers:
+            b = results[p].get(metric)
+            line += f"{b:>28.1f}{a[metric] / b:>8.2f}" if b else f"{'n/a':>28}{'':>8}"
+        print(line)
     print("\n(tokens/s: higher is better, target ratio ≥ 1.0; latency and server CPU per token: lower is "
           "better. CPU per token is measured from /proc and does not depend on other load on the machine; "
           "tokens/s does.)")
-    print("differences: sandbox access tokens are signed JWTs and its state is in the database with "
-          "evidence recorded; oidc-provider's access tokens are opaque and its state in memory.")
+    print("oidc-provider runs twice: with its default opaque access tokens (opaque AT), and with JWT "
+          "access tokens signed like the sandbox's (jwt AT: one default resource server; its tokens are "
+          "not for userinfo, so no userinfo line). Other differences: the sandbox keeps its state in the "
+          "database and records every exchange as evidence; oidc-provider keeps its state in memory.")
 
 
 if __name__ == "__main__":

@@ -4,12 +4,17 @@
 // client_secret_basic, acr eidas1, access token 120 s, code TTL 600 s (so codes minted before the
 // timed phase stay valid). Interactions are finished automatically for the account named by
 // login_hint (the sandbox's login_hint shortcut). Storage: oidc-provider's in-memory adapter.
-// usage: node op.mjs <port> [RS256|ES256]
+// With a third argument `jwt`, access tokens are JWTs signed like the ID token (through
+// oidc-provider's resource indicators: one default resource server, audience `bench`), as the
+// sandbox and PSC issue them; the default is oidc-provider's opaque access tokens.
+// usage: node op.mjs <port> [RS256|ES256] [opaque|jwt]
 import Provider from 'oidc-provider';
 import { exportJWK, generateKeyPair } from 'jose';
 
 const port = Number(process.argv[2] ?? 3000);
 const alg = process.argv[3] ?? 'RS256';
+const jwtAccessTokens = process.argv[4] === 'jwt';
+const RESOURCE = 'urn:mes-sandbox:bench';
 const issuer = `http://127.0.0.1:${port}`;
 const { privateKey } = await generateKeyPair(alg, { extractable: true });
 const jwk = { ...(await exportJWK(privateKey)), kid: `bench-${alg.toLowerCase()}`, alg, use: 'sig' };
@@ -62,6 +67,17 @@ const provider = new Provider(issuer, {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
     introspection: { enabled: true },
+    ...(jwtAccessTokens ? {
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => RESOURCE,
+        useGrantedResource: () => true,
+        getResourceServerInfo: () => ({
+          scope: 'scope_all', audience: 'bench', accessTokenTTL: 120, accessTokenFormat: 'jwt',
+          jwt: { sign: { alg } },
+        }),
+      },
+    } : {}),
   },
   issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
   ttl: { AccessToken: 120, AuthorizationCode: 600, IdToken: 300, RefreshToken: 1800, Interaction: 600,
@@ -81,6 +97,7 @@ provider.use(async (ctx, next) => {
   const accountId = details.params.login_hint || 'anonymous';
   const grant = new provider.Grant({ accountId, clientId: details.params.client_id });
   grant.addOIDCScope(details.params.scope);
+  if (jwtAccessTokens) grant.addResourceScope(RESOURCE, 'scope_all');
   const grantId = await grant.save();
   const url = await provider.interactionResult(ctx.req, ctx.res, {
     login: { accountId, acr: 'eidas1' }, consent: { grantId },
