@@ -115,7 +115,7 @@ class Servers:
         """Serve the connections the supervisor passes on ``handoff``, each with the protocol
         factory uvicorn would use for its own listening socket."""
         channel = self.handoff
-        if channel is None or not all(s.started for s in self.servers):
+        if channel is None or not self.servers[0].started:
             return
         loop = asyncio.get_running_loop()
         channel.setblocking(False)
@@ -137,8 +137,11 @@ class Servers:
                     return
                 for fd in fds:
                     conn = socket.socket(fileno=fd)
-                    index = tag[0] if tag[0] < len(self.servers) else 0
-                    task = loop.create_task(self._adopt(self.servers[index], conn))
+                    server = self.servers[tag[0]] if tag[0] < len(self.servers) else None
+                    if server is None or not server.started:  # e.g. the TLS listener failed to start
+                        conn.close()
+                        continue
+                    task = loop.create_task(self._adopt(server, conn))
                     adopting.add(task)  # the loop keeps only weak references to tasks
                     task.add_done_callback(adopting.discard)
 
