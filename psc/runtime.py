@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +51,7 @@ class Psc:
     config: PscConfig
     keys: KeyStore
     clients: ClientRepository
-    _personas: dict[tuple[str, str, str], tuple[float, int, dict[str, Any] | None]] = field(default_factory=dict)
+    _personas: FreshCache = field(init=False)
     #: JWS this provider signed and this process already verified: token -> (header, claims).
     #: Bounded; only the signature check is skipped on a hit (:func:`psc.verify.verify_signature`).
     verified: dict[str, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
@@ -60,6 +59,7 @@ class Psc:
 
     def __post_init__(self) -> None:
         self._sessions = FreshCache(SESSION_CACHE_SECONDS, self.ctx.changes, size=20_000)
+        self._personas = FreshCache(PERSONA_CACHE_SECONDS, self.ctx.changes, size=20_000)
 
     @property
     def issuer(self) -> str:
@@ -75,30 +75,16 @@ class Psc:
 
     async def personas(self, workspace: str, kind: str, ids: list[str]) -> dict[str, dict[str, Any]]:
         """Personas by id (cached until a workspace changes, a few seconds at most)."""
-        now = time.monotonic()
-        generation = self.ctx.changes.value()
-        out: dict[str, dict[str, Any]] = {}
-        missing = []
-        for pid in ids:
-            hit = self._personas.get((workspace, kind, pid))
-            if hit is not None and now - hit[0] < PERSONA_CACHE_SECONDS and hit[1] == generation:
-                if hit[2] is not None:
-                    out[pid] = hit[2]
-            else:
-                missing.append(pid)
-        if missing:
-            async with self.ctx.db.session() as s:
-                rows = (await s.execute(select(PersonaRow.id, PersonaRow.data).where(
-                    PersonaRow.workspace == workspace, PersonaRow.kind == kind,
-                    PersonaRow.id.in_(missing)))).all()
-            found = {r.id: r.data for r in rows}
-            if len(self._personas) > 20_000:
-                self._personas.clear()
-            for pid in missing:
-                self._personas[(workspace, kind, pid)] = (now, generation, found.get(pid))
-                if pid in found:
-                    out[pid] = found[pid]
-        return out
+        found = await self._personas.get_many([(workspace, kind, pid) for pid in ids], self._load_personas)
+        return {key[2]: data for key, data in found.items() if data is not None}
+
+    async def _load_personas(self, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], dict[str, Any]]:
+        workspace, kind, _ = keys[0]  # one workspace and kind per call (personas())
+        async with self.ctx.db.session() as s:
+            rows = (await s.execute(select(PersonaRow.id, PersonaRow.data).where(
+                PersonaRow.workspace == workspace, PersonaRow.kind == kind,
+                PersonaRow.id.in_([k[2] for k in keys])))).all()
+        return {(workspace, kind, r.id): r.data for r in rows}
 
     async def professional(self, workspace: str, idnps: str) -> dict[str, Any] | None:
         return (await self.personas(workspace, "professional", [idnps])).get(idnps)

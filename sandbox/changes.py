@@ -73,17 +73,44 @@ class FreshCache:
         self.ttl, self.changes, self.size = ttl, changes, size
         self._data: dict[Any, tuple[float, int, Any]] = {}
 
-    async def get(self, key: Any, load: Callable[[], Awaitable[Any]]) -> Any:
-        now = time.monotonic()
-        generation = self.changes.value()
+    def _fresh(self, key: Any, now: float, generation: int) -> tuple[float, int, Any] | None:
         hit = self._data.get(key)
-        if hit is not None and now - hit[0] < self.ttl and hit[1] == generation:
+        return hit if hit is not None and now - hit[0] < self.ttl and hit[1] == generation else None
+
+    def _keep(self, now: float, generation: int, values: dict[Any, Any]) -> None:
+        if len(self._data) + len(values) > self.size:
+            self._data.clear()
+        for key, value in values.items():
+            self._data[key] = (now, generation, value)
+
+    async def get(self, key: Any, load: Callable[[], Awaitable[Any]]) -> Any:
+        now, generation = time.monotonic(), self.changes.value()
+        hit = self._fresh(key, now, generation)
+        if hit is not None:
             return hit[2]
         value = await load()
-        if len(self._data) >= self.size:
-            self._data.clear()
-        self._data[key] = (now, generation, value)
+        self._keep(now, generation, {key: value})
         return value
+
+    async def get_many(self, keys: list[Any],
+                       load: Callable[[list[Any]], Awaitable[dict[Any, Any]]]) -> dict[Any, Any]:
+        """Values of ``keys`` (None for a key ``load`` does not find, remembered too): one
+        ``load(missing_keys)`` for those not fresh here."""
+        now, generation = time.monotonic(), self.changes.value()
+        out: dict[Any, Any] = {}
+        missing = []
+        for key in keys:
+            hit = self._fresh(key, now, generation)
+            if hit is None:
+                missing.append(key)
+            else:
+                out[key] = hit[2]
+        if missing:
+            found = await load(missing)
+            loaded = {key: found.get(key) for key in missing}
+            self._keep(now, generation, loaded)
+            out.update(loaded)
+        return out
 
     def drop(self, key: Any | None = None) -> None:
         """Forget this process's copy of ``key``, or of everything if None (other processes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -12,7 +13,7 @@ from multiprocessing.connection import wait
 
 import httpx
 
-from sandbox.changes import ChangeCounter
+from sandbox.changes import ChangeCounter, FreshCache
 from sandbox.faults import FaultRegistry, FaultSpec
 from sandbox.pki import CertKind, TestPKI
 from sandbox.server import bind
@@ -32,6 +33,26 @@ def test_change_counter_is_shared_through_its_file(tmp_path) -> None:
     assert a.value() == before + 2
     a.close()
     b.close()
+
+
+def test_fresh_cache_loads_only_what_is_missing_until_a_change(tmp_path) -> None:
+    counter = ChangeCounter(tmp_path / "run" / "changes")
+    cache = FreshCache(60, counter)
+    loads: list[list[str]] = []
+
+    async def load(keys: list[str]) -> dict[str, str]:
+        loads.append(keys)
+        return {k: k.upper() for k in keys if k != "absent"}
+
+    async def scenario() -> list[dict]:
+        return [await cache.get_many(["a", "absent"], load), await cache.get_many(["a", "b", "absent"], load)]
+
+    first, second = asyncio.run(scenario())
+    assert first == {"a": "A", "absent": None} and second == {"a": "A", "b": "B", "absent": None}
+    assert loads == [["a", "absent"], ["b"]]  # a miss is remembered too
+    counter.bump()  # another process recorded a change
+    assert asyncio.run(cache.get_many(["a"], load)) == {"a": "A"} and loads[-1] == ["a"]
+    counter.close()
 
 
 def test_a_fault_scripted_through_another_process_fires_on_the_next_call(sandbox: RunningSandbox,
