@@ -23,7 +23,7 @@ INACTIVE: dict[str, Any] = {"active": False}
 
 
 async def _refresh(rt: Psc, caller: Client, token: str) -> dict[str, Any]:
-    row, session = await rt.ctx.db.run(lambda c: peek_refresh(c, token))
+    row, session = await rt.ctx.db.run(lambda c: peek_refresh(c, token), write=False)
     if row is None or session is None or session.revoked or row.used:
         return INACTIVE
     exp = row.expires_at

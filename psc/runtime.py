@@ -96,7 +96,7 @@ class Psc:
         return await self._sessions.get(sid, lambda: self._load_session_state(sid))
 
     async def _load_session_state(self, sid: str) -> SessionState | None:
-        row = await self.ctx.db.run(lambda c: c.execute(_SESSION_STATE, {"sid": sid}).first())
+        row = await self.ctx.db.run(lambda c: c.execute(_SESSION_STATE, {"sid": sid}).first(), write=False)
         return SessionState(row.auth_mode, row.revoked_at is not None, row.revoked_reason) if row else None
 
 

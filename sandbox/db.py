@@ -68,18 +68,19 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DB-API conne
 def _sqlite_run_pragmas(dbapi_conn, record) -> None:  # noqa: ANN001 - DB-API connection
     _sqlite_pragmas(dbapi_conn, record)
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA busy_timeout=0")  # _begin_immediate waits, in finer steps
+    cur.execute("PRAGMA busy_timeout=0")  # _begin waits, in finer steps
     cur.close()
 
 
-def _begin_immediate(conn: Connection, *, final: bool) -> bool:
-    """Try to take SQLite's write lock up front (``BEGIN IMMEDIATE``); False while another process
-    holds it, unless ``final`` (then the error is raised). The caller retries every 0.1 ms,
+def _begin(conn: Connection, *, write: bool, final: bool) -> bool:
+    """Begin; a writing transaction takes SQLite's write lock up front (``BEGIN IMMEDIATE``), a
+    reading one none (``BEGIN``: WAL readers never wait). False while another process holds the
+    lock, unless ``final`` (then the error is raised). The caller retries every 0.1 ms,
     doubling up to 2 ms: SQLite's own busy handler sleeps 1, 2, 5, 10… ms between tries, far longer
     than the sandbox's sub-millisecond transactions hold the lock. Nothing has run yet when it
     fails, so retrying is safe."""
     try:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
         return True
     except OperationalError as exc:
         conn.rollback()
@@ -161,7 +162,7 @@ class Database:
         async with self.gate.turn(), self.engine.begin() as conn:
             yield conn
 
-    async def run(self, fn: Callable[[Connection], T]) -> T:
+    async def run(self, fn: Callable[[Connection], T], *, write: bool = True) -> T:
         """Run ``fn(conn)`` — synchronous SQLAlchemy Core on ``conn`` — in one transaction, committed
         if it returns and rolled back if it raises; its result is returned. Keep ``fn`` short: on
         SQLite it runs on the event loop.
@@ -172,9 +173,10 @@ class Database:
         so on SQLite ``fn`` runs right here on a synchronous connection to the same file, once
         this process's turn has come (:class:`TransactionGate`) and SQLite's write lock is taken
         (``BEGIN IMMEDIATE``; while another process holds it, the wait is an ``asyncio.sleep``).
+        ``write=False`` is for a function that only reads: it takes no lock, and so never waits.
         On PostgreSQL it runs through :meth:`AsyncConnection.run_sync` on the async engine.
-        Do not call it from inside another open transaction of the same task on SQLite: the two
-        connections would wait for each other's write lock.
+        Do not call a writing one from inside another open writing transaction of the same task
+        on SQLite: the two connections would wait for each other's write lock.
         """
         if self.gate is None:
             async with self.engine.begin() as conn:
@@ -182,7 +184,7 @@ class Database:
         async with self.gate.turn():
             conn = self._sqlite_connection()
             delay, deadline = 0.0001, time.monotonic() + LOCK_WAIT_SECONDS
-            while not _begin_immediate(conn, final=time.monotonic() > deadline):
+            while not _begin(conn, write=write, final=time.monotonic() > deadline):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.002)
             try:
@@ -200,7 +202,7 @@ class Database:
         if conn is None or conn.closed:
             if self._sync_engine is None:
                 url = make_url(self.url).set(drivername="sqlite")
-                # the driver's own transaction handling is off: _begin_immediate begins
+                # the driver's own transaction handling is off: _begin begins
                 self._sync_engine = create_engine(url, connect_args={"isolation_level": None},
                                                   poolclass=NullPool)
                 event.listen(self._sync_engine, "connect", _sqlite_run_pragmas)

@@ -33,7 +33,8 @@ def _row(ws: str, kind: str) -> dict:
 
 def _count(sandbox: RunningSandbox, ws: str) -> int:
     return sandbox.call(lambda: sandbox.ctx.db.run(
-        lambda c: c.execute(select(func.count()).select_from(PROBE).where(PROBE.c.ws == ws)).scalar_one()))
+        lambda c: c.execute(select(func.count()).select_from(PROBE).where(PROBE.c.ws == ws)).scalar_one(),
+        write=False))
 
 
 def test_commits_what_it_returns_and_rolls_back_what_raises(sandbox: RunningSandbox) -> None:
@@ -100,6 +101,9 @@ def _hold_lock(sandbox: RunningSandbox, seconds: float) -> threading.Thread:
 def test_waits_while_another_process_holds_the_write_lock(sandbox: RunningSandbox, monkeypatch) -> None:
     ws = f"run-{uuid.uuid4().hex[:8]}"
     holder = _hold_lock(sandbox, 0.4)
+    start = time.monotonic()
+    assert _count(sandbox, ws) == 0  # a reading function takes no lock: it does not wait
+    assert time.monotonic() - start < 0.3
     start = time.monotonic()
     sandbox.call(lambda: sandbox.ctx.db.run(lambda c: c.execute(PROBE.insert(), [_row(ws, "after")])))
     waited = time.monotonic() - start
