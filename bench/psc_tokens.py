@@ -38,7 +38,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -53,7 +52,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loadgen  # noqa: E402
 
-from sandbox.testing import fresh_database  # noqa: E402
+from sandbox.testing import fresh_database, free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_DIR = ROOT / "bench" / "node-psc"
@@ -86,12 +85,6 @@ def cpu_seconds(pid: int) -> float:
         if p == pid or ppid == pid:
             total += ticks
     return total / os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
