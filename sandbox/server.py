@@ -45,6 +45,12 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+async def _started(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
+    """Until ``server`` serves, or its task ended (a failed start)."""
+    while not server.started and not task.done():
+        await asyncio.sleep(0.01)
+
+
 @dataclass
 class Servers:
     """Both listeners of one app; ``serve()`` runs until ``stop()``.
@@ -91,25 +97,18 @@ class Servers:
     async def serve(self) -> None:
         main = self.servers[0]
         main_task = asyncio.create_task(main.serve(sockets=self._sockets(self.http_socket)))
-        if len(self.servers) > 1:
+        await _started(main, main_task)
+        secure_task = None
+        if len(self.servers) > 1 and main.started:
             # the TLS listener starts once the app's lifespan (migrations, seeding) is done
-            while not main.started and not main_task.done():
-                await asyncio.sleep(0.01)
-            if main.started:
-                secure = self.servers[1]
-                secure_task = asyncio.create_task(secure.serve(sockets=self._sockets(self.https_socket)))
-                while not secure.started and not secure_task.done():
-                    await asyncio.sleep(0.01)
-                self._take_handoffs()
-                await main_task
-                secure.should_exit = True
-                await secure_task
-                return
-        else:
-            while not main.started and not main_task.done():
-                await asyncio.sleep(0.01)
-            self._take_handoffs()
+            secure = self.servers[1]
+            secure_task = asyncio.create_task(secure.serve(sockets=self._sockets(self.https_socket)))
+            await _started(secure, secure_task)
+        self._take_handoffs()
         await main_task
+        if secure_task is not None:
+            self.servers[1].should_exit = True
+            await secure_task
 
     def _take_handoffs(self) -> None:
         """Serve the connections the supervisor passes on ``handoff``, each with the protocol
