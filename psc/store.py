@@ -21,9 +21,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, literal_column, select, update
+from sqlalchemy import (Connection, DateTime, Select, String, Table, bindparam, func, insert, literal_column, null,
+                        select, update)
 
-from sandbox.db import as_utc
+from sandbox.db import Database, as_utc
 
 from psc.models import PscCodeRow, PscRefreshRow, PscSessionRow
 
@@ -148,14 +149,25 @@ def consume_code(c: Connection, code: str, client_id: str,
     """Mark the code used. A second use revokes its session (and so the tokens it issued)."""
     h = digest(code)
     claimed = c.execute(_CLAIM_CODE, {"h": h, "cid": client_id, "now": now}).first()
-    if claimed is None:  # unknown, another client's, or used before (possibly by a racing request)
-        row = c.execute(_CODE_OWNER, {"h": h}).first()
-        if row is None:
-            return Outcome.UNKNOWN, None, None
-        if row.client_id != client_id:
-            return Outcome.WRONG_CLIENT, None, None
-        revoke_session(c, row.sid, "authorization code reused", now)
-        return Outcome.REUSED, None, None
+    if claimed is None:
+        return _unclaimed_code(c, h, client_id, now), None, None
+    return _judge_code(claimed, now)
+
+
+def _unclaimed_code(c: Connection, h: str, client_id: str, now: datetime) -> Outcome:
+    """Why the code with hash ``h`` could not be claimed: unknown, another client's, or used before
+    (possibly by a racing request) — then its session is revoked."""
+    row = c.execute(_CODE_OWNER, {"h": h}).first()
+    if row is None:
+        return Outcome.UNKNOWN
+    if row.client_id != client_id:
+        return Outcome.WRONG_CLIENT
+    revoke_session(c, row.sid, "authorization code reused", now)
+    return Outcome.REUSED
+
+
+def _judge_code(claimed: Any, now: datetime) -> tuple[Outcome, CodeGrant | None, Session | None]:
+    """The outcome of a claimed code (a row of :data:`_CLAIM_CODE` or :data:`_EXCHANGE_CODE`)."""
     if as_utc(claimed.expires_at) <= now:
         return Outcome.EXPIRED, None, None
     session = _claimed_session(claimed)
@@ -164,6 +176,54 @@ def consume_code(c: Connection, code: str, client_id: str,
     grant = CodeGrant(claimed.workspace, claimed.sid, claimed.client_id, claimed.redirect_uri, claimed.scope,
                       claimed.nonce, claimed.code_challenge, as_utc(claimed.expires_at))
     return Outcome.OK, grant, session
+
+
+def _exchange_code_statement() -> Select[Any]:
+    """:func:`consume_code` and :func:`add_refresh` as one PostgreSQL statement: the claimed code
+    (``UPDATE … RETURNING`` in a ``WITH``), its session as ``s_<name>`` columns and, in
+    ``refreshed``, whether a refresh token was inserted — only when the claim is good (code not
+    expired, session there and not revoked: the conditions :func:`_judge_code` checks) and a
+    token hash is given. Its expiry is ``rt_until``, capped by the session's, as
+    :func:`psc.tokens.refresh_expiry` does."""
+    claimed = (update(CODES).where(CODES.c.code_hash == bindparam("h"), CODES.c.used_at.is_(None),
+                                   CODES.c.client_id == bindparam("cid"))
+               .values(used_at=bindparam("now")).returning(*CODES.c).cte("claimed"))
+    stamp = DateTime(timezone=True)
+    rows = (select(bindparam("rt_hash", type_=String()), SESSIONS.c.workspace, SESSIONS.c.sid,
+                   SESSIONS.c.client_id, claimed.c.scope, bindparam("now", type_=stamp),
+                   func.least(bindparam("rt_until", type_=stamp), SESSIONS.c.expires_at), null())
+            .select_from(claimed.join(SESSIONS, SESSIONS.c.sid == claimed.c.sid))
+            .where(claimed.c.expires_at > bindparam("now", type_=stamp), SESSIONS.c.revoked_at.is_(None),
+                   bindparam("rt_hash", type_=String()).is_not(None)))
+    issued = (insert(REFRESH).from_select(["token_hash", "workspace", "sid", "client_id", "scope", "issued_at",
+                                           "expires_at", "used_at"], rows)
+              .returning(REFRESH.c.token_hash).cte("issued"))
+    return (select(*claimed.c, *(col.label(f"s_{col.name}") for col in SESSIONS.c),
+                   select(func.count()).select_from(issued).scalar_subquery().label("refreshed"))
+            .select_from(claimed.outerjoin(SESSIONS, SESSIONS.c.sid == claimed.c.sid)))
+
+
+_EXCHANGE_CODE = _exchange_code_statement()
+
+
+async def exchange_code_at_once(db: Database, code: str, client_id: str, now: datetime, refresh: str | None,
+                                refresh_until: datetime) -> tuple[Outcome, CodeGrant | None, Session | None, bool]:
+    """PostgreSQL: :func:`consume_code`, then :func:`add_refresh` of ``refresh`` (if given) when the
+    claim is good, in one statement and one round trip (:meth:`Database.autocommit_first`). The
+    last item tells whether the refresh token was stored: the caller's own checks (redirect URI,
+    PKCE) come after, and it :func:`forget_refresh` if they fail. A code that cannot be claimed
+    takes the slow path: one transaction finds out why, and revokes on reuse."""
+    h = digest(code)
+    row = await db.autocommit_first(_EXCHANGE_CODE, {"h": h, "cid": client_id, "now": now, "rt_until": refresh_until,
+                                                      "rt_hash": digest(refresh) if refresh else None})
+    if row is None:
+        return await db.run(lambda c: _unclaimed_code(c, h, client_id, now)), None, None, False
+    outcome, grant, session = _judge_code(row, now)
+    return outcome, grant, session, bool(row.refreshed)
+
+
+def forget_refresh(c: Connection, token: str) -> None:
+    c.execute(REFRESH.delete().where(REFRESH.c.token_hash == digest(token)))
 
 
 def add_refresh(c: Connection, token: str, session: Session, scope: str, now: datetime,

