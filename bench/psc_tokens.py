@@ -1,7 +1,7 @@
 """PSC token endpoint throughput and userinfo latency, side by side with panva's oidc-provider.
 
     .venv/bin/python bench/psc_tokens.py [--codes 1000] [--cc 2000] [--userinfo 500] [--concurrency 8]
-                                         [--workers N] [--database-url postgresql+asyncpg://...]
+                                         [--rounds 3] [--workers N] [--database-url postgresql+asyncpg://...]
 
 Both providers run on this machine in the same run (``mes-sandbox serve --workers N``, one worker
 per CPU by default, with a fresh SQLite database unless ``--database-url`` is given; ``node
@@ -19,13 +19,17 @@ both: codes are minted with httpx, token requests go through the lean load gener
   when other processes share the machine, unlike tokens/s.
 
 Configured alike: RS256 (``--alg ES256`` for both) with ``kid``, PKCE S256 required, refresh token issued on each
-code exchange, access token 120 s. oidc-provider runs twice, one after the other: with its default
-opaque access tokens, and with JWT access tokens signed like the sandbox's (PSC's Keycloak issues
+code exchange, access token 120 s. oidc-provider runs as two servers: one with its default
+opaque access tokens, one with JWT access tokens signed like the sandbox's (PSC's Keycloak issues
 JWTs, and DMP and MSSanté verify them offline), through one default resource server; such a token
-is not one for userinfo, so that run has no userinfo line. Other differences, printed with the
+is not one for userinfo, so that one has no userinfo line. Other differences, printed with the
 results: the sandbox persists codes, sessions and refresh tokens in its database and records every
 exchange as evidence, while oidc-provider keeps state in process memory.
-Prints our tokens/s ÷ theirs for each (target ≥ 1.0).
+
+All three servers (the sandbox, oidc-provider with opaque and with JWT access tokens) start first;
+each of ``--rounds`` rounds then measures them one after the other, in the opposite order to the
+round before, and the medians are printed with each round's ratios: runs on this shared machine
+vary by ±15 % from one minute to the next. Prints our tokens/s ÷ theirs for each (target ≥ 1.0).
 """
 
 from __future__ import annotations
@@ -241,6 +245,8 @@ def main() -> None:
     parser.add_argument("--cc", type=int, default=2000)
     parser.add_argument("--userinfo", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="measure every server this many times, alternating the order; medians are printed")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="sandbox worker processes (serve --workers; default: one per CPU). "
                              "oidc-provider keeps its state in process memory: one process")
@@ -260,7 +266,7 @@ def main() -> None:
     procs: list[subprocess.Popen] = []
     with fresh_database(tmp) as db_url:
         try:
-            results = run(args, tmp, db_url, procs)
+            rounds = run(args, tmp, db_url, procs)
         finally:
             for p in procs:
                 p.terminate()
@@ -269,28 +275,36 @@ def main() -> None:
                 except subprocess.TimeoutExpired:
                     p.kill()
             shutil.rmtree(tmp, ignore_errors=True)
-    report(args, results)
+    report(args, rounds)
 
 
-def run(args: argparse.Namespace, tmp: Path, db_url: str, procs: list[subprocess.Popen]) -> dict[str, dict[str, float]]:
+def run(args: argparse.Namespace, tmp: Path, db_url: str, procs: list[subprocess.Popen]) -> dict[str, list[dict[str, float]]]:
+    """Every target's figures, one dict per round. All three servers stay up; each round measures
+    them one after the other, in the opposite order to the round before, so that a slow spell of
+    the machine does not fall on one side only."""
     sb_proc, ours = start_sandbox(tmp, db_url, args.alg, args.workers)
     procs.append(sb_proc)
-    results = {ours.name: asyncio.run(bench_target(ours, args))}
+    targets = [(ours, True)]
     for access_tokens in ("opaque", "jwt"):
         op_proc, theirs = start_oidc_provider(args.alg, access_tokens)
         procs.append(op_proc)
-        results[theirs.name] = asyncio.run(bench_target(theirs, args, userinfo=access_tokens == "opaque"))
-        op_proc.terminate()
-        op_proc.wait(10)
-    return results
+        # an access token for a resource server is not one for userinfo
+        targets.append((theirs, access_tokens == "opaque"))
+    rounds: dict[str, list[dict[str, float]]] = {t.name: [] for t, _ in targets}
+    for i in range(args.rounds):
+        for t, userinfo in targets if i % 2 == 0 else reversed(targets):
+            rounds[t.name].append(asyncio.run(bench_target(t, args, userinfo=userinfo)))
+    return rounds
 
 
-def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> None:
-    ours, *peers = results
+def report(args: argparse.Namespace, rounds: dict[str, list[dict[str, float]]]) -> None:
+    ours, *peers = rounds
+    results = {name: {m: statistics.median(r[m] for r in runs) for m in runs[0]} for name, runs in rounds.items()}
     a = results[ours]
     print(f"\nPSC token benchmark — {args.alg}, {os.cpu_count()} CPUs, concurrency {args.concurrency}, "
-          f"{args.codes} codes, {args.cc} client_credentials, {args.userinfo} userinfo; sandbox with "
-          f"{args.workers} worker process(es), oidc-provider in one (its state lives in process memory)")
+          f"{args.codes} codes, {args.cc} client_credentials, {args.userinfo} userinfo per round; median of "
+          f"{args.rounds} round(s); sandbox with {args.workers} worker process(es), oidc-provider in one (its "
+          f"state lives in process memory)")
     print(f"{'metric':40}{ours:>18}" + "".join(f"{p:>28}{'ours ÷':>8}" for p in peers))
     for metric in a:
         line = f"{metric:40}{a[metric]:>18.1f}"
@@ -298,6 +312,12 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> No
             b = results[p].get(metric)
             line += f"{b:>28.1f}{a[metric] / b:>8.2f}" if b else f"{'n/a':>28}{'':>8}"
         print(line)
+    if args.rounds > 1:
+        print("\nours ÷ theirs in each round (tokens/s):")
+        for metric in ("authorization_code tokens/s", "client_credentials tokens/s"):
+            for p in peers:
+                ratios = " ".join(f"{o[metric] / t[metric]:.2f}" for o, t in zip(rounds[ours], rounds[p]))
+                print(f"  {metric.split()[0]:20} ÷ {p:28} {ratios}")
     print("\n(tokens/s: higher is better, target ratio ≥ 1.0; latency and server CPU per token: lower is "
           "better. CPU per token is measured from /proc and does not depend on other load on the machine; "
           "tokens/s does.)")

@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Column, Connection, DateTime, MetaData, String, Table, func, select, text
+from sqlalchemy import Column, Connection, DateTime, MetaData, String, Table, bindparam, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -118,3 +118,23 @@ def test_waits_while_another_process_holds_the_write_lock(sandbox: RunningSandbo
             sandbox.call(lambda: sandbox.ctx.db.run(lambda c: c.execute(PROBE.insert(), [_row(ws, "never")])))
         holder.join()
         assert _count(sandbox, ws) == 1
+
+
+def test_autocommit_first_runs_one_statement_outside_a_transaction(sandbox: RunningSandbox) -> None:
+    """PostgreSQL: the row comes back with its columns as attributes, repeated and typed bind values
+    go to the right places, and the write is committed at once (seen by another connection).
+    SQLite has no data-modifying WITH: the call is refused, not run without its transaction."""
+    db = sandbox.ctx.db
+    row = _row("autocommit", "a")
+    stmt = PROBE.insert().values(id=bindparam("id"), ws=bindparam("ws"), kind=bindparam("ws"), at=bindparam("at")) \
+        .returning(PROBE.c.id, PROBE.c.kind, PROBE.c.at)
+    if not db.is_postgresql:
+        with pytest.raises(NotImplementedError):
+            sandbox.call(lambda: db.autocommit_first(stmt, row))
+        assert _count(sandbox, "autocommit") == 0
+        return
+    got = sandbox.call(lambda: db.autocommit_first(stmt, row))
+    assert (got.id, got.kind, got.at) == (row["id"], "autocommit", row["at"])
+    assert _count(sandbox, "autocommit") == 1
+    missing = PROBE.select().where(PROBE.c.id == bindparam("id"))
+    assert sandbox.call(lambda: db.autocommit_first(missing, {"id": "none"})) is None
