@@ -27,9 +27,9 @@ results: the sandbox persists codes, sessions and refresh tokens in its database
 exchange as evidence, while oidc-provider keeps state in process memory.
 
 All three servers (the sandbox, oidc-provider with opaque and with JWT access tokens) start first;
-each of ``--rounds`` rounds then measures them one after the other, in the opposite order to the
-round before, and the medians are printed with each round's ratios: runs on this shared machine
-vary by ±15 % from one minute to the next. Prints our tokens/s ÷ theirs for each (target ≥ 1.0).
+each of ``--rounds`` rounds then measures them one after the other, the order rotated by one each
+round, and the medians are printed with each round's ratios: runs on this shared machine vary by
+±15 % from one minute to the next. Prints our tokens/s ÷ theirs for each (target ≥ 1.0).
 """
 
 from __future__ import annotations
@@ -62,6 +62,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NODE_DIR = ROOT / "bench" / "node-psc"
 CALLBACK = "http://127.0.0.1:8000/callback"
 PERSONA = "899700218896"
+#: requests sent before each timed phase (twice as many for client_credentials, which are cheaper)
+WARM_UP = 100
 
 
 @dataclass
@@ -208,16 +210,16 @@ async def bench_target(t: Target, args: argparse.Namespace, userinfo: bool = Tru
             async with httpx.AsyncClient(timeout=60) as browser:
                 codes.append(await mint_code(browser, t))
 
-        await gather_limited(args.codes + 20, min(args.concurrency, 4), mint)
+        await gather_limited(args.codes + WARM_UP, min(args.concurrency, 4), mint)
         exchanges = [token_request(t, {"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK,
                                        "code_verifier": verifier}) for code, verifier in codes]
-        await timed_tokens(t, exchanges[:20], args.concurrency, "token (warm-up)")
-        rate, cpu, bodies = await timed_tokens(t, exchanges[20:], args.concurrency, "token")
+        await timed_tokens(t, exchanges[:WARM_UP], args.concurrency, "token (warm-up)")
+        rate, cpu, bodies = await timed_tokens(t, exchanges[WARM_UP:], args.concurrency, "token")
         out["authorization_code tokens/s"], out["authorization_code server CPU ms/token"] = rate, cpu
         tokens = [json.loads(b) for b in bodies[-5:]]
 
         cc = token_request(t, {"grant_type": "client_credentials", "scope": "scope_all"})
-        await timed_tokens(t, [cc] * 50, args.concurrency, "client_credentials (warm-up)")
+        await timed_tokens(t, [cc] * 2 * WARM_UP, args.concurrency, "client_credentials (warm-up)")
         rate, cpu, _ = await timed_tokens(t, [cc] * args.cc, args.concurrency, "client_credentials")
         out["client_credentials tokens/s"], out["client_credentials server CPU ms/token"] = rate, cpu
 
@@ -280,8 +282,9 @@ def main() -> None:
 
 def run(args: argparse.Namespace, tmp: Path, db_url: str, procs: list[subprocess.Popen]) -> dict[str, list[dict[str, float]]]:
     """Every target's figures, one dict per round. All three servers stay up; each round measures
-    them one after the other, in the opposite order to the round before, so that a slow spell of
-    the machine does not fall on one side only."""
+    them one after the other, the order rotated by one each round (over three rounds each server
+    is first, second and last once, and always waits as long between its turns), so that a slow
+    spell of the machine, or being measured right after another server, falls on every side."""
     sb_proc, ours = start_sandbox(tmp, db_url, args.alg, args.workers)
     procs.append(sb_proc)
     targets = [(ours, True)]
@@ -292,7 +295,8 @@ def run(args: argparse.Namespace, tmp: Path, db_url: str, procs: list[subprocess
         targets.append((theirs, access_tokens == "opaque"))
     rounds: dict[str, list[dict[str, float]]] = {t.name: [] for t, _ in targets}
     for i in range(args.rounds):
-        for t, userinfo in targets if i % 2 == 0 else reversed(targets):
+        k = i % len(targets)
+        for t, userinfo in targets[k:] + targets[:k]:
             rounds[t.name].append(asyncio.run(bench_target(t, args, userinfo=userinfo)))
     return rounds
 
@@ -313,16 +317,17 @@ def report(args: argparse.Namespace, rounds: dict[str, list[dict[str, float]]]) 
             line += f"{b:>28.1f}{a[metric] / b:>8.2f}" if b else f"{'n/a':>28}{'':>8}"
         print(line)
     if args.rounds > 1:
-        print("\nours ÷ theirs in each round (tokens/s):")
+        print("\neach round, tokens/s (ours ÷ theirs):")
         for metric in ("authorization_code tokens/s", "client_credentials tokens/s"):
+            print(f"  {metric.split()[0]:20} {ours:28} " + " ".join(f"{r[metric]:>12.0f}" for r in rounds[ours]))
             for p in peers:
-                ratios = " ".join(f"{o[metric] / t[metric]:.2f}" for o, t in zip(rounds[ours], rounds[p]))
-                print(f"  {metric.split()[0]:20} ÷ {p:28} {ratios}")
+                print(f"  {'':20} {p:28} " + " ".join(f"{t[metric]:>5.0f} ({o[metric] / t[metric]:.2f})"
+                                                      for o, t in zip(rounds[ours], rounds[p])))
     print("\n(tokens/s: higher is better, target ratio ≥ 1.0; latency and server CPU per token: lower is "
           "better. CPU per token is measured from /proc and does not depend on other load on the machine; "
           "tokens/s does.)")
-    print("oidc-provider runs twice: with its default opaque access tokens (opaque AT), and with JWT "
-          "access tokens signed like the sandbox's (jwt AT: one default resource server; its tokens are "
+    print("oidc-provider runs as two servers: one with its default opaque access tokens (opaque AT), one "
+          "with JWT access tokens signed like the sandbox's (jwt AT: one default resource server; its tokens are "
           "not for userinfo, so no userinfo line). Other differences: the sandbox keeps its state in the "
           "database and records every exchange as evidence; oidc-provider keeps its state in memory.")
 

@@ -9,7 +9,8 @@ are returned, not raised, so a revocation commits before the caller reports the 
 Functions are synchronous SQLAlchemy Core on the caller's connection, run through
 ``Database.run``: the token endpoint is the hot path, the ORM's unit of work buys nothing here, and
 on SQLite a whole grant then runs in one go on a synchronous connection instead of paying
-aiosqlite's thread trip per statement.
+aiosqlite's thread trip per statement. On PostgreSQL a code exchange is one statement
+(:func:`exchange_code_at_once`): there each statement, BEGIN and COMMIT is a round trip.
 """
 
 from __future__ import annotations
@@ -223,6 +224,7 @@ async def exchange_code_at_once(db: Database, code: str, client_id: str, now: da
 
 
 def forget_refresh(c: Connection, token: str) -> None:
+    """Delete a refresh token that was stored but never handed out (a refused exchange)."""
     c.execute(REFRESH.delete().where(REFRESH.c.token_hash == digest(token)))
 
 

@@ -4,8 +4,10 @@ sessions (DESIGN "Persistence"; STYLE §13).
 SQLite gets WAL, a busy timeout and foreign keys in a connect event; PostgreSQL is reached through
 the same URL setting. Hot paths (PSC grants, the evidence writer) run their transaction as one
 synchronous function through :meth:`Database.run`, which on SQLite skips aiosqlite's per-statement
-thread trips. Tables that hold per-workspace data carry a ``workspace`` column: that is how
-workspace reset and delete find them (:func:`workspace_tables`), with no per-service code.
+thread trips; on PostgreSQL a statement that is a whole transaction by itself can go through
+:meth:`Database.autocommit_first`, one round trip. Tables that hold per-workspace data carry a
+``workspace`` column: that is how workspace reset and delete find them (:func:`workspace_tables`),
+with no per-service code.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class Base(DeclarativeBase):
 WORKSPACE_COLUMN = "workspace"
 T = TypeVar("T")
 LOCK_WAIT_SECONDS = 10  # as the busy timeout of the async engine's connections
+COMPILED_CACHE_SIZE = 64  # statements Database.autocommit_first keeps compiled
 
 
 def workspace_tables() -> list[Table]:
@@ -219,7 +222,9 @@ class Database:
         if not self.is_postgresql:
             raise NotImplementedError("autocommit_first is for PostgreSQL; on SQLite use run()")
         compiled = self._compiled.get(stmt)
-        if compiled is None:
+        if compiled is None:  # cached by identity: pass a statement built once, at import
+            if len(self._compiled) >= COMPILED_CACHE_SIZE:
+                self._compiled.clear()
             c = stmt.compile(dialect=self.engine.dialect)
             compiled = self._compiled[stmt] = (str(c), tuple(c.positiontup or ()))
         sql, order = compiled

@@ -1,9 +1,10 @@
 """``authorization_code`` grant (RFC 6749 §4.1.3–4.1.4, RFC 7636 §4.5–4.6, OIDC Core §3.1.3).
 
 The code is single-use: a second presentation revokes the session it opened, so the tokens issued
-from it stop working (RFC 6749 §4.1.2). On PostgreSQL the claim and the refresh token's insert are
-one statement (:func:`psc.store.exchange_code_at_once`); on SQLite one short transaction. ``redirect_uri`` must equal the one of the authorization
-request; the PKCE verifier must hash to the challenge.
+from it stop working (RFC 6749 §4.1.2). ``redirect_uri`` must equal the one of the authorization
+request; the PKCE verifier must hash to the challenge. On PostgreSQL the claim and the refresh
+token's insert are one statement (:func:`psc.store.exchange_code_at_once`); on SQLite one short
+transaction.
 """
 
 from __future__ import annotations
