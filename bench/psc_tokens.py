@@ -248,7 +248,7 @@ def main() -> None:
     parser.add_argument("--userinfo", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3,
-                        help="measure every server this many times, alternating the order; medians are printed")
+                        help="measure every server this many times, rotating the order; medians are printed")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="sandbox worker processes (serve --workers; default: one per CPU). "
                              "oidc-provider keeps its state in process memory: one process")
@@ -283,8 +283,8 @@ def main() -> None:
 def run(args: argparse.Namespace, tmp: Path, db_url: str, procs: list[subprocess.Popen]) -> dict[str, list[dict[str, float]]]:
     """Every target's figures, one dict per round. All three servers stay up; each round measures
     them one after the other, the order rotated by one each round (over three rounds each server
-    is first, second and last once, and always waits as long between its turns), so that a slow
-    spell of the machine, or being measured right after another server, falls on every side."""
+    is first, second and last once), so that a slow spell of the machine, or being measured right
+    after another server, falls on every side."""
     sb_proc, ours = start_sandbox(tmp, db_url, args.alg, args.workers)
     procs.append(sb_proc)
     targets = [(ours, True)]
