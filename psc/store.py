@@ -22,8 +22,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import (Connection, DateTime, Select, String, Table, bindparam, func, insert, literal_column, null,
-                        select, update)
+from sqlalchemy import (Connection, DateTime, Select, String, Table, Update, bindparam, func, insert, literal_column,
+                        null, select, update)
 
 from sandbox.db import Database, as_utc
 
@@ -72,33 +72,36 @@ def _with_session(table: Table) -> list[Any]:
                         for col in SESSIONS.c)]
 
 
+def _claim(table: Table, key: Any) -> Update:
+    """Mark the row whose ``key`` is ``:h`` used at ``:now``, if it is ``:cid``'s and unused yet: the
+    single-use claim of a code or refresh token (add what it returns)."""
+    return (update(table).where(key == bindparam("h"), table.c.used_at.is_(None),
+                                table.c.client_id == bindparam("cid"))
+            .values(used_at=bindparam("now")))
+
+
 # The token endpoint's statements, built once: a reused statement object keeps SQLAlchemy's cache
 # key and compiled form instead of rebuilding both on every call.
-_CLAIM_CODE = (update(CODES).where(CODES.c.code_hash == bindparam("h"), CODES.c.used_at.is_(None),
-                                   CODES.c.client_id == bindparam("cid"))
-               .values(used_at=bindparam("now")).returning(*_with_session(CODES)))
+_CLAIM_CODE = _claim(CODES, CODES.c.code_hash).returning(*_with_session(CODES))
 _CODE_OWNER = select(CODES.c.client_id, CODES.c.sid).where(CODES.c.code_hash == bindparam("h"))
-_CLAIM_REFRESH = (update(REFRESH).where(REFRESH.c.token_hash == bindparam("h"), REFRESH.c.used_at.is_(None),
-                                        REFRESH.c.client_id == bindparam("cid"))
-                  .values(used_at=bindparam("now")).returning(*_with_session(REFRESH)))
+_CLAIM_REFRESH = _claim(REFRESH, REFRESH.c.token_hash).returning(*_with_session(REFRESH))
 _REFRESH_OWNER = select(REFRESH.c.client_id, REFRESH.c.sid).where(REFRESH.c.token_hash == bindparam("h"))
 _SESSION = select(SESSIONS).where(SESSIONS.c.sid == bindparam("sid"))
 _ADD_REFRESH = insert(REFRESH)
 
 
-def _session(row: Any) -> Session:
-    return Session(row.sid, row.workspace, row.client_id, row.persona_id, row.auth_mode, row.acr,
-                   as_utc(row.auth_time), as_utc(row.expires_at),
-                   as_utc(row.revoked_at) if row.revoked_at else None, row.revoked_reason)
+def _session(row: Any, prefix: str = "") -> Session | None:
+    """The session in ``row``: its own columns, or those named ``<prefix><column>`` (a claim's,
+    :func:`_with_session`); None when they are NULL (a claim whose session is gone)."""
+    def col(name: str) -> Any:
+        return getattr(row, prefix + name)
 
-
-def _claimed_session(row: Any) -> Session | None:
-    """The session returned with a claim (:func:`_with_session`)."""
-    if row.s_sid is None:
+    if col("sid") is None:
         return None
-    return Session(row.s_sid, row.s_workspace, row.s_client_id, row.s_persona_id, row.s_auth_mode, row.s_acr,
-                   as_utc(row.s_auth_time), as_utc(row.s_expires_at),
-                   as_utc(row.s_revoked_at) if row.s_revoked_at else None, row.s_revoked_reason)
+    revoked_at = col("revoked_at")
+    return Session(col("sid"), col("workspace"), col("client_id"), col("persona_id"), col("auth_mode"), col("acr"),
+                   as_utc(col("auth_time")), as_utc(col("expires_at")), as_utc(revoked_at) if revoked_at else None,
+                   col("revoked_reason"))
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,7 @@ def _judge_code(claimed: Any, now: datetime) -> tuple[Outcome, CodeGrant | None,
     """The outcome of a claimed code (a row of :data:`_CLAIM_CODE` or :data:`_EXCHANGE_CODE`)."""
     if as_utc(claimed.expires_at) <= now:
         return Outcome.EXPIRED, None, None
-    session = _claimed_session(claimed)
+    session = _session(claimed, "s_")
     if session is None or session.revoked:
         return Outcome.REVOKED, None, None
     grant = CodeGrant(claimed.workspace, claimed.sid, claimed.client_id, claimed.redirect_uri, claimed.scope,
@@ -186,9 +189,7 @@ def _exchange_code_statement() -> Select[Any]:
     expired, session there and not revoked: the conditions :func:`_judge_code` checks) and a
     token hash is given. Its expiry is ``rt_until``, capped by the session's, as
     :func:`psc.tokens.refresh_expiry` does."""
-    claimed = (update(CODES).where(CODES.c.code_hash == bindparam("h"), CODES.c.used_at.is_(None),
-                                   CODES.c.client_id == bindparam("cid"))
-               .values(used_at=bindparam("now")).returning(*CODES.c).cte("claimed"))
+    claimed = _claim(CODES, CODES.c.code_hash).returning(*CODES.c).cte("claimed")
     stamp = DateTime(timezone=True)
     rows = (select(bindparam("rt_hash", type_=String()), SESSIONS.c.workspace, SESSIONS.c.sid,
                    SESSIONS.c.client_id, claimed.c.scope, bindparam("now", type_=stamp),
@@ -256,7 +257,7 @@ def consume_refresh(c: Connection, token: str, client_id: str,
         return Outcome.REUSED, None
     if as_utc(claimed.expires_at) <= now:
         return Outcome.EXPIRED, None
-    session = _claimed_session(claimed)
+    session = _session(claimed, "s_")
     if session is None or session.revoked:
         return Outcome.REVOKED, None
     if session.expires_at <= now:  # rotation never outlives the login (Keycloak's "SSO session max")
