@@ -1,7 +1,7 @@
 """PSC token endpoint throughput and userinfo latency, side by side with panva's oidc-provider.
 
-    .venv/bin/python bench/psc_tokens.py [--codes 1000] [--cc 2000] [--userinfo 500] [--concurrency 8]
-                                         [--rounds 3] [--workers N] [--database-url postgresql+asyncpg://...]
+    .venv/bin/python bench/psc_tokens.py [--codes 2000] [--cc 4000] [--chunk 200] [--userinfo 500]
+                                         [--concurrency 8] [--workers N] [--database-url postgresql+asyncpg://...]
 
 Both providers run on this machine in the same run (``mes-sandbox serve --workers N``, one worker
 per CPU by default, with a fresh SQLite database unless ``--database-url`` is given; ``node
@@ -26,10 +26,13 @@ is not one for userinfo, so that one has no userinfo line. Other differences, pr
 results: the sandbox persists codes, sessions and refresh tokens in its database and records every
 exchange as evidence, while oidc-provider keeps state in process memory.
 
-All three servers (the sandbox, oidc-provider with opaque and with JWT access tokens) start first;
-each of ``--rounds`` rounds then measures them one after the other, the order rotated by one each
-round, and the medians are printed with each round's ratios: runs on this shared machine vary by
-±15 % from one minute to the next. Prints our tokens/s ÷ theirs for each (target ≥ 1.0).
+All three servers (the sandbox, oidc-provider with opaque and with JWT access tokens) start first
+and stay up. Each is warmed up, then the servers take turns: ``--chunk`` exchanges each (twice as many
+client_credentials tokens), one after the other, the order rotated by one each turn, with a pause
+between turns for background work. Runs on this shared machine vary by ±15 % from one minute to the
+next: taking turns puts a slow spell on every server alike, where measuring one server after the
+other put it on whichever ran then. Prints our tokens/s ÷ theirs for each (target ≥ 1.0), over all
+turns, and the spread of the ratios of turns that ran back to back.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
@@ -64,6 +68,8 @@ CALLBACK = "http://127.0.0.1:8000/callback"
 PERSONA = "899700218896"
 #: requests sent before each timed phase (twice as many for client_credentials, which are cheaper)
 WARM_UP = 100
+#: seconds between two turns: background work of the server that ran finishes before the next one runs
+SETTLE = 0.2
 
 
 @dataclass
@@ -183,9 +189,11 @@ def token_request(t: Target, form: dict[str, str]) -> bytes:
                          urlencode(form).encode())
 
 
-async def timed_tokens(t: Target, raws: list[bytes], concurrency: int, what: str) -> tuple[float, float, list[bytes]]:
-    """(tokens/s, server CPU ms per token, bodies) for token requests sent by the lean load generator
-    (bench/loadgen.py), the same for both providers."""
+async def timed_chunk(t: Target, raws: list[bytes], concurrency: int, what: str) -> tuple[float, float, list[bytes]]:
+    """(wall seconds, server CPU seconds, bodies) for token requests sent by the lean load generator
+    (bench/loadgen.py), the same for every provider. CPU is read after a pause that lets background
+    work (the sandbox's evidence writer, node's garbage collector) finish, so it is counted, and does
+    not slow down the next server's chunk."""
     bodies: list[bytes] = []
 
     def check(status: int, body: bytes) -> None:
@@ -194,40 +202,60 @@ async def timed_tokens(t: Target, raws: list[bytes], concurrency: int, what: str
         bodies.append(body)
 
     cpu = cpu_seconds(t.pid)
-    done, wall = await loadgen.drive(t.token, iter(raws), concurrency, check)
-    await asyncio.sleep(1)  # let background work (evidence writer) finish and count it
-    return done / wall, (cpu_seconds(t.pid) - cpu) / done * 1000, bodies
+    _, wall = await loadgen.drive(t.token, iter(raws), concurrency, check)
+    await asyncio.sleep(SETTLE)
+    return wall, cpu_seconds(t.pid) - cpu, bodies
 
 
-async def bench_target(t: Target, args: argparse.Namespace, userinfo: bool = True) -> dict[str, float]:
-    limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
-    out: dict[str, float] = {}
-    async with httpx.AsyncClient(limits=limits, timeout=60) as http:
-        codes: list[tuple[str, str]] = []
+@dataclass
+class Phase:
+    """One measured phase (e.g. authorization_code) of every target: requests, wall and CPU summed
+    over the chunks, and each chunk's tokens/s (chunk ``i`` of every target ran back to back)."""
+    requests: dict[str, int]
+    wall: dict[str, float]
+    cpu: dict[str, float]
+    chunks: dict[str, list[float]]
 
-        async def mint(_: int) -> None:
-            # a fresh cookie jar per login: one browser session per code, on both sides
-            async with httpx.AsyncClient(timeout=60) as browser:
-                codes.append(await mint_code(browser, t))
 
-        await gather_limited(args.codes + WARM_UP, min(args.concurrency, 4), mint)
-        exchanges = [token_request(t, {"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK,
-                                       "code_verifier": verifier}) for code, verifier in codes]
-        await timed_tokens(t, exchanges[:WARM_UP], args.concurrency, "token (warm-up)")
-        rate, cpu, bodies = await timed_tokens(t, exchanges[WARM_UP:], args.concurrency, "token")
-        out["authorization_code tokens/s"], out["authorization_code server CPU ms/token"] = rate, cpu
-        tokens = [json.loads(b) for b in bodies[-5:]]
+async def interleaved(batches: dict[str, tuple[Target, list[bytes]]], chunk: int, concurrency: int,
+                      what: str) -> tuple[Phase, dict[str, list[bytes]]]:
+    """Send every target's requests in chunks of ``chunk``, the targets taking turns chunk by chunk in
+    an order rotated by one each time: a slow spell of this shared machine (runs vary by ±15 % from
+    one minute to the next) falls on every target alike instead of on whichever ran then."""
+    names = list(batches)
+    phase = Phase({n: 0 for n in names}, {n: 0.0 for n in names}, {n: 0.0 for n in names}, {n: [] for n in names})
+    bodies: dict[str, list[bytes]] = {n: [] for n in names}
+    count = max(len(raws) for _, raws in batches.values())
+    for i, offset in enumerate(range(0, count, chunk)):
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            t, raws = batches[name]
+            part = raws[offset:offset + chunk]
+            wall, cpu, got = await timed_chunk(t, part, concurrency, what)
+            phase.requests[name] += len(part)
+            phase.wall[name] += wall
+            phase.cpu[name] += cpu
+            phase.chunks[name].append(len(part) / wall)
+            bodies[name] += got
+    return phase, bodies
 
-        cc = token_request(t, {"grant_type": "client_credentials", "scope": "scope_all"})
-        await timed_tokens(t, [cc] * 2 * WARM_UP, args.concurrency, "client_credentials (warm-up)")
-        rate, cpu, _ = await timed_tokens(t, [cc] * args.cc, args.concurrency, "client_credentials")
-        out["client_credentials tokens/s"], out["client_credentials server CPU ms/token"] = rate, cpu
 
-        if not userinfo:  # an access token for a resource server is not one for userinfo
-            return out
-        access = tokens[-1]["access_token"]
-        latencies = []
-        for i in range(args.userinfo + 20):
+async def mint_codes(t: Target, n: int, concurrency: int) -> list[tuple[str, str]]:
+    codes: list[tuple[str, str]] = []
+
+    async def mint(_: int) -> None:
+        # a fresh cookie jar per login: one browser session per code, on both sides
+        async with httpx.AsyncClient(timeout=60) as browser:
+            codes.append(await mint_code(browser, t))
+
+    await gather_limited(n, min(concurrency, 4), mint)
+    return codes
+
+
+async def userinfo_latencies(t: Target, access: str, n: int) -> list[float]:
+    """``n`` userinfo calls one at a time (after 20 unmeasured): milliseconds each."""
+    latencies = []
+    async with httpx.AsyncClient(timeout=60) as http:
+        for i in range(n + 20):
             start = time.perf_counter()
             r = await http.get(t.userinfo, headers={"Authorization": f"Bearer {access}"})
             elapsed = time.perf_counter() - start
@@ -235,20 +263,41 @@ async def bench_target(t: Target, args: argparse.Namespace, userinfo: bool = Tru
                 raise RuntimeError(f"{t.name}: userinfo answered {r.status_code}: {r.text[:200]}")
             if i >= 20:
                 latencies.append(elapsed * 1000)
-        latencies.sort()
-        out["userinfo median ms"] = statistics.median(latencies)
-        out["userinfo p95 ms"] = latencies[int(len(latencies) * 0.95) - 1]
-    return out
+    return latencies
+
+
+async def measure(targets: list[tuple[Target, bool]], args: argparse.Namespace) -> dict[str, Any]:
+    """Every phase of every target, interleaved (:func:`interleaved`)."""
+    exchanges: dict[str, tuple[Target, list[bytes]]] = {}
+    for t, _ in targets:
+        codes = await mint_codes(t, args.codes + WARM_UP, args.concurrency)
+        exchanges[t.name] = (t, [token_request(t, {"grant_type": "authorization_code", "code": code,
+                                                     "redirect_uri": CALLBACK, "code_verifier": verifier})
+                                 for code, verifier in codes])
+    cc = {t.name: (t, [token_request(t, {"grant_type": "client_credentials", "scope": "scope_all"})] * args.cc)
+          for t, _ in targets}
+    for t, raws in exchanges.values():  # warm-up: node's JIT, the sandbox's caches and connections
+        await timed_chunk(t, raws[:WARM_UP], args.concurrency, "token (warm-up)")
+        await timed_chunk(t, cc[t.name][1][:2 * WARM_UP], args.concurrency, "client_credentials (warm-up)")
+    code_phase, bodies = await interleaved({n: (t, raws[WARM_UP:]) for n, (t, raws) in exchanges.items()},
+                                           args.chunk, args.concurrency, "token")
+    cc_phase, _ = await interleaved(cc, 2 * args.chunk, args.concurrency, "client_credentials")
+    latencies: dict[str, list[float]] = {}
+    for t, userinfo in targets:
+        if userinfo:  # an access token for a resource server is not one for userinfo
+            latencies[t.name] = await userinfo_latencies(t, json.loads(bodies[t.name][-1])["access_token"],
+                                                         args.userinfo)
+    return {"authorization_code": code_phase, "client_credentials": cc_phase, "userinfo": latencies}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--codes", type=int, default=1000)
-    parser.add_argument("--cc", type=int, default=2000)
+    parser.add_argument("--codes", type=int, default=2000, help="code exchanges per server")
+    parser.add_argument("--cc", type=int, default=4000, help="client_credentials tokens per server")
+    parser.add_argument("--chunk", type=int, default=200,
+                        help="code exchanges per turn (client_credentials: twice as many); the servers take turns")
     parser.add_argument("--userinfo", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="measure every server this many times, rotating the order; medians are printed")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="sandbox worker processes (serve --workers; default: one per CPU). "
                              "oidc-provider keeps its state in process memory: one process")
@@ -268,7 +317,8 @@ def main() -> None:
     procs: list[subprocess.Popen] = []
     with fresh_database(tmp) as db_url:
         try:
-            rounds = run(args, tmp, db_url, procs)
+            targets = start_all(args, tmp, db_url, procs)
+            results = asyncio.run(measure(targets, args))
         finally:
             for p in procs:
                 p.terminate()
@@ -277,14 +327,12 @@ def main() -> None:
                 except subprocess.TimeoutExpired:
                     p.kill()
             shutil.rmtree(tmp, ignore_errors=True)
-    report(args, rounds)
+    report(args, [t.name for t, _ in targets], results)
 
 
-def run(args: argparse.Namespace, tmp: Path, db_url: str, procs: list[subprocess.Popen]) -> dict[str, list[dict[str, float]]]:
-    """Every target's figures, one dict per round. All three servers stay up; each round measures
-    them one after the other, the order rotated by one each round (over three rounds each server
-    is first, second and last once), so that a slow spell of the machine, or being measured right
-    after another server, falls on every side."""
+def start_all(args: argparse.Namespace, tmp: Path, db_url: str, procs: list[subprocess.Popen]) -> list[tuple[Target, bool]]:
+    """The sandbox, then oidc-provider with opaque and with JWT access tokens; (target, has userinfo).
+    All stay up until the end."""
     sb_proc, ours = start_sandbox(tmp, db_url, args.alg, args.workers)
     procs.append(sb_proc)
     targets = [(ours, True)]
@@ -293,36 +341,39 @@ def run(args: argparse.Namespace, tmp: Path, db_url: str, procs: list[subprocess
         procs.append(op_proc)
         # an access token for a resource server is not one for userinfo
         targets.append((theirs, access_tokens == "opaque"))
-    rounds: dict[str, list[dict[str, float]]] = {t.name: [] for t, _ in targets}
-    for i in range(args.rounds):
-        k = i % len(targets)
-        for t, userinfo in targets[k:] + targets[:k]:
-            rounds[t.name].append(asyncio.run(bench_target(t, args, userinfo=userinfo)))
-    return rounds
+    return targets
 
 
-def report(args: argparse.Namespace, rounds: dict[str, list[dict[str, float]]]) -> None:
-    ours, *peers = rounds
-    results = {name: {m: statistics.median(r[m] for r in runs) for m in runs[0]} for name, runs in rounds.items()}
-    a = results[ours]
+def report(args: argparse.Namespace, names: list[str], results: dict[str, Any]) -> None:
+    ours, *peers = names
     print(f"\nPSC token benchmark — {args.alg}, {os.cpu_count()} CPUs, concurrency {args.concurrency}, "
-          f"{args.codes} codes, {args.cc} client_credentials, {args.userinfo} userinfo per round; median of "
-          f"{args.rounds} round(s); sandbox with {args.workers} worker process(es), oidc-provider in one (its "
-          f"state lives in process memory)")
+          f"{args.codes} code exchanges and {args.cc} client_credentials tokens per server, the servers taking "
+          f"turns every {args.chunk} (client_credentials: {2 * args.chunk}); sandbox with {args.workers} worker "
+          f"process(es), oidc-provider in one (its state lives in process memory)")
     print(f"{'metric':40}{ours:>18}" + "".join(f"{p:>28}{'ours ÷':>8}" for p in peers))
-    for metric in a:
-        line = f"{metric:40}{a[metric]:>18.1f}"
+
+    def line(metric: str, values: dict[str, float | None]) -> None:
+        text = f"{metric:40}{values[ours]:>18.2f}"
         for p in peers:
-            b = results[p].get(metric)
-            line += f"{b:>28.1f}{a[metric] / b:>8.2f}" if b else f"{'n/a':>28}{'':>8}"
-        print(line)
-    if args.rounds > 1:
-        print("\neach round, tokens/s (ours ÷ theirs):")
-        for metric in ("authorization_code tokens/s", "client_credentials tokens/s"):
-            print(f"  {metric.split()[0]:20} {ours:28} " + " ".join(f"{r[metric]:>12.0f}" for r in rounds[ours]))
-            for p in peers:
-                print(f"  {'':20} {p:28} " + " ".join(f"{t[metric]:>5.0f} ({o[metric] / t[metric]:.2f})"
-                                                      for o, t in zip(rounds[ours], rounds[p])))
+            v = values.get(p)
+            text += f"{v:>28.2f}{values[ours] / v:>8.2f}" if v else f"{'n/a':>28}{'':>8}"
+        print(text)
+
+    for grant in ("authorization_code", "client_credentials"):
+        ph: Phase = results[grant]
+        line(f"{grant} tokens/s", {n: ph.requests[n] / ph.wall[n] for n in names})
+        line(f"{grant} server CPU ms/token", {n: ph.cpu[n] / ph.requests[n] * 1000 for n in names})
+    lat: dict[str, list[float]] = results["userinfo"]
+    line("userinfo median ms", {n: statistics.median(lat[n]) if n in lat else None for n in names})
+    line("userinfo p95 ms", {n: sorted(lat[n])[int(len(lat[n]) * 0.95) - 1] if n in lat else None for n in names})
+
+    print("\nturn by turn, ours ÷ theirs in tokens/s (each turn of the servers ran back to back):")
+    for grant in ("authorization_code", "client_credentials"):
+        ph = results[grant]
+        for p in peers:
+            ratios = sorted(o / t for o, t in zip(ph.chunks[ours], ph.chunks[p]))
+            print(f"  {grant:20} ÷ {p:28} median {statistics.median(ratios):.2f}, range {ratios[0]:.2f}–"
+                  f"{ratios[-1]:.2f}, {sum(r >= 1 for r in ratios)} of {len(ratios)} turns ≥ 1.0")
     print("\n(tokens/s: higher is better, target ratio ≥ 1.0; latency and server CPU per token: lower is "
           "better. CPU per token is measured from /proc and does not depend on other load on the machine; "
           "tokens/s does.)")
