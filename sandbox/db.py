@@ -22,12 +22,14 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Executable, MetaData, Table, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
+
+from sandbox.db_prepared import Prepared
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -47,7 +49,6 @@ class Base(DeclarativeBase):
 WORKSPACE_COLUMN = "workspace"
 T = TypeVar("T")
 LOCK_WAIT_SECONDS = 10  # as the busy timeout of the async engine's connections
-COMPILED_CACHE_SIZE = 64  # statements Database.autocommit_first keeps compiled
 
 
 def workspace_tables() -> list[Table]:
@@ -145,7 +146,6 @@ class Database:
         self._sync_engine: Engine | None = None
         self._local = threading.local()
         self._sync_conns: list[Connection] = []
-        self._compiled: dict[Executable, tuple[str, tuple[str, ...]]] = {}
 
     @property
     def is_postgresql(self) -> bool:
@@ -204,7 +204,7 @@ class Database:
                 raise
             return result
 
-    async def autocommit_first(self, stmt: Executable, params: dict[str, Any]) -> SimpleNamespace | None:
+    async def autocommit_first(self, stmt: Prepared, params: dict[str, Any]) -> SimpleNamespace | None:
         """Execute one statement that is atomic by itself, with no BEGIN and COMMIT around it, and
         return its first row (columns as attributes). PostgreSQL only: there every statement is its
         own transaction, and a data-modifying ``WITH`` lets one statement claim a row and insert
@@ -221,18 +221,12 @@ class Database:
         """
         if not self.is_postgresql:
             raise NotImplementedError("autocommit_first is for PostgreSQL; on SQLite use run()")
-        compiled = self._compiled.get(stmt)
-        if compiled is None:  # cached by identity: pass a statement built once, at import
-            if len(self._compiled) >= COMPILED_CACHE_SIZE:
-                self._compiled.clear()
-            c = stmt.compile(dialect=self.engine.dialect)
-            compiled = self._compiled[stmt] = (str(c), tuple(c.positiontup or ()))
-        sql, order = compiled
+        compiled = stmt.compiled(self.engine.dialect)
         async with self.engine.connect() as conn:
             # no statement went through SQLAlchemy, so it began no transaction: asyncpg runs the
             # statement in autocommit
             driver = (await conn.get_raw_connection()).driver_connection
-            record = await driver.fetchrow(sql, *(params[name] for name in order))
+            record = await driver.fetchrow(compiled.sql, *(params[name] for name in compiled.order))
         return SimpleNamespace(**record) if record is not None else None
 
     def _sqlite_connection(self) -> Connection:

@@ -8,13 +8,12 @@ the protocol, operation and a summary, so one exchange is recorded, not two.
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sandbox.evidence import Direction, Exchange, EvidenceRecorder, Protocol
+from sandbox.evidence import Direction, EvidenceRecorder, Exchange, Protocol, time_ordered_uuid
 
 STATE_KEY = "sandbox.evidence"
 UNRECORDED_PREFIXES = ("/docs", "/redoc", "/openapi.json", "/favicon.ico", "/sandbox/api/exchanges")
@@ -63,7 +62,7 @@ class EvidenceMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        correlation = _header(scope, b"x-correlation-id")[:120] or str(uuid.uuid4())
+        correlation = _header(scope, b"x-correlation-id")[:120] or time_ordered_uuid()
         scope.setdefault("state", {})["correlation_id"] = correlation
         declared = _header(scope, b"content-length")
         if declared.isdigit() and int(declared) > self.max_request_bytes:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from sandbox import db as dbmod
+from sandbox.db_prepared import Prepared
 from sandbox.testing import RunningSandbox
 
 # a table of this test's own, so that no service's constraints are involved
@@ -126,8 +127,8 @@ def test_autocommit_first_runs_one_statement_outside_a_transaction(sandbox: Runn
     SQLite has no data-modifying WITH: the call is refused, not run without its transaction."""
     db = sandbox.ctx.db
     row = _row("autocommit", "a")
-    stmt = PROBE.insert().values(id=bindparam("id"), ws=bindparam("ws"), kind=bindparam("ws"), at=bindparam("at")) \
-        .returning(PROBE.c.id, PROBE.c.kind, PROBE.c.at)
+    stmt = Prepared(PROBE.insert().values(id=bindparam("id"), ws=bindparam("ws"), kind=bindparam("ws"),
+                                          at=bindparam("at")).returning(PROBE.c.id, PROBE.c.kind, PROBE.c.at))
     if not db.is_postgresql:
         with pytest.raises(NotImplementedError):
             sandbox.call(lambda: db.autocommit_first(stmt, row))
@@ -136,5 +137,5 @@ def test_autocommit_first_runs_one_statement_outside_a_transaction(sandbox: Runn
     got = sandbox.call(lambda: db.autocommit_first(stmt, row))
     assert (got.id, got.kind, got.at) == (row["id"], "autocommit", row["at"])
     assert _count(sandbox, "autocommit") == 1
-    missing = PROBE.select().where(PROBE.c.id == bindparam("id"))
+    missing = Prepared(PROBE.select().where(PROBE.c.id == bindparam("id")))
     assert sandbox.call(lambda: db.autocommit_first(missing, {"id": "none"})) is None

@@ -62,3 +62,18 @@ def test_body_size_cap():
         r = c.get(f"/sandbox/api/exchanges/{ex['id']}/request-body")
         assert len(r.content) == 16 and r.headers["x-body-truncated"] == "true"
         assert int(r.headers["x-body-size"]) > 100
+
+
+def test_ids_and_generated_correlation_ids_are_time_ordered_uuids(sandbox, client):
+    """UUID version 7 (RFC 9562): new exchanges go at the end of their indexes."""
+    from sandbox.evidence import time_ordered_uuid
+
+    ids = [time_ordered_uuid() for _ in range(200)]
+    assert all(uuid.UUID(i).version == 7 and uuid.UUID(i).variant == uuid.RFC_4122 for i in ids)
+    assert len(set(ids)) == len(ids)
+    before = time_ordered_uuid()
+    r = client.get("/sandbox/api/workspaces")  # no X-Correlation-ID: one is generated and echoed
+    generated = r.headers["x-correlation-id"]
+    assert uuid.UUID(generated).version == 7 and generated[:13] >= before[:13]  # same or later millisecond
+    ex = sandbox.exchanges(correlation_id=generated)[0]
+    assert uuid.UUID(ex["id"]).version == 7 and ex["id"][:13] >= before[:13]

@@ -1,0 +1,117 @@
+"""Statements compiled once and run on the driver's cursor, for the hot paths (DESIGN "Persistence";
+STYLE §13).
+
+SQLAlchemy Core's execution of a statement (cache key, execution context, parameter and result
+processing, the ``Result``) costs more CPU here than SQLite takes to run a claim or an insert on a
+local file: a code exchange (claim the code, insert the refresh token) took 0.20–0.24 ms through
+``Connection.execute`` and 0.09 ms on the DB-API cursor, BEGIN and COMMIT included.
+
+A :class:`Prepared` statement is compiled by SQLAlchemy, once per dialect: its SQL, the order of its
+parameters, and its types' bind and result processors, so values are written and read back exactly
+as SQLAlchemy writes and reads them (SQLite keeps datetimes as text). It then runs on the cursor of
+the caller's connection, in the caller's transaction (:meth:`sandbox.db.Database.run`). Every
+parameter must be given by name: no column default is filled in, and a missing one raises
+``KeyError``, on every database. On PostgreSQL it runs through SQLAlchemy (there a statement's
+round trip dwarfs this); :meth:`sandbox.db.Database.autocommit_first` takes a :class:`Prepared` too
+and hands its SQL to asyncpg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import Connection, Dialect, Executable
+
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class Compiled:
+    sql: str
+    order: tuple[str, ...]
+    binds: tuple[Processor, ...]
+    results: tuple[Processor, ...]
+    fixed: Mapping[str, Any]  # the statement's own values (literals SQLAlchemy made parameters)
+    required: frozenset[str]
+
+    def check(self, values: Mapping[str, Any]) -> None:
+        missing = self.required.difference(values)
+        if missing:
+            raise KeyError(f"no value for parameter(s) {', '.join(sorted(missing))}")
+
+    def params(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        if self.fixed:
+            values = {**self.fixed, **values}
+        return tuple(values[name] if p is None else p(values[name]) for name, p in zip(self.order, self.binds))
+
+
+class Prepared:
+    """One Core statement, built once (at import), compiled once per dialect."""
+
+    def __init__(self, stmt: Executable) -> None:
+        self.stmt = stmt
+        self._compiled: dict[str, Compiled] = {}
+
+    def compiled(self, dialect: Dialect) -> Compiled:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            c = self.stmt.compile(dialect=dialect)
+            order = tuple(c.positiontup or ())
+            binds = tuple(c.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order)
+            fixed = {name: c.binds[name].effective_value for name in order if not c.binds[name].required}
+            required = frozenset(name for name, b in c.binds.items() if b.required)
+            columns = getattr(self.stmt, "exported_columns", ())
+            results = tuple(col.type.dialect_impl(dialect).result_processor(dialect, None) for col in columns)
+            found = self._compiled[dialect.name] = Compiled(c.string, order, binds, results, fixed, required)
+        return found
+
+    def first(self, conn: Connection, values: Mapping[str, Any]) -> Any:
+        """The first row (columns as attributes), or None."""
+        if conn.dialect.name != "sqlite":
+            self.compiled(conn.dialect).check(values)
+            return conn.execute(self.stmt, values).first()
+        c = self.compiled(conn.dialect)
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            row = cursor.execute(c.sql, c.params(values)).fetchone()
+            if row is None:
+                return None
+            names = [d[0] for d in cursor.description]
+        finally:
+            cursor.close()
+        results = c.results or (None,) * len(row)
+        if len(results) != len(row):
+            raise RuntimeError(f"{len(row)} columns returned, {len(results)} expected: {c.sql[:100]}")
+        return SimpleNamespace(**{name: v if p is None or v is None else p(v)
+                                  for name, v, p in zip(names, row, results)})
+
+    def execute(self, conn: Connection, values: Mapping[str, Any]) -> int:
+        """Run it; the number of rows it changed."""
+        if conn.dialect.name != "sqlite":
+            self.compiled(conn.dialect).check(values)
+            return conn.execute(self.stmt, values).rowcount
+        c = self.compiled(conn.dialect)
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            return cursor.execute(c.sql, c.params(values)).rowcount
+        finally:
+            cursor.close()
+
+    def execute_many(self, conn: Connection, rows: list[Mapping[str, Any]]) -> None:
+        """Run it once per row (DB-API ``executemany``)."""
+        if not rows:
+            return
+        c = self.compiled(conn.dialect)
+        for values in rows:
+            c.check(values)
+        if conn.dialect.name != "sqlite":
+            conn.execute(self.stmt, rows)
+            return
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(c.sql, [c.params(values) for values in rows])
+        finally:
+            cursor.close()
