@@ -140,7 +140,9 @@ def start_oidc_provider(alg: str, access_tokens: str) -> tuple[subprocess.Popen,
         cmd = ["npm", "ci" if (NODE_DIR / "package-lock.json").exists() else "install", "--no-audit", "--no-fund"]
         subprocess.run(cmd, cwd=NODE_DIR, check=True, capture_output=True, timeout=600)
     port = free_port()
+    # run as deployed (Koa reads NODE_ENV; oidc-provider's behaviour does not depend on it)
     proc = subprocess.Popen(["node", "op.mjs", str(port), alg, access_tokens], cwd=NODE_DIR,
+                            env={**os.environ, "NODE_ENV": "production"},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     wait_ready(base + "/.well-known/openid-configuration", proc)

@@ -13,6 +13,7 @@ with no per-service code.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -83,15 +84,25 @@ def _begin(conn: Connection, *, write: bool, final: bool) -> bool:
     lock, unless ``final`` (then the error is raised). The caller retries every 0.1 ms,
     doubling up to 2 ms: SQLite's own busy handler sleeps 1, 2, 5, 10… ms between tries, far longer
     than the sandbox's sub-millisecond transactions hold the lock. Nothing has run yet when it
-    fails, so retrying is safe."""
+    fails, so retrying is safe. BEGIN goes to the DB-API connection itself: through SQLAlchemy,
+    each try that finds the lock taken cost an exception wrapped and a rollback."""
+    sql = "BEGIN IMMEDIATE" if write else "BEGIN"
     try:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        conn.connection.dbapi_connection.execute(sql)  # type: ignore[union-attr]
         return True
-    except OperationalError as exc:
-        conn.rollback()
-        if "locked" not in str(exc.orig) or final:
-            raise
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) or final:
+            raise OperationalError(sql, None, exc) from exc
         return False
+
+
+def _commit(conn: Connection) -> None:
+    """Commit what :func:`_begin` began: through SQLAlchemy if a statement went through it (its
+    bookkeeping ends with the DB-API commit), else on the DB-API connection (``Prepared``)."""
+    if conn.in_transaction():
+        conn.commit()
+    else:
+        conn.connection.dbapi_connection.commit()  # type: ignore[union-attr]
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -198,7 +209,7 @@ class Database:
                 delay = min(delay * 2, 0.002)
             try:
                 result = fn(conn)
-                conn.commit()
+                _commit(conn)
             except BaseException:
                 self._discard_on_failure(conn)
                 raise
@@ -247,7 +258,10 @@ class Database:
     @staticmethod
     def _discard_on_failure(conn: Connection) -> None:
         try:
-            conn.rollback()
+            if conn.in_transaction():
+                conn.rollback()
+            else:
+                conn.connection.dbapi_connection.rollback()  # type: ignore[union-attr]
         except Exception:  # noqa: BLE001 - the connection is unusable: the next call opens another
             conn.close()
 
