@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Column, Connection, DateTime, MetaData, String, Table, bindparam, func, select, text
+from sqlalchemy import Column, Connection, DateTime, Integer, MetaData, String, Table, bindparam, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -139,3 +139,23 @@ def test_autocommit_first_runs_one_statement_outside_a_transaction(sandbox: Runn
     assert _count(sandbox, "autocommit") == 1
     missing = Prepared(PROBE.select().where(PROBE.c.id == bindparam("id")))
     assert sandbox.call(lambda: db.autocommit_first(missing, {"id": "none"})) is None
+
+
+def test_autocommit_first_leaves_no_transaction_open_on_its_connections(sandbox: RunningSandbox) -> None:
+    """PostgreSQL: its connections go back to their pool without a reset round trip, so a statement
+    must not leave one in a transaction; a failing statement does not either."""
+    db = sandbox.ctx.db
+    if not db.is_postgresql:
+        return  # refused on SQLite (test above)
+    boom = Prepared(select(func.cast(bindparam("x", type_=String()), Integer)))
+    for _ in range(3):
+        with pytest.raises(Exception):  # noqa: B017 - asyncpg's invalid-text error
+            sandbox.call(lambda: db.autocommit_first(boom, {"x": "not a number"}))
+    row = _row("autocommit-after-error", "a")
+    stmt = Prepared(PROBE.insert().values(id=bindparam("id"), ws=bindparam("ws"), kind=bindparam("kind"),
+                                          at=bindparam("at")).returning(PROBE.c.id))
+    assert sandbox.call(lambda: db.autocommit_first(stmt, row)).id == row["id"]
+    assert _count(sandbox, "autocommit-after-error") == 1  # committed at once, seen elsewhere
+    idle_in_transaction = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                               "AND state LIKE 'idle in transaction%'")
+    assert sandbox.call(lambda: db.run(lambda c: c.execute(idle_in_transaction).scalar_one(), write=False)) == 0
