@@ -248,13 +248,35 @@ class Database:
         record = await pool.fetchrow(compiled.sql, *(params[name] for name in compiled.order))
         return SimpleNamespace(**record) if record is not None else None
 
+    async def execute_many(self, steps: list[tuple[Prepared, list[dict[str, Any]]]]) -> None:
+        """Run each statement once per row of its list (DB-API ``executemany``), all in one
+        transaction. On SQLite through :meth:`run`; on PostgreSQL on a connection of asyncpg's
+        own pool (:meth:`_open_statement_pool`): the evidence writer's batches cost 0.15 ms of CPU
+        per recorded exchange through the async engine, 0.11 this way."""
+        steps = [(stmt, rows) for stmt, rows in steps if rows]
+        if not steps:
+            return
+        if not self.is_postgresql:
+            await self.run(lambda c: [stmt.execute_many(c, rows) for stmt, rows in steps])
+            return
+        pool = self._statement_pool or await self._open_statement_pool()
+        prepared = []
+        for stmt, rows in steps:
+            compiled = stmt.compiled(self.engine.dialect)
+            for values in rows:
+                compiled.check(values)
+            prepared.append((compiled.sql, [compiled.params(values) for values in rows]))
+        async with pool.acquire() as conn, conn.transaction():
+            for sql, args in prepared:
+                await conn.executemany(sql, args)
+
     async def _open_statement_pool(self) -> asyncpg.Pool:
-        """asyncpg's own pool, for :meth:`autocommit_first` alone: taking a connection from
-        SQLAlchemy's pool and giving it back (``AsyncEngine.connect``, greenlets, reset) cost
-        0.16 ms of CPU per call, 0.23 with the statement, against 0.07 for the statement on a
-        connection of asyncpg's pool. Statements run here change no session state (no SET, LISTEN,
-        advisory lock or open transaction), so a connection goes back as it is: asyncpg's default
-        reset is one more round trip per call."""
+        """asyncpg's own pool, for :meth:`autocommit_first` and :meth:`execute_many`: taking a
+        connection from SQLAlchemy's pool and giving it back (``AsyncEngine.connect``, greenlets,
+        reset) cost 0.16 ms of CPU per call, 0.23 with the statement, against 0.07 for the
+        statement on a connection of asyncpg's pool. Statements run here change no session state (no SET, LISTEN,
+        advisory lock; :meth:`execute_many` closes its transaction), so a connection goes back as
+        it is: asyncpg's default reset is one more round trip per call."""
         async with self._statement_pool_lock:
             if self._statement_pool is None:
                 dsn = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sandbox.db import Database, as_utc
@@ -172,12 +172,9 @@ class EvidenceRepository:
                 "response_sha256": ex.response_sha256,
             })
 
-        def insert(conn: Connection) -> None:
-            # identical bodies are kept once
-            _INSERT_BODY[conn.dialect.name].execute_many(conn, list(bodies.values()))
-            _INSERT_EXCHANGE.execute_many(conn, rows)
-
-        await self.db.run(insert)
+        # identical bodies are kept once
+        await self.db.execute_many([(_INSERT_BODY[self.db.engine.dialect.name], list(bodies.values())),
+                                    (_INSERT_EXCHANGE, rows)])
 
     async def list(self, f: ExchangeFilter) -> list[Exchange]:
         q = select(ExchangeRow)

@@ -71,3 +71,23 @@ def test_it_runs_in_the_callers_transaction(sandbox: RunningSandbox) -> None:
     with pytest.raises(ValueError):
         _run(sandbox, add_then_fail)
     assert _run(sandbox, lambda c: FIND.first(c, {"key": key})) is None
+
+
+def test_execute_many_writes_every_row_in_one_transaction(sandbox: RunningSandbox) -> None:
+    """``Database.execute_many``: on PostgreSQL on asyncpg's own pool, with the same values as
+    through SQLAlchemy; a failing row leaves none of the batch behind."""
+    db = sandbox.ctx.db
+    at = datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+    keys = [uuid.uuid4().hex for _ in range(3)]
+    rows = [{"id": k, "n": i, "at": at, "doc": {"i": i, "s": "é"}, "note": None} for i, k in enumerate(keys)]
+    sandbox.call(lambda: db.execute_many([(ADD, rows[:2]), (ADD, rows[2:]), (FIND, [])]))
+    got = _run(sandbox, lambda c: c.execute(select(ROWS).where(ROWS.c.id.in_(keys)).order_by(ROWS.c.n)).all())
+    assert [(r.id, r.n, as_utc(r.at), r.doc, r.note) for r in got] == \
+        [(k, i, at, {"i": i, "s": "é"}, None) for i, k in enumerate(keys)]
+
+    fresh = uuid.uuid4().hex
+    with pytest.raises(Exception):  # noqa: B017 - the driver's unique-violation error
+        sandbox.call(lambda: db.execute_many([(ADD, [{**rows[0], "id": fresh}]), (ADD, [rows[1]])]))
+    assert _run(sandbox, lambda c: FIND.first(c, {"key": fresh})) is None
+    with pytest.raises(KeyError):
+        sandbox.call(lambda: db.execute_many([(ADD, [{"id": fresh}])]))
