@@ -51,7 +51,7 @@ class Base(DeclarativeBase):
 WORKSPACE_COLUMN = "workspace"
 T = TypeVar("T")
 LOCK_WAIT_SECONDS = 10  # as the busy timeout of the async engine's connections
-STATEMENT_POOL_SIZE = 10  # connections of Database.autocommit_first's pool, per process
+STATEMENT_POOL_SIZE = 10  # connections of asyncpg's own pool (Database._open_statement_pool), per process
 
 
 def workspace_tables() -> list[Table]:
@@ -108,7 +108,7 @@ def _commit(conn: Connection) -> None:
 
 
 async def _nothing_to_reset(_conn: asyncpg.Connection) -> None:
-    """A connection of :meth:`Database.autocommit_first` goes back to its pool as it is."""
+    """A connection of the statement pool goes back as it is (:meth:`Database._open_statement_pool`)."""
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -274,9 +274,9 @@ class Database:
         """asyncpg's own pool, for :meth:`autocommit_first` and :meth:`execute_many`: taking a
         connection from SQLAlchemy's pool and giving it back (``AsyncEngine.connect``, greenlets,
         reset) cost 0.16 ms of CPU per call, 0.23 with the statement, against 0.07 for the
-        statement on a connection of asyncpg's pool. Statements run here change no session state (no SET, LISTEN,
-        advisory lock; :meth:`execute_many` closes its transaction), so a connection goes back as
-        it is: asyncpg's default reset is one more round trip per call."""
+        statement on a connection of asyncpg's pool. Statements run here change no session state
+        (no SET, LISTEN or advisory lock; :meth:`execute_many` closes its transaction), so a
+        connection goes back as it is: asyncpg's default reset is one more round trip per call."""
         async with self._statement_pool_lock:
             if self._statement_pool is None:
                 dsn = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
