@@ -220,13 +220,14 @@ class Phase:
 
 
 async def interleaved(batches: dict[str, tuple[Target, list[bytes]]], chunk: int, concurrency: int,
-                      what: str) -> tuple[Phase, dict[str, list[bytes]]]:
+                      what: str) -> tuple[Phase, dict[str, bytes]]:
     """Send every target's requests in chunks of ``chunk``, the targets taking turns chunk by chunk in
     an order rotated by one each time: a slow spell of this shared machine (runs vary by ±15 % from
-    one minute to the next) falls on every target alike instead of on whichever ran then."""
+    one minute to the next) falls on every target alike instead of on whichever ran then. Returns
+    the phase and each target's last answer."""
     names = list(batches)
     phase = Phase({n: 0 for n in names}, {n: 0.0 for n in names}, {n: 0.0 for n in names}, {n: [] for n in names})
-    bodies: dict[str, list[bytes]] = {n: [] for n in names}
+    last: dict[str, bytes] = {}
     count = max(len(raws) for _, raws in batches.values())
     for i, offset in enumerate(range(0, count, chunk)):
         for name in names[i % len(names):] + names[:i % len(names)]:
@@ -237,8 +238,8 @@ async def interleaved(batches: dict[str, tuple[Target, list[bytes]]], chunk: int
             phase.wall[name] += wall
             phase.cpu[name] += cpu
             phase.chunks[name].append(len(part) / wall)
-            bodies[name] += got
-    return phase, bodies
+            last[name] = got[-1]
+    return phase, last
 
 
 async def mint_codes(t: Target, n: int, concurrency: int) -> list[tuple[str, str]]:
@@ -281,13 +282,13 @@ async def measure(targets: list[tuple[Target, bool]], args: argparse.Namespace) 
     for t, raws in exchanges.values():  # warm-up: node's JIT, the sandbox's caches and connections
         await timed_chunk(t, raws[:WARM_UP], args.concurrency, "token (warm-up)")
         await timed_chunk(t, cc[t.name][1][:2 * WARM_UP], args.concurrency, "client_credentials (warm-up)")
-    code_phase, bodies = await interleaved({n: (t, raws[WARM_UP:]) for n, (t, raws) in exchanges.items()},
+    code_phase, last = await interleaved({n: (t, raws[WARM_UP:]) for n, (t, raws) in exchanges.items()},
                                            args.chunk, args.concurrency, "token")
     cc_phase, _ = await interleaved(cc, 2 * args.chunk, args.concurrency, "client_credentials")
     latencies: dict[str, list[float]] = {}
     for t, userinfo in targets:
         if userinfo:  # an access token for a resource server is not one for userinfo
-            latencies[t.name] = await userinfo_latencies(t, json.loads(bodies[t.name][-1])["access_token"],
+            latencies[t.name] = await userinfo_latencies(t, json.loads(last[t.name])["access_token"],
                                                          args.userinfo)
     return {"authorization_code": code_phase, "client_credentials": cc_phase, "userinfo": latencies}
 

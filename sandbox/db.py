@@ -51,7 +51,7 @@ class Base(DeclarativeBase):
 WORKSPACE_COLUMN = "workspace"
 T = TypeVar("T")
 LOCK_WAIT_SECONDS = 10  # as the busy timeout of the async engine's connections
-STATEMENT_POOL_SIZE = 10  # connections of asyncpg's own pool (Database._open_statement_pool), per process
+STATEMENT_POOL_SIZE = 10  # connections of asyncpg's own pool (Database._statements), per process
 
 
 def workspace_tables() -> list[Table]:
@@ -98,17 +98,18 @@ def _begin(conn: Connection, *, write: bool, final: bool) -> bool:
         return False
 
 
-def _commit(conn: Connection) -> None:
-    """Commit what :func:`_begin` began: through SQLAlchemy if a statement went through it (its
-    bookkeeping ends with the DB-API commit), else on the DB-API connection (``Prepared``)."""
-    if conn.in_transaction():
-        conn.commit()
+def _end(conn: Connection, *, commit: bool) -> None:
+    """Commit or roll back what :func:`_begin` began: through SQLAlchemy if a statement went through
+    it (its bookkeeping ends with the DB-API call), else on the DB-API connection (``Prepared``)."""
+    target: Any = conn if conn.in_transaction() else conn.connection.dbapi_connection
+    if commit:
+        target.commit()
     else:
-        conn.connection.dbapi_connection.commit()  # type: ignore[union-attr]
+        target.rollback()
 
 
 async def _nothing_to_reset(_conn: asyncpg.Connection) -> None:
-    """A connection of the statement pool goes back as it is (:meth:`Database._open_statement_pool`)."""
+    """A connection of the statement pool goes back as it is (:meth:`Database._statements`)."""
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -217,7 +218,7 @@ class Database:
                 delay = min(delay * 2, 0.002)
             try:
                 result = fn(conn)
-                _commit(conn)
+                _end(conn, commit=True)
             except BaseException:
                 self._discard_on_failure(conn)
                 raise
@@ -227,8 +228,8 @@ class Database:
         """Execute one statement that is atomic by itself, with no BEGIN and COMMIT around it, and
         return its first row (columns as attributes). PostgreSQL only: there every statement is its
         own transaction, and a data-modifying ``WITH`` lets one statement claim a row and insert
-        another. Bind values are passed as they are: no SQLAlchemy type processing (plain strings,
-        numbers and aware datetimes need none).
+        another. Values go through the statement's bind processors, as in :meth:`execute_many`
+        (asyncpg takes strings, numbers and aware datetimes as they are).
 
         Why: for a code exchange (claim the code, insert a refresh token), measured here:
         - each of BEGIN, statement and COMMIT is a round trip; one statement instead of a
@@ -237,21 +238,20 @@ class Database:
         - SQLAlchemy compiles ``stmt`` once (:class:`Prepared`), then asyncpg runs it: the
           async engine's execution path (greenlet, execution context, result) cost another
           0.13 ms of the 0.37, and 1.41 → 1.21 ms of CPU per exchange end to end;
-        - on a connection of asyncpg's own pool (:meth:`_open_statement_pool`): 0.23 → 0.12 ms
+        - on a connection of asyncpg's own pool (:meth:`_statements`): 0.23 → 0.12 ms
           per call.
         """
         if not self.is_postgresql:
             raise NotImplementedError("autocommit_first is for PostgreSQL; on SQLite use run()")
         compiled = stmt.compiled(self.engine.dialect)
-        pool = self._statement_pool or await self._open_statement_pool()
         # outside a transaction: asyncpg runs the statement in autocommit
-        record = await pool.fetchrow(compiled.sql, *(params[name] for name in compiled.order))
+        record = await (await self._statements()).fetchrow(compiled.sql, *compiled.params(params))
         return SimpleNamespace(**record) if record is not None else None
 
     async def execute_many(self, steps: list[tuple[Prepared, list[dict[str, Any]]]]) -> None:
         """Run each statement once per row of its list (DB-API ``executemany``), all in one
         transaction. On SQLite through :meth:`run`; on PostgreSQL on a connection of asyncpg's
-        own pool (:meth:`_open_statement_pool`): the evidence writer's batches cost 0.15 ms of CPU
+        own pool (:meth:`_statements`): the evidence writer's batches cost 0.15 ms of CPU
         per recorded exchange through the async engine, 0.11 this way."""
         steps = [(stmt, rows) for stmt, rows in steps if rows]
         if not steps:
@@ -259,24 +259,25 @@ class Database:
         if not self.is_postgresql:
             await self.run(lambda c: [stmt.execute_many(c, rows) for stmt, rows in steps])
             return
-        pool = self._statement_pool or await self._open_statement_pool()
         prepared = []
         for stmt, rows in steps:
             compiled = stmt.compiled(self.engine.dialect)
             for values in rows:
                 compiled.check(values)
             prepared.append((compiled.sql, [compiled.params(values) for values in rows]))
-        async with pool.acquire() as conn, conn.transaction():
+        async with (await self._statements()).acquire() as conn, conn.transaction():
             for sql, args in prepared:
                 await conn.executemany(sql, args)
 
-    async def _open_statement_pool(self) -> asyncpg.Pool:
+    async def _statements(self) -> asyncpg.Pool:
         """asyncpg's own pool, for :meth:`autocommit_first` and :meth:`execute_many`: taking a
         connection from SQLAlchemy's pool and giving it back (``AsyncEngine.connect``, greenlets,
         reset) cost 0.16 ms of CPU per call, 0.23 with the statement, against 0.07 for the
         statement on a connection of asyncpg's pool. Statements run here change no session state
         (no SET, LISTEN or advisory lock; :meth:`execute_many` closes its transaction), so a
         connection goes back as it is: asyncpg's default reset is one more round trip per call."""
+        if self._statement_pool is not None:
+            return self._statement_pool
         async with self._statement_pool_lock:
             if self._statement_pool is None:
                 dsn = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -302,10 +303,7 @@ class Database:
     @staticmethod
     def _discard_on_failure(conn: Connection) -> None:
         try:
-            if conn.in_transaction():
-                conn.rollback()
-            else:
-                conn.connection.dbapi_connection.rollback()  # type: ignore[union-attr]
+            _end(conn, commit=False)
         except Exception:  # noqa: BLE001 - the connection is unusable: the next call opens another
             conn.close()
 

@@ -19,6 +19,7 @@ round trip dwarfs this); :meth:`sandbox.db.Database.autocommit_first` and
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -48,6 +49,11 @@ class Compiled:
         return tuple(values[name] if p is None else p(values[name]) for name, p in zip(self.order, self.binds))
 
 
+def _cursor(conn: Connection) -> closing[Any]:
+    """A cursor of the DB-API connection under ``conn`` (in its transaction), closed after use."""
+    return closing(conn.connection.dbapi_connection.cursor())  # type: ignore[union-attr]
+
+
 class Prepared:
     """One Core statement, built once (at import), compiled once per dialect."""
 
@@ -74,14 +80,11 @@ class Prepared:
             self.compiled(conn.dialect).check(values)
             return conn.execute(self.stmt, values).first()
         c = self.compiled(conn.dialect)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
+        with _cursor(conn) as cursor:
             row = cursor.execute(c.sql, c.params(values)).fetchone()
             if row is None:
                 return None
             names = [d[0] for d in cursor.description]
-        finally:
-            cursor.close()
         results = c.results or (None,) * len(row)
         if len(results) != len(row):
             raise RuntimeError(f"{len(row)} columns returned, {len(results)} expected: {c.sql[:100]}")
@@ -94,11 +97,8 @@ class Prepared:
             self.compiled(conn.dialect).check(values)
             return conn.execute(self.stmt, values).rowcount
         c = self.compiled(conn.dialect)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
+        with _cursor(conn) as cursor:
             return cursor.execute(c.sql, c.params(values)).rowcount
-        finally:
-            cursor.close()
 
     def execute_many(self, conn: Connection, rows: list[Mapping[str, Any]]) -> None:
         """Run it once per row (DB-API ``executemany``)."""
@@ -110,8 +110,5 @@ class Prepared:
         if conn.dialect.name != "sqlite":
             conn.execute(self.stmt, rows)
             return
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
+        with _cursor(conn) as cursor:
             cursor.executemany(c.sql, [c.params(values) for values in rows])
-        finally:
-            cursor.close()
