@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dmp.fhir import INS_NIR_SYSTEM, RPPS_SYSTEM, SANDBOX_EXT, instant, now
+from dmp.fhir import RPPS_SYSTEM, SANDBOX_EXT, instant, now, patient_identifier
 from dmp.models import DmpAuditRow
 from sandbox.db import as_utc
 
@@ -81,7 +81,7 @@ def to_fhir(rec: AuditRecord) -> dict[str, Any]:
         who["identifier"] = {"system": "https://mes-sandbox.invalid/personas", "value": rec.actor_id}
     entities: list[dict[str, Any]] = [{
         "what": {"reference": f"Patient/{rec.patient_ins}",
-                 "identifier": {"system": INS_NIR_SYSTEM, "value": rec.patient_ins}},
+                 "identifier": patient_identifier(rec.patient_ins)},
         "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1"},
         "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1"},
     }]

@@ -15,7 +15,7 @@ from dmp.access_rules import Action
 from dmp.auth import Caller
 from dmp.fhir import instant, now
 from dmp.iti65_provide import Submission, parse
-from sandbox.errors import FhirError
+from sandbox.errors import FhirError, issue
 
 if TYPE_CHECKING:
     from sandbox.context import SandboxContext
@@ -41,10 +41,11 @@ async def provide(ctx: SandboxContext, caller: Caller, bundle: Any, options: dic
         async with ctx.db.session() as s:
             dmp, duplicates = await store.dmp_for_feed(s, caller.workspace, sub.patient_ins,
                                                        [d.row["master_id"] for d in sub.documents])
-            qualified = await identity.is_qualified(ctx, caller.workspace, sub.patient_ins,
-                                                    dmp.persona_id if dmp else "")
+            q = await identity.patient_qualification(ctx, caller.workspace, sub.patient_ins,
+                                                     dmp.persona_id if dmp else "")
             _, decision = await guard.check(s, caller, sub.patient_ins, Action.FEED, "iti-65", dmp,
-                                            ins_qualified=qualified)
+                                            ins_qualified=q.qualified)
+            _judge_oid(sub, q.oid)
             new_lists = await _prepare(s, caller, sub, t, duplicates)
             trace = guard.audit_record(caller, sub.patient_ins, "iti-65", "0", decision,
                                        entity=",".join(f"DocumentReference/{d.row['id']}" for d in sub.documents)[:300],
@@ -123,6 +124,17 @@ async def _prepare(s: Any, caller: Caller, sub: Submission, t: Any, duplicates: 
         sub.responses[sub.folder_puts[row["id"]]] = {"status": "200 OK", "location": f"List/{row['id']}",
                                                      "lastModified": instant(t)}
     return new_lists
+
+
+def _judge_oid(sub: Submission, oid: str | None) -> None:
+    """The INS system is stored as sent and judged here (FACTS §8.1: INSi answers ``.8`` even for
+    test identities; ``.10`` is the TEST OID, ``.11`` DEMO): a warning when it is not the OID the
+    reference identity carries."""
+    if oid and sub.patient_system != f"urn:oid:{oid}":
+        sub.warnings.append(issue("warning", "business-rule",
+                                  f"[dmp.ins.oid] INS {sub.patient_ins} transmis sous le système {sub.patient_system} "
+                                  f"alors que l'INSi l'a renvoyé sous urn:oid:{oid} : conservé tel quel",
+                                  "Bundle.entry"))
 
 
 def _response(sub: Submission, verdict: validation.Verdict) -> dict[str, Any]:

@@ -9,14 +9,12 @@ from typing import Any
 
 import orjson
 
+from ins import INS_SYSTEMS, InsIdentifier, ins_of_system_value, system_for
 from sandbox.errors import FhirError, issue
 
 FHIR_JSON = "application/fhir+json"
 BASE_PATH = "/dmp/fhir"
 
-INS_OIDS = ("1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11")
-INS_SYSTEMS = tuple(f"urn:oid:{o}" for o in INS_OIDS)
-INS_NIR_SYSTEM = INS_SYSTEMS[0]
 RPPS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
 
 PDSM = "https://interop.esante.gouv.fr/ig/fhir/pdsm"
@@ -84,11 +82,17 @@ def first_token(concept: Any) -> str:
     return ""
 
 
-def ins_of_identifier(ident: Any) -> str | None:
-    """The INS value of an identifier whose system is an INS OID (NIR, NIA, test, demo)."""
-    if isinstance(ident, dict) and ident.get("system") in INS_SYSTEMS and isinstance(ident.get("value"), str):
-        return ident["value"]
-    return None
+def ins_of_identifier(ident: Any) -> InsIdentifier | None:
+    """The INS of a logical reference's identifier (``system|value``, no type: a reference names
+    the patient the way a search does). A Patient's own identifiers go through ``ins.select_ins``."""
+    if not isinstance(ident, dict):
+        return None
+    return ins_of_system_value(ident.get("system"), ident.get("value"))
+
+
+def patient_identifier(ins: str) -> dict[str, str]:
+    """The identifier the DMP writes for a patient it knows by matricule only (NIA kept as NIA)."""
+    return {"system": system_for(ins), "value": ins}
 
 
 def ins_of_search(value: str) -> str | None:

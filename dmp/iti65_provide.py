@@ -25,12 +25,12 @@ from dmp.fhir import (
     bad_request,
     copied,
     first_token,
-    ins_of_identifier,
     instant,
     parse_datetime,
     token,
 )
-from dmp.iti65_resolve import Resolver, author_of, check_integrity, content_of, patient_ins
+from dmp.iti65_resolve import Resolver, author_of, check_integrity, content_of, patient_ins, patient_resource_ins
+from ins import InsIdentifier
 from sandbox.errors import FhirError, issue
 
 SUPPORTED_RELATES = ("replaces",)
@@ -54,6 +54,7 @@ class TargetPatch:
 @dataclass
 class Submission:
     patient_ins: str
+    patient_system: str  # the INS system as the vendor sent it (never rewritten)
     documents: list[NewDocument] = field(default_factory=list)
     binaries: list[dict[str, Any]] = field(default_factory=list)
     lists: list[dict[str, Any]] = field(default_factory=list)
@@ -124,7 +125,7 @@ def _parse(bundle: Any, *, base_url: str, now: datetime, caller_id: str, caller_
     if not any(k == "submissionset" for _, k in kinds):
         raise _fail(422, "required", "SubmissionSet (List code=submissionset) manquant (ITI-65)", "Bundle.entry")
     # the patient: every DocumentReference and List must name the same INS
-    patients: dict[str, str] = {}
+    patients: dict[str, InsIdentifier] = {}
     for i, e in enumerate(entries):
         res = e["resource"]
         if res["resourceType"] in ("DocumentReference", "List") and _list_kind(res) != "folder":
@@ -134,10 +135,11 @@ def _parse(bundle: Any, *, base_url: str, now: datetime, caller_id: str, caller_
                 raise _fail(422, "required", "patient absent ou non identifié par son INS (subject : "
                                              "Patient?identifier=urn:oid:1.2.250.1.213.1.4.8|<INS>)", at)
             patients[at] = ins
-    if len(set(patients.values())) != 1:
+    if len({p.value for p in patients.values()}) != 1:
         raise _fail(422, "invalid", "les ressources du lot désignent des patients différents",
                     next(iter(patients)) if patients else "Bundle")
-    sub = Submission(next(iter(patients.values())))
+    first = next(iter(patients.values()))
+    sub = Submission(first.value, first.system)
     stamp = instant(now)
 
     def new_id(i: int) -> str:
@@ -166,10 +168,8 @@ def _parse(bundle: Any, *, base_url: str, now: datetime, caller_id: str, caller_
             continue
         nid = new_id(i)
         if rtype == "Patient":
-            ins = next((ins_of_identifier(x) for x in res.get("identifier") or [] if ins_of_identifier(x)), None)
-            if ins is None:
-                errors.append(issue("error", "required", "Patient sans identifiant INS", f"{at}.identifier"))
-            sub.responses.append({"status": "200 OK", "location": f"Patient/{ins}"})
+            ins = patient_resource_ins(res, f"{at}.identifier")
+            sub.responses.append({"status": "200 OK", "location": f"Patient/{ins.value}"})
             continue
         if rtype == "Binary":
             sub.responses.append({"status": "201 Created", "location": f"Binary/{nid}", "etag": 'W/"1"',
@@ -189,7 +189,7 @@ def _parse(bundle: Any, *, base_url: str, now: datetime, caller_id: str, caller_
             sub.documents.append(doc)
             sub.to_validate.append((res, at))
         elif rtype == "List":
-            sub.lists.append(_list_row(res, at, nid, sub.patient_ins, resolver, ref_of, now, workspace, caller_id))
+            sub.lists.append(_list_row(res, at, nid, sub, resolver, ref_of, now, workspace, caller_id))
             if method == "PUT":
                 sub.folder_puts[nid] = len(sub.responses)
             if _list_kind(res) == "submissionset":
@@ -252,8 +252,7 @@ def _document(res: dict[str, Any], at: str, nid: str, i: int, sub: Submission, r
     stored["id"] = nid
     stored["meta"] = {**(res.get("meta") or {}), "versionId": "1", "lastUpdated": instant(now)}
     stored["status"] = "current"
-    stored["subject"] = {"reference": f"Patient/{sub.patient_ins}",
-                         "identifier": {"system": "urn:oid:1.2.250.1.213.1.4.8", "value": sub.patient_ins}}
+    stored["subject"] = _subject(res.get("subject"), sub)
     new_att = {k: v for k, v in att.items() if k != "data"}
     new_att.update({"url": f"{base_url}{BASE_PATH}/Binary/{bid}", "size": size, "hash": digest, "contentType": ctype})
     stored["content"] = [{**contents[0], "attachment": new_att}] + contents[1:]
@@ -290,8 +289,21 @@ def _tokens(codings: Any) -> str:
     return ("," + ",".join(toks) + ",")[:600] if toks else ""
 
 
-def _list_row(res: dict[str, Any], at: str, nid: str, ins: str, resolver: Resolver, ref_of: Any,
+def _subject(sent: Any, sub: Submission) -> Any:
+    """The subject as the vendor sent it (FACTS §8.1: a TEST OID stays a TEST OID; judged, never
+    rewritten). Only the references a server resolves in a transaction are resolved: a ``urn:uuid``
+    naming a Patient entry (the name dies with the transaction) and a conditional
+    ``Patient?identifier=`` become ``Patient/<INS>``, with the identifier system the vendor used."""
+    ref = sent.get("reference") if isinstance(sent, dict) else None
+    if isinstance(ref, str) and (ref.startswith("urn:uuid:") or ref.startswith("Patient?")):
+        return {**sent, "reference": f"Patient/{sub.patient_ins}",
+                "identifier": {"system": sub.patient_system, "value": sub.patient_ins}}
+    return copied(sent)
+
+
+def _list_row(res: dict[str, Any], at: str, nid: str, sub: Submission, resolver: Resolver, ref_of: Any,
               now: datetime, workspace: str, caller_id: str) -> dict[str, Any]:
+    ins = sub.patient_ins
     stored = copied(res)
     for j, entry in enumerate(stored.get("entry") or []):
         item = (entry or {}).get("item") or {}
@@ -300,7 +312,7 @@ def _list_row(res: dict[str, Any], at: str, nid: str, ins: str, resolver: Resolv
             item["reference"] = ref_of(ref, f"{at}.entry[{j}].item")
     stored["id"] = nid
     stored["meta"] = {**(res.get("meta") or {}), "versionId": "1", "lastUpdated": instant(now)}
-    stored["subject"] = {"reference": f"Patient/{ins}"}
+    stored["subject"] = _subject(res.get("subject"), sub)
     ident = next((x for x in res.get("identifier") or [] if isinstance(x, dict) and x.get("value")), {})
     designation = next((first_token(x.get("valueCodeableConcept")) for x in res.get("extension") or []
                         if isinstance(x, dict) and str(x.get("url", "")).endswith("ihe-designationType")), "")

@@ -14,7 +14,8 @@ from urllib.parse import unquote
 import orjson
 
 from dmp.fhir import RPPS_SYSTEM, ins_of_identifier, is_urn_uuid
-from sandbox.errors import FhirError
+from ins import InsIdentifier, oid_of_system, select_ins, system_for
+from sandbox.errors import FhirError, issue
 
 
 def _fail(status: int, code: str, text: str, at: str | None = None) -> FhirError:
@@ -49,9 +50,11 @@ def _contained(res: dict[str, Any], ref: str) -> dict[str, Any] | None:
     return None
 
 
-def patient_ins(ref: Any, res: dict[str, Any], resolver: Resolver, at: str) -> str | None:
+def patient_ins(ref: Any, res: dict[str, Any], resolver: Resolver, at: str) -> InsIdentifier | None:
     """INS named by a Reference: logical identifier, ``Patient?identifier=``, ``#contained``,
-    ``urn:uuid`` of a Bundle Patient, or ``Patient/<INS>``."""
+    ``urn:uuid`` of a Bundle Patient, or ``Patient/<INS>``. A Patient resource's INS is chosen by
+    OID *and* type (FACTS §1.5, §8.1: the NSS shares the NIR OID); when none can be chosen the
+    answer is a 422 naming the rule that failed."""
     if not isinstance(ref, dict):
         return None
     ins = ins_of_identifier(ref.get("identifier"))
@@ -70,19 +73,34 @@ def patient_ins(ref: Any, res: dict[str, Any], resolver: Resolver, at: str) -> s
                     return found
         return None
     target: dict[str, Any] | None = None
+    where = at
     if r.startswith("#"):
         target = _contained(res, r)
+        where = f"{at.rsplit('.', 1)[0]}.contained"
     elif r.startswith("urn:uuid:"):
-        target = resolver.entry(r, at)[1]
+        idx, target = resolver.entry(r, at)
+        where = f"Bundle.entry[{idx}].resource"
     elif "Patient/" in r:
         candidate = r.rsplit("Patient/", 1)[1].split("/")[0]
-        return candidate if len(candidate) == 15 and candidate.isalnum() else None
+        return InsIdentifier(candidate, oid_of_system(system_for(candidate)) or "") \
+            if len(candidate) == 15 and candidate.isalnum() else None
     if isinstance(target, dict) and target.get("resourceType") == "Patient":
-        for ident in target.get("identifier") or []:
-            found = ins_of_identifier(ident)
-            if found:
-                return found
+        return patient_resource_ins(target, f"{where}.identifier")
     return None
+
+
+def patient_resource_ins(patient: dict[str, Any], at: str) -> InsIdentifier:
+    """The INS of a Patient resource, or a 422 whose diagnostics start with the rule id."""
+    selection = select_ins(patient.get("identifier") or [])
+    if selection.ins is not None:
+        return selection.ins
+    problem = selection.problems[0]
+    where = at if problem.index is None else f"{at}[{problem.index}]"
+    raise FhirError(422, "business-rule", f"[{problem.rule.value}] INS du patient : {problem.text('fr')}",
+                    expression=where, issues=[issue("error", "business-rule",
+                                                    f"[{p.rule.value}] {p.text('fr')}",
+                                                    at if p.index is None else f"{at}[{p.index}]")
+                                              for p in selection.problems])
 
 
 def author_of(res: dict[str, Any], resolver: Resolver) -> tuple[str, str, str]:

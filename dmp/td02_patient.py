@@ -15,7 +15,7 @@ from typing import Any
 
 from dmp.access_rules import Role
 from dmp.auth import Caller
-from dmp.fhir import BASE_PATH, DMP_CLOSURE_EXT, INS_NIR_SYSTEM, SANDBOX_EXT, instant
+from dmp.fhir import BASE_PATH, DMP_CLOSURE_EXT, SANDBOX_EXT, instant, patient_identifier
 from dmp.store import Dmp
 
 MES_EXT = f"{SANDBOX_EXT}/dmp-rattache-mon-espace-sante"
@@ -44,7 +44,7 @@ def patient_resource(dmp: Dmp, caller: Caller, persona: dict[str, Any] | None) -
             closure.append({"url": "raisonFermeture", "valueString": dmp.close_reason})
         ext.append({"url": DMP_CLOSURE_EXT, "extension": closure})
     res: dict[str, Any] = {"resourceType": "Patient", "id": dmp.ins, "extension": ext,
-                           "identifier": [{"system": INS_NIR_SYSTEM, "value": dmp.ins}], "active": dmp.open}
+                           "identifier": [patient_identifier(dmp.ins)], "active": dmp.open}
     if persona:
         first = persona.get("first_names") or []
         res["name"] = [{"family": persona.get("birth_name", ""), "given": list(first[:1])}]

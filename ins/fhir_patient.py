@@ -28,14 +28,8 @@ from typing import Any
 
 from ins.identities import Identity
 from ins.messages import Problem
-from ins.nir import (
-    INS_OIDS,
-    OID_INS_NIA,
-    OID_INS_NIR,
-    OID_INS_NIR_DEMO,
-    OID_INS_NIR_TEST,
-    check_matricule,
-)
+from ins.identifiers import INS_OIDS, OID_INS_NIA, TYPE_BY_OID
+from ins.nir import check_matricule
 from ins.rniv import Event, Status, transition
 from ins.traits import BIRTH_NAME_EXTRA, FIRST_NAME_EXTRA, check_cog, check_date, normalise
 from sandbox.errors import FhirError, issue
@@ -52,8 +46,6 @@ BIRTH_PLACE_URL = "http://hl7.org/fhir/StructureDefinition/patient-birthPlace"
 INSEE_CODE_URL = f"{FR_CORE}/StructureDefinition/fr-core-address-insee-code"
 COMMUNE_SYSTEM = "https://mos.esante.gouv.fr/NOS/TRE_R13-CommuneOM/FHIR/TRE-R13-CommuneOM"
 
-TYPE_BY_OID = {OID_INS_NIR: "INS-NIR", OID_INS_NIA: "INS-NIA", OID_INS_NIR_TEST: "INS-NIR-TEST",
-               OID_INS_NIR_DEMO: "INS-NIR-DEMO"}
 GENDER = {"M": "male", "F": "female"}
 SEX_BY_GENDER = {v: k for k, v in GENDER.items()}
 SUPPORTED = ("identifier", "family", "given", "birthdate", "gender", "birthplace", "_count")

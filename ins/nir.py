@@ -16,13 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ins.identifiers import INS_OIDS, OID_INS_NIA, OID_INS_NIR, OID_INS_NIR_DEMO, OID_INS_NIR_TEST
 from ins.messages import MsgId, Problem
 
-OID_INS_NIR = "1.2.250.1.213.1.4.8"
-OID_INS_NIA = "1.2.250.1.213.1.4.9"
-OID_INS_NIR_TEST = "1.2.250.1.213.1.4.10"
-OID_INS_NIR_DEMO = "1.2.250.1.213.1.4.11"
-INS_OIDS = (OID_INS_NIR, OID_INS_NIA, OID_INS_NIR_TEST, OID_INS_NIR_DEMO)
+__all__ = ["INS_OIDS", "OID_INS_NIA", "OID_INS_NIR", "OID_INS_NIR_DEMO", "OID_INS_NIR_TEST", "MatriculeError",
+           "MatriculeKind", "ParsedMatricule", "check_matricule", "explain", "nir_key", "parse_matricule"]
 
 _CORSICA = {"2A": "19", "2B": "18"}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from ins.nir import nir_key
+from ins import nir_key
 from sandbox.personas import catalog
 from sandbox.personas.geography import BY_COG, COMMUNES, COUNTRIES, Place
 from sandbox.personas.model import (

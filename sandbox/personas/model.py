@@ -11,6 +11,11 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from ins import OID_INS_NIA, OID_INS_NIR, Status
+
+__all__ = ["OID_INS_NIA", "OID_INS_NIR", "Activity", "Address", "IdentityStatus", "Mailbox", "Matricule", "Organisation",
+           "Patient", "PersonaKind", "Professional", "Vitale", "World"]
+
 
 class PersonaKind(StrEnum):
     PATIENT = "patient"
@@ -19,17 +24,8 @@ class PersonaKind(StrEnum):
     MAILBOX = "mailbox"
 
 
-class IdentityStatus(StrEnum):
-    """RNIV statuses (FACTS §1.4)."""
-
-    PROV = "PROV"
-    RECUP = "RECUP"
-    VALI = "VALI"
-    QUAL = "QUAL"
-
-
-OID_INS_NIR = "1.2.250.1.213.1.4.8"
-OID_INS_NIA = "1.2.250.1.213.1.4.9"
+#: RNIV statuses (FACTS §1.4) and INS OIDs have one home: the ``ins`` package's public API
+IdentityStatus = Status
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ import pytest
 from dmp_helpers import FHIR, INS_SYSTEM, PAT1, cr_bio_bundle, example
 
 COND = f"Patient?identifier={INS_SYSTEM}|{PAT1}"
+#: fr-core tells the INS from the NSS (same OID) by type only (FACTS §1.5)
+INS_NIR_TYPE = {"coding": [{"system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203", "code": "INS-NIR"}]}
 
 
 def adapt(bundle: dict, **ids: str) -> dict:
@@ -27,7 +29,7 @@ def adapt(bundle: dict, **ids: str) -> dict:
     for e in out["entry"]:
         res = e["resource"]
         if res["resourceType"] == "Patient" and e["request"]["method"] == "POST":
-            res.setdefault("identifier", []).append({"system": INS_SYSTEM, "value": PAT1})
+            res.setdefault("identifier", []).append({"system": INS_SYSTEM, "value": PAT1, "type": INS_NIR_TYPE})
         if res["resourceType"] in ("DocumentReference", "List") and "subject" not in res \
                 and (res["resourceType"] == "DocumentReference" or res.get("code", {}).get("coding", [{}])[0].get("code") == "submissionset"):
             res["subject"] = {"reference": COND}
