@@ -123,7 +123,7 @@ def start_sandbox(data_dir: Path, database_url: str, alg: str, workers: int) -> 
     proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env, cwd=data_dir,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     issuer = f"http://127.0.0.1:{port}/psc/realms/esante-wallet"
-    wait_ready(issuer + "/.well-known/openid-configuration", proc, timeout=120)
+    wait_ready(issuer + "/.well-known/wallet-openid-configuration", proc, timeout=120)
     oidc = issuer + "/protocol/openid-connect"
     # a bench client like oidc-provider's: same id, secret, grants and signing alg
     r = httpx.post(f"http://127.0.0.1:{port}/sandbox/api/workspaces/default/psc/clients", json={
@@ -131,7 +131,7 @@ def start_sandbox(data_dir: Path, database_url: str, alg: str, workers: int) -> 
         "grant_types": ["authorization_code", "refresh_token", "client_credentials"],
         "id_token_signed_response_alg": alg})
     r.raise_for_status()
-    return proc, Target("mes-sandbox psc", oidc + "/auth", oidc + "/token", oidc + "/userinfo",
+    return proc, Target("mes-sandbox psc", f"http://127.0.0.1:{port}/psc/wallet/auth", oidc + "/token", oidc + "/userinfo",
                         "bench", "bench-secret", proc.pid)
 
 

@@ -13,6 +13,7 @@ PSC's own. One :class:`PscConfig` is built when the service starts (``psc.servic
 | ``MES_SANDBOX_PSC_DEFAULT_ALG`` | RS256 | signing alg of clients that registered none (OIDC Registration §2 default) |
 | ``MES_SANDBOX_PSC_LEEWAY`` | 30 | clock leeway of token verification, seconds |
 | ``MES_SANDBOX_PSC_CLIENT_CACHE_TTL`` | 2 | seconds a node caches a client read from the database |
+| ``MES_SANDBOX_PSC_STANDARD_DISCOVERY`` | false | **leniency** for early development: also serve the standard ``.well-known/openid-configuration`` and authorization under the issuer (``…/protocol/openid-connect/auth``); real PSC publishes ``wallet-openid-configuration`` and authorizes on its wallet host (FACTS §4, §8.7) |
 """
 
 from __future__ import annotations
@@ -33,3 +34,4 @@ class PscConfig(BaseSettings):
     default_alg: Literal["ES256", "RS256"] = "RS256"
     leeway: int = Field(30, ge=0, le=600)
     client_cache_ttl: float = Field(2.0, ge=0, le=300)
+    standard_discovery: bool = False

@@ -1,6 +1,7 @@
-"""Provider metadata (OIDC Discovery 1.0 §3, RFC 8414 §2), served at both
-``.well-known/openid-configuration`` and PSC's ``.well-known/wallet-openid-configuration``
-(FACTS §4, §8 item 7). Only what is implemented is advertised."""
+"""Provider metadata (OIDC Discovery 1.0 §3, RFC 8414 §2), served as PSC serves it: at
+``<issuer>/.well-known/wallet-openid-configuration``, with the authorization endpoint on the wallet
+(FACTS §4, §8 item 7). The standard ``.well-known/openid-configuration`` answers 404 unless the
+leniency ``MES_SANDBOX_PSC_STANDARD_DISCOVERY`` is on. Only what is implemented is advertised."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from psc.keys import SUPPORTED_ALGS
 from psc.rfc7636 import METHODS
 from psc.runtime import Psc
 from psc.scopes import ACR_VALUES, SCOPES
+
+WALLET_DOCUMENT = "wallet-openid-configuration"
+STANDARD_DOCUMENT = "openid-configuration"
 
 CLAIMS = ("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid", "idp",
           "at_hash", "preferred_username", "given_name", "family_name", "email", "email_verified",
@@ -25,7 +29,7 @@ def metadata(rt: Psc) -> dict[str, Any]:
     auth_methods = list(AUTHENTICATORS)
     return {
         "issuer": rt.issuer,
-        "authorization_endpoint": rt.endpoint("auth"),
+        "authorization_endpoint": rt.authorization_endpoint,
         "token_endpoint": rt.endpoint("token"),
         "userinfo_endpoint": rt.endpoint("userinfo"),
         "introspection_endpoint": rt.endpoint("token/introspect"),

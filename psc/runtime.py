@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from sandbox.context import SandboxContext
 
 STATE_KEY = "psc"
+#: stands for PSC's wallet host (``https://wallet.bas.psc.esante.gouv.fr/auth``, FACTS §4)
+WALLET_PATH = "/psc/wallet"
 PERSONA_CACHE_SECONDS = 5.0
 #: other nodes sharing the database see a revocation within this delay; this node's workers at once
 SESSION_CACHE_SECONDS = 2.0
@@ -64,6 +66,16 @@ class Psc:
     @property
     def issuer(self) -> str:
         return f"{self.ctx.settings.base_url}/psc/realms/{REALM}"
+
+    @property
+    def wallet(self) -> str:
+        """Where the wallet host's paths live: PSC authorizes on ``wallet.<env>`` (FACTS §4, §8.7),
+        another host than the issuer's; here a distinct path, ``/psc/wallet``, on the same listener."""
+        return f"{self.ctx.settings.base_url}{WALLET_PATH}"
+
+    @property
+    def authorization_endpoint(self) -> str:
+        return f"{self.wallet}/auth"
 
     def endpoint(self, name: str) -> str:
         """``auth``, ``token``, ``userinfo``, ``token/introspect``, ``logout``, ``certs``."""

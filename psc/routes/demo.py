@@ -52,7 +52,7 @@ def build(ctx: SandboxContext) -> APIRouter:
                   "code_challenge_method": "S256", "login_hint": login_hint}
         cookie = base64.urlsafe_b64encode(orjson.dumps(
             {"state": state, "verifier": verifier, "client_id": client_id, "workspace": ws})).decode()
-        resp = RedirectResponse(redirect_with(rt.endpoint("auth"), params), status_code=302)
+        resp = RedirectResponse(redirect_with(rt.authorization_endpoint, params), status_code=302)
         resp.set_cookie(COOKIE, cookie, max_age=600, httponly=True, samesite="lax", path="/psc/demo")
         return resp
 

@@ -1,6 +1,8 @@
 """HTTP adapters of the provider endpoints under ``/psc/realms/esante-wallet`` (FACTS §4 table):
-discovery (both names), ``auth``, ``token``, ``userinfo``, ``token/introspect``, ``logout``,
-``certs``. Each handler parses, calls the framework-free domain module, annotates the evidence and
+discovery (``wallet-openid-configuration``; the standard name only with the leniency
+``MES_SANDBOX_PSC_STANDARD_DISCOVERY``), ``token``, ``userinfo``, ``token/introspect``, ``logout``,
+``certs``; authorization on the wallet, ``/psc/wallet/auth`` (PSC's ``wallet.*`` host). Evidence
+records which discovery document and which authorization endpoint a client used, and the host. Each handler parses, calls the framework-free domain module, annotates the evidence and
 shapes the protocol answer."""
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from psc.claims import REALM
 from psc.errors import AccessDenied, AuthorizeError, OAuthError
 from psc.forms import MAX_QUERY_BYTES, parse_form, parse_params
 from psc.routes.common import html, json_response, oauth_error, raw_query
+from psc.runtime import WALLET_PATH
 from psc.scopes import AUTH_MEANS, AuthMode
 
 PREFIX = f"/psc/realms/{REALM}"
@@ -23,16 +26,27 @@ PREFIX = f"/psc/realms/{REALM}"
 
 def build(ctx: SandboxContext) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["psc: OpenID Connect provider"])
+    wallet = APIRouter(prefix=WALLET_PATH, tags=["psc: OpenID Connect provider"])
     rt = runtime.get(ctx)
 
     def note(request: Request, operation: str, **fields) -> None:  # noqa: ANN003 - evidence fields
         annotate(request, service="psc", operation=f"psc.{operation}", **fields)
 
-    @router.get("/.well-known/openid-configuration")
     @router.get("/.well-known/wallet-openid-configuration")
     async def well_known(request: Request) -> Response:
-        note(request, "discovery")
+        note(request, "discovery", summary={"document": discovery.WALLET_DOCUMENT, "host": _host(request)})
         return json_response(discovery.metadata(rt), headers={"Cache-Control": "max-age=60"})
+
+    @router.get("/.well-known/openid-configuration")
+    async def well_known_standard(request: Request) -> Response:
+        served = rt.config.standard_discovery
+        note(request, "discovery", summary={"document": discovery.STANDARD_DOCUMENT, "host": _host(request),
+                                            "served": served})
+        if served:
+            return json_response(discovery.metadata(rt), headers={"Cache-Control": "max-age=60"})
+        return json_response({"error": "not_found", "error_description": (
+            "Pro Santé Connect publie sa configuration à .well-known/wallet-openid-configuration "
+            "(pas openid-configuration)")}, status=404)
 
     @router.get("/protocol/openid-connect/certs")
     async def certs(request: Request) -> Response:
@@ -44,14 +58,16 @@ def build(ctx: SandboxContext) -> APIRouter:
         page = await ctx.personas.list(areq.client.workspace, "professional")
         return html("authorize.html", status, client=areq.client, params=areq.forwarded(),
                     personas=page.items, means=list(AUTH_MEANS.values()), message=message,
-                    action=rt.endpoint("auth"), workspace=areq.client.workspace)
+                    action=rt.authorization_endpoint, workspace=areq.client.workspace)
 
     async def finish(request: Request, params: dict[str, str], *, posted: bool) -> Response:
         status = 303 if posted else 302
+        where = {"endpoint": "wallet" if request.url.path.startswith(WALLET_PATH) else "issuer",
+                 "host": _host(request)}
         try:
             areq = await authorize.validate(rt, params)
             note(request, "authorize", workspace=areq.client.workspace, actor=areq.client.client_id,
-                 summary={"client_id": areq.client.client_id, "scope": " ".join(areq.scopes)})
+                 summary={"client_id": areq.client.client_id, "scope": " ".join(areq.scopes), **where})
             if posted and params.get("decision") == "deny":
                 raise AuthorizeError(AccessDenied("le professionnel a refusé la connexion"),
                                      redirect_uri=areq.redirect_uri, state=areq.state)
@@ -79,7 +95,7 @@ def build(ctx: SandboxContext) -> APIRouter:
             return RedirectResponse(authorize.error_redirect(rt, exc), status_code=status,
                                     headers={"Cache-Control": "no-store"})
 
-    @router.get("/protocol/openid-connect/auth")
+    @wallet.get("/auth")
     async def auth_get(request: Request) -> Response:
         try:
             params = parse_params(raw_query(request), limit=MAX_QUERY_BYTES)
@@ -87,13 +103,27 @@ def build(ctx: SandboxContext) -> APIRouter:
             return html("error.html", 400, error=exc.error, description=exc.description)
         return await finish(request, params, posted=False)
 
-    @router.post("/protocol/openid-connect/auth")
+    @wallet.post("/auth")
     async def auth_post(request: Request) -> Response:
         try:
             params = parse_form(await request.body(), request.headers.get("content-type"))
         except OAuthError as exc:
             return html("error.html", 400, error=exc.error, description=exc.description)
         return await finish(request, params, posted=True)
+
+    async def not_on_issuer(request: Request) -> Response:
+        note(request, "authorize", summary={"endpoint": "issuer", "host": _host(request), "served": False})
+        return html("error.html", 404, error="not_found", description=(
+            "Pro Santé Connect n'autorise pas sur l'hôte de l'émetteur : utilisez l'authorization_endpoint "
+            f"de .well-known/wallet-openid-configuration ({rt.authorization_endpoint})"))
+
+    @router.get("/protocol/openid-connect/auth")
+    async def auth_get_issuer(request: Request) -> Response:
+        return await (auth_get(request) if rt.config.standard_discovery else not_on_issuer(request))
+
+    @router.post("/protocol/openid-connect/auth")
+    async def auth_post_issuer(request: Request) -> Response:
+        return await (auth_post(request) if rt.config.standard_discovery else not_on_issuer(request))
 
     @router.post("/protocol/openid-connect/token")
     async def token(request: Request) -> Response:
@@ -176,4 +206,11 @@ def build(ctx: SandboxContext) -> APIRouter:
             return html("error.html", 400, error=exc.error, description=exc.description)
         return await _logout(request, params)
 
-    return router
+    both = APIRouter()
+    both.include_router(router)
+    both.include_router(wallet)
+    return both
+
+
+def _host(request: Request) -> str:
+    return request.headers.get("host", "")[:200]

@@ -22,6 +22,7 @@ import httpx
 from sandbox.testing import RunningSandbox
 
 OIDC = "/psc/realms/esante-wallet/protocol/openid-connect"
+WALLET_AUTH = "/psc/wallet/auth"  # PSC authorizes on its wallet host (FACTS §4)
 CALLBACK = "http://127.0.0.1:8000/callback"
 DEMO_SECRET = "sandbox-demo-secret"
 INS_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
@@ -120,7 +121,7 @@ class Dmp:
             return self._tokens[idnps]
         verifier = secrets.token_urlsafe(48)
         client_id = f"sandbox-demo-{self.workspace}"
-        r = self.http.get(OIDC + "/auth", params={
+        r = self.http.get(WALLET_AUTH, params={
             "response_type": "code", "client_id": client_id, "redirect_uri": CALLBACK, "scope": "openid scope_all",
             "state": "s", "nonce": "n", "code_challenge": s256(verifier), "code_challenge_method": "S256",
             "acr_values": "eidas1", "login_hint": idnps})

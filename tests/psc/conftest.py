@@ -17,6 +17,7 @@ from sandbox.testing import RunningSandbox
 
 REALM_PATH = "/psc/realms/esante-wallet"
 OIDC = REALM_PATH + "/protocol/openid-connect"
+WALLET_AUTH = "/psc/wallet/auth"
 CALLBACK = "http://127.0.0.1:8000/callback"
 DEMO_SECRET = "sandbox-demo-secret"
 PERSONA = "899700218896"
@@ -41,6 +42,8 @@ class Psc:
         return f"sandbox-demo-{self.workspace}"
 
     def url(self, name: str) -> str:
+        if name == "auth":  # PSC authorizes on its wallet host, not under the issuer (FACTS §4)
+            return self.sb.url(WALLET_AUTH)
         return self.sb.url(f"{OIDC}/{name}")
 
     def auth_params(self, **over: Any) -> dict[str, Any]:

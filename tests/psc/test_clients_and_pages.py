@@ -14,10 +14,9 @@ from psc import runtime
 CALLBACK = "http://127.0.0.1:8000/callback"
 
 
-def test_discovery_is_the_same_under_both_names_and_truthful(psc) -> None:
-    a = psc.http.get(psc.issuer + "/.well-known/openid-configuration").json()
-    b = psc.http.get(psc.issuer + "/.well-known/wallet-openid-configuration").json()
-    assert a == b and a["issuer"] == psc.issuer
+def test_discovery_is_psc_s_wallet_document_and_truthful(psc) -> None:
+    a = psc.http.get(psc.issuer + "/.well-known/wallet-openid-configuration").json()
+    assert a["issuer"] == psc.issuer
     assert a["token_endpoint"] == psc.issuer + "/protocol/openid-connect/token"
     assert a["introspection_endpoint"].endswith("/protocol/openid-connect/token/introspect")
     assert a["code_challenge_methods_supported"] == ["S256"]
@@ -26,9 +25,40 @@ def test_discovery_is_the_same_under_both_names_and_truthful(psc) -> None:
     assert set(a["token_endpoint_auth_methods_supported"]) == {"client_secret_basic", "client_secret_post",
                                                                "private_key_jwt"}
     assert "implicit" not in a["grant_types_supported"] and a["request_uri_parameter_supported"] is False
-    for key in ("authorization_endpoint", "userinfo_endpoint", "end_session_endpoint", "jwks_uri"):
+    for key in ("userinfo_endpoint", "end_session_endpoint", "jwks_uri"):
         assert a[key].startswith(psc.issuer + "/protocol/openid-connect/")
-    assert psc.http.get(a["jwks_uri"]).status_code == 200
+    # PSC authorizes on its wallet host, not under the issuer (FACTS §4, §8.7)
+    assert a["authorization_endpoint"] == psc.sb.url("/psc/wallet/auth")
+
+
+def test_strict_by_default_standard_discovery_and_issuer_authorize_absent(psc) -> None:
+    r = psc.http.get(psc.issuer + "/.well-known/openid-configuration")
+    assert r.status_code == 404 and "wallet-openid-configuration" in r.json()["error_description"]
+    params = {k: v for k, v in psc.auth_params().items() if k != "_verifier"}
+    r = psc.http.get(psc.issuer + "/protocol/openid-connect/auth", params=params)
+    assert r.status_code == 404 and "/psc/wallet/auth" in r.text
+    assert psc.http.get(psc.url("auth"), params=params).status_code == 302
+    ex = psc.sb.exchanges(service="psc")
+    docs = [e["summary"] for e in ex if e["operation"] == "psc.discovery"]
+    assert {"document": "openid-configuration", "served": False} in [
+        {k: d.get(k) for k in ("document", "served")} for d in docs]
+    assert all(d.get("host", "").startswith("127.0.0.1:") for d in docs)
+    auth = [e["summary"] for e in ex if e["operation"] == "psc.authorize"]
+    assert any(s.get("endpoint") == "issuer" and s.get("served") is False for s in auth)
+    assert any(s.get("endpoint") == "wallet" and s.get("client_id") == psc.client_id for s in auth)
+
+
+def test_standard_discovery_leniency(monkeypatch) -> None:
+    from sandbox.testing import running_sandbox
+
+    monkeypatch.setenv("MES_SANDBOX_PSC_STANDARD_DISCOVERY", "true")
+    with running_sandbox() as sb, sb.client(follow_redirects=False) as http:
+        issuer = sb.url("/psc/realms/esante-wallet")
+        a = http.get(issuer + "/.well-known/openid-configuration")
+        assert a.status_code == 200
+        assert a.json() == http.get(issuer + "/.well-known/wallet-openid-configuration").json()
+        r = http.get(issuer + "/protocol/openid-connect/auth", params={"client_id": "nobody"})
+        assert r.status_code == 400  # served (and judged like the wallet endpoint)
 
 
 def test_jwks_public_parts_only_and_rotation_keeps_old_keys(psc) -> None:
