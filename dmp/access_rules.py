@@ -46,6 +46,8 @@ class DmpFacts:
     authorized: tuple[str, ...] = ()
     blocked: tuple[str, ...] = ()
     legal_reps: tuple[str, ...] = ()
+    refuses_bris_de_glace: bool = False
+    refuses_centre_15: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class AccessRequest:
     actor_ins: str = ""  # the patient's own INS (patient role)
     ins_qualified: bool = True  # FEED only: RNIV status QUAL (FACTS §1.4)
     is_author: bool = False  # DELETE only: the caller fed the document
+    regulator: bool = False  # the professional may act as SAMU regulator (PSC Acces_Regulation_Medicale)
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,16 @@ RULES: tuple[Rule, ...] = (
     # [U] blocking, like authorizations, governs access to the record, not feeding (FACTS §3.5)
     Rule("dmp.acc.05", lambda r: _pro(r) and r.actor_id in r.dmp.blocked and r.action is not Action.FEED, False,
          403, "forbidden", "Le patient a bloqué l'accès de ce professionnel à son DMP (même en urgence)."),
+    # centre_15 is the regulation centre's mode (FACTS §3.5, TRE_R248): a professional PSC does not
+    # describe as a medical regulator (Acces_Regulation_Medicale VRAI) may not use it
+    Rule("dmp.acc.18", lambda r: _pro(r) and r.mode is Mode.CENTRE_15 and not r.regulator, False, 403, "forbidden",
+         "Mode centre_15 réservé aux médecins régulateurs (Acces_Regulation_Medicale) d'un centre de régulation."),
+    Rule("dmp.acc.19", lambda r: _pro(r) and r.action in _CONSULTING and r.mode is Mode.BRIS_DE_GLACE
+         and r.dmp.refuses_bris_de_glace, False, 403, "forbidden",
+         "Le patient s'est opposé à l'accès en bris de glace à son DMP."),
+    Rule("dmp.acc.20", lambda r: _pro(r) and r.action in _CONSULTING and r.mode is Mode.CENTRE_15
+         and r.dmp.refuses_centre_15, False, 403, "forbidden",
+         "Le patient s'est opposé à l'accès de la régulation médicale (centre_15) à son DMP."),
     Rule("dmp.acc.06", lambda r: _pro(r) and r.action is Action.FEED and not r.ins_qualified, False, 422,
          "business-rule", "Alimentation refusée : l'identité du patient n'est pas qualifiée (INS au statut QUAL requis)."),
     Rule("dmp.acc.07", lambda r: _pro(r) and r.action is Action.FEED, True,

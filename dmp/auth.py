@@ -5,6 +5,8 @@
   claim selects the workspace.
 - Patients (and legal representatives) present a sandbox **patient token**
   (:mod:`dmp.patient_tokens`).
+- The token must name the DMP in its audience (:data:`DMP_AUDIENCE`) and carry :data:`DMP_SCOPE`:
+  a token issued to a client for another service is refused (401 ``wrong_audience``, 403 scope).
 - The access mode (FACTS §3.5, TRE_R248: ``normal``, ``bris_de_glace``, ``centre_15``) comes from the
   header ``X-DMP-Access-Mode`` or, failing that, the token claim ``dmp_access_mode``.
 
@@ -25,6 +27,11 @@ from sandbox.errors import FhirError
 if TYPE_CHECKING:
     from sandbox.context import SandboxContext
 
+#: the audience a PSC access token must name to be used at the DMP (VIHF ``Ressource_URN``, FACTS
+#: §3.1); a client gets it by registering ``audiences: ["urn:dmp"]`` (the demo clients have it)
+DMP_AUDIENCE = "urn:dmp"
+#: the scope a professional's token must carry [U: PSC does not publish a per-service scope]
+DMP_SCOPE = "scope_all"
 ACCESS_MODE_HEADER = "X-DMP-Access-Mode"
 ACCESS_MODE_CLAIM = "dmp_access_mode"
 STATE_KEY = "dmp.patient_tokens"
@@ -40,6 +47,7 @@ class Caller:
     ins: str = ""  # patients: their own INS
     represents: str = ""  # legal representatives: the INS of the represented patient
     mode: Mode = Mode.NORMAL
+    regulator: bool = False  # PSC Acces_Regulation_Medicale: may use centre_15 (FACTS §3.5, §4)
 
     @property
     def professional(self) -> bool:
@@ -106,9 +114,13 @@ async def _professional(ctx: SandboxContext, token: str, mode_header: str | None
     from psc.verify import TokenError, verify_access_token
 
     try:
-        tok = await verify_access_token(ctx, token)
+        tok = await verify_access_token(ctx, token, audience=DMP_AUDIENCE)
     except TokenError as exc:
         raise _unauthorized(f"jeton PSC refusé ({exc.reason.value}) : {exc.description}") from None
+    if DMP_SCOPE not in tok.scopes:
+        raise FhirError(403, "forbidden", f"portée insuffisante : le jeton doit porter le scope {DMP_SCOPE!r}",
+                        headers={"WWW-Authenticate": f'Bearer realm="dmp", error="insufficient_scope", '
+                                                     f'scope="{DMP_SCOPE}"'})
     if tok.professional is None:
         raise FhirError(403, "forbidden", "le jeton ne désigne aucun professionnel de santé "
                                           "(client_credentials refusé : le DMP exige un PS authentifié)")
@@ -116,7 +128,8 @@ async def _professional(ctx: SandboxContext, token: str, mode_header: str | None
     claim = tok.claims.get(ACCESS_MODE_CLAIM)
     mode = parse_mode(mode_header or (claim if isinstance(claim, str) else None))
     name = f"{pro.get('given_name', '')} {pro.get('family_name', '')}".strip()
-    return Caller(Role.PROFESSIONAL, pro["id"], name, tok.workspace, tok.client_id, mode=mode)
+    return Caller(Role.PROFESSIONAL, pro["id"], name, tok.workspace, tok.client_id, mode=mode,
+                  regulator=bool(pro.get("medical_regulation")))
 
 
 async def _patient(ctx: SandboxContext, token: str, kid: str, mode_header: str | None) -> Caller:

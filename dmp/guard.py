@@ -26,7 +26,7 @@ class AccessDenied(FhirError):
 
 def request_for(caller: Caller, action: Action, dmp: Dmp | None, **kw: Any) -> AccessRequest:
     return AccessRequest(caller.role, caller.actor_id, action, dmp.facts() if dmp else None, caller.mode,
-                         actor_ins=caller.ins, **kw)
+                         actor_ins=caller.ins, regulator=caller.regulator, **kw)
 
 
 def target_ins(caller: Caller, ins: str | None) -> str:

@@ -34,6 +34,9 @@ class DmpPatientRow(Base):
     blocked: Mapped[list] = mapped_column(JSONType, default=list)
     legal_reps: Mapped[list] = mapped_column(JSONType, default=list)
     mes_attached: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: the patient unticked the consent to bris de glace / regulation-centre access (FACTS §3.5)
+    refuses_bris_de_glace: Mapped[bool] = mapped_column(Boolean, default=False)
+    refuses_centre_15: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class DmpDocumentRow(Base):

@@ -44,6 +44,8 @@ class Dmp:
     blocked: tuple[str, ...] = ()
     legal_reps: tuple[str, ...] = ()
     mes_attached: bool = True
+    refuses_bris_de_glace: bool = False
+    refuses_centre_15: bool = False
 
     @property
     def open(self) -> bool:
@@ -51,7 +53,7 @@ class Dmp:
 
     def facts(self) -> DmpFacts:
         return DmpFacts(self.ins, self.open, self.medecin_traitant, self.authorize_all, self.authorized,
-                        self.blocked, self.legal_reps)
+                        self.blocked, self.legal_reps, self.refuses_bris_de_glace, self.refuses_centre_15)
 
     def to_dict(self) -> dict[str, Any]:
         return {"ins": self.ins, "patient": self.persona_id, "status": self.status,
@@ -60,14 +62,15 @@ class Dmp:
                 "close_motif": self.close_motif or None, "close_reason": self.close_reason or None,
                 "medecin_traitant": self.medecin_traitant or None, "authorize_all": self.authorize_all,
                 "authorized": list(self.authorized), "blocked": list(self.blocked),
-                "legal_representatives": list(self.legal_reps), "mes_attached": self.mes_attached}
+                "legal_representatives": list(self.legal_reps), "mes_attached": self.mes_attached,
+                "refuses_bris_de_glace": self.refuses_bris_de_glace, "refuses_centre_15": self.refuses_centre_15}
 
 
 def _dmp(r: Any) -> Dmp:  # a DmpPatientRow or a Row of its columns
     return Dmp(r.workspace, r.ins, r.persona_id, r.status, as_utc(r.created_at),
                as_utc(r.closed_at) if r.closed_at else None, r.close_motif, r.close_reason,
                r.medecin_traitant, r.authorize_all, tuple(r.authorized or ()), tuple(r.blocked or ()),
-               tuple(r.legal_reps or ()), r.mes_attached)
+               tuple(r.legal_reps or ()), r.mes_attached, bool(r.refuses_bris_de_glace), bool(r.refuses_centre_15))
 
 
 async def get_dmp(s: AsyncSession, workspace: str, ins: str) -> Dmp | None:
@@ -87,7 +90,8 @@ async def put_dmp(s: AsyncSession, dmp: Dmp) -> Dmp:
                   closed_at=dmp.closed_at, close_motif=dmp.close_motif, close_reason=dmp.close_reason,
                   medecin_traitant=dmp.medecin_traitant, authorize_all=dmp.authorize_all,
                   authorized=list(dmp.authorized), blocked=list(dmp.blocked), legal_reps=list(dmp.legal_reps),
-                  mes_attached=dmp.mes_attached)
+                  mes_attached=dmp.mes_attached, refuses_bris_de_glace=dmp.refuses_bris_de_glace,
+                  refuses_centre_15=dmp.refuses_centre_15)
     if row is None:
         s.add(DmpPatientRow(workspace=dmp.workspace, ins=dmp.ins, **values))
     else:

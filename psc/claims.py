@@ -130,7 +130,7 @@ def userinfo_claims(pro: dict[str, Any], orgs: dict[str, dict[str, Any]], scopes
             "Secteur_Activite": f"{first_org['sector']}^{OID_SECTOR}" if first_org.get("sector") else "",
             "codeGenreActivite": [GENRE_ACTIVITE],
             "Mode_Acces_Raison": "",
-            "Acces_Regulation_Medicale": "FAUX",
+            "Acces_Regulation_Medicale": "VRAI" if pro.get("medical_regulation") else "FAUX",
             "UITVersion": "1.0",
             "Palier_Authentification": PALIER,
             "PSI_Locale": PSI_LOCALE,

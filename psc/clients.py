@@ -143,6 +143,10 @@ def build_client(workspace: str, meta: dict[str, Any]) -> Client:
     )
 
 
+#: the services the demo client's access tokens are for (the DMP checks ``urn:dmp``, FACTS §3.1)
+DEMO_AUDIENCES = ("urn:dmp",)
+
+
 def demo_client_id(workspace: str, default_workspace: str) -> str:
     return "sandbox-demo" if workspace == default_workspace else f"sandbox-demo-{workspace}"
 
@@ -156,6 +160,7 @@ def demo_client(workspace: str, default_workspace: str) -> Client:
         "redirect_uris": [DEMO_CALLBACK, "http://127.0.0.1:8000/callback", "http://localhost:8000/callback"],
         "post_logout_redirect_uris": ["/psc/demo/", "http://127.0.0.1:8000/", "http://localhost:8000/"],
         "grant_types": list(GRANT_TYPES),
+        "audiences": list(DEMO_AUDIENCES),
     })
 
 

@@ -23,6 +23,8 @@ class DmpIn(BaseModel):
     authorize_all: bool = Field(True, description="every professional is authorized by the patient")
     authorized: list[str] = Field(default_factory=list, description="IDNPS authorized (when not authorize_all)")
     blocked: list[str] = Field(default_factory=list, description="IDNPS blocked by the patient")
+    refuses_bris_de_glace: bool = Field(False, description="the patient refused bris de glace access (FACTS §3.5)")
+    refuses_centre_15: bool = Field(False, description="the patient refused regulation-centre access (centre_15)")
     legal_representatives: list[str] = Field(default_factory=list, description="patient persona ids")
     mes_attached: bool = True
 
@@ -76,7 +78,8 @@ def build(ctx: SandboxContext) -> APIRouter:
             dmp = Dmp(ws, ins, persona["id"], "open", old.created_at if old else datetime.now(UTC),
                       medecin_traitant=body.medecin_traitant, authorize_all=body.authorize_all,
                       authorized=tuple(body.authorized), blocked=tuple(body.blocked),
-                      legal_reps=tuple(body.legal_representatives), mes_attached=body.mes_attached)
+                      legal_reps=tuple(body.legal_representatives), mes_attached=body.mes_attached,
+                      refuses_bris_de_glace=body.refuses_bris_de_glace, refuses_centre_15=body.refuses_centre_15)
             await store.put_dmp(s, dmp)
         return dmp.to_dict()
 

@@ -83,6 +83,17 @@ PUBLIC_ORGANISATIONS: tuple[dict, ...] = (
      "street": "1 RUE DE L'HOPITAL"},
 )
 
+#: synthetic SAMU regulators (PSC ``Acces_Regulation_Medicale`` VRAI), added after the generated
+#: professionals so the rest of the world does not move: the DMP's ``centre_15`` mode is theirs
+#: (FACTS §3.5)
+REGULATORS: tuple[dict, ...] = (
+    {"id": "899700999990", "rpps": "99700999990", "id_origin": "RPPS", "civility": "MME",
+     "exercise_civility": "DR", "family_name": "REGULATRICE", "given_name": "SAMIA",
+     "profession": "10", "savoir_faire_type": "S", "savoir_faire": "SM26",
+     "savoir_faire_label": "Qualifié en médecine générale",
+     "activities_spec": [("0B0193488", "S")], "medical_regulation": True},
+)
+
 PUBLIC_PROFESSIONALS: tuple[dict, ...] = (
     {"id": "899700218896", "rpps": "99700218896", "id_origin": "RPPS", "civility": "M",
      "exercise_civility": "DR", "family_name": "SPECIALISTE0021889", "given_name": "ROBERT",

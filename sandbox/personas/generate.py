@@ -265,11 +265,15 @@ class _Generator:
                 profession=profession, savoir_faire_type=sf_type, savoir_faire=sf_code,
                 savoir_faire_label=sf_label, activities=activities,
             )
+        for spec in catalog.REGULATORS:
+            fields = dict(spec)
+            sites = fields.pop("activities_spec", ())
+            self._add_pro(**fields, activities=tuple(Activity(*a) for a in sites))
 
     def _add_pro(self, *, id: str, rpps: str, id_origin: str, civility: str, exercise_civility: str,
                  family_name: str, given_name: str, profession: str, savoir_faire_type: str,
                  savoir_faire: str, savoir_faire_label: str, activities: tuple[Activity, ...],
-                 origin: str = "synthetic") -> None:
+                 origin: str = "synthetic", medical_regulation: bool = False) -> None:
         local = f"{given_name}.{family_name}".lower().replace(" ", "-").replace("'", "")
         address = self.address(local, PRO_DOMAIN)
         self.world.mailboxes.append(Mailbox(address, "PER", "professional", id, PRO_DOMAIN,
@@ -280,7 +284,7 @@ class _Generator:
             profession_label=catalog.PROFESSIONS[profession], category="C",
             savoir_faire_type=savoir_faire_type, savoir_faire=savoir_faire,
             savoir_faire_label=savoir_faire_label, activities=activities, mailbox=address,
-            email=f"{local}@example.invalid", origin=origin,
+            email=f"{local}@example.invalid", origin=origin, medical_regulation=medical_regulation,
         ))
 
     def patient_mailboxes(self) -> None:

@@ -109,6 +109,8 @@ class Professional:
     mailbox: str
     email: str
     origin: str = "synthetic"
+    #: may act as SAMU medical regulator (PSC ``Acces_Regulation_Medicale`` VRAI, DMP mode centre_15)
+    medical_regulation: bool = False
 
     @property
     def label(self) -> str:

@@ -194,6 +194,7 @@ BLOCKED_PRO = "899700163894"
 NO_DMP = "139056311365635"  # pat-0008
 CLOSED = "139059741175965"  # pat-0009
 PROV = "801109966885307"  # pat-0021, identity PROV, open DMP
+REGULATOR = "899700999990"  # Dr Samia REGULATRICE, SAMU regulator (centre_15)
 
 
 def issue_texts(r: Any) -> str:

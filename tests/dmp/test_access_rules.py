@@ -10,6 +10,7 @@ INS = "297022A02077878"
 MT, PRO, BLOCKED, OTHER = "8MT", "8PRO", "8BLOCKED", "8OTHER"
 OPEN = DmpFacts(INS, True, medecin_traitant=MT, authorized=(PRO,), blocked=(BLOCKED,), legal_reps=("pat-rep",))
 CLOSED = DmpFacts(INS, False, medecin_traitant=MT)
+REFUSING = DmpFacts(INS, True, medecin_traitant=MT, refuses_bris_de_glace=True, refuses_centre_15=True)
 
 
 def req(role: Role = Role.PROFESSIONAL, actor: str = PRO, action: Action = Action.CONSULT,
@@ -27,7 +28,7 @@ CASES = {
     "dmp.acc.07": (req(actor=OTHER, action=Action.FEED), True, 200),
     "dmp.acc.08": (req(action=Action.DELETE, is_author=False), False, 403),
     "dmp.acc.09": (req(action=Action.DELETE, is_author=True), True, 200),
-    "dmp.acc.10": (req(actor=OTHER, mode=Mode.CENTRE_15), True, 200),
+    "dmp.acc.10": (req(actor=OTHER, mode=Mode.CENTRE_15, regulator=True), True, 200),
     "dmp.acc.11": (req(actor=OTHER, mode=Mode.BRIS_DE_GLACE), True, 200),
     "dmp.acc.12": (req(actor=MT), True, 200),
     "dmp.acc.13": (req(actor=PRO), True, 200),
@@ -35,6 +36,9 @@ CASES = {
     "dmp.acc.15": (req(Role.PATIENT, "pat-0001", actor_ins=INS), True, 200),
     "dmp.acc.16": (req(Role.LEGAL_REP, "pat-rep"), True, 200),
     "dmp.acc.17": (req(actor=MT, action=Action.READ_AUDIT), True, 200),
+    "dmp.acc.18": (req(actor=OTHER, mode=Mode.CENTRE_15), False, 403),
+    "dmp.acc.19": (req(actor=OTHER, mode=Mode.BRIS_DE_GLACE, dmp=REFUSING), False, 403),
+    "dmp.acc.20": (req(actor=OTHER, mode=Mode.CENTRE_15, regulator=True, dmp=REFUSING), False, 403),
     "dmp.acc.99": (req(Role.PATIENT, "pat-0001", action=Action.FEED, actor_ins=INS), False, 403),
 }
 
@@ -58,7 +62,7 @@ def test_blocked_professional_may_still_feed() -> None:
 
 def test_emergency_modes_are_flagged() -> None:
     assert decide(req(actor=OTHER, mode=Mode.BRIS_DE_GLACE)).emergency
-    assert decide(req(actor=OTHER, mode=Mode.CENTRE_15)).emergency
+    assert decide(req(actor=OTHER, mode=Mode.CENTRE_15, regulator=True)).emergency
     assert not decide(req(actor=PRO)).emergency
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dmp_helpers import FHIR, INS_SYSTEM, ONLY_MT, ONLY_MT_DOCTOR, OTHER_PRO, PAT1, TRE_A07, cr_bio_bundle
+from dmp_helpers import FHIR, INS_SYSTEM, ONLY_MT, ONLY_MT_DOCTOR, OTHER_PRO, PAT1, REGULATOR, TRE_A07, cr_bio_bundle
 
 
 def _feed(dmp, n: int = 1, **kw) -> list[str]:  # noqa: ANN001, ANN003
@@ -100,6 +100,9 @@ def test_unauthorized_professional_refused_unless_emergency(dmp) -> None:
                  patient=f"Patient/{ONLY_MT}", status="current")
     assert r.status_code == 200 and r.json()["total"] == 1
     r = dmp.find(dmp.pro_token(OTHER_PRO), headers={"X-DMP-Access-Mode": "centre_15"},
+                 patient=f"Patient/{ONLY_MT}", status="current")
+    assert r.status_code == 403 and "dmp.acc.18" in r.text  # not a regulator
+    r = dmp.find(dmp.pro_token(REGULATOR), headers={"X-DMP-Access-Mode": "centre_15"},
                  patient=f"Patient/{ONLY_MT}", status="current")
     assert r.status_code == 200
     r = dmp.find(dmp.pro_token(OTHER_PRO), headers={"X-DMP-Access-Mode": "urgence"},
