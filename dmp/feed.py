@@ -87,7 +87,7 @@ async def _prepare(s: Any, caller: Caller, sub: Submission, t: Any, duplicates: 
                                                   f"replaces) par un document du même lot ({p.target})",
                             expression=p.at)
         try:
-            out = pdsm_patch.apply(patched[p.target], p.ops, sub.warnings)
+            out = pdsm_patch.apply(patched[p.target], p.ops, sub.warnings, replaced=True)
         except pdsm_patch.PatchError as exc:
             raise FhirError(exc.status, exc.code, exc.text, expression=p.at) from None
         patched[p.target] = out.resource

@@ -194,8 +194,12 @@ def parse_fhirpath_patch(params: Any, warnings: list[dict[str, Any]]) -> list[Op
     return out
 
 
-def apply(resource: dict[str, Any], ops: list[Op], warnings: list[dict[str, Any]]) -> Outcome:
-    """Apply ``ops`` to a copy of ``resource``; raises :class:`PatchError` (422 for bad values)."""
+def apply(resource: dict[str, Any], ops: list[Op], warnings: list[dict[str, Any]], *,
+          replaced: bool = False) -> Outcome:
+    """Apply ``ops`` to a copy of ``resource``; raises :class:`PatchError` (422 for bad values).
+
+    ``replaced``: a document of the DMP (or of the same Bundle) replaces this one (``relatesTo``
+    ``replaces``), so ``superseded`` is the PDSm4DMP TD2.1 replacement flow, not a deletion."""
     doc = copied(resource)
     old_status = doc.get("status")
     labels: list[Any] = list(doc.get("securityLabel") or [])
@@ -271,11 +275,12 @@ def apply(resource: dict[str, Any], ops: list[Op], warnings: list[dict[str, Any]
         if old_status in DELETED:
             raise PatchError(422, "business-rule", f"un document au statut {old_status!r} ne peut plus changer de "
                                                    "statut (pas de restauration)", "DocumentReference.status")
-        if new_status == "superseded":
+        if new_status == "superseded" and not replaced:
             warnings.append({"severity": "warning", "code": "business-rule", "expression": ["DocumentReference.status"],
                              "diagnostics": "suppression par 'superseded' (page d'index PDSm4DMP) acceptée ; "
                                             "le bac à sable retient 'entered-in-error' (TD3.3c)"})
-    return Outcome(doc, new_status != old_status, new_status in DELETED and new_status != old_status, warnings)
+    deleted = new_status in DELETED and new_status != old_status and not (replaced and new_status == "superseded")
+    return Outcome(doc, new_status != old_status, deleted, warnings)
 
 
 def _archived(doc: dict[str, Any]) -> bool | None:

@@ -101,6 +101,13 @@ async def put_dmp(s: AsyncSession, dmp: Dmp) -> Dmp:
     return dmp
 
 
+async def is_replaced(s: AsyncSession, workspace: str, doc_id: str) -> bool:
+    """Does a document of the DMP replace ``doc_id`` (``relatesTo`` ``replaces``, TD2.1)?"""
+    found = await s.scalar(select(DmpDocumentRow.id).where(
+        DmpDocumentRow.workspace == workspace, DmpDocumentRow.relates_to == doc_id).limit(1))
+    return found is not None
+
+
 async def delete_dmp(s: AsyncSession, workspace: str, ins: str) -> bool:
     row = await s.get(DmpPatientRow, (workspace, ins))
     if row is None:

@@ -68,7 +68,11 @@ async def patch(ctx: SandboxContext, caller: Caller, identifier: str, content_ty
         warnings: list[dict[str, Any]] = []
         try:
             ops = parse_ops(content_type, body, doc.resource, warnings)
-            out = pdsm_patch.apply(doc.resource, ops, warnings)
+            out = pdsm_patch.apply(doc.resource, ops, [])
+            # superseded after a replacement (TD2.1) is not a deletion; asked only then (no index needed)
+            replaced = out.deleted and out.resource.get("status") == "superseded" \
+                and await store.is_replaced(s, caller.workspace, doc.id)
+            out = pdsm_patch.apply(doc.resource, ops, warnings, replaced=replaced)
         except pdsm_patch.PatchError as exc:
             raise FhirError(exc.status, exc.code, exc.text, expression=exc.expression) from None
         except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
