@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from dmp import pdsm_patch, terminology
+from dmp.format_content import check_format_content
 from dmp.fhir import (
     BASE_PATH,
     MHD_LIST_TYPES,
@@ -227,7 +228,10 @@ def _document(res: dict[str, Any], at: str, nid: str, i: int, sub: Submission, r
     ctype = att.get("contentType") or ctype
     found = terminology.check_class(res.get("category"), f"{at}.category")
     found += terminology.check_type(res.get("type"), f"{at}.type")
-    found += terminology.check_format(contents[0].get("format"), f"{at}.content[0].format")
+    fmt = contents[0].get("format")
+    found += terminology.check_format(fmt, f"{at}.content[0].format")
+    if isinstance(fmt, dict) and isinstance(fmt.get("code"), str):
+        found += check_format_content(fmt["code"], ctype, data, f"{at}.content[0].format")
     vis = terminology.visibility(res.get("securityLabel"), f"{at}.securityLabel")
     found += vis.findings
     for f in found:

@@ -33,6 +33,8 @@ CLASS_SYSTEMS = (TRE_A03, "urn:oid:1.2.250.1.213.1.1.4.1")
 CLASS_CODES = value_set_codes(f"{NOS}/JDV_J57-ClassCode-DMP/FHIR/JDV-J57-ClassCode-DMP")
 TYPE_SYSTEMS = (LOINC, "urn:oid:2.16.840.1.113883.6.1")
 TYPE_COMPLEMENT_SYSTEMS = (TRE_A05, "urn:oid:1.2.250.1.213.1.1.4.12")
+#: every code of TRE_A05-TypeDocComplementaire (JDV_J07 = LOINC subset + TRE_A05, FACTS §3.4)
+TYPE_COMPLEMENT_CODES = value_set_codes(f"{TRE_A05}?vs")
 #: key LOINC codes of JDV_J66 (FACTS §3.4); other well-formed LOINC codes get a warning
 TYPE_CODES = value_set_codes(f"{NOS}/JDV_J66-TypeCode-DMP/FHIR/JDV-J66-TypeCode-DMP")
 LOINC_RE = re.compile(r"^\d{1,7}-\d$")
@@ -100,7 +102,13 @@ def check_type(concept: Any, at: str) -> list[Finding]:
             elif code not in TYPE_CODES:
                 out.append(Finding("warning", "code-invalid", here,
                                    f"typeCode LOINC {code} absent du sous-ensemble JDV_J66 connu du bac à sable : accepté"))
-        elif system not in TYPE_COMPLEMENT_SYSTEMS:
+        elif system in TYPE_COMPLEMENT_SYSTEMS:
+            if code not in TYPE_COMPLEMENT_CODES:
+                hint = (" : c'est un code LOINC, à envoyer sous le système http://loinc.org"
+                        if LOINC_RE.match(code) else "")
+                out.append(Finding("error", "code-invalid", here,
+                                   f"typeCode {code!r} absent de TRE_A05-TypeDocComplementaire (JDV_J07){hint}"))
+        else:
             out.append(Finding("error", "code-invalid", here,
                                f"système de typeCode inconnu : {system!r} (LOINC ou TRE_A05 attendus)"))
     return out
