@@ -29,6 +29,13 @@ class Action(StrEnum):
     READ_AUDIT = "read_audit"  # access history (AuditEvent)
 
 
+#: TRE_R248-ModeAcces (FACTS §3.1): the canonical FACTS gives, and the spelling of the NOS pattern
+#: ``TRE_<n>-<Name>`` that other documents use; both are accepted, the first is written
+TRE_R248 = "https://mos.esante.gouv.fr/NOS/TRE_R248_ModeAcces/FHIR/TRE-R248-ModeAcces"
+TRE_R248_SYSTEMS = (TRE_R248, "https://mos.esante.gouv.fr/NOS/TRE_R248-ModeAcces/FHIR/TRE-R248-ModeAcces",
+                    "urn:oid:1.2.250.1.213.1.1.4.248")
+
+
 class Mode(StrEnum):
     """TRE_R248-ModeAcces (FACTS §3.1, §8.14)."""
 

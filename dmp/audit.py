@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dmp.access_rules import TRE_R248
 from dmp.fhir import RPPS_SYSTEM, SANDBOX_EXT, instant, now, patient_identifier
 from dmp.models import DmpAuditRow
 from sandbox.db import as_utc
 
-TRE_R248 = "https://mos.esante.gouv.fr/NOS/TRE_R248-ModeAcces/FHIR/TRE-R248-ModeAcces"
 EMERGENCY_EXT = f"{SANDBOX_EXT}/dmp-emergency-access"
 ACCESS_RULE_EXT = f"{SANDBOX_EXT}/dmp-access-rule"
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dmp.access_rules import Mode, Role
+from dmp.access_rules import TRE_R248_SYSTEMS, Mode, Role
 from dmp.patient_tokens import KID_PREFIX, PatientTokenError, PatientTokenKeys, header_kid
 from sandbox.errors import FhirError
 
@@ -76,10 +76,18 @@ def _unauthorized(text: str) -> FhirError:
 
 
 def parse_mode(value: str | None) -> Mode:
+    """A TRE_R248 code, bare or as ``system|code``; the system in either spelling
+    (``…/TRE_R248_ModeAcces/…`` as FACTS §3.1 gives it, ``…/TRE_R248-ModeAcces/…`` after the NOS
+    pattern) or as its OID."""
     if not value:
         return Mode.NORMAL
+    system, sep, code = value.strip().rpartition("|")
+    if sep and system not in TRE_R248_SYSTEMS:
+        raise FhirError(400, "value", f"système du mode d'accès inconnu {system[:120]!r} dans {ACCESS_MODE_HEADER} : "
+                                      f"TRE_R248 attendu, orthographié {TRE_R248_SYSTEMS[0]} ou "
+                                      f"{TRE_R248_SYSTEMS[1]} (les deux sont acceptés), ou {TRE_R248_SYSTEMS[2]}")
     try:
-        return Mode(value.strip())
+        return Mode(code)
     except ValueError:
         raise FhirError(400, "value", f"mode d'accès inconnu {value[:40]!r} (TRE_R248 : normal, bris_de_glace, "
                                       f"centre_15) dans {ACCESS_MODE_HEADER}") from None

@@ -14,7 +14,7 @@ from urllib.parse import unquote
 import orjson
 
 from dmp.fhir import RPPS_SYSTEM, ins_of_identifier, is_urn_uuid
-from ins import InsIdentifier, oid_of_system, select_ins, system_for
+from ins import InsIdentifier, check_reliability, oid_of_system, select_ins, system_for
 from sandbox.errors import FhirError, issue
 
 
@@ -91,6 +91,11 @@ def patient_ins(ref: Any, res: dict[str, Any], resolver: Resolver, at: str) -> I
 
 def patient_resource_ins(patient: dict[str, Any], at: str) -> InsIdentifier:
     """The INS of a Patient resource, or a 422 whose diagnostics start with the rule id."""
+    reliability = check_reliability(patient, at.rsplit(".identifier", 1)[0])
+    if reliability:
+        raise FhirError(422, "business-rule", f"[{reliability[0].rule.value}] {reliability[0].text('fr')}",
+                        issues=[issue("error", "business-rule", f"[{p.rule.value}] {p.text('fr')}", p.expression)
+                                for p in reliability])
     selection = select_ins(patient.get("identifier") or [])
     if selection.ins is not None:
         return selection.ins

@@ -11,6 +11,9 @@ Public API — other packages import only these names (``from ins import …``):
   :func:`parse_matricule`, :class:`ParsedMatricule`, :class:`MatriculeKind`.
 - RNIV (:mod:`ins.rniv`, FACTS §1.4): :class:`Status` (PROV, RECUP, VALI, QUAL), :class:`Event`,
   :func:`transition`, :func:`may_transmit_ins`.
+- fr-core identity-status invariants per version (:mod:`ins.reliability`, FACTS §1.5, §8.6):
+  :func:`check_reliability` → :class:`ReliabilityProblem` (:class:`ReliabilityRule`): VALI (v2-0445),
+  VALI/QUAL (identity-status) require an INS; a status outside its version's code system.
 - "Is this identity qualified, and why not" (:mod:`ins.qualification`): :func:`qualification` →
   :class:`Qualification` (``qualified``, ``status``, ``reason`` :class:`NotQualified`, ``text()``).
 - Messages: :class:`MsgId`, :class:`Problem`.
@@ -38,12 +41,13 @@ from ins.identifiers import (
 from ins.messages import MsgId, Problem
 from ins.nir import MatriculeKind, ParsedMatricule, check_matricule, nir_key, parse_matricule
 from ins.qualification import NotQualified, Qualification, qualification
+from ins.reliability import ReliabilityProblem, ReliabilityRule, check_reliability
 from ins.rniv import Event, Status, may_transmit_ins, transition
 
 __all__ = [
     "IDENTIFIER_TYPE_SYSTEMS", "INS_OIDS", "INS_SYSTEMS", "OID_INS_NIA", "OID_INS_NIR", "OID_INS_NIR_DEMO",
     "OID_INS_NIR_TEST", "TYPE_BY_OID", "Event", "InsIdentifier", "InsProblem", "InsRule", "InsSelection",
-    "MatriculeKind", "MsgId", "NotQualified", "ParsedMatricule", "Problem", "Qualification", "Status",
+    "MatriculeKind", "MsgId", "ReliabilityProblem", "ReliabilityRule", "check_reliability", "NotQualified", "ParsedMatricule", "Problem", "Qualification", "Status",
     "check_matricule", "ins_of_system_value", "kind_matches", "may_transmit_ins", "oid_of_system", "nir_key", "parse_matricule",
     "qualification", "select_ins", "system_for", "transition",
 ]
