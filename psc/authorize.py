@@ -61,11 +61,12 @@ def redirect_with(redirect_uri: str, params: dict[str, str | None]) -> str:
     return f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{query}"
 
 
-def error_redirect(rt: Psc, exc: AuthorizeError) -> str:
+def error_redirect(rt: Psc, exc: AuthorizeError, workspace: str | None = None) -> str:
+    """``workspace``: the client's (its issuer is the ``iss`` parameter, RFC 9207)."""
     assert exc.redirect_uri is not None
     return redirect_with(exc.redirect_uri, {"error": exc.error.error,
                                             "error_description": exc.error.description,
-                                            "state": exc.state, "iss": rt.issuer})
+                                            "state": exc.state, "iss": rt.issuer_for(workspace)})
 
 
 async def validate(rt: Psc, params: dict[str, str]) -> AuthorizationRequest:
@@ -165,4 +166,5 @@ async def issue_code(rt: Psc, areq: AuthorizationRequest, persona_id: str, mode:
                       " ".join(areq.scopes), areq.nonce, areq.code_challenge,
                       now + timedelta(seconds=rt.config.code_ttl))
     await rt.ctx.db.run(lambda c: create_authorization(c, session, code, grant))
-    return redirect_with(areq.redirect_uri, {"code": code, "state": areq.state, "iss": rt.issuer})
+    return redirect_with(areq.redirect_uri, {"code": code, "state": areq.state,
+                                             "iss": rt.issuer_for(areq.client.workspace)})

@@ -156,17 +156,21 @@ def presented(form: Mapping[str, str], authorization: str | None) -> Presented:
 
 
 async def authenticate_client(rt: Psc, form: Mapping[str, str], authorization: str | None,
-                              audiences: tuple[str, ...]) -> Client:
+                              audiences: tuple[str, ...], *, realm: str | None = None) -> Client:
     """The authenticated client, or :class:`InvalidClient`.
 
-    ``audiences``: values a ``private_key_jwt`` assertion may carry in ``aud`` (endpoint URL, issuer).
+    ``audiences``: values a ``private_key_jwt`` assertion may carry in ``aud`` (endpoint URLs, issuer
+    of the default path; the same under the client's workspace issuer are accepted too).
+    ``realm``: the workspace whose issuer path was called: a client of another workspace is unknown
+    there (a workspace is a security boundary).
     """
     p = presented(form, authorization)
     if not p.client_id:
         raise InvalidClient("client_id missing")
     client = await rt.clients.get(p.client_id)
-    if client is None:
+    if client is None or (realm is not None and client.workspace != realm):
         raise InvalidClient(f"unknown client {p.client_id[:128]!r}")
+    audiences = audiences + tuple(a.replace(rt.issuer, rt.issuer_for(client.workspace), 1) for a in audiences)
     # PSC's Keycloak "client id and secret" authenticator takes the secret from either place, so a
     # secret client may use basic or post whatever it registered; private_key_jwt stays strict.
     same_family = {client.token_endpoint_auth_method, p.method} <= set(SECRET_METHODS)

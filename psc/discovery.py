@@ -25,16 +25,17 @@ CLAIMS = ("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr",
           "PSI_Locale", "authMode")
 
 
-def metadata(rt: Psc) -> dict[str, Any]:
+def metadata(rt: Psc, workspace: str | None = None) -> dict[str, Any]:
+    """The metadata of ``workspace``'s issuer (None: the default workspace's)."""
     auth_methods = list(AUTHENTICATORS)
     return {
-        "issuer": rt.issuer,
+        "issuer": rt.issuer_for(workspace),
         "authorization_endpoint": rt.authorization_endpoint,
-        "token_endpoint": rt.endpoint("token"),
-        "userinfo_endpoint": rt.endpoint("userinfo"),
-        "introspection_endpoint": rt.endpoint("token/introspect"),
-        "end_session_endpoint": rt.endpoint("logout"),
-        "jwks_uri": rt.endpoint("certs"),
+        "token_endpoint": rt.endpoint("token", workspace),
+        "userinfo_endpoint": rt.endpoint("userinfo", workspace),
+        "introspection_endpoint": rt.endpoint("token/introspect", workspace),
+        "end_session_endpoint": rt.endpoint("logout", workspace),
+        "jwks_uri": rt.endpoint("certs", workspace),
         "scopes_supported": list(SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -31,12 +31,15 @@ async def _refresh(rt: Psc, caller: Client, token: str) -> dict[str, Any]:
         return INACTIVE
     return {"active": True, "token_type": "Refresh", "typ": "Refresh", "scope": row.scope,
             "client_id": row.client_id, "azp": row.client_id, "sid": row.sid,
-            "session_state": row.sid, "exp": int(exp.timestamp()), "iss": rt.issuer}
+            "session_state": row.sid, "exp": int(exp.timestamp()), "iss": rt.issuer_for(caller.workspace)}
 
 
-async def introspect(rt: Psc, form: Mapping[str, str], authorization: str | None) -> tuple[Client, dict[str, Any]]:
+async def introspect(rt: Psc, form: Mapping[str, str], authorization: str | None,
+                     realm: str | None = None) -> tuple[Client, dict[str, Any]]:
+    """``realm``: the workspace whose issuer path was called (None: the default path)."""
     caller = await authenticate_client(rt, form, authorization,
-                                       (rt.endpoint("token/introspect"), rt.endpoint("token"), rt.issuer))
+                                       (rt.endpoint("token/introspect"), rt.endpoint("token"), rt.issuer),
+                                       realm=realm)
     token = form.get("token")
     if not token:
         raise InvalidRequest("token is required")

@@ -27,6 +27,16 @@ if TYPE_CHECKING:
     from sandbox.context import SandboxContext
 
 STATE_KEY = "psc"
+#: a workspace's realm (the default workspace's is ``/psc/realms/esante-wallet``)
+WORKSPACE_REALM_PREFIX = f"/psc/w/{{ws}}/realms/{REALM}"
+
+
+def realm_path(workspace: str | None, default_workspace: str) -> str:
+    if workspace is None or workspace == default_workspace:
+        return f"/psc/realms/{REALM}"
+    return WORKSPACE_REALM_PREFIX.format(ws=workspace)
+
+
 #: stands for PSC's wallet host (``https://wallet.bas.psc.esante.gouv.fr/auth``, FACTS §4)
 WALLET_PATH = "/psc/wallet"
 PERSONA_CACHE_SECONDS = 5.0
@@ -65,7 +75,21 @@ class Psc:
 
     @property
     def issuer(self) -> str:
+        """The default workspace's issuer (``<base>/psc/realms/esante-wallet``)."""
         return f"{self.ctx.settings.base_url}/psc/realms/{REALM}"
+
+    def issuer_for(self, workspace: str | None) -> str:
+        """The issuer of ``workspace``: each workspace is a realm of its own, so what a vendor fetches
+        (discovery, JWKS) is attributable to it; the default workspace keeps the plain path."""
+        return f"{self.ctx.settings.base_url}{realm_path(workspace, self.ctx.settings.default_workspace)}"
+
+    def is_issuer(self, value: object) -> bool:
+        """The default issuer or a workspace's (the token's own is checked against its workspace)."""
+        if value == self.issuer:
+            return True
+        prefix, suffix = f"{self.ctx.settings.base_url}/psc/w/", f"/realms/{REALM}"
+        return isinstance(value, str) and value.startswith(prefix) and value.endswith(suffix) \
+            and "/" not in value[len(prefix):-len(suffix)]
 
     @property
     def wallet(self) -> str:
@@ -77,9 +101,9 @@ class Psc:
     def authorization_endpoint(self) -> str:
         return f"{self.wallet}/auth"
 
-    def endpoint(self, name: str) -> str:
-        """``auth``, ``token``, ``userinfo``, ``token/introspect``, ``logout``, ``certs``."""
-        return f"{self.issuer}/protocol/openid-connect/{name}"
+    def endpoint(self, name: str, workspace: str | None = None) -> str:
+        """``token``, ``userinfo``, ``token/introspect``, ``logout``, ``certs`` of a workspace's issuer."""
+        return f"{self.issuer_for(workspace)}/protocol/openid-connect/{name}"
 
     async def sign(self, claims: dict[str, Any], alg: str) -> str:
         key: SigningKey = await self.keys.signer(alg)

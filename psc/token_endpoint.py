@@ -46,13 +46,14 @@ async def _faults(rt: Psc, client: Client) -> None:
 
 
 async def token(rt: Psc, form: Mapping[str, str], authorization: str | None,
-                client: Client | None = None) -> TokenResult:
+                client: Client | None = None, realm: str | None = None) -> TokenResult:
     """Handle one token request; raises :class:`psc.errors.OAuthError`.
 
-    ``client`` may be given by an in-process caller that already trusts it (the demo page).
+    ``client`` may be given by an in-process caller that already trusts it (the demo page);
+    ``realm``: the workspace whose issuer path was called (None: the default path).
     """
     if client is None:
-        client = await authenticate_client(rt, form, authorization, (rt.endpoint("token"), rt.issuer))
+        client = await authenticate_client(rt, form, authorization, (rt.endpoint("token"), rt.issuer), realm=realm)
     grant_type = form.get("grant_type")
     if not grant_type:
         raise InvalidRequest("grant_type is required")

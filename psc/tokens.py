@@ -27,7 +27,8 @@ def _ts(dt: datetime) -> int:
 def access_claims(rt: Psc, client: Client, *, sub: str, scope: str, now: datetime,
                   session: Session | None, ttl: int) -> dict[str, Any]:
     claims: dict[str, Any] = {
-        "exp": _ts(now) + ttl, "iat": _ts(now), "jti": secrets.token_urlsafe(12), "iss": rt.issuer,
+        "exp": _ts(now) + ttl, "iat": _ts(now), "jti": secrets.token_urlsafe(12),
+        "iss": rt.issuer_for(client.workspace),
         "aud": [client.client_id, *client.audiences], "sub": sub, "typ": "Bearer",
         "azp": client.client_id, "scope": scope, "workspace": client.workspace,
     }
@@ -44,7 +45,8 @@ def id_token_claims(rt: Psc, client: Client, *, sub: str, session: Session, nonc
     means = AUTH_MEANS[AuthMode(session.auth_mode)]
     claims: dict[str, Any] = {
         "exp": _ts(now) + rt.config.id_token_ttl, "iat": _ts(now), "auth_time": _ts(session.auth_time),
-        "jti": secrets.token_urlsafe(12), "iss": rt.issuer, "aud": client.client_id, "sub": sub,
+        "jti": secrets.token_urlsafe(12), "iss": rt.issuer_for(client.workspace), "aud": client.client_id,
+        "sub": sub,
         "typ": "ID", "azp": client.client_id, "sid": session.sid, "session_state": session.sid,
         "acr": session.acr, "amr": list(means.amr), "idp": "PSC", "at_hash": half_hash(access_token),
         "preferred_username": idnps_of(sub) or "", "SubjectNameID": idnps_of(sub) or "",

@@ -54,6 +54,6 @@ async def userinfo(rt: Psc, token: str) -> UserInfo:
     claims = userinfo_claims(pro, orgs, list(vt.scopes), vt.auth_mode or "CARD")
     client = await rt.clients.get(vt.client_id)
     if client is not None and client.userinfo_signed_response_alg:
-        signed = {**claims, "iss": rt.issuer, "aud": client.client_id}
+        signed = {**claims, "iss": rt.issuer_for(vt.workspace), "aud": client.client_id}
         return UserInfo(vt, claims, await rt.sign(signed, client.userinfo_signed_response_alg))
     return UserInfo(vt, claims)

@@ -125,8 +125,8 @@ async def verify_signature(rt: runtime.Psc, token: str) -> tuple[dict[str, Any],
         raise TokenError(TokenErrorReason.MALFORMED, "the payload is not JSON") from None
     if not isinstance(claims, dict):
         raise TokenError(TokenErrorReason.MALFORMED, "the payload is not a JSON object")
-    if claims.get("iss") != rt.issuer:
-        raise TokenError(TokenErrorReason.WRONG_ISSUER, f"iss {claims.get('iss')!r} is not {rt.issuer!r}")
+    if not rt.is_issuer(claims.get("iss")):
+        raise TokenError(TokenErrorReason.WRONG_ISSUER, f"iss {claims.get('iss')!r} is not this provider's")
     if len(rt.verified) >= runtime.VERIFIED_CACHE_SIZE:
         rt.verified.clear()
     rt.verified[token] = (header, dict(claims))
@@ -170,6 +170,9 @@ async def verify_with_faults(rt: runtime.Psc, token: str, *, audience: str | Non
     workspace, client_id = claims.get("workspace"), claims.get("azp")
     if not isinstance(workspace, str) or not isinstance(client_id, str) or not isinstance(claims.get("sub"), str):
         raise TokenError(TokenErrorReason.MALFORMED, "workspace, azp or sub missing")
+    if claims.get("iss") != rt.issuer_for(workspace):
+        raise TokenError(TokenErrorReason.WRONG_ISSUER, f"iss {claims.get('iss')!r} is not the issuer of "
+                                                        f"workspace {workspace!r}")
     audiences = _audiences(claims)
     if client_id not in audiences:
         raise TokenError(TokenErrorReason.WRONG_AUDIENCE, f"aud does not include the azp {client_id!r}")

@@ -32,7 +32,7 @@ def build(ctx: SandboxContext) -> APIRouter:
 
     def links(workspace: str) -> dict[str, str]:
         return {"login_url": f"{ctx.settings.base_url}/psc/demo/login?{urlencode({'workspace': workspace})}",
-                "discovery": f"{rt.issuer}/.well-known/wallet-openid-configuration",
+                "discovery": f"{rt.issuer_for(workspace)}/.well-known/wallet-openid-configuration",
                 "workspace": workspace,
                 "client_id": demo_client_id(workspace, ctx.settings.default_workspace)}
 
@@ -84,7 +84,7 @@ def build(ctx: SandboxContext) -> APIRouter:
             return html("demo.html", 400, error=exc.error, description=exc.description, **page)
         id_token = result.body.get("id_token", "")
         id_claims = orjson.loads(base64.urlsafe_b64decode(id_token.split(".")[1] + "==")) if id_token else {}
-        logout_url = redirect_with(rt.endpoint("logout"), {
+        logout_url = redirect_with(rt.endpoint("logout", ws), {
             "id_token_hint": id_token, "post_logout_redirect_uri": ctx.settings.base_url + "/psc/demo/"})
         resp = html("demo.html", tokens=json.dumps(result.body, indent=2),
                     id_claims=json.dumps(id_claims, indent=2, ensure_ascii=False),

@@ -8,6 +8,7 @@ shapes the protocol answer."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.routing import APIRoute
 from fastapi.responses import RedirectResponse, Response
 
 from sandbox.context import SandboxContext
@@ -15,10 +16,10 @@ from sandbox.http_evidence import annotate
 
 from psc import authorize, discovery, introspection, logout, runtime, token_endpoint, userinfo
 from psc.claims import REALM
-from psc.errors import AccessDenied, AuthorizeError, OAuthError
+from psc.errors import AccessDenied, AuthorizeError, BearerError, OAuthError
 from psc.forms import MAX_QUERY_BYTES, parse_form, parse_params
 from psc.routes.common import html, json_response, oauth_error, raw_query
-from psc.runtime import WALLET_PATH
+from psc.runtime import WALLET_PATH, WORKSPACE_REALM_PREFIX
 from psc.scopes import AUTH_MEANS, AuthMode
 
 PREFIX = f"/psc/realms/{REALM}"
@@ -32,18 +33,33 @@ def build(ctx: SandboxContext) -> APIRouter:
     def note(request: Request, operation: str, **fields) -> None:  # noqa: ANN003 - evidence fields
         annotate(request, service="psc", operation=f"psc.{operation}", **fields)
 
+    async def unknown_realm(request: Request) -> Response | None:
+        """404 for a workspace realm that does not exist; notes the realm's workspace otherwise."""
+        realm = _realm(request)
+        if realm is None:
+            return None
+        if await ctx.workspaces.get(realm) is None:
+            return json_response({"error": "not_found", "error_description": f"unknown realm {realm[:64]!r}"},
+                                 status=404)
+        annotate(request, workspace=realm)
+        return None
+
     @router.get("/.well-known/wallet-openid-configuration")
     async def well_known(request: Request) -> Response:
         note(request, "discovery", summary={"document": discovery.WALLET_DOCUMENT, "host": _host(request)})
-        return json_response(discovery.metadata(rt), headers={"Cache-Control": "max-age=60"})
+        if (missing := await unknown_realm(request)) is not None:
+            return missing
+        return json_response(discovery.metadata(rt, _realm(request)), headers={"Cache-Control": "max-age=60"})
 
     @router.get("/.well-known/openid-configuration")
     async def well_known_standard(request: Request) -> Response:
         served = rt.config.standard_discovery
         note(request, "discovery", summary={"document": discovery.STANDARD_DOCUMENT, "host": _host(request),
                                             "served": served})
+        if (missing := await unknown_realm(request)) is not None:
+            return missing
         if served:
-            return json_response(discovery.metadata(rt), headers={"Cache-Control": "max-age=60"})
+            return json_response(discovery.metadata(rt, _realm(request)), headers={"Cache-Control": "max-age=60"})
         return json_response({"error": "not_found", "error_description": (
             "Pro Santé Connect publie sa configuration à .well-known/wallet-openid-configuration "
             "(pas openid-configuration)")}, status=404)
@@ -51,6 +67,8 @@ def build(ctx: SandboxContext) -> APIRouter:
     @router.get("/protocol/openid-connect/certs")
     async def certs(request: Request) -> Response:
         note(request, "certs")
+        if (missing := await unknown_realm(request)) is not None:
+            return missing
         return json_response(await rt.keys.jwks(), headers={"Cache-Control": "max-age=10"})
 
     async def picker(request: Request, areq: authorize.AuthorizationRequest, *, message: str = "",
@@ -92,8 +110,9 @@ def build(ctx: SandboxContext) -> APIRouter:
             note(request, "authorize", summary={"error": exc.error.error})
             if exc.redirect_uri is None:
                 return html("error.html", 400, error=exc.error.error, description=exc.error.description)
-            return RedirectResponse(authorize.error_redirect(rt, exc), status_code=status,
-                                    headers={"Cache-Control": "no-store"})
+            client = await rt.clients.get(params.get("client_id") or "")
+            return RedirectResponse(authorize.error_redirect(rt, exc, client.workspace if client else None),
+                                    status_code=status, headers={"Cache-Control": "no-store"})
 
     @wallet.get("/auth")
     async def auth_get(request: Request) -> Response:
@@ -130,7 +149,8 @@ def build(ctx: SandboxContext) -> APIRouter:
         try:
             form = parse_form(await request.body(), request.headers.get("content-type"))
             note(request, "token", summary={"grant_type": form.get("grant_type", "")})
-            result = await token_endpoint.token(rt, form, request.headers.get("authorization"))
+            result = await token_endpoint.token(rt, form, request.headers.get("authorization"),
+                                                realm=_realm(request))
         except OAuthError as exc:
             note(request, "token", summary={"error": exc.error})
             return oauth_error(exc)
@@ -143,6 +163,9 @@ def build(ctx: SandboxContext) -> APIRouter:
     async def _userinfo(request: Request, form: dict[str, str] | None) -> Response:
         try:
             info = await userinfo.userinfo(rt, userinfo.bearer_from(request.headers.get("authorization"), form))
+            realm = _realm(request)
+            if realm is not None and info.token.workspace != realm:
+                raise BearerError("the token was issued by another realm")
         except OAuthError as exc:
             note(request, "userinfo", summary={"error": exc.error})
             return oauth_error(exc)
@@ -171,7 +194,8 @@ def build(ctx: SandboxContext) -> APIRouter:
     async def introspect(request: Request) -> Response:
         try:
             form = parse_form(await request.body(), request.headers.get("content-type"))
-            caller, body = await introspection.introspect(rt, form, request.headers.get("authorization"))
+            caller, body = await introspection.introspect(rt, form, request.headers.get("authorization"),
+                                                          realm=_realm(request))
         except OAuthError as exc:
             note(request, "introspect", summary={"error": exc.error})
             return oauth_error(exc)
@@ -206,10 +230,23 @@ def build(ctx: SandboxContext) -> APIRouter:
             return html("error.html", 400, error=exc.error, description=exc.description)
         return await _logout(request, params)
 
+    # every workspace is a realm of its own under /psc/w/<workspace>/realms/esante-wallet: the same
+    # endpoints, so discovery and JWKS fetches are attributable to the vendor's workspace
+    realms = APIRouter(prefix=WORKSPACE_REALM_PREFIX, tags=["psc: OpenID Connect provider"])
+    for route in router.routes:
+        if isinstance(route, APIRoute):
+            realms.add_api_route(route.path[len(PREFIX):], route.endpoint, methods=sorted(route.methods),
+                                 name=f"{route.name}_workspace_realm")
     both = APIRouter()
     both.include_router(router)
+    both.include_router(realms)
     both.include_router(wallet)
     return both
+
+
+def _realm(request: Request) -> str | None:
+    """The workspace of the realm path called (None for the default path)."""
+    return request.path_params.get("ws")
 
 
 def _host(request: Request) -> str:

@@ -35,7 +35,8 @@ class Psc:
 
     @property
     def issuer(self) -> str:
-        return self.sb.url(REALM_PATH)
+        """The workspace's own issuer (each workspace is a realm: psc/README.md)."""
+        return self.sb.url(f"/psc/w/{self.workspace}/realms/esante-wallet")
 
     @property
     def client_id(self) -> str:
@@ -44,7 +45,7 @@ class Psc:
     def url(self, name: str) -> str:
         if name == "auth":  # PSC authorizes on its wallet host, not under the issuer (FACTS §4)
             return self.sb.url(WALLET_AUTH)
-        return self.sb.url(f"{OIDC}/{name}")
+        return f"{self.issuer}/protocol/openid-connect/{name}"
 
     def auth_params(self, **over: Any) -> dict[str, Any]:
         verifier = secrets.token_urlsafe(48)

@@ -156,3 +156,19 @@ def test_evidence_is_attributed_to_workspace_and_actor(psc) -> None:
     assert token_ex["actor"] == psc.client_id
     auth_ex = [e for e in ex if e["operation"] == "psc.authorize" and "899700218896" in e["actor"]]
     assert auth_ex
+
+
+def test_each_workspace_is_a_realm_and_its_fetches_are_attributed(psc) -> None:
+    meta = psc.http.get(psc.issuer + "/.well-known/wallet-openid-configuration").json()
+    assert meta["issuer"] == psc.issuer != psc.sb.url("/psc/realms/esante-wallet")
+    assert meta["jwks_uri"] == psc.issuer + "/protocol/openid-connect/certs"
+    assert psc.http.get(meta["jwks_uri"]).json()["keys"]
+    mine = {e["operation"] for e in psc.sb.exchanges(workspace=psc.workspace, service="psc")}
+    assert {"psc.discovery", "psc.certs"} <= mine
+    tokens = psc.tokens()
+    claims = psc.http.post(psc.url("token/introspect"), data={"token": tokens["access_token"]},
+                           auth=(psc.client_id, "sandbox-demo-secret")).json()
+    assert claims["iss"] == psc.issuer
+    r = psc.http.get(psc.sb.url("/psc/w/no-such-workspace/realms/esante-wallet/.well-known/"
+                                "wallet-openid-configuration"))
+    assert r.status_code == 404
