@@ -42,9 +42,9 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import loadgen  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-import loadgen  # noqa: E402
 from dmp import audit as dmp_audit  # noqa: E402
 from dmp import iti67_find, store  # noqa: E402
 from dmp.access_rules import Decision  # noqa: E402
@@ -52,9 +52,10 @@ from dmp.search_params import grouped  # noqa: E402
 from dmp.seed import plan  # noqa: E402
 from sandbox.db import Database  # noqa: E402
 from sandbox.personas.generate import generate_world  # noqa: E402
-from sandbox.testing import fresh_database, free_port  # noqa: E402
+from sandbox.testing import free_port, fresh_database  # noqa: E402
 
 OIDC = "/psc/realms/esante-wallet/protocol/openid-connect"
+WALLET_AUTH = "/psc/wallet/auth"  # PSC authorizes on its wallet host (psc/README.md)
 CALLBACK = "http://127.0.0.1:8000/callback"
 PRO = "899700218896"
 INS_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
@@ -95,22 +96,26 @@ def bundle(ins: str, n: int) -> dict:
                                  "pdsm-comprehensive-document-reference"]},
             "contained": [author, {"resourceType": "Patient", "id": "patient",
                                    "identifier": [{"system": INS_SYSTEM, "value": ins}]}],
-            "masterIdentifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:oid:1.2.250.1.999.{n}.{uuid.uuid4().int % 10**9}"},
+            "masterIdentifier": {"system": "urn:ietf:rfc:3986",
+                                 "value": f"urn:oid:1.2.250.1.999.{n}.{uuid.uuid4().int % 10**9}"},
             "status": "current", "type": {"coding": [{"system": "http://loinc.org", "code": "11502-2"}]},
             "category": [{"coding": [{"system": f"{nos}/TRE_A03-ClasseDocument/FHIR/TRE-A03-ClasseDocument",
                                       "code": "10"}]}],
             "subject": subject, "date": "2026-11-20T10:00:00+01:00", "author": [{"reference": "#auteur"}],
             "custodian": {"display": "LABO"},
-            "securityLabel": [{"coding": [{"system": f"{nos}/TRE_A08-HL7Confidentiality/FHIR/TRE-A08-HL7Confidentiality",
+            "securityLabel": [{"coding": [{"system": f"{nos}/TRE_A08-HL7Confidentiality/FHIR/"
+                                                     "TRE-A08-HL7Confidentiality",
                                            "code": "N"}]}],
             "content": [{"attachment": {"contentType": "text/xml", "url": bn, "size": len(CDA), "hash": sha1(CDA),
                                         "title": "CR de biologie", "creation": "2026-11-20T09:00:00+01:00"},
                          "format": {"system": f"{nos}/TRE_A06-FormatCodeComplementaire/FHIR/"
                                               "TRE-A06-FormatCodeComplementaire", "code": "urn:ihe:lab:xd-lab:2008"}}],
             "context": {"period": {"start": "2026-11-19T08:00:00+01:00"},
-                        "facilityType": {"coding": [{"system": f"{nos}/TRE_R02-SecteurActivite/FHIR/TRE-R02-SecteurActivite",
+                        "facilityType": {"coding": [{"system": f"{nos}/TRE_R02-SecteurActivite/FHIR/"
+                                                               "TRE-R02-SecteurActivite",
                                                      "code": "SA01"}]},
-                        "practiceSetting": {"coding": [{"system": f"{nos}/TRE_A01-CadreExercice/FHIR/TRE-A01-CadreExercice",
+                        "practiceSetting": {"coding": [{"system": f"{nos}/TRE_A01-CadreExercice/FHIR/"
+                                                                  "TRE-A01-CadreExercice",
                                                         "code": "ETABLISSEMENT"}]},
                         "sourcePatientInfo": {"reference": "#patient"}}}},
         {"fullUrl": bn, "request": {"method": "POST", "url": "Binary"},
@@ -126,7 +131,8 @@ def start_server(db_url: str, data: Path, workers: int = 1) -> tuple[subprocess.
            "MES_SANDBOX_WORKERS": str(workers)}
     proc = subprocess.Popen([sys.executable, "-c", "from sandbox.cli import main; main()", "serve"], env=env,
                             stdout=subprocess.DEVNULL,
-                            stderr=open(os.environ["DMP_BENCH_LOG"], "w") if os.environ.get("DMP_BENCH_LOG") else subprocess.DEVNULL)
+                            stderr=open(os.environ["DMP_BENCH_LOG"], "w")
+                            if os.environ.get("DMP_BENCH_LOG") else subprocess.DEVNULL)
     if os.environ.get("DMP_BENCH_PIDFILE"):
         Path(os.environ["DMP_BENCH_PIDFILE"]).write_text(str(proc.pid))
     base = f"http://127.0.0.1:{port}"
@@ -146,10 +152,10 @@ def pro_token(base: str) -> str:
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     with httpx.Client(base_url=base, timeout=30) as c:
-        r = c.get(OIDC + "/auth", params={"response_type": "code", "client_id": "sandbox-demo", "redirect_uri": CALLBACK,
-                                          "scope": "openid scope_all", "state": "s", "nonce": "n",
-                                          "code_challenge": challenge, "code_challenge_method": "S256",
-                                          "login_hint": PRO})
+        r = c.get(WALLET_AUTH, params={"response_type": "code", "client_id": "sandbox-demo",
+                                       "redirect_uri": CALLBACK, "scope": "openid scope_all", "state": "s",
+                                       "nonce": "n", "code_challenge": challenge, "code_challenge_method": "S256",
+                                       "login_hint": PRO})
         code = parse_qs(urlsplit(r.headers["location"]).query)["code"][0]
         r = c.post(OIDC + "/token", data={"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK,
                                           "code_verifier": verifier}, auth=("sandbox-demo", "sandbox-demo-secret"))
@@ -185,12 +191,15 @@ async def http_ingest(base: str, token: str, patients: list[str], n: int, concur
 
 
 def doc_row(workspace: str, ins: str, n: int, when: datetime, resource: dict) -> dict:
-    return {"id": uuid.uuid4().hex, "workspace": workspace, "patient_ins": ins, "master_id": f"urn:ietf:rfc:3986|urn:oid:1.2.250.1.998.{n}",
+    return {"id": uuid.uuid4().hex, "workspace": workspace, "patient_ins": ins,
+            "master_id": f"urn:ietf:rfc:3986|urn:oid:1.2.250.1.998.{n}",
             "status": "current", "version": 1, "date": when, "creation": when, "period_start": when, "period_end": None,
-            "type_code": "http://loinc.org|11502-2", "class_code": "TRE_A03|10", "format_code": "TRE_A06|urn:ihe:lab:xd-lab:2008",
+            "type_code": "http://loinc.org|11502-2", "class_code": "TRE_A03|10",
+            "format_code": "TRE_A06|urn:ihe:lab:xd-lab:2008",
             "facility_code": "TRE_R02|SA01", "setting_code": "TRE_A01|ETABLISSEMENT", "security": ",TRE_A08|N,",
             "events": "", "related": "", "masked_ps": False, "invisible_patient": False, "invisible_rl": False,
-            "is_archived": False, "author_id": PRO, "author_family": "BIOLOGISTE", "author_given": "PAUL", "relates_to": "",
+            "is_archived": False, "author_id": PRO, "author_family": "BIOLOGISTE", "author_given": "PAUL",
+            "relates_to": "",
             "submission_set": "", "binary_id": "", "content_type": "text/xml", "size": len(CDA), "hash": sha1(CDA),
             "last_updated": when, "resource": resource}
 
@@ -211,10 +220,12 @@ async def baseline_ingest(db: Database, patients: list[str], n: int, concurrency
                 await store.insert_submission(
                     s, [{"id": row["id"], "workspace": "bench-baseline", "content_type": "text/xml", "data": CDA}],
                     [row],
-                    [{"id": uuid.uuid4().hex, "workspace": "bench-baseline", "patient_ins": ins, "kind": "submissionset",
+                    [{"id": uuid.uuid4().hex, "workspace": "bench-baseline", "patient_ins": ins,
+                      "kind": "submissionset",
                       "status": "current", "date": now, "identifier": "", "source_id": PRO, "designation": "",
                       "last_updated": now, "resource": lst}],
-                    [dmp_audit.row_of(dmp_audit.AuditRecord("bench-baseline", ins, "iti-65", "0", "professional", PRO))])
+                    [dmp_audit.row_of(dmp_audit.AuditRecord("bench-baseline", ins, "iti-65", "0", "professional",
+                                                            PRO))])
     t = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return n / (time.perf_counter() - t)

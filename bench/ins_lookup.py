@@ -154,7 +154,8 @@ def http_round_trips(url: str, queries: list[TraitsQuery]) -> list[float]:
 
     from sandbox.testing import running_sandbox
 
-    template = (Path(__file__).resolve().parents[1] / "tests/ins/fixtures/rechercherInsAvecTraitsIdentite.xml").read_text()
+    fixtures = Path(__file__).resolve().parents[1] / "tests/ins/fixtures"
+    template = (fixtures / "rechercherInsAvecTraitsIdentite.xml").read_text()
     head, tail = template.split("<ins:RECSANSVITALE>")[0], template.split("</ins:RECSANSVITALE>")[1]
     for k, v in {"{iso-datetime}": "2026-11-22T10:00:00Z", "{emitter}": "BENCH", "{n° autorisation CNDA}": "AM1",
                  "{v}": "1", "{name}": "BENCH"}.items():

@@ -60,7 +60,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loadgen  # noqa: E402
 
-from sandbox.testing import fresh_database, free_port  # noqa: E402
+from sandbox.testing import free_port, fresh_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_DIR = ROOT / "bench" / "node-psc"
@@ -131,7 +131,8 @@ def start_sandbox(data_dir: Path, database_url: str, alg: str, workers: int) -> 
         "grant_types": ["authorization_code", "refresh_token", "client_credentials"],
         "id_token_signed_response_alg": alg})
     r.raise_for_status()
-    return proc, Target("mes-sandbox psc", f"http://127.0.0.1:{port}/psc/wallet/auth", oidc + "/token", oidc + "/userinfo",
+    return proc, Target("mes-sandbox psc", f"http://127.0.0.1:{port}/psc/wallet/auth", oidc + "/token",
+                        oidc + "/userinfo",
                         "bench", "bench-secret", proc.pid)
 
 
@@ -333,7 +334,8 @@ def main() -> None:
     report(args, [t.name for t, _ in targets], results)
 
 
-def start_all(args: argparse.Namespace, tmp: Path, db_url: str, procs: list[subprocess.Popen]) -> list[tuple[Target, bool]]:
+def start_all(args: argparse.Namespace, tmp: Path, db_url: str,
+              procs: list[subprocess.Popen]) -> list[tuple[Target, bool]]:
     """The sandbox, then oidc-provider with opaque and with JWT access tokens; (target, has userinfo).
     All stay up until the end."""
     sb_proc, ours = start_sandbox(tmp, db_url, args.alg, args.workers)
@@ -374,7 +376,7 @@ def report(args: argparse.Namespace, names: list[str], results: dict[str, Any]) 
     for grant in ("authorization_code", "client_credentials"):
         ph = results[grant]
         for p in peers:
-            ratios = sorted(o / t for o, t in zip(ph.chunks[ours], ph.chunks[p]))
+            ratios = sorted(o / t for o, t in zip(ph.chunks[ours], ph.chunks[p], strict=False))
             print(f"  {grant:20} ÷ {p:28} median {statistics.median(ratios):.2f}, range {ratios[0]:.2f}–"
                   f"{ratios[-1]:.2f}, {sum(r >= 1 for r in ratios)} of {len(ratios)} turns ≥ 1.0")
     print("\n(tokens/s: higher is better, target ratio ≥ 1.0; latency and server CPU per token: lower is "

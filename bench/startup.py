@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sandbox.testing import fresh_database, free_port  # noqa: E402
+from sandbox.testing import free_port, fresh_database  # noqa: E402
 
 PY = sys.executable
 

@@ -83,6 +83,12 @@ class Decision:
     hide_invisible_rl: bool = False
 
 
+def _dmp(r: AccessRequest) -> DmpFacts:
+    """The DMP of a request past rule dmp.acc.01 (which answers when there is none)."""
+    assert r.dmp is not None
+    return r.dmp
+
+
 def _pro(r: AccessRequest) -> bool:
     return r.role is Role.PROFESSIONAL
 
@@ -113,27 +119,28 @@ class Rule:
 RULES: tuple[Rule, ...] = (
     Rule("dmp.acc.01", lambda r: r.dmp is None, False, 404, "not-found",
          "Ce patient n'a pas de DMP (TD0.2)."),
-    Rule("dmp.acc.02", lambda r: not r.dmp.open and r.action is not Action.READ_AUDIT, False, 403, "forbidden",
+    Rule("dmp.acc.02", lambda r: not _dmp(r).open and r.action is not Action.READ_AUDIT, False, 403, "forbidden",
          "Le DMP de ce patient est fermé."),
-    Rule("dmp.acc.03", lambda r: r.role is Role.PATIENT and r.actor_ins != r.dmp.ins, False, 403, "forbidden",
+    Rule("dmp.acc.03", lambda r: r.role is Role.PATIENT and r.actor_ins != _dmp(r).ins, False, 403, "forbidden",
          "Un patient n'accède qu'à son propre DMP."),
-    Rule("dmp.acc.04", lambda r: r.role is Role.LEGAL_REP and r.actor_id not in r.dmp.legal_reps, False, 403,
+    Rule("dmp.acc.04", lambda r: r.role is Role.LEGAL_REP and r.actor_id not in _dmp(r).legal_reps, False, 403,
          "forbidden", "Cette personne n'est pas représentant légal du patient."),
     # [U] blocking, like authorizations, governs access to the record, not feeding (FACTS §3.5)
-    Rule("dmp.acc.05", lambda r: _pro(r) and r.actor_id in r.dmp.blocked and r.action is not Action.FEED, False,
+    Rule("dmp.acc.05", lambda r: _pro(r) and r.actor_id in _dmp(r).blocked and r.action is not Action.FEED, False,
          403, "forbidden", "Le patient a bloqué l'accès de ce professionnel à son DMP (même en urgence)."),
     # centre_15 is the regulation centre's mode (FACTS §3.5, TRE_R248): a professional PSC does not
     # describe as a medical regulator (Acces_Regulation_Medicale VRAI) may not use it
     Rule("dmp.acc.18", lambda r: _pro(r) and r.mode is Mode.CENTRE_15 and not r.regulator, False, 403, "forbidden",
          "Mode centre_15 réservé aux médecins régulateurs (Acces_Regulation_Medicale) d'un centre de régulation."),
     Rule("dmp.acc.19", lambda r: _pro(r) and r.action in _CONSULTING and r.mode is Mode.BRIS_DE_GLACE
-         and r.dmp.refuses_bris_de_glace, False, 403, "forbidden",
+         and _dmp(r).refuses_bris_de_glace, False, 403, "forbidden",
          "Le patient s'est opposé à l'accès en bris de glace à son DMP."),
     Rule("dmp.acc.20", lambda r: _pro(r) and r.action in _CONSULTING and r.mode is Mode.CENTRE_15
-         and r.dmp.refuses_centre_15, False, 403, "forbidden",
+         and _dmp(r).refuses_centre_15, False, 403, "forbidden",
          "Le patient s'est opposé à l'accès de la régulation médicale (centre_15) à son DMP."),
     Rule("dmp.acc.06", lambda r: _pro(r) and r.action is Action.FEED and not r.ins_qualified, False, 422,
-         "business-rule", "Alimentation refusée : l'identité du patient n'est pas qualifiée (INS au statut QUAL requis)."),
+         "business-rule",
+         "Alimentation refusée : l'identité du patient n'est pas qualifiée (INS au statut QUAL requis)."),
     Rule("dmp.acc.07", lambda r: _pro(r) and r.action is Action.FEED, True,
          text="Alimentation : aucune autorisation d'accès requise (FACTS §3.5)."),
     Rule("dmp.acc.08", lambda r: _pro(r) and r.action is Action.DELETE and not r.is_author, False, 403, "forbidden",

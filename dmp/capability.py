@@ -46,9 +46,11 @@ def capability_statement(base_url: str, version: str) -> dict[str, Any]:
                              "(normal | bris_de_glace | centre_15).",
             "security": {"service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
                                                   "code": "OAuth"}]}],
-                         "description": "Pro Santé Connect (professionnels) ; jeton patient du bac à sable (Mon Espace Santé)."},
+                         "description": "Pro Santé Connect (professionnels) ; jeton patient du bac à sable "
+                                        "(Mon Espace Santé)."},
             "resource": [
-                {"type": "DocumentReference", "profile": f"{PDSM}/StructureDefinition/pdsm-comprehensive-document-reference",
+                {"type": "DocumentReference",
+                 "profile": f"{PDSM}/StructureDefinition/pdsm-comprehensive-document-reference",
                  "interaction": [{"code": "read"}, {"code": "search-type"}, {"code": "patch"}],
                  "conditionalUpdate": False, "conditionalDelete": "not-supported",
                  "searchParam": _params(ITI67_PARAMS)},

@@ -27,7 +27,8 @@ WRITES = ("iti-65", "pdsm-patch")
 FAULT_KINDS = (
     FaultKind("unavailable", "Le DMP répond 503 Service Unavailable avec Retry-After.", OPERATIONS,
               {"retry_after": "secondes annoncées dans Retry-After (défaut 30)"}),
-    FaultKind("slow", "Le DMP répond après un délai.", OPERATIONS, {"delay_ms": "délai en millisecondes (défaut 2000)"}),
+    FaultKind("slow", "Le DMP répond après un délai.", OPERATIONS,
+              {"delay_ms": "délai en millisecondes (défaut 2000)"}),
     FaultKind("reject_next", "Le prochain appel est refusé avec l'OperationOutcome choisi.", OPERATIONS,
               {"status": "statut HTTP (défaut 422)", "code": "IssueType FHIR (défaut processing)",
                "diagnostics": "texte", "outcome": "OperationOutcome complet (optionnel)"}),
@@ -61,4 +62,5 @@ async def apply(ctx: SandboxContext, workspace: str, operation: str) -> None:
     status = status if 400 <= status <= 599 else 422
     if isinstance(p.get("outcome"), dict):
         raise InjectedOutcome(status, p["outcome"])
-    raise FhirError(status, str(p.get("code", "processing")), str(p.get("diagnostics", "refus simulé (fault reject_next)")))
+    raise FhirError(status, str(p.get("code", "processing")),
+                    str(p.get("diagnostics", "refus simulé (fault reject_next)")))

@@ -53,7 +53,8 @@ async def provide(ctx: SandboxContext, caller: Caller, bundle: Any, options: dic
             await store.insert_submission(s, sub.binaries, [d.row for d in sub.documents], new_lists,
                                           [audit.row_of(trace)])
     except IntegrityError:
-        raise FhirError(409, "duplicate", "masterIdentifier déjà présent dans le DMP (soumission concurrente)") from None
+        raise FhirError(409, "duplicate",
+                        "masterIdentifier déjà présent dans le DMP (soumission concurrente)") from None
     return FeedResult(_response(sub, verdict), sub, verdict, decision.emergency)
 
 

@@ -72,14 +72,15 @@ def check_format_content(code: str, content_type: str, data: bytes, at: str) -> 
                                                   f"n'est pas un fichier {media} (signature absente)")]
         if is_cda and wrapped in wanted:
             return []  # IHE XDS-SD: the N1 document wrapped in a CDA nonXMLBody
-        what = (f"un CDA structuré" if is_cda and wrapped is None else
+        what = ("un CDA structuré" if is_cda and wrapped is None else
                 f"un CDA enveloppant {wrapped or 'un contenu sans mediaType'}" if is_cda else f"du {media}")
         return [Finding("error", "value", at, f"formatCode {code} (N1, {' ou '.join(wanted)}) incompatible avec "
                                               f"le contenu envoyé : {what}")]
     if code in STRUCTURED_CDA:
         if not is_cda or media not in XML_MEDIA:
+            why = media if is_cda else f"{media}, pas un ClinicalDocument"
             return [Finding("error", "value", at, f"formatCode {code} (CDA structuré) incompatible avec le contenu "
-                                                  f"envoyé ({media}{', pas un ClinicalDocument' if not is_cda else ''})")]
+                                                  f"envoyé ({why})")]
         if wrapped is not None:
             return [Finding("error", "value", at, f"formatCode {code} (CDA structuré) sur un CDA non structuré "
                                                   f"(nonXMLBody {wrapped}) : formatCode N1 attendu")]

@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any
 
 from dmp import pdsm_patch, terminology
-from dmp.format_content import check_format_content
 from dmp.fhir import (
     BASE_PATH,
     MHD_LIST_TYPES,
@@ -30,6 +29,7 @@ from dmp.fhir import (
     parse_datetime,
     token,
 )
+from dmp.format_content import check_format_content
 from dmp.iti65_resolve import Resolver, author_of, check_integrity, content_of, patient_ins, patient_resource_ins
 from ins import InsIdentifier
 from sandbox.errors import FhirError, issue
@@ -79,7 +79,8 @@ def _fail(status: int, code: str, text: str, at: str | None = None) -> FhirError
 
 def _list_kind(res: dict[str, Any]) -> str:
     for c in (res.get("code") or {}).get("coding") or []:
-        if isinstance(c, dict) and c.get("system") in (MHD_LIST_TYPES, None) and c.get("code") in ("submissionset", "folder"):
+        if isinstance(c, dict) and c.get("system") in (MHD_LIST_TYPES, None) \
+                and c.get("code") in ("submissionset", "folder"):
             return c["code"]
     return ""
 
@@ -275,9 +276,9 @@ def _document(res: dict[str, Any], at: str, nid: str, i: int, sub: Submission, r
         "setting_code": first_token(ctx.get("practiceSetting")),
         "security": _tokens(c for lab in res.get("securityLabel") or [] for c in (lab or {}).get("coding") or []),
         "events": _tokens(c for ev in ctx.get("event") or [] for c in (ev or {}).get("coding") or []),
-        "related": _tokens(({"system": (r.get("identifier") or {}).get("system"),
+        "related": _tokens({"system": (r.get("identifier") or {}).get("system"),
                              "code": (r.get("identifier") or {}).get("value")} for r in ctx.get("related") or []
-                            if isinstance(r, dict))),
+                            if isinstance(r, dict)),
         "masked_ps": vis.masked_ps, "invisible_patient": vis.invisible_patient, "invisible_rl": vis.invisible_rl,
         "is_archived": pdsm_patch.is_archived(res), "author_id": caller_id,
         "author_family": (family or caller_family)[:100], "author_given": (given or caller_given)[:100],

@@ -47,7 +47,8 @@ def parse(params: dict[str, list[str]], workspace: str) -> SearchQuery:
     if sort not in ("date", "-date"):
         raise bad_request(f"_sort non supporté : {sort!r} (date, -date)", "_sort")
     count, offset = count_offset(params)
-    return SearchQuery(ins, q.order_by(L.date.desc() if sort == "-date" else L.date.asc(), L.id), count, offset, ignored)
+    ordered = q.order_by(L.date.desc() if sort == "-date" else L.date.asc(), L.id)
+    return SearchQuery(ins, ordered, count, offset, ignored)
 
 
 async def run(s: AsyncSession, lq: SearchQuery) -> tuple[list[dict[str, Any]], int]:

@@ -126,7 +126,8 @@ def searchset(base_url: str, resource_type: str, resources: list[dict[str, Any]]
     kept = [(k, v) for k, v in params if k not in ("_offset", "_count")]
 
     def link(relation: str, off: int) -> dict[str, str]:
-        return {"relation": relation, "url": f"{here}?{urlencode(kept + [('_count', str(count)), ('_offset', str(off))])}"}
+        query = urlencode(kept + [("_count", str(count)), ("_offset", str(off))])
+        return {"relation": relation, "url": f"{here}?{query}"}
 
     links = [link("self", offset), link("first", 0)]
     if offset > 0:
@@ -137,7 +138,8 @@ def searchset(base_url: str, resource_type: str, resources: list[dict[str, Any]]
                                      for r in resources]
     if ignored:
         entries.append({"resource": {"resourceType": "OperationOutcome", "issue": [
-            issue("warning", "not-supported", f"paramètre de recherche ignoré : {n}", n) for n in sorted(set(ignored))]},
+            issue("warning", "not-supported", f"paramètre de recherche ignoré : {n}", n)
+            for n in sorted(set(ignored))]},
             "search": {"mode": "outcome"}})
     return {"resourceType": "Bundle", "id": uuid.uuid4().hex, "type": "searchset", "total": total, "link": links,
             "entry": entries}

@@ -54,7 +54,8 @@ def _summary(doc: dict[str, Any]) -> dict[str, Any]:
 async def documents(ctx: SandboxContext, caller: Caller) -> dict[str, Any]:
     bundle, _ = await consult.find_documents(ctx, caller, [("status", "current"), ("_count", "100")])
     docs = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "DocumentReference"]
-    return {"patient": guard.target_ins(caller, None), "total": bundle["total"], "documents": [_summary(d) for d in docs]}
+    return {"patient": guard.target_ins(caller, None), "total": bundle["total"],
+            "documents": [_summary(d) for d in docs]}
 
 
 async def set_masked(ctx: SandboxContext, caller: Caller, doc_id: str, masked: bool) -> dict[str, Any]:

@@ -183,7 +183,8 @@ def parse_fhirpath_patch(params: Any, warnings: list[dict[str, Any]]) -> list[Op
             name = (parts.get("name") or {}).get("valueString")
             if name == "securityLabel":
                 out.append(Op("add", "securityLabel", "-", value, path))
-            elif name == "extension" and isinstance(value, dict) and _archive_url(str(value.get("url")), warnings, path):
+            elif name == "extension" and isinstance(value, dict) \
+                    and _archive_url(str(value.get("url")), warnings, path):
                 out.append(Op("add", "archive", None, value.get("valueBoolean"), path))
             else:
                 raise _forbidden(f"{path}.{name}")

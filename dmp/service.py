@@ -11,6 +11,7 @@ from pathlib import Path
 from dmp import models  # noqa: F401 - registers the dmp tables on sandbox.db.Base
 from dmp.faults import FAULT_KINDS
 from dmp.seed import seed
+from ins import OID_INS_NIR
 from sandbox.services import Endpoint, Service
 from sandbox.settings import Settings
 
@@ -32,7 +33,8 @@ def _endpoints(settings: Settings) -> list[Endpoint]:
     base = settings.base_url
     return [
         Endpoint("DMP FHIR (PDSm / MHD), Bearer PSC", f"{base}/dmp/fhir/metadata"),
-        Endpoint("DMP existence (TD0.2)", f"{base}/dmp/fhir/Patient?identifier=urn:oid:1.2.250.1.213.1.4.8|297022A02077878"),
+        Endpoint("DMP existence (TD0.2)",
+                 f"{base}/dmp/fhir/Patient?identifier=urn:oid:{OID_INS_NIR}|297022A02077878"),
         Endpoint("Mon Espace Santé (patient token)", f"{base}/dmp/mes/api/documents"),
         Endpoint("Patient token", f"POST {base}/sandbox/api/workspaces/default/dmp/patient-token "
                                   '{"patient":"pat-0001"}'),

@@ -34,7 +34,8 @@ def authorization_status(dmp: Dmp, caller: Caller) -> str:
 def patient_resource(dmp: Dmp, caller: Caller, persona: dict[str, Any] | None) -> dict[str, Any]:
     ext: list[dict[str, Any]] = [{"url": MES_EXT, "valueBoolean": dmp.mes_attached}]
     if caller.role is Role.PROFESSIONAL:
-        ext.append({"url": MT_EXT, "valueBoolean": bool(dmp.medecin_traitant) and dmp.medecin_traitant == caller.actor_id})
+        is_mt = bool(dmp.medecin_traitant) and dmp.medecin_traitant == caller.actor_id
+        ext.append({"url": MT_EXT, "valueBoolean": is_mt})
         ext.append({"url": AUTH_EXT, "valueCode": authorization_status(dmp, caller)})
     if not dmp.open:
         closure = [{"url": "dateFermeture", "valueDateTime": instant(dmp.closed_at)}] if dmp.closed_at else []

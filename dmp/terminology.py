@@ -78,8 +78,8 @@ def check_class(concepts: Any, at: str) -> list[Finding]:
                 out.append(Finding("error", "required", here, "classCode sans code"))
             elif system in CLASS_SYSTEMS:
                 if code not in CLASS_CODES:
-                    out.append(Finding("error", "code-invalid", here,
-                                       f"classCode {code!r} inconnu dans TRE_A03-ClasseDocument (JDV_J57-ClassCode-DMP)"))
+                    out.append(Finding("error", "code-invalid", here, f"classCode {code!r} inconnu dans "
+                                                                      "TRE_A03-ClasseDocument (JDV_J57-ClassCode-DMP)"))
             else:
                 out.append(Finding("warning", "code-invalid", here,
                                    f"classCode {system}|{code} hors JDV_J57-ClassCode-DMP (TRE_A03 attendu) : accepté"))
@@ -100,8 +100,8 @@ def check_type(concept: Any, at: str) -> list[Finding]:
             if not LOINC_RE.match(code):
                 out.append(Finding("error", "code-invalid", here, f"typeCode LOINC invalide : {code!r}"))
             elif code not in TYPE_CODES:
-                out.append(Finding("warning", "code-invalid", here,
-                                   f"typeCode LOINC {code} absent du sous-ensemble JDV_J66 connu du bac à sable : accepté"))
+                out.append(Finding("warning", "code-invalid", here, f"typeCode LOINC {code} absent du sous-ensemble "
+                                                                    "JDV_J66 connu du bac à sable : accepté"))
         elif system in TYPE_COMPLEMENT_SYSTEMS:
             if code not in TYPE_COMPLEMENT_CODES:
                 hint = (" : c'est un code LOINC, à envoyer sous le système http://loinc.org"
@@ -147,11 +147,13 @@ def visibility_code(coding: dict[str, Any], at: str, findings: list[Finding]) ->
             findings.append(Finding("warning", "code-invalid", at,
                                     f"code {code!r} placé sous TRE_A07 : il appartient à TRE_A08 (accepté)"))
             return None
-        findings.append(Finding("error", "code-invalid", at, f"code {code!r} absent de TRE_A07-StatutVisibiliteDocument"))
+        findings.append(Finding("error", "code-invalid", at,
+                                f"code {code!r} absent de TRE_A07-StatutVisibiliteDocument"))
         return None
     if system in CONFIDENTIALITY_SYSTEMS:
         if code not in CONFIDENTIALITY_CODES:
-            findings.append(Finding("error", "code-invalid", at, f"confidentialité {code!r} absente de TRE_A08 (N, R, V)"))
+            findings.append(Finding("error", "code-invalid", at,
+                                    f"confidentialité {code!r} absente de TRE_A08 (N, R, V)"))
         return None
     if code in VISIBILITY_CODES:
         findings.append(Finding("warning", "code-invalid", at,

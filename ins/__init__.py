@@ -6,7 +6,8 @@ Public API — other packages import only these names (``from ins import …``):
   (:data:`OID_INS_NIR`, :data:`OID_INS_NIA`, :data:`OID_INS_NIR_TEST`, :data:`OID_INS_NIR_DEMO`,
   :data:`INS_OIDS`, :data:`INS_SYSTEMS`), fr-core identifier types (:data:`TYPE_BY_OID`,
   :data:`IDENTIFIER_TYPE_SYSTEMS`), :func:`select_ins` (the INS of a Patient, by OID *and* type, or
-  the :class:`InsRule` that failed), :func:`ins_of_system_value`, :func:`kind_matches`, :func:`oid_of_system`, :func:`system_for`.
+  the :class:`InsRule` that failed), :func:`ins_of_system_value`, :func:`kind_matches`,
+  :func:`oid_of_system`, :func:`system_for`.
 - Matricule NIR/NIA (:mod:`ins.nir`, FACTS §1.3): :func:`nir_key`, :func:`check_matricule`,
   :func:`parse_matricule`, :class:`ParsedMatricule`, :class:`MatriculeKind`.
 - RNIV (:mod:`ins.rniv`, FACTS §1.4): :class:`Status` (PROV, RECUP, VALI, QUAL), :class:`Event`,
@@ -47,7 +48,8 @@ from ins.rniv import Event, Status, may_transmit_ins, transition
 __all__ = [
     "IDENTIFIER_TYPE_SYSTEMS", "INS_OIDS", "INS_SYSTEMS", "OID_INS_NIA", "OID_INS_NIR", "OID_INS_NIR_DEMO",
     "OID_INS_NIR_TEST", "TYPE_BY_OID", "Event", "InsIdentifier", "InsProblem", "InsRule", "InsSelection",
-    "MatriculeKind", "MsgId", "ReliabilityProblem", "ReliabilityRule", "check_reliability", "NotQualified", "ParsedMatricule", "Problem", "Qualification", "Status",
-    "check_matricule", "ins_of_system_value", "kind_matches", "may_transmit_ins", "oid_of_system", "nir_key", "parse_matricule",
-    "qualification", "select_ins", "system_for", "transition",
+    "MatriculeKind", "MsgId", "NotQualified", "ParsedMatricule", "Problem", "Qualification", "ReliabilityProblem",
+    "ReliabilityRule", "Status", "check_matricule", "check_reliability", "ins_of_system_value", "kind_matches",
+    "may_transmit_ins", "nir_key", "oid_of_system", "parse_matricule", "qualification", "select_ins", "system_for",
+    "transition",
 ]

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from ins.identifiers import INS_OIDS, OID_INS_NIA, TYPE_BY_OID
 from ins.identities import Identity
 from ins.messages import Problem
-from ins.identifiers import INS_OIDS, OID_INS_NIA, TYPE_BY_OID
 from ins.nir import check_matricule
 from ins.rniv import Event, Status, transition
 from ins.traits import BIRTH_NAME_EXTRA, FIRST_NAME_EXTRA, check_cog, check_date, normalise

@@ -96,7 +96,8 @@ def register(app: typer.Typer) -> None:
         package: Annotated[list[Path] | None, typer.Option("--package", help="FHIR package .tgz to load")] = None,
         fmt: Annotated[Format, typer.Option("--format", help="text, json or outcome")] = Format.TEXT,
         lang: Annotated[Lang, typer.Option("--lang", help="language of the messages")] = Lang.FR,
-        policy: Annotated[Path | None, typer.Option("--policy", help="JSON policy: message id -> severity|suppress")] = None,
+        policy: Annotated[Path | None, typer.Option(
+            "--policy", help="JSON policy: message id -> severity|suppress")] = None,
     ) -> None:
         """Validate FHIR R4 resources against the base spec and the French profiles."""
         code, output = run(files, profile, package or [], fmt, lang, policy)

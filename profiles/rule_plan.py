@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 from profiles import profile_check, slicing
 from profiles.context import Ctx
 from profiles.element_checks import (
-    NATIVE_CHECKS, Item, check_binding, pattern_matcher, short, type_name, values_of,
+    NATIVE_CHECKS,
+    Item,
+    check_binding,
+    pattern_matcher,
+    short,
+    type_name,
+    values_of,
 )
 from profiles.invariants import CHOICE_NAMES, compiled
 from profiles.issues import IssueType

@@ -80,7 +80,8 @@ def _segments(eid: str) -> list[tuple[str, str | None]]:
 def _node(root: Rule, eid: str) -> Rule:
     cur = root
     for name, sl in _segments(eid):
-        if name.endswith("[x]") and sl and sl.startswith(name[:-3]) and len(sl) > len(name) - 3 and sl[len(name) - 3].isupper():
+        if name.endswith("[x]") and sl and sl.startswith(name[:-3]) and len(sl) > len(name) - 3 \
+                and sl[len(name) - 3].isupper():
             # value[x]:valueQuantity is the renamed choice valueQuantity
             name, sl = sl, None
         child = cur.children.get(name)

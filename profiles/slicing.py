@@ -173,7 +173,8 @@ def slicer(reg: Registry, rule: Rule) -> rule_plan.ElementCheck:
     slices = tuple((name, srule, _plan(srule, discs)) for name, srule in rule.slices.items())
     # a slice's own cardinality is counted here; its item check is the rule's
     checks = tuple(rule_plan.plan(reg, srule).item for _, srule, _ in slices)
-    per_slice = tuple((name, srule.min, srule.max, check) for (name, srule, _), check in zip(slices, checks))
+    per_slice = tuple((name, srule.min, srule.max, check)
+                      for (name, srule, _), check in zip(slices, checks, strict=True))
     find = _finder(slices, discs)
     label = rule.name[:-3] if rule.is_choice else rule.name
     names = ", ".join(name for name, _, _ in slices)
@@ -206,7 +207,7 @@ def slicer(reg: Registry, rule: Rule) -> rule_plan.ElementCheck:
                 unmatched.append((pos, item))
             if keep_order:
                 order.append(idx)
-        for (name, mn, mx, check), got in zip(per_slice, assigned):
+        for (name, mn, mx, check), got in zip(per_slice, assigned, strict=True):
             n = len(got) if got is not None else 0
             if mn is not None and n < mn:
                 ctx.error(IssueType.STRUCTURE, parent_loc, MsgId.SLICE_MIN, slice=name, name=label,
@@ -285,7 +286,7 @@ def _type_finder(segs: Segments | None, type_sets: tuple[frozenset[str], ...]) -
 
 def _url_finder(slices: tuple[tuple[str, Rule, tuple[_Disc, ...]], ...], firsts: list[_Disc]) -> Finder | None:
     index: dict[Any, int] = {}
-    for i, ((_name, srule, _plan), disc) in enumerate(zip(slices, firsts)):
+    for i, ((_name, srule, _plan), disc) in enumerate(zip(slices, firsts, strict=True)):
         sub = disc[3]
         if sub is None or not (sub.has_fixed or sub.has_pattern or sub.binding):
             urls: list[Any] = list(srule.type_profiles)

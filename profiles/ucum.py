@@ -41,7 +41,7 @@ METRIC = {
     "[CFU]", "[PFU]", "[FFU]", "[arb'U]", "[USP'U]", "[GPL'U]", "[MPL'U]", "[APL'U]", "[beth'U]",
     "[anti'Xa'U]", "[todd'U]", "[dye'U]", "[smgy'U]", "[bdsk'U]", "[ka'U]", "[knk'U]", "[mclg'U]",
     "[tb'U]", "[HPF]", "[LPF]", "[ELU]", "[EU]", "[D'ag'U]", "[FEU]", "[Amb'a'1'U]", "[BAU]", "[AU]",
-    "[PNU]", "[Lf]", "[IR]", "[hp'_X]", "[kp'_X]", "[pH]", "[S]", "[mclg'U]", "[iU]", "[ppb]",
+    "[PNU]", "[Lf]", "[IR]", "[hp'_X]", "[kp'_X]", "[pH]", "[S]", "[ppb]",
 }
 NON_METRIC = {
     "10*", "10^", "[pi]", "%", "[ppth]", "[ppm]", "[pptr]", "gon", "deg", "'", "''", "min", "h", "d",
@@ -120,7 +120,8 @@ class _Parser:
         for p in _PREFIX_SORTED:
             if s.startswith(p, i):
                 for atom in _ATOMS_SORTED:
-                    if atom in METRIC and s.startswith(atom, i + len(p)) and self._atom_ends(i + len(p) + len(atom), atom):
+                    if atom in METRIC and s.startswith(atom, i + len(p)) \
+                            and self._atom_ends(i + len(p) + len(atom), atom):
                         self.i = i + len(p) + len(atom)
                         return
         end = i

@@ -23,13 +23,12 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from sqlalchemy import delete, select
 
-from sandbox.changes import ChangeCounter, FreshCache
-from sandbox.db import Database, as_utc
-from sandbox.errors import ProblemError
-
 from psc.keys import SUPPORTED_ALGS
 from psc.models import PscClientRow
 from psc.scopes import GRANT_TYPES, SCOPES
+from sandbox.changes import ChangeCounter, FreshCache
+from sandbox.db import Database, as_utc
+from sandbox.errors import ProblemError
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9._~:@-]{1,128}$")

@@ -13,7 +13,11 @@ PSC's own. One :class:`PscConfig` is built when the service starts (``psc.servic
 | ``MES_SANDBOX_PSC_DEFAULT_ALG`` | RS256 | signing alg of clients that registered none (OIDC Registration §2 default) |
 | ``MES_SANDBOX_PSC_LEEWAY`` | 30 | clock leeway of token verification, seconds |
 | ``MES_SANDBOX_PSC_CLIENT_CACHE_TTL`` | 2 | seconds a node caches a client read from the database |
-| ``MES_SANDBOX_PSC_STANDARD_DISCOVERY`` | false | **leniency** for early development: also serve the standard ``.well-known/openid-configuration`` and authorization under the issuer (``…/protocol/openid-connect/auth``); real PSC publishes ``wallet-openid-configuration`` and authorizes on its wallet host (FACTS §4, §8.7) |
+| ``MES_SANDBOX_PSC_STANDARD_DISCOVERY`` | false | **leniency** for early development (below) |
+
+``MES_SANDBOX_PSC_STANDARD_DISCOVERY``: also serve the standard ``.well-known/openid-configuration`` and
+authorization under the issuer (``…/protocol/openid-connect/auth``); real PSC publishes
+``wallet-openid-configuration`` and authorizes on its wallet host (FACTS §4, §8.7).
 """
 
 from __future__ import annotations

@@ -22,11 +22,10 @@ from collections.abc import Awaitable, Callable
 from fastapi import Request
 from starlette.exceptions import HTTPException
 
-from sandbox.http_evidence import annotate
-
 from psc import runtime
 from psc.errors import REALM
 from psc.verify import TokenError, TokenErrorReason, VerifiedToken, verify
+from sandbox.http_evidence import annotate
 
 
 class BearerAuthError(HTTPException):

@@ -19,9 +19,8 @@ from typing import Any
 from joserfc.jwk import ECKey, RSAKey
 from sqlalchemy import select, text, update
 
-from sandbox.db import Database, as_utc
-
 from psc.models import PscKeyRow
+from sandbox.db import Database, as_utc
 
 SUPPORTED_ALGS = ("ES256", "RS256")
 REFRESH_SECONDS = 10.0

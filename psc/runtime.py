@@ -14,14 +14,13 @@ from typing import TYPE_CHECKING, Any
 from joserfc import jwt
 from sqlalchemy import bindparam, select
 
-from sandbox.changes import FreshCache
-from sandbox.models import PersonaRow
-
 from psc.claims import REALM
 from psc.clients import ClientRepository
 from psc.config import PscConfig
 from psc.keys import KeyStore, SigningKey
 from psc.models import PscSessionRow
+from sandbox.changes import FreshCache
+from sandbox.models import PersonaRow
 
 if TYPE_CHECKING:
     from sandbox.context import SandboxContext

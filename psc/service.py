@@ -12,11 +12,6 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from sandbox.context import SandboxContext
-from sandbox.seeding import SeedContext
-from sandbox.services import Endpoint, Service
-from sandbox.settings import Settings
-
 from psc import runtime
 from psc.claims import REALM
 from psc.clients import DEMO_SECRET, demo_client, demo_client_id
@@ -24,6 +19,10 @@ from psc.errors import oauth_renderer
 from psc.faults import FAULT_KINDS
 from psc.models import PscClientRow
 from psc.store import purge_expired
+from sandbox.context import SandboxContext
+from sandbox.seeding import SeedContext
+from sandbox.services import Endpoint, Service
+from sandbox.settings import Settings
 
 
 def _routers(ctx: SandboxContext) -> list:

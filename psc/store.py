@@ -22,13 +22,25 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import (Connection, DateTime, Select, String, Table, Update, bindparam, func, insert, literal_column,
-                        null, select, update)
-
-from sandbox.db import Database, as_utc
-from sandbox.db_prepared import Prepared
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Select,
+    String,
+    Table,
+    Update,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    null,
+    select,
+    update,
+)
 
 from psc.models import PscCodeRow, PscRefreshRow, PscSessionRow
+from sandbox.db import Database, as_utc
+from sandbox.db_prepared import Prepared
 
 
 def digest(token: str) -> str:

@@ -30,10 +30,9 @@ import orjson
 from joserfc import jws
 from joserfc.errors import JoseError
 
-from sandbox.faults import Fault
-
 from psc import runtime
 from psc.claims import idnps_of
+from sandbox.faults import Fault
 
 if TYPE_CHECKING:
     from sandbox.context import SandboxContext

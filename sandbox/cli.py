@@ -196,11 +196,12 @@ def personas_list(
         table = Table("kind", "id", "label", "details", title=f"{page.total} personas in {workspace}")
         for p in page.items:
             details = {
-                "patient": lambda: f"{p['sex']} {p['birth_date']} {p['birth_place']} INS {p['matricule']} {p['identity_status']}",
-                "professional": lambda: f"{p['profession_label']} {p['savoir_faire']}".strip(),
-                "organisation": lambda: f"FINESS {p['finess_et']} {p['sector']}",
-                "mailbox": lambda: f"{p['type']} {p['owner_id']}",
-            }[p["kind"]]()
+                "patient": lambda p: f"{p['sex']} {p['birth_date']} {p['birth_place']} INS {p['matricule']} "
+                                     f"{p['identity_status']}",
+                "professional": lambda p: f"{p['profession_label']} {p['savoir_faire']}".strip(),
+                "organisation": lambda p: f"FINESS {p['finess_et']} {p['sector']}",
+                "mailbox": lambda p: f"{p['type']} {p['owner_id']}",
+            }[p["kind"]](p)
             table.add_row(p["kind"], p["id"], _label(p), details)
         console.print(table)
 

@@ -46,7 +46,8 @@ class Compiled:
     def params(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         if self.fixed:
             values = {**self.fixed, **values}
-        return tuple(values[name] if p is None else p(values[name]) for name, p in zip(self.order, self.binds))
+        return tuple(values[name] if p is None else p(values[name])
+                     for name, p in zip(self.order, self.binds, strict=True))
 
 
 def _cursor(conn: Connection) -> closing[Any]:
@@ -89,7 +90,7 @@ class Prepared:
         if len(results) != len(row):
             raise RuntimeError(f"{len(row)} columns returned, {len(results)} expected: {c.sql[:100]}")
         return SimpleNamespace(**{name: v if p is None or v is None else p(v)
-                                  for name, v, p in zip(names, row, results)})
+                                  for name, v, p in zip(names, row, results, strict=True)})
 
     def execute(self, conn: Connection, values: Mapping[str, Any]) -> int:
         """Run it; the number of rows it changed."""

@@ -161,7 +161,7 @@ class Servers:
 
         try:
             await asyncio.get_running_loop().connect_accepted_socket(protocol, conn, ssl=config.ssl)
-        except (OSError, ssl.SSLError, asyncio.TimeoutError):
+        except (TimeoutError, OSError, ssl.SSLError):
             conn.close()  # handshake failed or the client went away: as for a listener
 
     def stop(self) -> None:

@@ -8,11 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from sandbox.context import SandboxContext
-from sandbox.http_evidence import annotate
-
 from psc import runtime
 from psc.clients import build_client
+from sandbox.context import SandboxContext
+from sandbox.http_evidence import annotate
 
 
 class ClientIn(BaseModel):

@@ -9,9 +9,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from sandbox.errors import Wire
-
 from psc.errors import NO_STORE, OAuthError
+from sandbox.errors import Wire
 
 templates = Environment(loader=PackageLoader("psc", "templates"),
                         autoescape=select_autoescape(["html"]), enable_async=False)

@@ -2,17 +2,15 @@
 discovery (``wallet-openid-configuration``; the standard name only with the leniency
 ``MES_SANDBOX_PSC_STANDARD_DISCOVERY``), ``token``, ``userinfo``, ``token/introspect``, ``logout``,
 ``certs``; authorization on the wallet, ``/psc/wallet/auth`` (PSC's ``wallet.*`` host). Evidence
-records which discovery document and which authorization endpoint a client used, and the host. Each handler parses, calls the framework-free domain module, annotates the evidence and
+records which discovery document and which authorization endpoint a client used, and the host.
+Each handler parses, calls the framework-free domain module, annotates the evidence and
 shapes the protocol answer."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.routing import APIRoute
 from fastapi.responses import RedirectResponse, Response
-
-from sandbox.context import SandboxContext
-from sandbox.http_evidence import annotate
+from fastapi.routing import APIRoute
 
 from psc import authorize, discovery, introspection, logout, runtime, token_endpoint, userinfo
 from psc.claims import REALM
@@ -21,6 +19,8 @@ from psc.forms import MAX_QUERY_BYTES, parse_form, parse_params
 from psc.routes.common import html, json_response, oauth_error, raw_query
 from psc.runtime import WALLET_PATH, WORKSPACE_REALM_PREFIX
 from psc.scopes import AUTH_MEANS, AuthMode
+from sandbox.context import SandboxContext
+from sandbox.http_evidence import annotate
 
 PREFIX = f"/psc/realms/{REALM}"
 
@@ -235,7 +235,7 @@ def build(ctx: SandboxContext) -> APIRouter:
     realms = APIRouter(prefix=WORKSPACE_REALM_PREFIX, tags=["psc: OpenID Connect provider"])
     for route in router.routes:
         if isinstance(route, APIRoute):
-            realms.add_api_route(route.path[len(PREFIX):], route.endpoint, methods=sorted(route.methods),
+            realms.add_api_route(route.path[len(PREFIX):], route.endpoint, methods=sorted(route.methods or ()),
                                  name=f"{route.name}_workspace_realm")
     both = APIRouter()
     both.include_router(router)

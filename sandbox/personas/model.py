@@ -13,8 +13,8 @@ from typing import Any
 
 from ins import OID_INS_NIA, OID_INS_NIR, Status
 
-__all__ = ["OID_INS_NIA", "OID_INS_NIR", "Activity", "Address", "IdentityStatus", "Mailbox", "Matricule", "Organisation",
-           "Patient", "PersonaKind", "Professional", "Vitale", "World"]
+__all__ = ["OID_INS_NIA", "OID_INS_NIR", "Activity", "Address", "IdentityStatus", "Mailbox", "Matricule",
+           "Organisation", "Patient", "PersonaKind", "Professional", "Vitale", "World"]
 
 
 class PersonaKind(StrEnum):

@@ -29,7 +29,8 @@ INS_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
 FHIR = "application/fhir+json"
 EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "examples"
 TRE_A07 = "https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocument/FHIR/TRE-A07-StatutVisibiliteDocument"
-CDA = b'<?xml version="1.0" encoding="UTF-8"?><ClinicalDocument xmlns="urn:hl7-org:v3"><title>CR-BIO</title></ClinicalDocument>'
+CDA = (b'<?xml version="1.0" encoding="UTF-8"?><ClinicalDocument xmlns="urn:hl7-org:v3"><title>CR-BIO</title>'
+       b"</ClinicalDocument>")
 
 
 def s256(verifier: str) -> str:
@@ -60,7 +61,8 @@ def cr_bio_bundle(ins: str, *, data: bytes = CDA, master: str | None = None, aut
                              "pdsm-comprehensive-document-reference"]},
         "contained": [author_res, {"resourceType": "Patient", "id": "patient",
                                    "identifier": [{"system": INS_SYSTEM, "value": ins}]}],
-        "masterIdentifier": {"system": "urn:ietf:rfc:3986", "value": master or f"urn:oid:1.2.250.1.999.{uuid.uuid4().int % 10**12}"},
+        "masterIdentifier": {"system": "urn:ietf:rfc:3986",
+                             "value": master or f"urn:oid:1.2.250.1.999.{uuid.uuid4().int % 10**12}"},
         "status": "current",
         "type": {"coding": [{"system": "http://loinc.org", "code": type_code}]},
         "category": [{"coding": [{"system": "https://mos.esante.gouv.fr/NOS/TRE_A03-ClasseDocument/FHIR/"

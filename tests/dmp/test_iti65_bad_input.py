@@ -6,7 +6,6 @@ import base64
 import json
 
 import pytest
-
 from dmp_helpers import CDA, CLOSED, FHIR, NO_DMP, PAT1, PROV, TRE_A07, cr_bio_bundle, expressions, issue_texts
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from dmp_helpers import FHIR, INS_SYSTEM, PAT1, cr_bio_bundle, example
 
 COND = f"Patient?identifier={INS_SYSTEM}|{PAT1}"
@@ -31,7 +30,8 @@ def adapt(bundle: dict, **ids: str) -> dict:
         if res["resourceType"] == "Patient" and e["request"]["method"] == "POST":
             res.setdefault("identifier", []).append({"system": INS_SYSTEM, "value": PAT1, "type": INS_NIR_TYPE})
         if res["resourceType"] in ("DocumentReference", "List") and "subject" not in res \
-                and (res["resourceType"] == "DocumentReference" or res.get("code", {}).get("coding", [{}])[0].get("code") == "submissionset"):
+                and (res["resourceType"] == "DocumentReference"
+                     or res.get("code", {}).get("coding", [{}])[0].get("code") == "submissionset"):
             res["subject"] = {"reference": COND}
     return out
 
@@ -53,7 +53,8 @@ def test_official_example_accepted(dmp, name: str) -> None:
     resp = r.json()
     assert resp["type"] == "transaction-response" and len(resp["entry"]) == len(bundle["entry"])
     assert all(e["response"]["status"] in ("201 Created", "200 OK") for e in resp["entry"])
-    docs = [e for e, b in zip(resp["entry"], bundle["entry"]) if b["resource"]["resourceType"] == "DocumentReference"]
+    docs = [e for e, b in zip(resp["entry"], bundle["entry"], strict=True)
+            if b["resource"]["resourceType"] == "DocumentReference"]
     assert all(e["response"]["location"].startswith("DocumentReference/") for e in docs)
 
 

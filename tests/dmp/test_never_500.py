@@ -53,7 +53,8 @@ def test_mutated_bundles_never_500(dmp) -> None:
 def test_junk_patch_bodies_never_500(dmp) -> None:
     assert dmp.provide(cr_bio_bundle(PAT1, master="urn:oid:1.2.250.1.999.6")).status_code == 200
     ident = "urn:ietf:rfc:3986|urn:oid:1.2.250.1.999.6"
-    bodies = [None, 1, "x", {}, [], [1], [{"op": 1, "path": 2}], [{"op": "add", "path": "/securityLabel/x", "value": 1}],
+    bodies = [None, 1, "x", {}, [], [1], [{"op": 1, "path": 2}],
+              [{"op": "add", "path": "/securityLabel/x", "value": 1}],
               [{"op": "replace", "path": "/securityLabel/5", "value": {}}], [{"op": "add", "path": "/extension/0"}],
               [{"op": "test", "path": "/status", "value": "current"}],
               [{"op": "replace", "path": "/securityLabel", "value": "N"}]]

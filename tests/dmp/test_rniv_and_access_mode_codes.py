@@ -23,7 +23,8 @@ NOS_PATTERN = "https://mos.esante.gouv.fr/NOS/TRE_R248-ModeAcces/FHIR/TRE-R248-M
 
 def patient(system: str, code: str, *identifiers: dict) -> dict:
     return {"resourceType": "Patient", "identifier": list(identifiers), "extension": [
-        {"url": RELIABILITY, "extension": [{"url": "identityStatus", "valueCoding": {"system": system, "code": code}}]}]}
+        {"url": RELIABILITY,
+         "extension": [{"url": "identityStatus", "valueCoding": {"system": system, "code": code}}]}]}
 
 
 def rules(p: dict) -> list[ReliabilityRule]:

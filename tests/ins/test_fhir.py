@@ -26,12 +26,14 @@ def test_identifier_search_returns_a3_shape(fhir):
     bundle = r.json()
     assert (bundle["resourceType"], bundle["type"], bundle["total"]) == ("Bundle", "searchset", 1)
     entry = bundle["entry"][0]
-    assert entry["search"] == {"mode": "match"} and entry["fullUrl"].endswith("/ins/fhir/Patient/" + entry["resource"]["id"])
+    assert entry["search"] == {"mode": "match"}
+    assert entry["fullUrl"].endswith("/ins/fhir/Patient/" + entry["resource"]["id"])
     p = entry["resource"]
     assert p["meta"]["profile"] == ["https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-ins"]
     assert p["identifier"] == [{
         "use": "official",
-        "type": {"coding": [{"system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203", "code": "INS-NIR"}]},
+        "type": {"coding": [{"system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203",
+                             "code": "INS-NIR"}]},
         "system": NIR, "value": "297022A02077878"}]
     assert p["name"] == [{"extension": [{"url": BIRTH_LIST_URL, "valueString": "DOMINIQUE"}],
                           "use": "official", "family": "ADRTROIS", "given": ["DOMINIQUE"]}]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 
 import profiles
-
 from ins.fhir_patient import patient_resource
 from ins.seed import identity_of
 

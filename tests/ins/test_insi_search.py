@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+
 def test_a1_request_unchanged_returns_adrtrois(kit, insi):
     ans = insi.post(kit.a1_request())
     assert ans.status == 200

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
-
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO.parent / "shared" / "examples"
 HERE = Path(__file__).parent

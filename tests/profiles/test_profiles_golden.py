@@ -8,9 +8,9 @@ A case whose expected.json says ``"parse": "bytes"`` is validated from its bytes
 from __future__ import annotations
 
 import pytest
+from profiles_testutil import CASES, load
 
 from profiles import validate, validate_bytes
-from profiles_testutil import CASES, load
 
 CASE_DIRS = sorted(p for p in CASES.iterdir() if p.is_dir())
 

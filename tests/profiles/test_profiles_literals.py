@@ -78,12 +78,12 @@ def test_validate_bytes_bad_json_is_one_fatal_issue() -> None:
 
 def _fixed_decimal_package(tmp_path) -> str:
     # raw JSON text so that the package itself carries the literal 1.50
-    sd = ('{"resourceType": "StructureDefinition", "url": "http://example.org/StructureDefinition/obs-150",'
-          ' "name": "Obs150", "status": "draft", "kind": "resource", "abstract": false, "type": "Observation",'
-          ' "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Observation", "derivation": "constraint",'
-          ' "differential": {"element": [{"id": "Observation", "path": "Observation"},'
-          ' {"id": "Observation.value[x]:valueQuantity.value", "path": "Observation.value[x].value",'
-          ' "fixedDecimal": 1.50}]}}').encode()
+    sd = (b'{"resourceType": "StructureDefinition", "url": "http://example.org/StructureDefinition/obs-150",'
+          b' "name": "Obs150", "status": "draft", "kind": "resource", "abstract": false, "type": "Observation",'
+          b' "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Observation", "derivation": "constraint",'
+          b' "differential": {"element": [{"id": "Observation", "path": "Observation"},'
+          b' {"id": "Observation.value[x]:valueQuantity.value", "path": "Observation.value[x].value",'
+          b' "fixedDecimal": 1.50}]}}')
     p = tmp_path / "pkg.tgz"
     with tarfile.open(p, "w:gz") as tar:
         for name, raw in (("package/package.json", b'{"name": "x", "version": "1.0.0"}'),

@@ -26,7 +26,8 @@ def _set(doc, path, value):
 MUTATIONS = [
     # (name, path, new value (None = delete), message id, expression)
     ("drop-required-dr-code", ["entry", 3, "resource", "code"], None, "CARD_MIN", f"{E}[3].resource"),
-    ("drop-profile-required-effective", ["entry", 9, "resource", "effectiveDateTime"], None, "CARD_MIN", f"{E}[9].resource"),
+    ("drop-profile-required-effective", ["entry", 9, "resource", "effectiveDateTime"], None, "CARD_MIN",
+     f"{E}[9].resource"),
     ("drop-patient-birthdate", ["entry", 0, "resource", "birthDate"], None, "CARD_MIN", f"{E}[0].resource"),
     ("wrong-code-status", ["entry", 4, "resource", "status"], "done", "TERM_CODE_NOT_IN_VS", f"{E}[4].resource.status"),
     ("wrong-code-gender", ["entry", 0, "resource", "gender"], "F", "TERM_CODE_NOT_IN_VS", f"{E}[0].resource.gender"),

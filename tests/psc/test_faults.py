@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from joserfc import jwt
-from joserfc.jwk import KeySet
 from joserfc.errors import InvalidKeyIdError
+from joserfc.jwk import KeySet
 from joserfc.jws import extract_compact
 
 from psc.verify import TokenError, TokenErrorReason, verify_access_token

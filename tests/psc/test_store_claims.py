@@ -7,8 +7,17 @@ import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from psc.store import (CodeGrant, Outcome, Session, add_refresh, consume_code, consume_refresh,
-                       create_authorization, new_token, revoke_session)
+from psc.store import (
+    CodeGrant,
+    Outcome,
+    Session,
+    add_refresh,
+    consume_code,
+    consume_refresh,
+    create_authorization,
+    new_token,
+    revoke_session,
+)
 from sandbox.testing import RunningSandbox
 
 

@@ -121,19 +121,31 @@ def test_waits_while_another_process_holds_the_write_lock(sandbox: RunningSandbo
         assert _count(sandbox, ws) == 1
 
 
-def test_autocommit_first_runs_one_statement_outside_a_transaction(sandbox: RunningSandbox) -> None:
-    """PostgreSQL: the row comes back with its columns as attributes, repeated and typed bind values
-    go to the right places, and the write is committed at once (seen by another connection).
-    SQLite has no data-modifying WITH: the call is refused, not run without its transaction."""
-    db = sandbox.ctx.db
+def _autocommit_probe() -> tuple[dict, Prepared]:
     row = _row("autocommit", "a")
     stmt = Prepared(PROBE.insert().values(id=bindparam("id"), ws=bindparam("ws"), kind=bindparam("ws"),
                                           at=bindparam("at")).returning(PROBE.c.id, PROBE.c.kind, PROBE.c.at))
+    return row, stmt
+
+
+def test_autocommit_first_is_refused_on_sqlite(sandbox: RunningSandbox) -> None:
+    """SQLite has no data-modifying WITH: the call is refused, not run without its transaction."""
+    db = sandbox.ctx.db
+    if db.is_postgresql:
+        pytest.skip("SQLite only: PostgreSQL runs autocommit_first (test below)")
+    row, stmt = _autocommit_probe()
+    with pytest.raises(NotImplementedError):
+        sandbox.call(lambda: db.autocommit_first(stmt, row))
+    assert _count(sandbox, "autocommit") == 0
+
+
+def test_autocommit_first_runs_one_statement_outside_a_transaction(sandbox: RunningSandbox) -> None:
+    """PostgreSQL: the row comes back with its columns as attributes, repeated and typed bind values
+    go to the right places, and the write is committed at once (seen by another connection)."""
+    db = sandbox.ctx.db
     if not db.is_postgresql:
-        with pytest.raises(NotImplementedError):
-            sandbox.call(lambda: db.autocommit_first(stmt, row))
-        assert _count(sandbox, "autocommit") == 0
-        return
+        pytest.skip("PostgreSQL only: SQLite refuses autocommit_first (test above)")
+    row, stmt = _autocommit_probe()
     got = sandbox.call(lambda: db.autocommit_first(stmt, row))
     assert (got.id, got.kind, got.at) == (row["id"], "autocommit", row["at"])
     assert _count(sandbox, "autocommit") == 1
@@ -146,7 +158,7 @@ def test_autocommit_first_leaves_no_transaction_open_on_its_connections(sandbox:
     must not leave one in a transaction; a failing statement does not either."""
     db = sandbox.ctx.db
     if not db.is_postgresql:
-        return  # refused on SQLite (test above)
+        pytest.skip("PostgreSQL only: SQLite refuses autocommit_first")
     boom = Prepared(select(func.cast(bindparam("x", type_=String()), Integer)))
     for _ in range(3):
         with pytest.raises(Exception):  # noqa: B017 - asyncpg's invalid-text error
