@@ -26,19 +26,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ins.identifiers import INS_OIDS, OID_INS_NIA, TYPE_BY_OID
+from ins.identifiers import IDENTIFIER_TYPE_SYSTEMS, INS_OIDS, OID_INS_NIA, TYPE_BY_OID
 from ins.identities import Identity
 from ins.messages import Problem
 from ins.nir import check_matricule
+from ins.reliability import IDENTITY_STATUS, RELIABILITY_URL
 from ins.rniv import Event, Status, transition
 from ins.traits import BIRTH_NAME_EXTRA, FIRST_NAME_EXTRA, check_cog, check_date, normalise
 from sandbox.errors import FhirError, issue
 
 FR_CORE = "https://hl7.fr/ig/fhir/core"
 PROFILE = f"{FR_CORE}/StructureDefinition/fr-core-patient-ins"
-IDENTIFIER_TYPE_SYSTEM = f"{FR_CORE}/CodeSystem/fr-core-cs-v2-0203"
-RELIABILITY_URL = f"{FR_CORE}/StructureDefinition/fr-core-identity-reliability"
-STATUS_SYSTEM = f"{FR_CORE}/CodeSystem/fr-core-cs-identity-status"
+IDENTIFIER_TYPE_SYSTEM = IDENTIFIER_TYPE_SYSTEMS[0]
+STATUS_SYSTEM = IDENTITY_STATUS
 METHOD_SYSTEM = f"{FR_CORE}/CodeSystem/fr-core-cs-identity-method-collection"
 MODE_SYSTEM = f"{FR_CORE}/CodeSystem/fr-core-cs-mode-validation-identity"
 BIRTH_LIST_URL = f"{FR_CORE}/StructureDefinition/fr-core-patient-birth-list-given-name"

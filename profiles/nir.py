@@ -11,20 +11,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ins import INS_SYSTEMS, nir_key
 from profiles.context import Ctx
 from profiles.issues import IssueType
 from profiles.messages import MsgId
 
-INS_OIDS = frozenset({
-    "urn:oid:1.2.250.1.213.1.4.8", "urn:oid:1.2.250.1.213.1.4.9",
-    "urn:oid:1.2.250.1.213.1.4.10", "urn:oid:1.2.250.1.213.1.4.11",
-})
+#: the INS systems and the key rule have one home: ``ins``'s public API
+INS_OIDS = frozenset(INS_SYSTEMS)
 _FORMAT = re.compile(r"^[0-9]{5}(?:[0-9]{2}|2A|2B)[0-9]{6}[0-9]{2}$")
-
-
-def expected_key(first13: str) -> int:
-    digits = first13[:5] + first13[5:7].replace("2A", "19").replace("2B", "18") + first13[7:]
-    return 97 - (int(digits) % 97)
+expected_key = nir_key
 
 
 def check_value(value: str) -> tuple[bool, int | None]:
