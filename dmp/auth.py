@@ -119,7 +119,7 @@ async def authenticate(ctx: SandboxContext, authorization: str | None, mode_head
 
 
 async def _professional(ctx: SandboxContext, token: str, mode_header: str | None) -> Caller:
-    from psc.verify import TokenError, verify_access_token
+    from psc import TokenError, verify_access_token
 
     try:
         tok = await verify_access_token(ctx, token, audience=DMP_AUDIENCE)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+import profiles
 from dmp.fhir import PDSM_DR_PROFILE, PDSM_SUBMISSIONSET_PROFILE
 from sandbox.errors import FhirError, issue
 
@@ -64,10 +65,6 @@ def _default_profile(resource: dict[str, Any]) -> str | None:
 
 def validate_resource(resource: dict[str, Any], at: str, lang: str = "fr") -> list[dict[str, Any]]:
     """Issues of one resource as OperationOutcome issues, expressions rebased on ``at``."""
-    try:
-        import profiles
-    except ImportError:  # the validator is not installed: the store still works
-        return []
     issues = profiles.validate(resource, _default_profile(resource))
     out = []
     if not issues:

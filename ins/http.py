@@ -34,11 +34,7 @@ from ins.verify import verify
 from sandbox.api.deps import WORKSPACE_HEADER
 from sandbox.errors import FHIR_JSON, FhirError, ProblemError
 from sandbox.http_evidence import annotate
-
-try:  # the platform's HTTPS listener (sandbox.tls) may not be installed yet
-    from sandbox.tls import client_certificate
-except ImportError:  # pragma: no cover - depends on the platform version
-    client_certificate = None
+from sandbox.tls import client_certificate
 
 log = logging.getLogger(__name__)
 SERVICE = "ins"
@@ -66,7 +62,7 @@ async def _workspace(request: Request) -> str | None:
 
 def _caller(request: Request) -> Caller:
     tls = request.url.scheme == "https"
-    cert = client_certificate(request) if (tls and client_certificate is not None) else None
+    cert = client_certificate(request) if tls else None
     return Caller(tls=tls, client_host=request.client.host if request.client else "",
                   cert_subject=dict(cert.subject) if cert is not None else None,
                   cert_issuer_cn=cert.issuer_cn if cert is not None else None)
