@@ -12,6 +12,7 @@ import hmac
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import unquote_plus
 
 import orjson
@@ -22,6 +23,7 @@ from joserfc.jwk import KeySet
 from psc.clients import Client
 from psc.errors import InvalidClient, InvalidRequest
 from psc.runtime import Psc
+from psc.store import first_use_of_assertion
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
@@ -66,23 +68,6 @@ async def _post(rt: Psc, client: Client, p: Presented, audiences: tuple[str, ...
         raise InvalidClient("client authentication failed (wrong client secret)")
 
 
-class _ReplayCache:
-    """``jti`` of client assertions already seen (per node; RFC 7523 §3 item 7)."""
-
-    def __init__(self) -> None:
-        self.seen: dict[str, float] = {}
-
-    def add(self, key: str, exp: float) -> bool:
-        now = time.time()
-        if len(self.seen) > 50_000:
-            self.seen = {k: v for k, v in self.seen.items() if v > now}
-        if self.seen.get(key, 0) > now:
-            return False
-        self.seen[key] = exp
-        return True
-
-
-_REPLAY = _ReplayCache()
 
 
 @authenticator("private_key_jwt")
@@ -113,8 +98,11 @@ async def _private_key_jwt(rt: Psc, client: Client, p: Presented, audiences: tup
     if not isinstance(exp, int | float) or exp + leeway < now:
         raise InvalidClient("client_assertion expired or without exp")
     jti = claims.get("jti")
-    if not isinstance(jti, str) or not _REPLAY.add(f"{client.client_id}:{jti}", exp + leeway):
-        raise InvalidClient("client_assertion jti missing or already used")
+    if not isinstance(jti, str) or not jti:
+        raise InvalidClient("client_assertion jti missing")
+    until = datetime.fromtimestamp(exp + leeway, UTC)
+    if not await first_use_of_assertion(rt.ctx.db, client.workspace, client.client_id, jti[:512], until):
+        raise InvalidClient("client_assertion jti already used")
 
 
 def _basic_credentials(authorization: str) -> tuple[str, str]:

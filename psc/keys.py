@@ -17,13 +17,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from joserfc.jwk import ECKey, RSAKey
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from psc.models import PscKeyRow
 from sandbox.db import Database, as_utc
 
 SUPPORTED_ALGS = ("ES256", "RS256")
 REFRESH_SECONDS = 10.0
+#: advisory lock key of the one-time key creation (:meth:`sandbox.db.Database.serialize`)
+KEYS_LOCK = 727275
 #: extra time a retired key stays published beyond the longest token lifetime (node cache slack)
 PUBLISH_SLACK = timedelta(seconds=REFRESH_SECONDS + 5)
 
@@ -80,9 +82,7 @@ class KeyStore:
     async def ensure(self) -> None:
         """Create an active key for each supported alg if the database has none."""
         async with self.db.session() as s:
-            if s.bind.dialect.name == "postgresql":
-                # several nodes may start at once: one creates the keys
-                await s.execute(text("SELECT pg_advisory_xact_lock(727275)"))
+            await self.db.serialize(s, KEYS_LOCK)  # several nodes may start at once: one creates the keys
             active = set((await s.scalars(
                 select(PscKeyRow.alg).where(PscKeyRow.retired_at.is_(None)))).all())
             now = datetime.now(UTC)

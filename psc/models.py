@@ -70,6 +70,15 @@ class PscCodeRow(Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class PscAssertionJtiRow(Base):
+    """A ``private_key_jwt`` assertion already used: hash of ``client_id:jti`` (RFC 7523 §3 item 7)."""
+
+    __tablename__ = "psc_assertion_jtis"
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workspace: Mapped[str] = mapped_column(String(64), _ws_fk(), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class PscRefreshRow(Base):
     __tablename__ = "psc_refresh_tokens"
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -37,8 +38,9 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
-from psc.models import PscCodeRow, PscRefreshRow, PscSessionRow
+from psc.models import PscAssertionJtiRow, PscCodeRow, PscRefreshRow, PscSessionRow
 from sandbox.db import Database, as_utc
 from sandbox.db_prepared import Prepared
 
@@ -72,6 +74,8 @@ class Session:
 SESSIONS = PscSessionRow.__table__
 CODES = PscCodeRow.__table__
 REFRESH = PscRefreshRow.__table__
+JTIS = PscAssertionJtiRow.__table__
+_ADD_JTI = Prepared(insert(JTIS))
 
 
 def _with_session(table: Table) -> list[Any]:
@@ -237,6 +241,34 @@ async def exchange_code_at_once(db: Database, code: str, client_id: str, now: da
     return outcome, grant, session, bool(row.refreshed)
 
 
+async def exchange_code(db: Database, code: str, client_id: str, now: datetime, refresh: str | None,
+                        refresh_ttl: timedelta, check: Callable[[CodeGrant], str | None],
+                        ) -> tuple[Outcome, CodeGrant | None, Session | None, str | None]:
+    """Claim ``code`` for ``client_id``, run the grant's own ``check`` (redirect URI, PKCE: a text
+    when it fails) and store ``refresh`` for a good exchange, as one atomic step; returns (outcome,
+    grant, session, problem). The store picks the way: on PostgreSQL :func:`exchange_code_at_once`
+    (one statement; the refresh token is forgotten if the check fails after it), elsewhere one
+    short transaction (:meth:`Database.run`). The refresh token never outlives the session."""
+    if db.is_postgresql:
+        outcome, grant, session, issued = await exchange_code_at_once(db, code, client_id, now, refresh,
+                                                                      now + refresh_ttl)
+        problem = check(grant) if grant is not None else None
+        if issued and refresh is not None and (problem is not None or outcome is not Outcome.OK):
+            await db.run(lambda c: forget_refresh(c, refresh))
+        return outcome, grant, session, problem
+
+    def exchange(conn: Connection) -> tuple[Outcome, CodeGrant | None, Session | None, str | None]:
+        outcome, grant, session = consume_code(conn, code, client_id, now)
+        if outcome is not Outcome.OK or grant is None or session is None:
+            return outcome, grant, session, None
+        problem = check(grant)
+        if problem is None and refresh is not None:
+            add_refresh(conn, refresh, session, grant.scope, now, min(now + refresh_ttl, session.expires_at))
+        return outcome, grant, session, problem
+
+    return await db.run(exchange)
+
+
 def forget_refresh(c: Connection, token: str) -> None:
     """Delete a refresh token that was stored but never handed out (a refused exchange)."""
     c.execute(REFRESH.delete().where(REFRESH.c.token_hash == digest(token)))
@@ -283,6 +315,27 @@ def purge_expired(c: Connection, before: datetime) -> None:
     c.execute(CODES.delete().where(CODES.c.expires_at < before))
     c.execute(REFRESH.delete().where(REFRESH.c.expires_at < before))
     c.execute(SESSIONS.delete().where(SESSIONS.c.expires_at < before))
+    c.execute(JTIS.delete().where(JTIS.c.expires_at < before))
+
+
+async def first_use_of_assertion(db: Database, workspace: str, client_id: str, jti: str, until: datetime) -> bool:
+    """Record that ``client_id`` used the assertion ``jti``; False when it was used before, by any
+    worker or node (the database's primary key decides: no per-process memory). An expired record
+    is replaced: the assertion it names is refused anyway by its own ``exp``."""
+    h = digest(f"{client_id}:{jti}")
+    now = datetime.now(until.tzinfo)
+
+    def remember(c: Connection) -> bool:
+        stale = c.execute(JTIS.delete().where(JTIS.c.key_hash == h, JTIS.c.expires_at < now)).rowcount
+        if not stale and c.execute(select(JTIS.c.key_hash).where(JTIS.c.key_hash == h)).first() is not None:
+            return False
+        _ADD_JTI.execute(c, {"key_hash": h, "workspace": workspace, "expires_at": until})
+        return True
+
+    try:
+        return await db.run(remember)
+    except IntegrityError:  # the same jti at the same moment on another worker: it got there first
+        return False
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,27 @@
 """Persistence plumbing: the declarative base every service's tables use, the async engine and
 sessions (DESIGN "Persistence"; STYLE §13).
 
+**Which door to the database** — domain code goes through its service's store (``psc/store.py``,
+``dmp/store.py``, ``ins/identities.py``), and a store picks one of these, in this order of preference:
+
+====================================  ==========================================================
+door                                  use it for
+====================================  ==========================================================
+:meth:`Database.session`              the default: ORM or Core in one transaction, several
+                                      statements, any request that is not a measured hot path
+:meth:`Database.run`                  a measured hot path: one short synchronous Core function in
+                                      one transaction (``write=False`` when it only reads)
+``dmp.store.read_session``            reads that need no snapshot (autocommit, no BEGIN/COMMIT)
+:meth:`Database.execute_many`         the same statements over many rows (evidence batches)
+``sandbox.db_bulk.insert_rows``       several tables in one round trip (a DMP submission)
+:meth:`Database.autocommit_first`     PostgreSQL only, one statement that is a whole transaction
+                                      by itself; the store offers the portable alternative
+====================================  ==========================================================
+
+Never: a dialect test in domain code (the store or this module decides), an engine or connection
+kept at module level, a ``ctx.changes.bump()`` forgotten after a write that cached copies depend on.
+Figures behind each door: ``psc/README.md`` "Benchmark", ``bench/psc_tokens.py``, ``bench/dmp_ingest.py``.
+
 SQLite gets WAL, a busy timeout and foreign keys in a connect event; PostgreSQL is reached through
 the same URL setting. Hot paths (PSC grants, the evidence writer) run their transaction as one
 synchronous function through :meth:`Database.run`, which on SQLite skips aiosqlite's per-statement
@@ -24,7 +45,7 @@ from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import asyncpg
-from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -170,6 +191,14 @@ class Database:
     @property
     def is_postgresql(self) -> bool:
         return self.engine.dialect.name == "postgresql"
+
+    async def serialize(self, s: AsyncSession, key: int) -> None:
+        """Hold ``key`` until ``s``'s transaction ends, so that several nodes doing the same
+        one-time work (e.g. creating signing keys at start-up) do it one after the other:
+        PostgreSQL's transaction-level advisory lock. SQLite needs none: its writers already take
+        turns (one write lock per file, :class:`TransactionGate` within a process)."""
+        if self.is_postgresql:
+            await s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
