@@ -14,15 +14,36 @@ do not share the file: there, the caches' own time-to-live bounds how stale a co
 
 from __future__ import annotations
 
-import fcntl
 import mmap
 import os
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 SIZE = 8
+
+# an exclusive lock on the counter file around a bump: flock on POSIX, the C runtime's byte-range
+# lock on Windows (the data folder is local to the machine in both cases)
+if sys.platform == "win32":
+    import msvcrt
+
+    def _lock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_LOCK, SIZE)
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, SIZE)
+else:
+    import fcntl
+
+    def _lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 class ChangeCounter:
@@ -34,12 +55,12 @@ class ChangeCounter:
     def _open(self) -> mmap.mmap:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        _lock(fd)
         try:
             if os.fstat(fd).st_size < SIZE:
                 os.ftruncate(fd, SIZE)
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            _unlock(fd)
         self._fd = fd
         self._map = mmap.mmap(fd, SIZE)
         return self._map
@@ -52,11 +73,11 @@ class ChangeCounter:
     def bump(self) -> None:
         """Record a change: every process's cached copies become stale."""
         m = self._map or self._open()
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        _lock(self._fd)
         try:
             m[:SIZE] = ((int.from_bytes(m[:SIZE], "little") + 1) % 2**63).to_bytes(SIZE, "little")
         finally:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            _unlock(self._fd)
 
     def close(self) -> None:
         if self._map is not None:
