@@ -18,7 +18,7 @@ from sandbox.settings import Settings
 
 def _routers(ctx):  # noqa: ANN001, ANN202 - SandboxContext -> list[APIRouter]
     from dmp.routes import admin, fhir, mes
-    from profiles import type_validate_router
+    from profiles.http import type_validate_router
 
     return [type_validate_router("/dmp/fhir"), fhir.build(ctx), mes.build(ctx), admin.build(ctx)]
 

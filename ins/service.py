@@ -12,7 +12,7 @@ from ins.cli import register as register_cli
 from ins.faults import FAULT_KINDS
 from ins.http import build_routers
 from ins.seed import seed
-from profiles import type_validate_router
+from profiles.http import type_validate_router
 from sandbox.services import Endpoint, Service
 from sandbox.settings import Settings
 

@@ -119,22 +119,25 @@ class Dmp:
 
     def pro_token(self, idnps: str = "899700218896") -> str:
         """A PSC access token for professional ``idnps`` (authorization code + PKCE, demo client)."""
-        if idnps in self._tokens:
-            return self._tokens[idnps]
+        if idnps not in self._tokens:
+            self._tokens[idnps] = self.token_for(f"sandbox-demo-{self.workspace}", DEMO_SECRET, idnps=idnps)
+        return self._tokens[idnps]
+
+    def token_for(self, client_id: str, secret: str, *, scope: str = "openid scope_all",
+                  idnps: str = "899700218896") -> str:
+        """An access token of any client of the workspace (authorization code + PKCE)."""
         verifier = secrets.token_urlsafe(48)
-        client_id = f"sandbox-demo-{self.workspace}"
         r = self.http.get(WALLET_AUTH, params={
-            "response_type": "code", "client_id": client_id, "redirect_uri": CALLBACK, "scope": "openid scope_all",
+            "response_type": "code", "client_id": client_id, "redirect_uri": CALLBACK, "scope": scope,
             "state": "s", "nonce": "n", "code_challenge": s256(verifier), "code_challenge_method": "S256",
             "acr_values": "eidas1", "login_hint": idnps})
         assert r.status_code == 302, r.text
         code = parse_qs(urlsplit(r.headers["location"]).query)["code"][0]
         r = self.http.post(OIDC + "/token", data={"grant_type": "authorization_code", "code": code,
                                                   "redirect_uri": CALLBACK, "code_verifier": verifier},
-                           auth=(client_id, DEMO_SECRET))
+                           auth=(client_id, secret))
         assert r.status_code == 200, r.text
-        self._tokens[idnps] = r.json()["access_token"]
-        return self._tokens[idnps]
+        return r.json()["access_token"]
 
     def patient_token(self, patient: str, represents: str = "") -> str:
         r = self.http.post(f"/sandbox/api/workspaces/{self.workspace}/dmp/patient-token",

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-import secrets
-from urllib.parse import parse_qs, urlsplit
 
-from dmp_helpers import CALLBACK, FHIR, OIDC, PAT1, WALLET_AUTH, cr_bio_bundle, s256
+from dmp_helpers import CALLBACK, FHIR, PAT1, cr_bio_bundle
 
 
 def _oo(r, status: int) -> None:  # noqa: ANN001
@@ -59,34 +57,19 @@ def test_client_credentials_token_refused_403(dmp) -> None:
     assert "aucun professionnel" in r.text
 
 
-def _token(dmp, client_id: str, secret: str, scope: str = "openid scope_all") -> str:  # noqa: ANN001
-    verifier = secrets.token_urlsafe(48)
-    r = dmp.http.get(WALLET_AUTH, params={
-        "response_type": "code", "client_id": client_id, "redirect_uri": CALLBACK, "scope": scope,
-        "state": "s", "nonce": "n", "code_challenge": s256(verifier), "code_challenge_method": "S256",
-        "acr_values": "eidas1", "login_hint": "899700218896"})
-    assert r.status_code == 302, r.text
-    code = parse_qs(urlsplit(r.headers["location"]).query)["code"][0]
-    r = dmp.http.post(OIDC + "/token", data={"grant_type": "authorization_code", "code": code,
-                                             "redirect_uri": CALLBACK, "code_verifier": verifier},
-                      auth=(client_id, secret))
-    assert r.status_code == 200, r.text
-    return r.json()["access_token"]
-
-
 def test_token_for_another_audience_401(dmp) -> None:
     """A token issued to a client registered for another service is not the DMP's (FACTS §4)."""
     r = dmp.http.post(f"/sandbox/api/workspaces/{dmp.workspace}/psc/clients", json={
         "client_id": f"agenda-{dmp.workspace}", "client_secret": "s3cret", "redirect_uris": [CALLBACK],
         "audiences": ["urn:agenda"]})
     assert r.status_code == 201, r.text
-    r = dmp.find(_token(dmp, f"agenda-{dmp.workspace}", "s3cret"), patient=PAT1, status="current")
+    r = dmp.find(dmp.token_for(f"agenda-{dmp.workspace}", "s3cret"), patient=PAT1, status="current")
     _oo(r, 401)
     assert "wrong_audience" in r.text and "urn:dmp" in r.text
 
 
 def test_token_without_the_dmp_scope_403(dmp) -> None:
-    token = _token(dmp, f"sandbox-demo-{dmp.workspace}", "sandbox-demo-secret", scope="openid profile")
+    token = dmp.token_for(f"sandbox-demo-{dmp.workspace}", "sandbox-demo-secret", scope="openid profile")
     r = dmp.find(token, patient=PAT1, status="current")
     _oo(r, 403)
     assert "scope_all" in r.text and "insufficient_scope" in r.headers["www-authenticate"]
