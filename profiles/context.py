@@ -44,6 +44,8 @@ class Ctx:
     profile_targets: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
     #: per-validation memo of datatype subtrees (see structure._item)
     memo: dict[tuple[int, bytes], Any] = field(default_factory=dict)
+    #: profiles whose own problems (elements R4 does not define) were reported in this validation
+    profile_problems: set[str] = field(default_factory=set)
     quiet: int = 0  # >0 while probing slices/profiles: issues are collected elsewhere
 
     def rule(self, ok: bool, severity: Severity, itype: IssueType, at: str, msg: MsgId,

@@ -340,6 +340,11 @@ _OPTIONS = {
 }
 
 
+def _typed_node(res: Any) -> Any:
+    rt = res.get("resourceType") if isinstance(res, dict) else None
+    return ResourceNode.create_node(res, rt) if isinstance(rt, str) else res
+
+
 class NotEvaluable(Exception):
     """fhirpathpy cannot compile or evaluate the expression."""
 
@@ -364,8 +369,11 @@ class Compiled:
         if self.fp is None:
             raise NotEvaluable(self.error or "not compiled")
         try:
-            result = self.fp(ResourceNode.create_node(node, type_path),
-                             {"resource": resource, "rootResource": root})
+            # %resource, %rootResource and %context are typed nodes, so that `is`, `as` and
+            # type() see FHIR types (FHIR R4 §2.4.0.5 "variables"); %ucum is fhirpathpy's own
+            context = ResourceNode.create_node(node, type_path)
+            result = self.fp(context, {"resource": _typed_node(resource), "rootResource": _typed_node(root),
+                                       "context": context})
         except Exception as exc:  # noqa: BLE001 - fhirpathpy raises plain Exception
             raise NotEvaluable(f"{type(exc).__name__}: {str(exc)[:80]}") from None
         if not result:

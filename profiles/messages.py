@@ -63,6 +63,8 @@ class MsgId(StrEnum):
     EXTENSION_UNKNOWN = "EXT_UNKNOWN"
     EXTENSION_URL_MISSING = "EXT_URL_MISSING"
     PACKAGE_LOAD = "PROF_PACKAGE_LOAD"
+    PROFILE_ELEMENT_UNKNOWN = "PROF_ELEMENT_UNKNOWN"
+    PROFILE_NONE_MATCHES = "PROF_NONE_MATCHES"
     # references and bundles (FHIR R4 §2.36 Bundle, §3.1 document, §3.1.0.11 references)
     REFERENCE_UNRESOLVED = "REF_UNRESOLVED"
     REFERENCE_FORMAT = "REF_FORMAT"
@@ -396,3 +398,12 @@ CATALOGUE: dict[MsgId, tuple[str, str, str]] = {
 def render(msg: MsgId, lang: str, **args: object) -> str:
     fr, en, _hint = CATALOGUE[msg]
     return (fr if lang == "fr" else en).format(**args)
+
+
+def _more() -> None:
+    from profiles.messages_more import MORE
+
+    CATALOGUE.update({MsgId(k): v for k, v in MORE.items()})
+
+
+_more()

@@ -74,6 +74,10 @@ def apply_profile(ctx: Ctx, url: str, res: dict[str, Any], loc: str, root: dict[
     if prof is None:
         ctx.error(IssueType.NOT_FOUND, loc, MsgId.PROFILE_UNKNOWN, url=url)
         return
+    if prof.problems and url not in ctx.profile_problems:
+        ctx.profile_problems.add(url)
+        for eid in prof.problems:
+            ctx.warn(IssueType.PROCESSING, loc, MsgId.PROFILE_ELEMENT_UNKNOWN, url=url, path=eid)
     of_resource = prof.type in reg.model.resource_types
     rt = res.get("resourceType") if of_resource else prof.type
     if of_resource and rt != prof.type:

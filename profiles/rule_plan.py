@@ -209,15 +209,39 @@ def _pattern_value(ctx: Ctx, pattern: tuple[Any, Any], value: Any, loc: str) -> 
 
 
 def _type_profiles(ctx: Ctx, urls: tuple[str, ...], value: Any, loc: str, res: Res, root: Res) -> None:
+    """``type.profile``: the value conforms to at least one of the listed profiles (FHIR R4
+    §2.12 ElementDefinition.type.profile), the candidates chosen by resource type first."""
     if not isinstance(value, dict):
         return
     reg = ctx.registry
+    known = []
     for p in urls:
         target, _ = reg.resolve_url(p)
         prof = reg.compiled(target) if target else None
-        if prof is not None and not isinstance(value.get("resourceType"), str):
+        if prof is not None and target is not None:
+            known.append((target, prof))
+    rt = value.get("resourceType")
+    if isinstance(rt, str) and len(known) > 1:
+        of_type = [(t, p) for t, p in known if p.type == rt]
+        if not of_type:
+            ctx.error(IssueType.STRUCTURE, loc, MsgId.PROFILE_NONE_MATCHES, found=rt,
+                      urls=", ".join(t for t, _p in known))
+            return
+        known = of_type
+    if len(known) > 1:  # any one will do: the first that holds is applied (its warnings shown)
+        tcode = rt if isinstance(rt, str) else known[0][1].type
+        for target, _prof in known:
+            if profile_check.conforms(ctx, target, value, tcode, res, root):
+                known = [(target, _prof)]
+                break
+        else:
+            ctx.error(IssueType.STRUCTURE, loc, MsgId.PROFILE_NONE_MATCHES, found=tcode,
+                      urls=", ".join(t for t, _p in known))
+            return
+    for target, prof in known:
+        if not isinstance(rt, str):
             apply_rule_item(ctx, prof.root, value, loc, prof.type, res, root)
-        elif prof is not None:
+        else:
             profile_check.apply_profile(ctx, target, value, loc, value)
 
 

@@ -64,6 +64,31 @@ class CompiledProfile:
     root: Rule
     base: str | None
     mirrors: str | None
+    #: element ids of the profile that name no element of the base type (a profile error: the
+    #: elements are ignored and reported once per validation, never required of the instance)
+    problems: tuple[str, ...] = ()
+
+
+def known_path(model: Any, rtype: str, eid: str) -> bool:
+    """Whether the element id ``eid`` (slices allowed) names an element of R4 type ``rtype``; paths
+    below a resource-typed element or an unrenamed choice are not followed (True)."""
+    if model is None or rtype not in model.types:
+        return True
+    ctx = rtype
+    segs = _segments(eid)
+    for name, _sl in segs:
+        cmap = model.childmap(ctx)
+        child = cmap.get(name)
+        if child is None and name.endswith("[x]"):
+            base = name[:-3]
+            if any(c.choice and c.name == base for c in cmap.values()):
+                return True  # below a choice, its type decides: not followed
+        if child is None:
+            return False
+        if child.kind == 2:  # base.RESOURCE: another resource's elements below
+            return True
+        ctx = child.ctx or child.type
+    return True
 
 
 def _segments(eid: str) -> list[tuple[str, str | None]]:
@@ -102,14 +127,20 @@ def _value_x(el: dict[str, Any], prefix: str) -> tuple[bool, Any]:
     return False, None
 
 
-def compile_sd(sd: dict[str, Any], mirror_ext: str) -> CompiledProfile:
+def compile_sd(sd: dict[str, Any], mirror_ext: str, model: Any = None) -> CompiledProfile:
+    """Compile ``sd``; with the base ``model``, elements whose path R4 does not define are left
+    out and listed in :attr:`CompiledProfile.problems`."""
     rtype = sd["type"]
     root = Rule(rtype, rtype)
+    problems: list[str] = []
     view = sd.get("differential") if sd.get("derivation") == "constraint" and not sd.get("snapshot") else None
     elements = (view or sd.get("snapshot") or sd.get("differential") or {}).get("element", [])
     from_snapshot = view is None and bool(sd.get("snapshot"))
     for el in elements:
         eid = el.get("id") or el.get("path", "")
+        if "." in eid and not known_path(model, rtype, eid):
+            problems.append(eid)
+            continue
         node = root if "." not in eid else _node(root, eid)
         base = el.get("base") or {}
         if "min" in el and not (from_snapshot and base.get("min") == el["min"]):
@@ -157,4 +188,4 @@ def compile_sd(sd: dict[str, Any], mirror_ext: str) -> CompiledProfile:
         if ext.get("url") == mirror_ext:
             mirrors = ext.get("valueCanonical") or ext.get("valueUri")
     return CompiledProfile(sd["url"], rtype, root, base_def if base_def and not base_def.startswith(CORE_SD) else None,
-                           mirrors)
+                           mirrors, tuple(problems))

@@ -1,0 +1,22 @@
+"""Texts of the catalogue for the checks added with issue 16 (profile problems, extensions,
+min/max values, Bundle rules, datatype limits, conformance resources); merged into
+:data:`profiles.messages.CATALOGUE` (kept apart so each module stays readable).
+"""
+
+from __future__ import annotations
+
+# message id value -> (french, english, hint)
+MORE: dict[str, tuple[str, str, str]] = {
+    "PROF_ELEMENT_UNKNOWN": (
+        "Erreur dans le profil {url} : l'élément {path} n'existe pas en FHIR R4 ; il est ignoré "
+        "(l'instance n'est pas en cause)",
+        "Error in profile {url}: element {path} does not exist in FHIR R4; it is ignored "
+        "(the instance is not at fault)",
+        "Fix the profile's element path (the instance needs no change).",
+    ),
+    "PROF_NONE_MATCHES": (
+        "La valeur ({found}) n'est conforme à aucun des profils autorisés : {urls}",
+        "The value ({found}) conforms to none of the allowed profiles: {urls}",
+        "Make the value conform to one of the listed profiles.",
+    ),
+}
