@@ -28,6 +28,7 @@ class BundleTable:
         self.type = bundle.get("type")
         self.by_url: dict[str, str] = {}  # fullUrl -> resourceType
         self.by_rel: dict[str, str] = {}  # Type/id -> resourceType
+        self.versions: dict[str, str | None] = {}  # fullUrl or Type/id -> meta.versionId
         entries = bundle.get("entry")
         self.entries = entries if isinstance(entries, list) else []
         for e in self.entries:
@@ -36,14 +37,33 @@ class BundleTable:
             res = e.get("resource")
             rt = res.get("resourceType") if isinstance(res, dict) else None
             fu = e.get("fullUrl")
+            meta = res.get("meta") if isinstance(res, dict) else None
+            vid = meta.get("versionId") if isinstance(meta, dict) else None
             if isinstance(fu, str) and isinstance(rt, str):
                 self.by_url.setdefault(fu, rt)
+                self.versions.setdefault(fu, vid)
             if isinstance(rt, str) and isinstance(res, dict) and isinstance(res.get("id"), str):
                 self.by_rel.setdefault(f"{rt}/{res['id']}", rt)
+                self.versions.setdefault(f"{rt}/{res['id']}", vid)
 
     def resolve(self, ref: str, entry_fullurl: str | None) -> str | None:
+        """The type of the entry ``ref`` designates, or None. A versioned reference
+        (``Type/id/_history/n``, FHIR R4 §2.36.4) designates the entry of that fullUrl or
+        ``Type/id`` whose ``meta.versionId`` is ``n``."""
+        if "/_history/" in ref and ref not in self.by_url:
+            bare, version = ref.split("/_history/", 1)
+            found = self._resolve(bare, entry_fullurl)
+            if found is None:
+                return None
+            rt, key = found
+            held = self.versions.get(key)  # an entry without versionId cannot contradict it
+            return rt if held is None or held == version else None
+        found = self._resolve(ref, entry_fullurl)
+        return found[0] if found is not None else None
+
+    def _resolve(self, ref: str, entry_fullurl: str | None) -> tuple[str, str] | None:
         if ref in self.by_url:
-            return self.by_url[ref]
+            return self.by_url[ref], ref
         m = _REL.match(ref)
         if m and not m.group(1):
             if entry_fullurl:
@@ -51,9 +71,13 @@ class BundleTable:
                 if fm and fm.group(1):
                     full = f"{fm.group(1)}/{ref}"
                     if full in self.by_url:
-                        return self.by_url[full]
-            return self.by_rel.get(ref)
+                        return self.by_url[full], full
+            return (self.by_rel[ref], ref) if ref in self.by_rel else None
         return None
+
+
+#: Bundle types whose urn: references must resolve inside the Bundle
+_RESOLUTION_REQUIRED = frozenset(("document", "transaction"))
 
 
 def check_bundle(ctx: Ctx, bundle: dict[str, Any], loc: str) -> BundleTable:
@@ -162,7 +186,15 @@ def _check_ref(ctx: Ctx, site: RefSite, form: tuple[int, str | None], table: Bun
         if resolved is not None:
             found_type = resolved
         elif ref.startswith("urn:"):
-            ctx.error(IssueType.NOT_FOUND, f"{site.location}.reference", MsgId.REFERENCE_UNRESOLVED, ref=ref)
+            # FHIR R4 §3.3 (documents) and §3.1.0.11.2 (transactions) require urn: references to
+            # resolve inside the Bundle; other Bundle types (collection, batch, searchset, message,
+            # history...) do not: a warning there, as the HL7 validator says
+            if table.type in _RESOLUTION_REQUIRED:
+                ctx.error(IssueType.NOT_FOUND, f"{site.location}.reference", MsgId.REFERENCE_UNRESOLVED, ref=ref,
+                          type=table.type)
+            else:
+                ctx.warn(IssueType.NOT_FOUND, f"{site.location}.reference", MsgId.REFERENCE_UNRESOLVED_LENIENT,
+                         ref=ref, type=table.type)
             return
         elif table.type == "document":
             ctx.error(IssueType.NOT_FOUND, f"{site.location}.reference", MsgId.BUNDLE_DOCUMENT_REF, ref=ref)

@@ -25,7 +25,13 @@ from fastapi.responses import Response
 
 from profiles.api import validate_with_suppressed
 from profiles.issues import (
-    Issue, IssueType, Severity, make_issue, policy_from_options, suppression_summary, to_operation_outcome,
+    Issue,
+    IssueType,
+    Severity,
+    make_issue,
+    policy_from_options,
+    suppression_summary,
+    to_operation_outcome,
 )
 from profiles.literals import parse_json
 from profiles.messages import MsgId

@@ -67,6 +67,7 @@ class MsgId(StrEnum):
     PROFILE_NONE_MATCHES = "PROF_NONE_MATCHES"
     # references and bundles (FHIR R4 §2.36 Bundle, §3.1 document, §3.1.0.11 references)
     REFERENCE_UNRESOLVED = "REF_UNRESOLVED"
+    REFERENCE_UNRESOLVED_LENIENT = "REF_UNRESOLVED_WARNING"
     REFERENCE_FORMAT = "REF_FORMAT"
     REFERENCE_CONTAINED_UNRESOLVED = "REF_CONTAINED_UNRESOLVED"
     BUNDLE_FULLURL_MISSING = "BDL_FULLURL_MISSING"
@@ -318,8 +319,8 @@ CATALOGUE: dict[MsgId, tuple[str, str, str]] = {
         "Give a .tgz FHIR package (npm layout, package/*.json).",
     ),
     MsgId.REFERENCE_UNRESOLVED: (
-        "Référence '{ref}' introuvable dans le Bundle",
-        "Reference '{ref}' cannot be resolved inside the Bundle",
+        "Référence '{ref}' introuvable dans le Bundle ({type} : la résolution est exigée)",
+        "Reference '{ref}' cannot be resolved inside the Bundle ({type}: resolution is required)",
         "Add an entry whose fullUrl is '{ref}', or fix the reference.",
     ),
     MsgId.REFERENCE_FORMAT: (

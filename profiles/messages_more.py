@@ -19,4 +19,11 @@ MORE: dict[str, tuple[str, str, str]] = {
         "The value ({found}) conforms to none of the allowed profiles: {urls}",
         "Make the value conform to one of the listed profiles.",
     ),
+    "REF_UNRESOLVED_WARNING": (
+        "Référence '{ref}' introuvable dans le Bundle ({type} : FHIR R4 n'exige la résolution que dans les "
+        "documents et les transactions)",
+        "Reference '{ref}' cannot be resolved inside the Bundle ({type}: FHIR R4 requires resolution only in "
+        "documents and transactions)",
+        "Add an entry whose fullUrl is '{ref}' if the receiver needs the resource.",
+    ),
 }

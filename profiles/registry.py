@@ -17,7 +17,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-
 from profiles.base import BaseModel, base_model
 from profiles.literals import DecimalLiteral
 from profiles.sdef import CompiledProfile, compile_sd

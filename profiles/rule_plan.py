@@ -18,12 +18,18 @@ from typing import TYPE_CHECKING, Any
 from profiles import profile_check, slicing
 from profiles.context import Ctx
 from profiles.element_checks import (
-    NATIVE_CHECKS, Item, check_binding, pattern_matcher, short, type_name, values_of,
+    NATIVE_CHECKS,
+    Item,
+    check_binding,
+    pattern_matcher,
+    short,
+    type_name,
+    values_of,
 )
 from profiles.invariants import CHOICE_NAMES, compiled
 from profiles.issues import IssueType
 from profiles.messages import MsgId
-from profiles.sdef import Rule
+from profiles.sdef import Rule, element_type
 
 if TYPE_CHECKING:
     from profiles.registry import Registry
@@ -102,7 +108,7 @@ def _own_lines(reg: Registry, rule: Rule, v: str, at: str, tcode: str | None, ta
         targets = tuple(reg.profile_type(p) or p.rsplit("/", 1)[-1] for p in rule.target_profiles)
         out += [f"if isinstance({v}, dict) and isinstance({v}.get('reference'), str):",
                 f"    ctx.profile_targets.setdefault({at}, []).append({targets!r})"]
-    type_path = rule.path.split(":")[0]
+    type_path = element_type(reg.model, rule.path)
     for i, (key, sev, human, expr, native) in enumerate(rule.constraints):
         if not native:
             k, s, e, h = (_const(names, f"C{tag}_{i}_{j}", x) for j, x in enumerate((key, sev, expr, human)))

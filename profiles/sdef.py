@@ -105,7 +105,8 @@ def _segments(eid: str) -> list[tuple[str, str | None]]:
 def _node(root: Rule, eid: str) -> Rule:
     cur = root
     for name, sl in _segments(eid):
-        if name.endswith("[x]") and sl and sl.startswith(name[:-3]) and len(sl) > len(name) - 3 and sl[len(name) - 3].isupper():
+        n = len(name) - 3
+        if name.endswith("[x]") and sl and sl.startswith(name[:-3]) and len(sl) > n and sl[n].isupper():
             # value[x]:valueQuantity is the renamed choice valueQuantity
             name, sl = sl, None
         child = cur.children.get(name)
@@ -125,6 +126,24 @@ def _value_x(el: dict[str, Any], prefix: str) -> tuple[bool, Any]:
         if k.startswith(prefix) and len(k) > len(prefix) and k[len(prefix)].isupper():
             return True, v
     return False, None
+
+
+def element_type(model: Any, path: str) -> str:
+    """The FHIRPath type name of the element at ``path`` (slice names allowed): its datatype when
+    it has one type (``Patient.name`` → ``HumanName``), else the element path itself."""
+    plain = ".".join(seg.split(":", 1)[0] for seg in path.split("."))
+    segs = plain.split(".")
+    if model is None or segs[0] not in model.types:
+        return plain
+    ctx, child = segs[0], None
+    for name in segs[1:]:
+        child = model.childmap(ctx).get(name)
+        if child is None or child.kind == 2 or child.choice:
+            return plain
+        ctx = child.ctx or child.type
+    if child is None:
+        return segs[0]
+    return child.type if child.ctx in (None, child.type) else plain
 
 
 def compile_sd(sd: dict[str, Any], mirror_ext: str, model: Any = None) -> CompiledProfile:

@@ -41,7 +41,7 @@ METRIC = {
     "[CFU]", "[PFU]", "[FFU]", "[arb'U]", "[USP'U]", "[GPL'U]", "[MPL'U]", "[APL'U]", "[beth'U]",
     "[anti'Xa'U]", "[todd'U]", "[dye'U]", "[smgy'U]", "[bdsk'U]", "[ka'U]", "[knk'U]", "[mclg'U]",
     "[tb'U]", "[HPF]", "[LPF]", "[ELU]", "[EU]", "[D'ag'U]", "[FEU]", "[Amb'a'1'U]", "[BAU]", "[AU]",
-    "[PNU]", "[Lf]", "[IR]", "[hp'_X]", "[kp'_X]", "[pH]", "[S]", "[mclg'U]", "[iU]", "[ppb]",
+    "[PNU]", "[Lf]", "[IR]", "[hp'_X]", "[kp'_X]", "[pH]", "[S]", "[ppb]",
 }
 NON_METRIC = {
     "10*", "10^", "[pi]", "%", "[ppth]", "[ppm]", "[pptr]", "gon", "deg", "'", "''", "min", "h", "d",

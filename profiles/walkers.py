@@ -19,7 +19,14 @@ from typing import Any
 
 from profiles import json_shapes, structure
 from profiles.base import (
-    OP_ARRAY, OP_OBJECT, OP_PRIMITIVE, OP_PRIMITIVE_POST, OP_RESOURCE, BaseModel, Child, ChildMap,
+    OP_ARRAY,
+    OP_OBJECT,
+    OP_PRIMITIVE,
+    OP_PRIMITIVE_POST,
+    OP_RESOURCE,
+    BaseModel,
+    Child,
+    ChildMap,
 )
 from profiles.base_bindings import bind_code
 from profiles.issues import IssueType

@@ -195,7 +195,7 @@ def test_slice_finders_agree_with_matching() -> None:
                 continue
             s = rule.slicing or (slicing._EXT_SLICING if rule.name in ("extension", "modifierExtension")
                                  else slicing._NO_DISCRIMINATOR)
-            slices = tuple((name, r, slicing._plan(r, s.discriminators)) for name, r in rule.slices.items())
+            slices = tuple((name, r, slicing._plan(reg, r, s.discriminators)) for name, r in rule.slices.items())
             find = slicing._finder(slices, s.discriminators)
             if find is None:
                 continue
