@@ -14,10 +14,6 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-import fhirpathpy
-from fhirpathpy.engine.nodes import ResourceNode
-from fhirpathpy.models import models
-
 from profiles.narrative import html_checks
 
 Native = Callable[[Any, dict[str, Any], dict[str, Any]], bool]  # (node, %resource, %rootResource)
@@ -341,6 +337,8 @@ _OPTIONS = {
 
 
 def _typed_node(res: Any) -> Any:
+    from fhirpathpy.engine.nodes import ResourceNode
+
     rt = res.get("resourceType") if isinstance(res, dict) else None
     return ResourceNode.create_node(res, rt) if isinstance(rt, str) else res
 
@@ -355,24 +353,34 @@ class Compiled:
     def __init__(self, expression: str) -> None:
         self.expression = expression
         self.native: Native | None = NATIVE.get(expression) or _simple(expression) or _pattern_native(expression)
+        # fhirpathpy (and its parser) is loaded and run on first evaluation only: most constraints
+        # are native, and a constraint on an absent element is never evaluated
         self.fp: Any = None
         self.error: str | None = None
-        if self.native is None:
-            try:
-                self.fp = fhirpathpy.compile(expression, models["r4"], _OPTIONS)
-            except Exception as exc:  # noqa: BLE001 - third-party parser errors vary
-                self.error = f"{type(exc).__name__}: {str(exc)[:80]}"
+
+    def _compile(self) -> Any:
+        import fhirpathpy
+        from fhirpathpy.models import models
+
+        try:
+            self.fp = fhirpathpy.compile(self.expression, models["r4"], _OPTIONS)
+        except Exception as exc:  # noqa: BLE001 - third-party parser errors vary
+            self.error = f"{type(exc).__name__}: {str(exc)[:80]}"
+        return self.fp
 
     def __call__(self, node: Any, type_path: str, resource: dict[str, Any], root: dict[str, Any]) -> bool:
         if self.native is not None:
             return self.native(node, resource, root)
-        if self.fp is None:
+        fp = self.fp
+        if fp is None and (self.error is not None or (fp := self._compile()) is None):
             raise NotEvaluable(self.error or "not compiled")
+        from fhirpathpy.engine.nodes import ResourceNode
+
         try:
             # %resource, %rootResource and %context are typed nodes, so that `is`, `as` and
             # type() see FHIR types (FHIR R4 §2.4.0.5 "variables"); %ucum is fhirpathpy's own
             context = ResourceNode.create_node(node, type_path)
-            result = self.fp(context, {"resource": _typed_node(resource), "rootResource": _typed_node(root),
+            result = fp(context, {"resource": _typed_node(resource), "rootResource": _typed_node(root),
                                        "context": context})
         except Exception as exc:  # noqa: BLE001 - fhirpathpy raises plain Exception
             raise NotEvaluable(f"{type(exc).__name__}: {str(exc)[:80]}") from None
