@@ -62,6 +62,8 @@ class MsgId(StrEnum):
     SLICE_MAX = "SLICE_MAX"
     EXTENSION_UNKNOWN = "EXT_UNKNOWN"
     EXTENSION_URL_MISSING = "EXT_URL_MISSING"
+    EXTENSION_CONTEXT = "EXT_CONTEXT"
+    EXTENSION_VALUE_TYPE = "EXT_VALUE_TYPE"
     PACKAGE_LOAD = "PROF_PACKAGE_LOAD"
     PROFILE_ELEMENT_UNKNOWN = "PROF_ELEMENT_UNKNOWN"
     PROFILE_NONE_MATCHES = "PROF_NONE_MATCHES"
@@ -304,9 +306,9 @@ CATALOGUE: dict[MsgId, tuple[str, str, str]] = {
         "Keep at most {max} item(s) matching slice '{slice}'.",
     ),
     MsgId.EXTENSION_UNKNOWN: (
-        "Extension inconnue : {url}",
-        "Unknown extension: {url}",
-        "Informational: the extension was not checked (definition not loaded).",
+        "Extension inconnue : {url} (non vérifiée)",
+        "Unknown extension: {url} (not checked)",
+        "Load its definition (--ig); a workspace policy {{\"EXT_UNKNOWN\": \"error\"}} refuses unknown extensions.",
     ),
     MsgId.EXTENSION_URL_MISSING: (
         "Extension sans 'url'",

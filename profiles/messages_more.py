@@ -26,4 +26,14 @@ MORE: dict[str, tuple[str, str, str]] = {
         "documents and transactions)",
         "Add an entry whose fullUrl is '{ref}' if the receiver needs the resource.",
     ),
+    "EXT_CONTEXT": (
+        "L'extension {url} n'est pas autorisée ici ({path}) ; contextes permis : {contexts}",
+        "Extension {url} is not allowed here ({path}); allowed contexts: {contexts}",
+        "Move the extension to an element its definition allows, or use another extension.",
+    ),
+    "EXT_VALUE_TYPE": (
+        "L'extension {url} n'accepte pas une valeur de type {found} (attendu : {expected})",
+        "Extension {url} does not accept a value of type {found} (expected: {expected})",
+        "Use value[x] of a type the extension's definition allows.",
+    ),
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from profiles import nir, rule_plan
+from profiles import extensions, nir, rule_plan
 from profiles.context import Ctx
 from profiles.issues import IssueType, Severity
 from profiles.messages import MsgId
@@ -29,6 +29,7 @@ def check_profiles(ctx: Ctx, resource: dict[str, Any], loc: str, explicit: str |
         else:
             apply_profile(ctx, target, resource, loc, resource)
     for res, rloc, root in _resources(resource, loc, resource, []) if isinstance(resource, dict) else ():
+        extensions.check_extensions(ctx, res, rloc, root)
         if res.get("resourceType") == "Patient" and isinstance(res.get("identifier"), list):
             # national rule (FACTS §1.3): every INS/NIR matricule carries a valid key
             for i, ident in enumerate(res["identifier"]):
