@@ -29,6 +29,7 @@ class BundleTable:
         self.by_url: dict[str, str] = {}  # fullUrl -> resourceType
         self.by_rel: dict[str, str] = {}  # Type/id -> resourceType
         self.versions: dict[str, str | None] = {}  # fullUrl or Type/id -> meta.versionId
+        self.resources: dict[str, dict[str, Any]] = {}  # fullUrl or Type/id -> resource
         entries = bundle.get("entry")
         self.entries = entries if isinstance(entries, list) else []
         for e in self.entries:
@@ -42,9 +43,11 @@ class BundleTable:
             if isinstance(fu, str) and isinstance(rt, str):
                 self.by_url.setdefault(fu, rt)
                 self.versions.setdefault(fu, vid)
+                self.resources.setdefault(fu, res)  # type: ignore[arg-type]
             if isinstance(rt, str) and isinstance(res, dict) and isinstance(res.get("id"), str):
                 self.by_rel.setdefault(f"{rt}/{res['id']}", rt)
                 self.versions.setdefault(f"{rt}/{res['id']}", vid)
+                self.resources.setdefault(f"{rt}/{res['id']}", res)
 
     def resolve(self, ref: str, entry_fullurl: str | None) -> str | None:
         """The type of the entry ``ref`` designates, or None. A versioned reference
@@ -60,6 +63,11 @@ class BundleTable:
             return rt if held is None or held == version else None
         found = self._resolve(ref, entry_fullurl)
         return found[0] if found is not None else None
+
+    def resource(self, ref: str, entry_fullurl: str | None) -> dict[str, Any] | None:
+        """The entry resource ``ref`` designates (None if unresolved)."""
+        found = self._resolve(ref.split("/_history/", 1)[0], entry_fullurl)
+        return self.resources.get(found[1]) if found is not None else None
 
     def _resolve(self, ref: str, entry_fullurl: str | None) -> tuple[str, str] | None:
         if ref in self.by_url:
@@ -143,6 +151,30 @@ def resolve_references(ctx: Ctx) -> None:
                     continue
         if form[0] != _CONTAINED:
             _check_ref(ctx, site, form, table)
+    if ctx.target_profiles:
+        _check_target_profiles(ctx, tables)
+
+
+def _check_target_profiles(ctx: Ctx, tables: dict[int, BundleTable]) -> None:
+    """``Reference(profile)`` (targetProfile that is a profile): the Bundle entry a reference
+    resolves to meets one of the listed profiles (FHIR R4 §2.12 ElementDefinition.type.targetProfile)."""
+    from profiles.profile_check import conforms
+
+    reg = ctx.registry
+    for site in ctx.refs:
+        groups = ctx.target_profiles.get(site.location)
+        table = tables.get(site.bundle) if site.bundle is not None else None
+        if not groups or table is None:
+            continue
+        res = table.resource(site.reference, site.entry_fullurl)
+        if res is None:
+            continue
+        rt = res.get("resourceType")
+        for urls in groups:
+            of_type = [u for u in urls if reg.compiled(u) is not None and reg.compiled(u).type == rt]  # type: ignore[union-attr]
+            if of_type and not any(conforms(ctx, u, res, rt, res, res) for u in of_type):
+                ctx.error(IssueType.STRUCTURE, f"{site.location}.reference", MsgId.REFERENCE_TARGET_PROFILE,
+                          ref=site.reference, urls=", ".join(of_type))
 
 
 # what a reference's text says, whatever its context: (kind, resource type it names if any)

@@ -100,7 +100,8 @@ def _extension(ctx: Ctx, model: BaseModel, ext: dict[str, Any], holder: Holder, 
             contexts = [(c.get("type", ""), c.get("expression", "")) for c in reg.sds[target].get("context", [])
                         if isinstance(c, dict)]
             _context(ctx, model, contexts, url, holder, parent_url, loc)
-            rule_plan.apply_rule_item(ctx, prof.root, ext, loc, "Extension", res, root)
+            if id(ext) not in ctx.checked_extensions:  # not already done by a profile's slice
+                rule_plan.apply_rule_item(ctx, prof.root, ext, loc, "Extension", res, root)
     elif core is not None:
         _context(ctx, model, [tuple(c) for c in core["ctx"]], url, holder, parent_url, loc)
         _core_value(ctx, core, ext, url, loc)
@@ -113,7 +114,7 @@ def _extension(ctx: Ctx, model: BaseModel, ext: dict[str, Any], holder: Holder, 
                 if isinstance(part, dict):
                     _extension(ctx, model, part, ("Extension", "Extension", "Extension.extension"), url,
                                f"{loc}.extension[{i}]", res, root)
-        elif key.startswith("value") and isinstance(val, dict):
+        elif key.startswith("value") and len(key) > 5 and key[5].isupper() and isinstance(val, dict):
             t = type_name(key[5:])
             if t in model.types and model.types[t]["kind"] == "complex-type":
                 _walk(ctx, model, val, t, (t, "Extension.value[x]", "Extension.value[x]"), f"{loc}.value.ofType({t})",

@@ -36,4 +36,9 @@ MORE: dict[str, tuple[str, str, str]] = {
         "Extension {url} does not accept a value of type {found} (expected: {expected})",
         "Use value[x] of a type the extension's definition allows.",
     ),
+    "REF_TARGET_PROFILE": (
+        "La ressource désignée par '{ref}' n'est conforme à aucun des profils cibles : {urls}",
+        "The resource '{ref}' points to conforms to none of the target profiles: {urls}",
+        "Make the referenced entry conform to one of the target profiles, or point to another one.",
+    ),
 }

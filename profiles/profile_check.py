@@ -29,16 +29,13 @@ def check_profiles(ctx: Ctx, resource: dict[str, Any], loc: str, explicit: str |
         else:
             apply_profile(ctx, target, resource, loc, resource)
     for res, rloc, root in _resources(resource, loc, resource, []) if isinstance(resource, dict) else ():
-        extensions.check_extensions(ctx, res, rloc, root)
         if res.get("resourceType") == "Patient" and isinstance(res.get("identifier"), list):
             # national rule (FACTS §1.3): every INS/NIR matricule carries a valid key
             for i, ident in enumerate(res["identifier"]):
                 nir.check(ctx, ident, f"{rloc}.identifier[{i}]")
         meta = res.get("meta")
         profs = meta.get("profile") if isinstance(meta, dict) else None
-        if not isinstance(profs, list):
-            continue
-        for i, p in enumerate(profs):
+        for i, p in enumerate(profs if isinstance(profs, list) else ()):
             if not isinstance(p, str):
                 continue
             target, _alias = reg.resolve_url(p)
@@ -48,6 +45,25 @@ def check_profiles(ctx: Ctx, resource: dict[str, Any], loc: str, explicit: str |
             if explicit and reg.resolve_url(explicit)[0] == target and res is resource:
                 continue
             apply_profile(ctx, target, res, rloc, root)
+        if res.get("resourceType") == "Observation":
+            for url in _by_content(reg, res):
+                if not (isinstance(profs, list) and url in profs) and url != explicit:
+                    apply_profile(ctx, url, res, rloc, root)
+        extensions.check_extensions(ctx, res, rloc, root)
+
+
+def _by_content(reg: Any, obs: dict[str, Any]) -> list[str]:
+    """Core profiles an Observation must meet by its code: the R4 vital-signs profiles ("if you
+    use one of these LOINC codes, you SHALL conform", FHIR R4 §observation-vitalsigns)."""
+    code = obs.get("code")
+    codings = code.get("coding") if isinstance(code, dict) else None
+    out: list[str] = []
+    for c in codings if isinstance(codings, list) else ():
+        if isinstance(c, dict) and c.get("system") == "http://loinc.org" and isinstance(c.get("code"), str):
+            url = reg.content_profiles.get(c["code"])
+            if url is not None and url not in out:
+                out.append(url)
+    return out
 
 
 def _resources(res: dict[str, Any], loc: str, root: dict[str, Any], out: list[Located]) -> list[Located]:

@@ -62,9 +62,20 @@ class Registry:
         self.terminology = Terminology()
         self.sds: dict[str, dict[str, Any]] = {}
         self.aliases: dict[str, str] = {}  # official canonical -> our canonical
+        #: LOINC code -> core profile an Observation with that code must meet (vital signs)
+        self.content_profiles: dict[str, str] = {}
         self.questionnaires: dict[str, dict[str, Any]] = {}
         self.guides: dict[str, dict[str, Any]] = {}
         self._compiled: dict[str, CompiledProfile] = {}
+
+    def add_core_profiles(self) -> None:
+        """The core profiles of the base table (vital signs), and the LOINC codes that select them."""
+        for sd in self.model.core_profiles:
+            self.add_structure_definition(sd)
+            for el in sd["differential"]["element"]:
+                eid = el.get("id", "")
+                if eid.startswith("Observation.code.coding:") and eid.endswith(".code") and "fixedCode" in el:
+                    self.content_profiles.setdefault(el["fixedCode"], sd["url"])
 
     def add_structure_definition(self, sd: dict[str, Any]) -> None:
         url = sd.get("url")
@@ -166,7 +177,7 @@ class Registry:
             sd = self.sds.get(url)
             if sd is None:
                 return None
-            c = compile_sd(sd, MIRRORS_EXT, self.model)
+            c = compile_sd(sd, MIRRORS_EXT, self.model, self.sds)
             self._compiled[url] = c
         return c
 
@@ -184,6 +195,7 @@ def build_registry(packages: Sequence[str | Path] = ()) -> Registry:
     """Our definitions and terminology, plus ``packages``: FHIR packages (``.tgz``), folders or
     JSON files of conformance resources (:meth:`Registry.load_source`)."""
     reg = Registry()
+    reg.add_core_profiles()
     reg.terminology.load_dir(TERMINOLOGY_DIR)
     reg.load_dir(DEFINITIONS_DIR)
     for p in packages:

@@ -108,6 +108,10 @@ def _own_lines(reg: Registry, rule: Rule, v: str, at: str, tcode: str | None, ta
         targets = tuple(reg.profile_type(p) or p.rsplit("/", 1)[-1] for p in rule.target_profiles)
         out += [f"if isinstance({v}, dict) and isinstance({v}.get('reference'), str):",
                 f"    ctx.profile_targets.setdefault({at}, []).append({targets!r})"]
+        # targets that are profiles (not bare types): the resolved entry must meet one of them
+        urls = tuple(t for t in (reg.resolve_url(p)[0] for p in rule.target_profiles) if t is not None)
+        if urls and len(urls) == len(rule.target_profiles):
+            out.append(f"    ctx.target_profiles.setdefault({at}, []).append({urls!r})")
     type_path = element_type(reg.model, rule.path)
     for i, (key, sev, human, expr, native) in enumerate(rule.constraints):
         if not native:
@@ -246,6 +250,8 @@ def _type_profiles(ctx: Ctx, urls: tuple[str, ...], value: Any, loc: str, res: R
             return
     for target, prof in known:
         if not isinstance(rt, str):
+            if prof.type == "Extension":
+                ctx.checked_extensions.add(id(value))
             apply_rule_item(ctx, prof.root, value, loc, prof.type, res, root)
         else:
             profile_check.apply_profile(ctx, target, value, loc, value)

@@ -146,7 +146,7 @@ def element_type(model: Any, path: str) -> str:
     return child.type if child.ctx in (None, child.type) else plain
 
 
-def compile_sd(sd: dict[str, Any], mirror_ext: str, model: Any = None) -> CompiledProfile:
+def compile_sd(sd: dict[str, Any], mirror_ext: str, model: Any = None, known: Any = ()) -> CompiledProfile:
     """Compile ``sd``; with the base ``model``, elements whose path R4 does not define are left
     out and listed in :attr:`CompiledProfile.problems`."""
     rtype = sd["type"]
@@ -185,7 +185,10 @@ def compile_sd(sd: dict[str, Any], mirror_ext: str, model: Any = None) -> Compil
         if b and b.get("valueSet") and b.get("strength") in ("required", "extensible", "preferred"):
             node.binding = (b["strength"], b["valueSet"].split("|")[0])
         for c in el.get("constraint", []):
-            if (c.get("source") or "").startswith(CORE_SD) or c.get("key", "").startswith(("ele-", "dom-", "ext-")):
+            src = c.get("source") or ""
+            # constraints of the base types are the base validator's; a core profile's own (vs-1) stay
+            core_type = src.startswith(CORE_SD) and (model is None or src[len(CORE_SD):] in model.types)
+            if core_type or c.get("key", "").startswith(("ele-", "dom-", "ext-")):
                 continue
             native = None
             for ext in c.get("extension", []):
@@ -206,5 +209,6 @@ def compile_sd(sd: dict[str, Any], mirror_ext: str, model: Any = None) -> Compil
     for ext in sd.get("extension", []):
         if ext.get("url") == mirror_ext:
             mirrors = ext.get("valueCanonical") or ext.get("valueUri")
-    return CompiledProfile(sd["url"], rtype, root, base_def if base_def and not base_def.startswith(CORE_SD) else None,
-                           mirrors, tuple(problems))
+    # a core base type ends the chain; a core profile we carry (vitalsigns) continues it
+    base = base_def if base_def and (not base_def.startswith(CORE_SD) or base_def in known) else None
+    return CompiledProfile(sd["url"], rtype, root, base, mirrors, tuple(problems))

@@ -99,6 +99,7 @@ def _shipped() -> list[list[tuple[str, ...]]]:
 
 def _registry(model: BaseModel | None = None) -> Registry:
     reg = Registry(model or BaseModel(orjson.loads(gzip.decompress(TABLE.read_bytes()))))
+    reg.add_core_profiles()
     reg.terminology.load_dir(TERMINOLOGY_DIR)
     reg.load_dir(DEFINITIONS_DIR)
     return reg
