@@ -41,4 +41,19 @@ MORE: dict[str, tuple[str, str, str]] = {
         "The resource '{ref}' points to conforms to none of the target profiles: {urls}",
         "Make the referenced entry conform to one of the target profiles, or point to another one.",
     ),
+    "PROF_VALUE_BELOW_MIN": (
+        "Valeur {found} inférieure au minimum autorisé {limit}",
+        "Value {found} is below the allowed minimum {limit}",
+        "Send a value of at least {limit}.",
+    ),
+    "PROF_VALUE_ABOVE_MAX": (
+        "Valeur {found} supérieure au maximum autorisé {limit}",
+        "Value {found} is above the allowed maximum {limit}",
+        "Send a value of at most {limit}.",
+    ),
+    "PROF_VALUE_LIMIT_NOT_COMPARED": (
+        "Limite {limit} non vérifiée : unités non comparables ici",
+        "Limit {limit} not checked: units not comparable here",
+        "No action needed; use the limit's unit to have the value checked.",
+    ),
 }

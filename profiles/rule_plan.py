@@ -30,6 +30,7 @@ from profiles.invariants import CHOICE_NAMES, compiled
 from profiles.issues import IssueType
 from profiles.messages import MsgId
 from profiles.sdef import Rule, element_type
+from profiles.value_limits import check_limits
 
 if TYPE_CHECKING:
     from profiles.registry import Registry
@@ -74,6 +75,7 @@ def _compile(reg: Registry, rule: Rule) -> Plan:
     names: dict[str, Any] = {
         "IssueType": IssueType, "MsgId": MsgId, "check_binding": check_binding, "values_of": values_of,
         "fixed_value": _fixed_value, "pattern_value": _pattern_value, "type_profiles": _type_profiles,
+        "check_limits": check_limits,
     }
     body = _own_lines(reg, rule, "value", "loc", None, "", names)
     if rule.children:
@@ -103,6 +105,9 @@ def _own_lines(reg: Registry, rule: Rule, v: str, at: str, tcode: str | None, ta
         out.append(f"pattern_value(ctx, PATTERN{tag}, {v}, {at})")
     if rule.binding is not None:
         out.append(f"check_binding(ctx, {rule.binding!r}, {v}, {at})")
+    if rule.limits is not None:
+        names[f"LIMITS{tag}"] = rule.limits
+        out.append(f"check_limits(ctx, LIMITS{tag}, {v}, {at})")
     if rule.target_types:
         # checked with the reference itself, once resolved (bundles.resolve_references)
         targets = tuple(reg.profile_type(p) or p.rsplit("/", 1)[-1] for p in rule.target_profiles)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from profiles.value_limits import limits_of
+
 NATIVE_CHECK_EXT = "https://mes-sandbox.invalid/fhir/StructureDefinition/native-check"
 CORE_SD = "http://hl7.org/fhir/StructureDefinition/"
 
@@ -40,6 +42,8 @@ class Rule:
     pattern: Any = None
     has_pattern: bool = False
     binding: tuple[str, str] | None = None  # strength, value set
+    #: minValue[x] / maxValue[x] as (type code, value), see profiles.value_limits
+    limits: Any = None
     constraints: list[tuple[str, str, str, str, str | None]] = field(default_factory=list)
     children: dict[str, Rule] = field(default_factory=dict)
     slicing: Slicing | None = None
@@ -52,7 +56,7 @@ class Rule:
         return self.name.endswith("[x]")
 
     def is_empty(self) -> bool:
-        return not (self.min is not None or self.max is not None or self.types or self.has_fixed
+        return not (self.min is not None or self.max is not None or self.types or self.has_fixed or self.limits
                     or self.has_pattern or self.binding or self.constraints or self.children
                     or self.slicing or self.slices or self.type_profiles or self.target_profiles)
 
@@ -181,6 +185,9 @@ def compile_sd(sd: dict[str, Any], mirror_ext: str, model: Any = None, known: An
         has, val = _value_x(el, "pattern")
         if has:
             node.pattern, node.has_pattern = val, True
+        low, high = limits_of(el)
+        if low is not None or high is not None:
+            node.limits = (low, high)
         b = el.get("binding")
         if b and b.get("valueSet") and b.get("strength") in ("required", "extensible", "preferred"):
             node.binding = (b["strength"], b["valueSet"].split("|")[0])
