@@ -88,15 +88,39 @@ class BundleTable:
 _RESOLUTION_REQUIRED = frozenset(("document", "transaction"))
 
 
+#: link relations a Bundle carries at most once: a reader follows "the" next page, "the" self link
+#: (FHIR R4 §3.1.1.3 paging, RFC 8288 registered relations); others (alternate...) may repeat
+_UNIQUE_RELATIONS = frozenset(("self", "first", "previous", "prev", "next", "last"))
+
+
+def _unique_relations(ctx: Ctx, links: Any, at: str) -> None:
+    """Each paging ``link.relation`` appears once in a Bundle's (or an entry's) links."""
+    if not isinstance(links, list) or len(links) < 2:
+        return
+    seen: set[str] = set()
+    for j, link in enumerate(links):
+        rel = link.get("relation") if isinstance(link, dict) else None
+        if isinstance(rel, str) and rel in _UNIQUE_RELATIONS:
+            if rel in seen:
+                ctx.error(IssueType.DUPLICATE, f"{at}[{j}].relation", MsgId.BUNDLE_LINK_DUPLICATE, relation=rel)
+            seen.add(rel)
+
+
 def check_bundle(ctx: Ctx, bundle: dict[str, Any], loc: str) -> BundleTable:
     table = BundleTable(bundle)
     seen: dict[str, int] = {}
     btype = table.type
+    _unique_relations(ctx, bundle.get("link"), f"{loc}.link")
     for i, e in enumerate(table.entries):
         if not isinstance(e, dict):
             continue
+        _unique_relations(ctx, e.get("link"), f"{loc}.entry[{i}].link")
         res = e.get("resource")
         fu = e.get("fullUrl")
+        if isinstance(fu, str) and not _SCHEME.match(fu):
+            # R4 §2.36.4: fullUrl is an absolute URL (or urn:uuid:/urn:oid:); a warning, as the HL7
+            # validator says (the official PDSm4DMP searchset example uses relative ones)
+            ctx.warn(IssueType.INVALID, f"{loc}.entry[{i}].fullUrl", MsgId.BUNDLE_FULLURL_RELATIVE, ref=fu)
         if isinstance(res, dict):
             rt, rid = res.get("resourceType"), res.get("id")
             if isinstance(fu, str):

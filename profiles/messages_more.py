@@ -56,4 +56,14 @@ MORE: dict[str, tuple[str, str, str]] = {
         "Limit {limit} not checked: units not comparable here",
         "No action needed; use the limit's unit to have the value checked.",
     ),
+    "BDL_FULLURL_RELATIVE": (
+        "fullUrl '{ref}' relative : une URL absolue (ou urn:uuid:, urn:oid:) est attendue",
+        "fullUrl '{ref}' is relative: an absolute URL (or urn:uuid:, urn:oid:) is expected",
+        "Write the server base before Type/id, or use urn:uuid: for new resources.",
+    ),
+    "BDL_LINK_DUPLICATE": (
+        "Relation de lien '{relation}' répétée : chaque relation n'apparaît qu'une fois",
+        "Link relation '{relation}' repeated: each relation appears once",
+        "Keep one link per relation (self, next, previous...).",
+    ),
 }
