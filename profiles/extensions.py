@@ -17,32 +17,26 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from profiles import rule_plan
 from profiles.base import COMPLEX, RESOURCE, BaseModel
 from profiles.context import Ctx
 from profiles.element_checks import check_binding, type_name
 from profiles.issues import IssueType
-from profiles.literals import dumps_default
 from profiles.messages import MsgId
 
 Res = dict[str, Any]
 _EXT_KEYS = ("extension", "modifierExtension")
 
 
-def check_extensions(ctx: Ctx, res: Res, loc: str, root: Res) -> None:
-    """Check the extensions of ``res`` (not those of the resources inside it, checked on their own)."""
+def check_extensions(ctx: Ctx, res: Res, loc: str, root: Res, raw: bytes | None) -> None:
+    """Check the extensions of ``res`` (not those of the resources inside it, checked on their
+    own); ``raw`` is ``res`` serialised, when known."""
     rt = res.get("resourceType")
     model = ctx.registry.model
     if not isinstance(rt, str) or rt not in model.types:
         return
-    if rt != "Bundle":
-        try:
-            if b'xtension"' not in orjson.dumps(res, default=dumps_default):
-                return  # no extension anywhere: the usual case, decided without a walk
-        except TypeError:
-            pass
+    if raw is not None and b'xtension"' not in raw:
+        return  # no extension anywhere: the usual case, decided without a walk
     _walk(ctx, model, res, rt, (rt, rt, rt), loc, res, root)
 
 

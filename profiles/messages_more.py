@@ -66,4 +66,19 @@ MORE: dict[str, tuple[str, str, str]] = {
         "Link relation '{relation}' repeated: each relation appears once",
         "Keep one link per relation (self, next, previous...).",
     ),
+    "PRIM_STRING_TOO_LONG": (
+        "Chaîne de {length} caractères : FHIR limite une chaîne à 1 Mo (1 048 576 caractères)",
+        "String of {length} characters: FHIR limits a string to 1 MB (1,048,576 characters)",
+        "Send large content as an Attachment (data or url), not as a string.",
+    ),
+    "ATT_SIZE": (
+        "Attachment.size = {found} alors que les données décodées font {expected} octets",
+        "Attachment.size is {found} but the decoded data has {expected} bytes",
+        "Set size to the number of bytes of the content (before base64).",
+    ),
+    "ATT_HASH": (
+        "Attachment.hash = {found} ne correspond pas au SHA-1 des données ({expected})",
+        "Attachment.hash {found} does not match the SHA-1 of the data ({expected})",
+        "Set hash to the base64 of the SHA-1 of the content (before base64).",
+    ),
 }

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from profiles import extensions, nir, rule_plan
+import orjson
+
+from profiles import datatype_limits, extensions, nir, rule_plan
 from profiles.context import Ctx
 from profiles.issues import IssueType, Severity
+from profiles.literals import dumps_default
 from profiles.messages import MsgId
 from profiles.sdef import CompiledProfile
 
@@ -49,7 +52,21 @@ def check_profiles(ctx: Ctx, resource: dict[str, Any], loc: str, explicit: str |
             for url in _by_content(reg, res):
                 if not (isinstance(profs, list) and url in profs) and url != explicit:
                     apply_profile(ctx, url, res, rloc, root)
-        extensions.check_extensions(ctx, res, rloc, root)
+        raw = _serialised(res)
+        extensions.check_extensions(ctx, res, rloc, root, raw)
+        if raw is not None:
+            datatype_limits.check_limits(ctx, res, rloc, raw)
+
+
+def _serialised(res: dict[str, Any]) -> bytes | None:
+    """The resource as JSON bytes, to look for what may need a walk (None for a Bundle, whose
+    entries are looked at one by one, or for a value orjson cannot write)."""
+    if res.get("resourceType") == "Bundle":
+        return None
+    try:
+        return orjson.dumps(res, default=dumps_default)
+    except TypeError:
+        return None
 
 
 def _by_content(reg: Any, obs: dict[str, Any]) -> list[str]:
