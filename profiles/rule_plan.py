@@ -105,6 +105,8 @@ def _own_lines(reg: Registry, rule: Rule, v: str, at: str, tcode: str | None, ta
         out.append(f"pattern_value(ctx, PATTERN{tag}, {v}, {at})")
     if rule.binding is not None:
         out.append(f"check_binding(ctx, {rule.binding!r}, {v}, {at})")
+    for extra in rule.extra_bindings:
+        out.append(f"check_binding(ctx, {extra!r}, {v}, {at})")
     if rule.limits is not None:
         names[f"LIMITS{tag}"] = rule.limits
         out.append(f"check_limits(ctx, LIMITS{tag}, {v}, {at})")

@@ -44,6 +44,8 @@ class Rule:
     binding: tuple[str, str] | None = None  # strength, value set
     #: minValue[x] / maxValue[x] as (type code, value), see profiles.value_limits
     limits: Any = None
+    #: additional bindings (extension additional-binding, maxValueSet): (strength, value set)
+    extra_bindings: list[tuple[str, str]] = field(default_factory=list)
     constraints: list[tuple[str, str, str, str, str | None]] = field(default_factory=list)
     children: dict[str, Rule] = field(default_factory=dict)
     slicing: Slicing | None = None
@@ -56,7 +58,7 @@ class Rule:
         return self.name.endswith("[x]")
 
     def is_empty(self) -> bool:
-        return not (self.min is not None or self.max is not None or self.types or self.has_fixed or self.limits
+        return not (self.min is not None or self.max is not None or self.types or self.has_fixed or self.limits or self.extra_bindings
                     or self.has_pattern or self.binding or self.constraints or self.children
                     or self.slicing or self.slices or self.type_profiles or self.target_profiles)
 
@@ -132,6 +134,31 @@ def _value_x(el: dict[str, Any], prefix: str) -> tuple[bool, Any]:
     return False, None
 
 
+#: additional-binding purposes that constrain codes, as a binding strength
+_PURPOSES = {"required": "required", "maximum": "required", "extensible": "extensible", "preferred": "preferred"}
+
+
+def _additional_bindings(extensions: list[Any]) -> list[tuple[str, str]]:
+    """Bindings a binding's extensions add: the tooling ``additional-binding`` (purpose required,
+    maximum, extensible or preferred) and R4's ``elementdefinition-maxValueSet`` (required)."""
+    out: list[tuple[str, str]] = []
+    for ext in extensions:
+        if not isinstance(ext, dict) or not isinstance(ext.get("url"), str):
+            continue
+        url = ext["url"]
+        if url.endswith("/additional-binding"):
+            parts = {p.get("url"): p for p in ext.get("extension", []) if isinstance(p, dict)}
+            purpose = (parts.get("purpose") or {}).get("valueCode")
+            vs = (parts.get("valueSet") or {}).get("valueCanonical")
+            if purpose in _PURPOSES and isinstance(vs, str):
+                out.append((_PURPOSES[purpose], vs.split("|", 1)[0]))
+        elif url == "http://hl7.org/fhir/StructureDefinition/elementdefinition-maxValueSet":
+            vs = ext.get("valueCanonical") or ext.get("valueUri")
+            if isinstance(vs, str):
+                out.append(("required", vs.split("|", 1)[0]))
+    return out
+
+
 def element_type(model: Any, path: str) -> str:
     """The FHIRPath type name of the element at ``path`` (slice names allowed): its datatype when
     it has one type (``Patient.name`` → ``HumanName``), else the element path itself."""
@@ -189,6 +216,8 @@ def compile_sd(sd: dict[str, Any], mirror_ext: str, model: Any = None, known: An
         if low is not None or high is not None:
             node.limits = (low, high)
         b = el.get("binding")
+        if isinstance(b, dict) and b.get("extension"):
+            node.extra_bindings += _additional_bindings(b["extension"])
         if b and b.get("valueSet") and b.get("strength") in ("required", "extensible", "preferred"):
             node.binding = (b["strength"], b["valueSet"].split("|")[0])
         for c in el.get("constraint", []):
