@@ -81,4 +81,34 @@ MORE: dict[str, tuple[str, str, str]] = {
         "Attachment.hash {found} does not match the SHA-1 of the data ({expected})",
         "Set hash to the base64 of the SHA-1 of the content (before base64).",
     ),
+    "CONF_SP_COMPOSITE": (
+        "Paramètre de recherche de type {type} : seul un paramètre composite a des composants, et il en a",
+        "Search parameter of type {type}: only a composite parameter has components, and it has some",
+        "Use type composite with its components, or remove the components.",
+    ),
+    "CONF_SP_TARGET": (
+        "Paramètre de recherche de type {type} : 'target' n'est permis que pour le type reference",
+        "Search parameter of type {type}: 'target' is only allowed for type reference",
+        "Remove target, or make the parameter a reference parameter.",
+    ),
+    "CONF_SP_COMPONENT": (
+        "Composant '{ref}' : la définition doit être l'URL canonique d'un SearchParameter",
+        "Component '{ref}': the definition must be the canonical URL of a SearchParameter",
+        "Point component.definition to a SearchParameter.",
+    ),
+    "CONF_SD_UNKNOWN_PATH": (
+        "Élément {path} inexistant dans le type {type} (FHIR R4)",
+        "Element {path} does not exist in type {type} (FHIR R4)",
+        "Fix the element path (check spelling and the base type).",
+    ),
+    "CONF_SD_NOT_IN_SNAPSHOT": (
+        "Élément {path} du différentiel absent du snapshot",
+        "Differential element {path} is missing from the snapshot",
+        "Regenerate the snapshot from the differential.",
+    ),
+    "CONF_SD_SLICE_UNDEFINED": (
+        "Tranche {path} sans découpage (slicing) défini sur l'élément qui la précède",
+        "Slice {path} without a slicing defined on the element before it",
+        "Define slicing (discriminator, rules) on the sliced element.",
+    ),
 }

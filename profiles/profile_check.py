@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from profiles import datatype_limits, extensions, nir, rule_plan
+from profiles import conformance_resources, datatype_limits, extensions, nir, rule_plan
 from profiles.context import Ctx
 from profiles.issues import IssueType, Severity
 from profiles.literals import dumps_default
@@ -56,6 +56,11 @@ def check_profiles(ctx: Ctx, resource: dict[str, Any], loc: str, explicit: str |
         extensions.check_extensions(ctx, res, rloc, root, raw)
         if raw is not None:
             datatype_limits.check_limits(ctx, res, rloc, raw)
+        if isinstance(res.get("resourceType"), str) and res["resourceType"] in _CONFORMANCE:
+            conformance_resources.check(ctx, res, rloc)
+
+
+_CONFORMANCE = frozenset(("SearchParameter", "StructureDefinition"))
 
 
 def _serialised(res: dict[str, Any]) -> bytes | None:
