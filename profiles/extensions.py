@@ -28,15 +28,13 @@ Res = dict[str, Any]
 _EXT_KEYS = ("extension", "modifierExtension")
 
 
-def check_extensions(ctx: Ctx, res: Res, loc: str, root: Res, raw: bytes | None) -> None:
+def check_extensions(ctx: Ctx, res: Res, loc: str, root: Res) -> None:
     """Check the extensions of ``res`` (not those of the resources inside it, checked on their
-    own); ``raw`` is ``res`` serialised, when known."""
+    own), when the base walk met some (``ctx.ext_resources``)."""
     rt = res.get("resourceType")
     model = ctx.registry.model
-    if not isinstance(rt, str) or rt not in model.types:
+    if id(res) not in ctx.ext_resources or not isinstance(rt, str) or rt not in model.types:
         return
-    if raw is not None and b'xtension"' not in raw:
-        return  # no extension anywhere: the usual case, decided without a walk
     _walk(ctx, model, res, rt, (rt, rt, rt), loc, res, root)
 
 

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from profiles import conformance_resources, datatype_limits, extensions, nir, rule_plan
 from profiles.context import Ctx
 from profiles.issues import IssueType, Severity
-from profiles.literals import dumps_default
 from profiles.messages import MsgId
 from profiles.sdef import CompiledProfile
 
@@ -31,6 +28,7 @@ def check_profiles(ctx: Ctx, resource: dict[str, Any], loc: str, explicit: str |
             ctx.error(IssueType.NOT_FOUND, loc, MsgId.PROFILE_UNKNOWN, url=explicit)
         else:
             apply_profile(ctx, target, resource, loc, resource)
+    datatype_limits.check_attachments(ctx)
     for res, rloc, root in _resources(resource, loc, resource, []) if isinstance(resource, dict) else ():
         if res.get("resourceType") == "Patient" and isinstance(res.get("identifier"), list):
             # national rule (FACTS §1.3): every INS/NIR matricule carries a valid key
@@ -52,26 +50,12 @@ def check_profiles(ctx: Ctx, resource: dict[str, Any], loc: str, explicit: str |
             for url in _by_content(reg, res):
                 if not (isinstance(profs, list) and url in profs) and url != explicit:
                     apply_profile(ctx, url, res, rloc, root)
-        raw = _serialised(res)
-        extensions.check_extensions(ctx, res, rloc, root, raw)
-        if raw is not None:
-            datatype_limits.check_limits(ctx, res, rloc, raw)
+        extensions.check_extensions(ctx, res, rloc, root)
         if isinstance(res.get("resourceType"), str) and res["resourceType"] in _CONFORMANCE:
             conformance_resources.check(ctx, res, rloc)
 
 
 _CONFORMANCE = frozenset(("SearchParameter", "StructureDefinition"))
-
-
-def _serialised(res: dict[str, Any]) -> bytes | None:
-    """The resource as JSON bytes, to look for what may need a walk (None for a Bundle, whose
-    entries are looked at one by one, or for a value orjson cannot write)."""
-    if res.get("resourceType") == "Bundle":
-        return None
-    try:
-        return orjson.dumps(res, default=dumps_default)
-    except TypeError:
-        return None
 
 
 def _by_content(reg: Any, obs: dict[str, Any]) -> list[str]:
