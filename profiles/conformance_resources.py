@@ -71,11 +71,11 @@ def _structure_definition(ctx: Ctx, sd: Res, loc: str) -> None:
         for i, el in enumerate(snap):
             if not isinstance(el, dict) or not isinstance(el.get("path"), str):
                 continue
-            eid = el.get("id") if isinstance(el.get("id"), str) else el["path"]
+            sid: str = el["id"] if isinstance(el.get("id"), str) else el["path"]
             if el.get("slicing"):
-                sliced.add(eid)
+                sliced.add(sid)
             if el.get("sliceName"):
-                base_id = eid.rsplit(":", 1)[0]
+                base_id = sid.rsplit(":", 1)[0]
                 if base_id not in sliced:
                     ctx.error(IssueType.INVALID, f"{loc}.snapshot.element[{i}]", MsgId.CONF_SD_SLICE_UNDEFINED,
-                              path=eid)
+                              path=sid)

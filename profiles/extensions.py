@@ -129,9 +129,9 @@ def _core_value(ctx: Ctx, core: dict[str, Any], ext: dict[str, Any], url: str, l
             check_binding(ctx, ("required", core["b"]), val, at)
     parts = core.get("parts")
     if parts:
-        subs = ext.get("extension") if isinstance(ext.get("extension"), list) else []
+        subs: list[Any] = ext["extension"] if isinstance(ext.get("extension"), list) else []
         for part_url, (mn, mx) in parts.items():
-            n = sum(1 for s in subs if isinstance(s, dict) and s.get("url") == part_url)
+            n = len([s for s in subs if isinstance(s, dict) and s.get("url") == part_url])
             if n < mn:
                 ctx.error(IssueType.REQUIRED, loc, MsgId.MIN_CARDINALITY, name=f"extension('{part_url}')", min=mn,
                           count=n)

@@ -295,8 +295,8 @@ NATIVE: dict[str, Native] = {
         lambda n, r, root: "total" not in n or _btype(n) in ("searchset", "history"),
     "entry.search.empty() or (type = 'searchset')":
         lambda n, r, root: _btype(n) == "searchset" or not any("search" in e for e in _entries(n)),
-    "entry.all(request.exists() = (%resource.type = 'batch' or %resource.type = 'transaction' or %resource.type = 'history'))": _bdl3,
-    "entry.all(response.exists() = (%resource.type = 'batch-response' or %resource.type = 'transaction-response' or %resource.type = 'history'))": _bdl4,
+    "entry.all(request.exists() = (%resource.type = 'batch' or %resource.type = 'transaction' or %resource.type = 'history'))": _bdl3,  # noqa: E501 - official expression text
+    "entry.all(response.exists() = (%resource.type = 'batch-response' or %resource.type = 'transaction-response' or %resource.type = 'history'))": _bdl4,  # noqa: E501 - official expression text
     "(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId).isDistinct()": _bdl7,
     "type = 'document' implies (identifier.system.exists() and identifier.value.exists())":
         _doc(lambda n, r, root: bool(_path(n, ("identifier", "system"))) and bool(_path(n, ("identifier", "value")))),
@@ -304,8 +304,8 @@ NATIVE: dict[str, Native] = {
     "type = 'document' implies entry.first().resource.is(Composition)": _doc(_first_is("Composition")),
     "type = 'message' implies entry.first().resource.is(MessageHeader)": _doc(_first_is("MessageHeader"), "message"),
     "extension.exists() != value.exists()": _ext1,
-    "contained.where((('#'+id in (%resource.descendants().reference | %resource.descendants().as(canonical) | %resource.descendants().as(uri) | %resource.descendants().as(url))) or descendants().where(reference = '#').exists() or descendants().where(as(canonical) = '#').exists() or descendants().where(as(canonical) = '#').exists()).not()).trace('unmatched', id).empty()": _dom3,
-    "reference.startsWith('#').not() or (reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))": _ref1,
+    "contained.where((('#'+id in (%resource.descendants().reference | %resource.descendants().as(canonical) | %resource.descendants().as(uri) | %resource.descendants().as(url))) or descendants().where(reference = '#').exists() or descendants().where(as(canonical) = '#').exists() or descendants().where(as(canonical) = '#').exists()).not()).trace('unmatched', id).empty()": _dom3,  # noqa: E501 - official expression text
+    "reference.startsWith('#').not() or (reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))": _ref1,  # noqa: E501 - official expression text
     "start.hasValue().not() or end.hasValue().not() or (start <= end)": _per1,
     "value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()": _obs7,
     "htmlChecks()": html_checks,

@@ -377,7 +377,8 @@ CATALOGUE: dict[MsgId, tuple[str, str, str]] = {
         "Include every referenced resource in the document Bundle.",
     ),
     MsgId.NIR_KEY: (
-        "Clé NIR invalide pour '{value}' : clé {found}, attendue {expected} (97 − (13 premiers chiffres mod 97), 2A→19, 2B→18)",
+        "Clé NIR invalide pour '{value}' : clé {found}, attendue {expected} "
+        "(97 − (13 premiers chiffres mod 97), 2A→19, 2B→18)",
         "Invalid NIR key for '{value}': key {found}, expected {expected} (97 − (first 13 digits mod 97), 2A→19, 2B→18)",
         "Take the matricule INS as returned by INSi (NumIdentifiant + Cle); do not type it by hand.",
     ),

@@ -58,7 +58,8 @@ class Rule:
         return self.name.endswith("[x]")
 
     def is_empty(self) -> bool:
-        return not (self.min is not None or self.max is not None or self.types or self.has_fixed or self.limits or self.extra_bindings
+        return not (self.min is not None or self.max is not None or self.types or self.has_fixed
+                    or self.limits or self.extra_bindings
                     or self.has_pattern or self.binding or self.constraints or self.children
                     or self.slicing or self.slices or self.type_profiles or self.target_profiles)
 

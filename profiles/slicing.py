@@ -137,7 +137,8 @@ def slicer(reg: Registry, rule: Rule) -> rule_plan.ElementCheck:
     slices = tuple((name, srule, _plan(reg, srule, discs)) for name, srule in rule.slices.items())
     # a slice's own cardinality is counted here; its item check is the rule's
     checks = tuple(rule_plan.plan(reg, srule).item for _, srule, _ in slices)
-    per_slice = tuple((name, srule.min, srule.max, check) for (name, srule, _), check in zip(slices, checks, strict=True))
+    per_slice = tuple((name, srule.min, srule.max, check)
+                      for (name, srule, _), check in zip(slices, checks, strict=True))
     find = _finder(slices, discs)
     label = rule.name[:-3] if rule.is_choice else rule.name
     names = ", ".join(name for name, _, _ in slices)

@@ -94,12 +94,12 @@ def _compare(kind: str, value: Any, limit: Any) -> int | None:
                 return (da > db) - (da < db)
             except ValueError:
                 return None
-        a, b = _TZ.sub("", value), _TZ.sub("", limit)
-        n = min(len(a), len(b))
-        a, b = a[:n], b[:n]
-        if a == b and len(value) != len(limit):
+        sa, sb = _TZ.sub("", value), _TZ.sub("", limit)
+        n = min(len(sa), len(sb))
+        sa, sb = sa[:n], sb[:n]
+        if sa == sb and len(value) != len(limit):
             return None  # agrees up to the lesser precision: not comparable
-        return (a > b) - (a < b)
+        return (sa > sb) - (sa < sb)
     if kind == "Quantity":
         qa, qb = _quantity(value), _quantity(limit)
         if qa is None or qb is None:

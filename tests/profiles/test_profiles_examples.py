@@ -8,9 +8,9 @@ own validator, contained-resource rules dom-3/dom-4 that the HL7 validator repor
 from __future__ import annotations
 
 import pytest
+from profiles_testutil import EXAMPLES, load
 
 from profiles import validate
-from profiles_testutil import EXAMPLES, load
 
 FILES = sorted(EXAMPLES.glob("*/*.json"))
 

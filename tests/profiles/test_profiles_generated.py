@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 import pytest
+from profiles_testutil import CASES, EXAMPLES, FIXTURES, load
 
 import profiles
 from profiles import rule_plan, slicing, walkers
@@ -27,7 +28,6 @@ from profiles.profile_check import check_profiles
 from profiles.registry import DEFINITIONS_DIR, Registry, default_registry
 from profiles.structure import validate_resource
 from profiles.terminology import TERMINOLOGY_DIR
-from profiles_testutil import CASES, EXAMPLES, FIXTURES, load
 
 JUNK = [None, "", [], {}, 0, -1.5, True, " x", "x ", "2023-02-30", [None], {"a": 1}, {"id": "x"},
         {"reference": "#x"}, "urn:uuid:00000000-0000-0000-0000-000000000000", "Patient/1"]

@@ -10,10 +10,10 @@ with an ``ig/`` folder loads the StructureDefinitions, ValueSets and CodeSystems
 from __future__ import annotations
 
 import pytest
+from profiles_testutil import CASES, load
 
 from profiles import validate, validate_bytes
 from profiles.registry import build_registry
-from profiles_testutil import CASES, load
 
 CASE_DIRS = sorted(p for p in CASES.iterdir() if p.is_dir())
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from profiles import MsgId, Severity, apply_policy, to_operation_outcome, validate
-from profiles import nir, ucum
+from profiles import MsgId, Severity, apply_policy, nir, to_operation_outcome, ucum, validate
 from profiles.messages import CATALOGUE
 from profiles.registry import default_registry
 
@@ -76,7 +75,7 @@ def test_issue_has_both_languages() -> None:
 
 
 @pytest.mark.parametrize("bad", [None, 1, "x", [], [{}], {"resourceType": 5}, {"resourceType": ["Patient"]},
-                                 {"resourceType": "Bundle", "entry": "x"}, {"resourceType": "Bundle", "entry": [1, None]},
+                                 {"resourceType": "Bundle", "entry": "x"}, {"resourceType": "Bundle", "entry": [1, None]},  # noqa: E501
                                  {"resourceType": "Patient", "contained": [None, 1, {"resourceType": None}]}])
 def test_never_raises(bad) -> None:
     issues = validate(bad)
