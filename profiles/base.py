@@ -100,6 +100,10 @@ class BaseModel:
         self.constraints: dict[str, Any] = table["constraints"]
         self.valuesets: dict[str, dict[str, list[str]]] = table["valuesets"]
         self.not_enumerable: set[str] = set(table["notEnumerable"])
+        #: core extension definitions: url -> context of use, value types, binding, parts
+        self.extensions: dict[str, dict[str, Any]] = table.get("extensions", {})
+        #: core profiles a resource must meet by its content (vital signs), compact differentials
+        self.core_profiles: list[dict[str, Any]] = table.get("profiles", [])
         self.elements: dict[str, dict[str, Any]] = {}
         self.children: dict[str, list[str]] = {}
         for t in self.types.values():

@@ -28,6 +28,8 @@ class BundleTable:
         self.type = bundle.get("type")
         self.by_url: dict[str, str] = {}  # fullUrl -> resourceType
         self.by_rel: dict[str, str] = {}  # Type/id -> resourceType
+        self.versions: dict[str, str | None] = {}  # fullUrl or Type/id -> meta.versionId
+        self.resources: dict[str, dict[str, Any]] = {}  # fullUrl or Type/id -> resource
         entries = bundle.get("entry")
         self.entries = entries if isinstance(entries, list) else []
         for e in self.entries:
@@ -36,14 +38,40 @@ class BundleTable:
             res = e.get("resource")
             rt = res.get("resourceType") if isinstance(res, dict) else None
             fu = e.get("fullUrl")
+            meta = res.get("meta") if isinstance(res, dict) else None
+            vid = meta.get("versionId") if isinstance(meta, dict) else None
             if isinstance(fu, str) and isinstance(rt, str):
                 self.by_url.setdefault(fu, rt)
+                self.versions.setdefault(fu, vid)
+                self.resources.setdefault(fu, res)  # type: ignore[arg-type]
             if isinstance(rt, str) and isinstance(res, dict) and isinstance(res.get("id"), str):
                 self.by_rel.setdefault(f"{rt}/{res['id']}", rt)
+                self.versions.setdefault(f"{rt}/{res['id']}", vid)
+                self.resources.setdefault(f"{rt}/{res['id']}", res)
 
     def resolve(self, ref: str, entry_fullurl: str | None) -> str | None:
+        """The type of the entry ``ref`` designates, or None. A versioned reference
+        (``Type/id/_history/n``, FHIR R4 §2.36.4) designates the entry of that fullUrl or
+        ``Type/id`` whose ``meta.versionId`` is ``n``."""
+        if "/_history/" in ref and ref not in self.by_url:
+            bare, version = ref.split("/_history/", 1)
+            found = self._resolve(bare, entry_fullurl)
+            if found is None:
+                return None
+            rt, key = found
+            held = self.versions.get(key)  # an entry without versionId cannot contradict it
+            return rt if held is None or held == version else None
+        found = self._resolve(ref, entry_fullurl)
+        return found[0] if found is not None else None
+
+    def resource(self, ref: str, entry_fullurl: str | None) -> dict[str, Any] | None:
+        """The entry resource ``ref`` designates (None if unresolved)."""
+        found = self._resolve(ref.split("/_history/", 1)[0], entry_fullurl)
+        return self.resources.get(found[1]) if found is not None else None
+
+    def _resolve(self, ref: str, entry_fullurl: str | None) -> tuple[str, str] | None:
         if ref in self.by_url:
-            return self.by_url[ref]
+            return self.by_url[ref], ref
         m = _REL.match(ref)
         if m and not m.group(1):
             if entry_fullurl:
@@ -51,20 +79,48 @@ class BundleTable:
                 if fm and fm.group(1):
                     full = f"{fm.group(1)}/{ref}"
                     if full in self.by_url:
-                        return self.by_url[full]
-            return self.by_rel.get(ref)
+                        return self.by_url[full], full
+            return (self.by_rel[ref], ref) if ref in self.by_rel else None
         return None
+
+
+#: Bundle types whose urn: references must resolve inside the Bundle
+_RESOLUTION_REQUIRED = frozenset(("document", "transaction"))
+
+
+#: link relations a Bundle carries at most once: a reader follows "the" next page, "the" self link
+#: (FHIR R4 §3.1.1.3 paging, RFC 8288 registered relations); others (alternate...) may repeat
+_UNIQUE_RELATIONS = frozenset(("self", "first", "previous", "prev", "next", "last"))
+
+
+def _unique_relations(ctx: Ctx, links: Any, at: str) -> None:
+    """Each paging ``link.relation`` appears once in a Bundle's (or an entry's) links."""
+    if not isinstance(links, list) or len(links) < 2:
+        return
+    seen: set[str] = set()
+    for j, link in enumerate(links):
+        rel = link.get("relation") if isinstance(link, dict) else None
+        if isinstance(rel, str) and rel in _UNIQUE_RELATIONS:
+            if rel in seen:
+                ctx.error(IssueType.DUPLICATE, f"{at}[{j}].relation", MsgId.BUNDLE_LINK_DUPLICATE, relation=rel)
+            seen.add(rel)
 
 
 def check_bundle(ctx: Ctx, bundle: dict[str, Any], loc: str) -> BundleTable:
     table = BundleTable(bundle)
     seen: dict[str, int] = {}
     btype = table.type
+    _unique_relations(ctx, bundle.get("link"), f"{loc}.link")
     for i, e in enumerate(table.entries):
         if not isinstance(e, dict):
             continue
+        _unique_relations(ctx, e.get("link"), f"{loc}.entry[{i}].link")
         res = e.get("resource")
         fu = e.get("fullUrl")
+        if isinstance(fu, str) and not _SCHEME.match(fu):
+            # R4 §2.36.4: fullUrl is an absolute URL (or urn:uuid:/urn:oid:); a warning, as the HL7
+            # validator says (the official PDSm4DMP searchset example uses relative ones)
+            ctx.warn(IssueType.INVALID, f"{loc}.entry[{i}].fullUrl", MsgId.BUNDLE_FULLURL_RELATIVE, ref=fu)
         if isinstance(res, dict):
             rt, rid = res.get("resourceType"), res.get("id")
             if isinstance(fu, str):
@@ -119,6 +175,30 @@ def resolve_references(ctx: Ctx) -> None:
                     continue
         if form[0] != _CONTAINED:
             _check_ref(ctx, site, form, table)
+    if ctx.target_profiles:
+        _check_target_profiles(ctx, tables)
+
+
+def _check_target_profiles(ctx: Ctx, tables: dict[int, BundleTable]) -> None:
+    """``Reference(profile)`` (targetProfile that is a profile): the Bundle entry a reference
+    resolves to meets one of the listed profiles (FHIR R4 §2.12 ElementDefinition.type.targetProfile)."""
+    from profiles.profile_check import conforms
+
+    reg = ctx.registry
+    for site in ctx.refs:
+        groups = ctx.target_profiles.get(site.location)
+        table = tables.get(site.bundle) if site.bundle is not None else None
+        if not groups or table is None:
+            continue
+        res = table.resource(site.reference, site.entry_fullurl)
+        if res is None:
+            continue
+        rt = res.get("resourceType")
+        for urls in groups:
+            of_type = [u for u in urls if reg.compiled(u) is not None and reg.compiled(u).type == rt]  # type: ignore[union-attr]
+            if of_type and not any(conforms(ctx, u, res, rt, res, res) for u in of_type):
+                ctx.error(IssueType.STRUCTURE, f"{site.location}.reference", MsgId.REFERENCE_TARGET_PROFILE,
+                          ref=site.reference, urls=", ".join(of_type))
 
 
 # what a reference's text says, whatever its context: (kind, resource type it names if any)
@@ -162,7 +242,15 @@ def _check_ref(ctx: Ctx, site: RefSite, form: tuple[int, str | None], table: Bun
         if resolved is not None:
             found_type = resolved
         elif ref.startswith("urn:"):
-            ctx.error(IssueType.NOT_FOUND, f"{site.location}.reference", MsgId.REFERENCE_UNRESOLVED, ref=ref)
+            # FHIR R4 §3.3 (documents) and §3.1.0.11.2 (transactions) require urn: references to
+            # resolve inside the Bundle; other Bundle types (collection, batch, searchset, message,
+            # history...) do not: a warning there, as the HL7 validator says
+            if table.type in _RESOLUTION_REQUIRED:
+                ctx.error(IssueType.NOT_FOUND, f"{site.location}.reference", MsgId.REFERENCE_UNRESOLVED, ref=ref,
+                          type=table.type)
+            else:
+                ctx.warn(IssueType.NOT_FOUND, f"{site.location}.reference", MsgId.REFERENCE_UNRESOLVED_LENIENT,
+                         ref=ref, type=table.type)
             return
         elif table.type == "document":
             ctx.error(IssueType.NOT_FOUND, f"{site.location}.reference", MsgId.BUNDLE_DOCUMENT_REF, ref=ref)

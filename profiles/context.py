@@ -42,8 +42,18 @@ class Ctx:
     entry_bundle: dict[int, int | None] = field(default_factory=dict)
     #: Reference location -> allowed target types added by profiles (targetProfile)
     profile_targets: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    #: Reference location -> target profiles (any one will do) the resolved resource must meet
+    target_profiles: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
     #: per-validation memo of datatype subtrees (see structure._item)
     memo: dict[tuple[int, bytes], Any] = field(default_factory=dict)
+    #: profiles whose own problems (elements R4 does not define) were reported in this validation
+    profile_problems: set[str] = field(default_factory=set)
+    #: id() of the resources whose base walk met an extension (profiles.extensions looks at those only)
+    ext_resources: set[int] = field(default_factory=set)
+    #: Attachment values met by the base walk, with their locations (profiles.datatype_limits)
+    attachments: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    #: id() of the extensions a profile already checked against their definition (type profile)
+    checked_extensions: set[int] = field(default_factory=set)
     quiet: int = 0  # >0 while probing slices/profiles: issues are collected elsewhere
 
     def rule(self, ok: bool, severity: Severity, itype: IssueType, at: str, msg: MsgId,

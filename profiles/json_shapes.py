@@ -183,4 +183,6 @@ def _primitive_ext(ctx: Ctx, model: BaseModel, cmap: dict[str, Child], node: dic
             if c is None:
                 ctx.error(IssueType.STRUCTURE, f"{at}.{k}", MsgId.UNKNOWN_ELEMENT, name=k, context="Element")
             else:
+                if k == "extension":  # for profiles.extensions, as structure.array says
+                    ctx.ext_resources.add(id(resource))
                 child_value(ctx, model, c, it, v, at, resource, root)

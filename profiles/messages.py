@@ -36,6 +36,9 @@ class MsgId(StrEnum):
     PRIMITIVE_EMPTY = "PRIM_EMPTY"
     PRIMITIVE_WHITESPACE = "PRIM_WHITESPACE"
     PRIMITIVE_RANGE = "PRIM_RANGE"
+    STRING_TOO_LONG = "PRIM_STRING_TOO_LONG"
+    ATTACHMENT_SIZE = "ATT_SIZE"
+    ATTACHMENT_HASH = "ATT_HASH"
     DATE_IMPOSSIBLE = "PRIM_DATE_IMPOSSIBLE"
     # terminology
     CODE_NOT_IN_VS = "TERM_CODE_NOT_IN_VS"
@@ -53,6 +56,9 @@ class MsgId(StrEnum):
     PROFILE_WRONG_TYPE = "PROF_WRONG_TYPE"
     PROFILE_CANONICAL_ALIAS = "PROF_CANONICAL_ALIAS"
     FIXED_VALUE = "PROF_FIXED_VALUE"
+    VALUE_BELOW_MIN = "PROF_VALUE_BELOW_MIN"
+    VALUE_ABOVE_MAX = "PROF_VALUE_ABOVE_MAX"
+    VALUE_LIMIT_NOT_COMPARED = "PROF_VALUE_LIMIT_NOT_COMPARED"
     PATTERN_VALUE = "PROF_PATTERN_VALUE"
     TYPE_NOT_ALLOWED = "PROF_TYPE_NOT_ALLOWED"
     REFERENCE_TARGET = "PROF_REFERENCE_TARGET"
@@ -62,16 +68,31 @@ class MsgId(StrEnum):
     SLICE_MAX = "SLICE_MAX"
     EXTENSION_UNKNOWN = "EXT_UNKNOWN"
     EXTENSION_URL_MISSING = "EXT_URL_MISSING"
+    EXTENSION_CONTEXT = "EXT_CONTEXT"
+    EXTENSION_VALUE_TYPE = "EXT_VALUE_TYPE"
     PACKAGE_LOAD = "PROF_PACKAGE_LOAD"
+    PROFILE_ELEMENT_UNKNOWN = "PROF_ELEMENT_UNKNOWN"
+    PROFILE_NONE_MATCHES = "PROF_NONE_MATCHES"
     # references and bundles (FHIR R4 §2.36 Bundle, §3.1 document, §3.1.0.11 references)
     REFERENCE_UNRESOLVED = "REF_UNRESOLVED"
+    REFERENCE_UNRESOLVED_LENIENT = "REF_UNRESOLVED_WARNING"
+    REFERENCE_TARGET_PROFILE = "REF_TARGET_PROFILE"
     REFERENCE_FORMAT = "REF_FORMAT"
     REFERENCE_CONTAINED_UNRESOLVED = "REF_CONTAINED_UNRESOLVED"
     BUNDLE_FULLURL_MISSING = "BDL_FULLURL_MISSING"
     BUNDLE_FULLURL_DUPLICATE = "BDL_FULLURL_DUPLICATE"
     BUNDLE_FULLURL_MISMATCH = "BDL_FULLURL_MISMATCH"
+    BUNDLE_FULLURL_RELATIVE = "BDL_FULLURL_RELATIVE"
+    BUNDLE_LINK_DUPLICATE = "BDL_LINK_DUPLICATE"
     BUNDLE_REQUEST_URL = "BDL_REQUEST_URL"
     BUNDLE_DOCUMENT_REF = "BDL_DOCUMENT_REF"
+    # conformance resources (FHIR R4 §2.12, §3.1.1.4)
+    CONF_SP_COMPOSITE = "CONF_SP_COMPOSITE"
+    CONF_SP_TARGET = "CONF_SP_TARGET"
+    CONF_SP_COMPONENT = "CONF_SP_COMPONENT"
+    CONF_SD_UNKNOWN_PATH = "CONF_SD_UNKNOWN_PATH"
+    CONF_SD_NOT_IN_SNAPSHOT = "CONF_SD_NOT_IN_SNAPSHOT"
+    CONF_SD_SLICE_UNDEFINED = "CONF_SD_SLICE_UNDEFINED"
     # French rules (FACTS §1.3, §1.5, §3.4)
     NIR_KEY = "FR_NIR_KEY"
     NIR_FORMAT = "FR_NIR_FORMAT"
@@ -301,9 +322,9 @@ CATALOGUE: dict[MsgId, tuple[str, str, str]] = {
         "Keep at most {max} item(s) matching slice '{slice}'.",
     ),
     MsgId.EXTENSION_UNKNOWN: (
-        "Extension inconnue : {url}",
-        "Unknown extension: {url}",
-        "Informational: the extension was not checked (definition not loaded).",
+        "Extension inconnue : {url} (non vérifiée)",
+        "Unknown extension: {url} (not checked)",
+        "Load its definition (--ig); a workspace policy {{\"EXT_UNKNOWN\": \"error\"}} refuses unknown extensions.",
     ),
     MsgId.EXTENSION_URL_MISSING: (
         "Extension sans 'url'",
@@ -316,8 +337,8 @@ CATALOGUE: dict[MsgId, tuple[str, str, str]] = {
         "Give a .tgz FHIR package (npm layout, package/*.json).",
     ),
     MsgId.REFERENCE_UNRESOLVED: (
-        "Référence '{ref}' introuvable dans le Bundle",
-        "Reference '{ref}' cannot be resolved inside the Bundle",
+        "Référence '{ref}' introuvable dans le Bundle ({type} : la résolution est exigée)",
+        "Reference '{ref}' cannot be resolved inside the Bundle ({type}: resolution is required)",
         "Add an entry whose fullUrl is '{ref}', or fix the reference.",
     ),
     MsgId.REFERENCE_FORMAT: (
@@ -397,3 +418,12 @@ CATALOGUE: dict[MsgId, tuple[str, str, str]] = {
 def render(msg: MsgId, lang: str, **args: object) -> str:
     fr, en, _hint = CATALOGUE[msg]
     return (fr if lang == "fr" else en).format(**args)
+
+
+def _more() -> None:
+    from profiles.messages_more import MORE
+
+    CATALOGUE.update({MsgId(k): v for k, v in MORE.items()})
+
+
+_more()

@@ -119,9 +119,15 @@ def _check_base64(type_code: str, value: str) -> Problem:
     return None
 
 
+#: R4 §2.24.0.1 string: "strings SHALL NOT exceed 1 MB (1024 × 1024 characters) in size"
+STRING_LIMIT = 1024 * 1024
+
+
 def _check_string(type_code: str, value: str) -> Problem:
     if value.isspace():
         return MsgId.PRIMITIVE_EMPTY, {"type": type_code}
+    if len(value) > STRING_LIMIT:
+        return MsgId.STRING_TOO_LONG, {"length": len(value)}
     return None
 
 
@@ -158,8 +164,10 @@ def fast_source(type_code: str) -> tuple[str, dict[str, Any]]:
         lo = 1 if type_code == "positiveInt" else 0 if type_code == "unsignedInt" else _INT_MIN
         return f"v.__class__ is int and {lo} <= v <= {_INT_MAX}", {}
     if type_code in ("string", "markdown"):
-        # also False with outer whitespace, so that the caller's general path warns about it
-        return 'v.__class__ is str and v != "" and not v[0].isspace() and not v[-1].isspace()', {}
+        # also False with outer whitespace, so that the caller's general path warns about it, and
+        # over the 1 MB limit, so that it reports it
+        return ('v.__class__ is str and v != "" and not v[0].isspace() and not v[-1].isspace() '
+                f'and len(v) <= {STRING_LIMIT}', {})
     if type_code == "xhtml":
         return ('v.__class__ is str and v != "" and v.lstrip().startswith("<div") and v.rstrip().endswith("</div>")',
                 {})

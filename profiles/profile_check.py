@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from profiles import nir, rule_plan
+from profiles import conformance_resources, datatype_limits, extensions, nir, rule_plan
 from profiles.context import Ctx
 from profiles.issues import IssueType, Severity
 from profiles.messages import MsgId
@@ -28,6 +28,7 @@ def check_profiles(ctx: Ctx, resource: dict[str, Any], loc: str, explicit: str |
             ctx.error(IssueType.NOT_FOUND, loc, MsgId.PROFILE_UNKNOWN, url=explicit)
         else:
             apply_profile(ctx, target, resource, loc, resource)
+    datatype_limits.check_attachments(ctx)
     for res, rloc, root in _resources(resource, loc, resource, []) if isinstance(resource, dict) else ():
         if res.get("resourceType") == "Patient" and isinstance(res.get("identifier"), list):
             # national rule (FACTS §1.3): every INS/NIR matricule carries a valid key
@@ -35,9 +36,7 @@ def check_profiles(ctx: Ctx, resource: dict[str, Any], loc: str, explicit: str |
                 nir.check(ctx, ident, f"{rloc}.identifier[{i}]")
         meta = res.get("meta")
         profs = meta.get("profile") if isinstance(meta, dict) else None
-        if not isinstance(profs, list):
-            continue
-        for i, p in enumerate(profs):
+        for i, p in enumerate(profs if isinstance(profs, list) else ()):
             if not isinstance(p, str):
                 continue
             target, _alias = reg.resolve_url(p)
@@ -47,6 +46,30 @@ def check_profiles(ctx: Ctx, resource: dict[str, Any], loc: str, explicit: str |
             if explicit and reg.resolve_url(explicit)[0] == target and res is resource:
                 continue
             apply_profile(ctx, target, res, rloc, root)
+        if res.get("resourceType") == "Observation":
+            for url in _by_content(reg, res):
+                if not (isinstance(profs, list) and url in profs) and url != explicit:
+                    apply_profile(ctx, url, res, rloc, root)
+        extensions.check_extensions(ctx, res, rloc, root)
+        if isinstance(res.get("resourceType"), str) and res["resourceType"] in _CONFORMANCE:
+            conformance_resources.check(ctx, res, rloc)
+
+
+_CONFORMANCE = frozenset(("SearchParameter", "StructureDefinition"))
+
+
+def _by_content(reg: Any, obs: dict[str, Any]) -> list[str]:
+    """Core profiles an Observation must meet by its code: the R4 vital-signs profiles ("if you
+    use one of these LOINC codes, you SHALL conform", FHIR R4 §observation-vitalsigns)."""
+    code = obs.get("code")
+    codings = code.get("coding") if isinstance(code, dict) else None
+    out: list[str] = []
+    for c in codings if isinstance(codings, list) else ():
+        if isinstance(c, dict) and c.get("system") == "http://loinc.org" and isinstance(c.get("code"), str):
+            url = reg.content_profiles.get(c["code"])
+            if url is not None and url not in out:
+                out.append(url)
+    return out
 
 
 def _resources(res: dict[str, Any], loc: str, root: dict[str, Any], out: list[Located]) -> list[Located]:
@@ -74,6 +97,10 @@ def apply_profile(ctx: Ctx, url: str, res: dict[str, Any], loc: str, root: dict[
     if prof is None:
         ctx.error(IssueType.NOT_FOUND, loc, MsgId.PROFILE_UNKNOWN, url=url)
         return
+    if prof.problems and url not in ctx.profile_problems:
+        ctx.profile_problems.add(url)
+        for eid in prof.problems:
+            ctx.warn(IssueType.PROCESSING, loc, MsgId.PROFILE_ELEMENT_UNKNOWN, url=url, path=eid)
     of_resource = prof.type in reg.model.resource_types
     rt = res.get("resourceType") if of_resource else prof.type
     if of_resource and rt != prof.type:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import tarfile
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,24 @@ class PackageError(Exception):
     """A package file cannot be read (setup error, raised to the CLI)."""
 
 
+#: conformance resources a package, folder or file may bring (the HL7 validator's ``-ig`` sources)
+CONFORMANCE_TYPES = frozenset(("StructureDefinition", "ValueSet", "CodeSystem", "Questionnaire",
+                               "ImplementationGuide"))
+
+
+def _conformance(data: Any) -> list[dict[str, Any]]:
+    """The conformance resources of one JSON document: a resource, or those of a Bundle."""
+    if not isinstance(data, dict):
+        return []
+    if data.get("resourceType") == "Bundle" and isinstance(data.get("entry"), list):
+        out: list[dict[str, Any]] = []
+        for e in data["entry"]:
+            if isinstance(e, dict):
+                out += _conformance(e.get("resource"))
+        return out
+    return [data] if data.get("resourceType") in CONFORMANCE_TYPES else []
+
+
 def _alt_canonicals(url: str) -> list[str]:
     out = [url]
     if url.startswith("https://hl7.fr/"):
@@ -43,7 +62,20 @@ class Registry:
         self.terminology = Terminology()
         self.sds: dict[str, dict[str, Any]] = {}
         self.aliases: dict[str, str] = {}  # official canonical -> our canonical
+        #: LOINC code -> core profile an Observation with that code must meet (vital signs)
+        self.content_profiles: dict[str, str] = {}
+        self.questionnaires: dict[str, dict[str, Any]] = {}
+        self.guides: dict[str, dict[str, Any]] = {}
         self._compiled: dict[str, CompiledProfile] = {}
+
+    def add_core_profiles(self) -> None:
+        """The core profiles of the base table (vital signs), and the LOINC codes that select them."""
+        for sd in self.model.core_profiles:
+            self.add_structure_definition(sd)
+            for el in sd["differential"]["element"]:
+                eid = el.get("id", "")
+                if eid.startswith("Observation.code.coding:") and eid.endswith(".code") and "fixedCode" in el:
+                    self.content_profiles.setdefault(el["fixedCode"], sd["url"])
 
     def add_structure_definition(self, sd: dict[str, Any]) -> None:
         url = sd.get("url")
@@ -59,9 +91,47 @@ class Registry:
 
     def add_resources(self, resources: list[dict[str, Any]]) -> None:
         for r in resources:
-            if r.get("resourceType") == "StructureDefinition":
+            rt = r.get("resourceType")
+            if rt == "StructureDefinition":
                 self.add_structure_definition(r)
+            elif rt == "Questionnaire" and isinstance(r.get("url"), str):
+                self.questionnaires[r["url"]] = r
+            elif rt == "ImplementationGuide" and isinstance(r.get("url"), str):
+                self.guides[r["url"]] = r
         self.terminology.add_resources(resources)
+
+    def load_source(self, path: str | Path) -> int:
+        """Load supporting definitions like the reference validator's ``-ig``: a FHIR package
+        (``.tgz``), a folder (its ``*.json`` files, recursively) or one JSON file (a resource or a
+        Bundle of them). Returns the number of conformance resources added."""
+        p = Path(path)
+        if p.is_dir():
+            res: list[dict[str, Any]] = []
+            for f in sorted(p.rglob("*.json")):
+                if f.name in ("package.json", ".index.json"):
+                    continue
+                try:
+                    res += _conformance(json.loads(f.read_bytes(), parse_float=DecimalLiteral))
+                except ValueError:
+                    continue  # not JSON: a folder may hold other files
+                except OSError as exc:
+                    raise PackageError(f"{f}: {exc.strerror or exc}") from exc
+            self.add_resources(res)
+            return len(res)
+        if p.suffix == ".json":
+            try:
+                data = json.loads(p.read_bytes(), parse_float=DecimalLiteral)
+            except OSError as exc:
+                raise PackageError(f"{p}: {exc.strerror or exc}") from exc
+            except ValueError as exc:
+                raise PackageError(f"{p}: not JSON ({exc})") from exc
+            res = _conformance(data)
+            if not res:
+                raise PackageError(f"{p}: no StructureDefinition, ValueSet, CodeSystem, Questionnaire "
+                                   "or ImplementationGuide")
+            self.add_resources(res)
+            return len(res)
+        return self.load_package(p)
 
     def load_dir(self, folder: Path) -> None:
         # decimals kept as written: fixed/pattern decimals compare with their precision
@@ -85,10 +155,7 @@ class Registry:
                         data = json.loads(fh.read(), parse_float=DecimalLiteral)
                     except ValueError:
                         continue
-                    if isinstance(data, dict) and data.get("resourceType") in (
-                        "StructureDefinition", "ValueSet", "CodeSystem"
-                    ):
-                        res.append(data)
+                    res += _conformance(data)
         except (OSError, tarfile.TarError) as exc:
             raise PackageError(str(exc)) from exc
         self.add_resources(res)
@@ -110,7 +177,7 @@ class Registry:
             sd = self.sds.get(url)
             if sd is None:
                 return None
-            c = compile_sd(sd, MIRRORS_EXT)
+            c = compile_sd(sd, MIRRORS_EXT, self.model, self.sds)
             self._compiled[url] = c
         return c
 
@@ -124,12 +191,15 @@ class Registry:
         return None
 
 
-def build_registry(packages: list[str | Path] = ()) -> Registry:
+def build_registry(packages: Sequence[str | Path] = ()) -> Registry:
+    """Our definitions and terminology, plus ``packages``: FHIR packages (``.tgz``), folders or
+    JSON files of conformance resources (:meth:`Registry.load_source`)."""
     reg = Registry()
+    reg.add_core_profiles()
     reg.terminology.load_dir(TERMINOLOGY_DIR)
     reg.load_dir(DEFINITIONS_DIR)
     for p in packages:
-        reg.load_package(p)
+        reg.load_source(p)
     return reg
 
 

@@ -29,7 +29,8 @@ from profiles.element_checks import (
 from profiles.invariants import CHOICE_NAMES, compiled
 from profiles.issues import IssueType
 from profiles.messages import MsgId
-from profiles.sdef import Rule
+from profiles.sdef import Rule, element_type
+from profiles.value_limits import check_limits
 
 if TYPE_CHECKING:
     from profiles.registry import Registry
@@ -74,6 +75,7 @@ def _compile(reg: Registry, rule: Rule) -> Plan:
     names: dict[str, Any] = {
         "IssueType": IssueType, "MsgId": MsgId, "check_binding": check_binding, "values_of": values_of,
         "fixed_value": _fixed_value, "pattern_value": _pattern_value, "type_profiles": _type_profiles,
+        "check_limits": check_limits,
     }
     body = _own_lines(reg, rule, "value", "loc", None, "", names)
     if rule.children:
@@ -103,12 +105,21 @@ def _own_lines(reg: Registry, rule: Rule, v: str, at: str, tcode: str | None, ta
         out.append(f"pattern_value(ctx, PATTERN{tag}, {v}, {at})")
     if rule.binding is not None:
         out.append(f"check_binding(ctx, {rule.binding!r}, {v}, {at})")
+    for extra in rule.extra_bindings:
+        out.append(f"check_binding(ctx, {extra!r}, {v}, {at})")
+    if rule.limits is not None:
+        names[f"LIMITS{tag}"] = rule.limits
+        out.append(f"check_limits(ctx, LIMITS{tag}, {v}, {at})")
     if rule.target_types:
         # checked with the reference itself, once resolved (bundles.resolve_references)
         targets = tuple(reg.profile_type(p) or p.rsplit("/", 1)[-1] for p in rule.target_profiles)
         out += [f"if isinstance({v}, dict) and isinstance({v}.get('reference'), str):",
                 f"    ctx.profile_targets.setdefault({at}, []).append({targets!r})"]
-    type_path = rule.path.split(":")[0]
+        # targets that are profiles (not bare types): the resolved entry must meet one of them
+        urls = tuple(t for t in (reg.resolve_url(p)[0] for p in rule.target_profiles) if t is not None)
+        if urls and len(urls) == len(rule.target_profiles):
+            out.append(f"    ctx.target_profiles.setdefault({at}, []).append({urls!r})")
+    type_path = element_type(reg.model, rule.path)
     for i, (key, sev, human, expr, native) in enumerate(rule.constraints):
         if not native:
             k, s, e, h = (_const(names, f"C{tag}_{i}_{j}", x) for j, x in enumerate((key, sev, expr, human)))
@@ -215,15 +226,41 @@ def _pattern_value(ctx: Ctx, pattern: tuple[Any, Any], value: Any, loc: str) -> 
 
 
 def _type_profiles(ctx: Ctx, urls: tuple[str, ...], value: Any, loc: str, res: Res, root: Res) -> None:
+    """``type.profile``: the value conforms to at least one of the listed profiles (FHIR R4
+    §2.12 ElementDefinition.type.profile), the candidates chosen by resource type first."""
     if not isinstance(value, dict):
         return
     reg = ctx.registry
+    known = []
     for p in urls:
         target, _ = reg.resolve_url(p)
         prof = reg.compiled(target) if target else None
-        if prof is not None and not isinstance(value.get("resourceType"), str):
+        if prof is not None and target is not None:
+            known.append((target, prof))
+    rt = value.get("resourceType")
+    if isinstance(rt, str) and len(known) > 1:
+        of_type = [(t, p) for t, p in known if p.type == rt]
+        if not of_type:
+            ctx.error(IssueType.STRUCTURE, loc, MsgId.PROFILE_NONE_MATCHES, found=rt,
+                      urls=", ".join(t for t, _p in known))
+            return
+        known = of_type
+    if len(known) > 1:  # any one will do: the first that holds is applied (its warnings shown)
+        tcode = rt if isinstance(rt, str) else known[0][1].type
+        for target, _prof in known:
+            if profile_check.conforms(ctx, target, value, tcode, res, root):
+                known = [(target, _prof)]
+                break
+        else:
+            ctx.error(IssueType.STRUCTURE, loc, MsgId.PROFILE_NONE_MATCHES, found=tcode,
+                      urls=", ".join(t for t, _p in known))
+            return
+    for target, prof in known:
+        if not isinstance(rt, str):
+            if prof.type == "Extension":
+                ctx.checked_extensions.add(id(value))
             apply_rule_item(ctx, prof.root, value, loc, prof.type, res, root)
-        elif prof is not None:
+        else:
             profile_check.apply_profile(ctx, target, value, loc, value)
 
 

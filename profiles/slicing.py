@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from profiles import profile_check, rule_plan
+from profiles import discriminator, profile_check, rule_plan
 from profiles.context import Ctx
-from profiles.element_checks import Item, Matcher, pattern_matcher, values_of
+from profiles.element_checks import Item, Matcher, pattern_matcher
 from profiles.issues import IssueType
 from profiles.messages import MsgId
 from profiles.sdef import Rule, Slicing
@@ -24,28 +24,12 @@ if TYPE_CHECKING:
     from profiles.registry import Registry
 
 Res = dict[str, Any]
-Segments = tuple[tuple[bool, str], ...]
+Segments = discriminator.Steps
 #: the index of an item's slice (-1: none) found without the general matching; None: cannot tell
 Finder = Callable[[Ctx, Any, str], "int | None"]
 
 _EXT_SLICING = Slicing([("value", "url")], "open", False)
 _NO_DISCRIMINATOR = Slicing([], "open", False)
-
-
-def _sub_rule(rule: Rule, path: str) -> Rule | None:
-    if path in ("$this", ""):
-        return rule
-    cur: Rule | None = rule
-    for seg in path.replace(".resolve()", "").split("."):
-        if cur is None:
-            return None
-        if seg.startswith("extension(") and seg.endswith(")"):
-            url = seg[len("extension(") + 1:-2]
-            ext = cur.children.get("extension")
-            cur = next((s for s in (ext.slices.values() if ext else []) if url in _ext_urls(s)), None)
-            continue
-        cur = cur.children.get(seg) or cur.children.get(seg + "[x]")
-    return cur
 
 
 def _ext_urls(rule: Rule) -> list[str]:
@@ -56,46 +40,26 @@ def _ext_urls(rule: Rule) -> list[str]:
     return urls
 
 
-def _segments(path: str) -> Segments | None:
-    """A discriminator path split: (is ``extension('url')``, url or element name) per step."""
-    if path in ("$this", ""):
-        return None
-    return tuple(
-        (True, seg[len("extension(") + 1:-2]) if seg.startswith("extension(") and seg.endswith(")")
-        else (False, seg)
-        for seg in path.replace(".resolve()", "").split(".")
-    )
-
-
-def _values(value: Any, segs: Segments | None) -> list[Item]:
-    if segs is None:
-        return [(value, "", "")]
-    cur: list[Item] = [(value, "", "")]
-    for is_ext, seg in segs:
-        nxt: list[Item] = []
-        for v, _l, _t in cur:
-            if is_ext:
-                nxt += [(e, "", "") for e in (v.get("extension") or []) if isinstance(v, dict)
-                        and isinstance(e, dict) and e.get("url") == seg]
-            else:
-                nxt += values_of(v, seg, "") or values_of(v, seg + "[x]", "")
-        cur = nxt
-    return cur
-
-
 # one compiled discriminator: (type, path, path steps, the slice's rule at the path, its types,
 # the matcher of its pattern)
 _Disc = tuple[str, str, Segments | None, Rule | None, frozenset[str], Matcher | None]
 
 
-def _plan(slice_rule: Rule, discs: list[tuple[str, str]]) -> tuple[_Disc, ...]:
+def _plan(reg: Registry, slice_rule: Rule, discs: list[tuple[str, str]]) -> tuple[_Disc, ...]:
     """The slice's discriminators resolved once."""
     plan = []
     for dtype, dpath in discs:
-        sub = _sub_rule(slice_rule, dpath)
-        types = frozenset(sub.types) if sub is not None and sub.types else frozenset()
+        steps = discriminator.parse(dpath)
+        sub = discriminator.sub_rule(slice_rule, steps, _ext_urls)
+        if sub is not None and discriminator.ends_with_resolve(steps):
+            # the type of what a Reference resolves to: its target profiles' types
+            types = frozenset(reg.profile_type(p) or p.rsplit("/", 1)[-1] for p in sub.target_profiles)
+        else:
+            types = frozenset(sub.types) if sub is not None and sub.types else frozenset()
+            if sub is not None and len(types) > 1 and steps and steps[-1][0] == discriminator.OF_TYPE:
+                types = frozenset((steps[-1][1],))
         match = pattern_matcher(sub.pattern) if sub is not None and sub.has_pattern else None
-        plan.append((dtype, dpath, _segments(dpath), sub, types, match))
+        plan.append((dtype, dpath, steps, sub, types, match))
     return tuple(plan)
 
 
@@ -107,7 +71,7 @@ def _matches(ctx: Ctx, slice_rule: Rule, plan: tuple[_Disc, ...], value: Any, tc
     for j, (dtype, dpath, segs, sub, sub_types, match) in enumerate(plan):
         vals = dvals[j]
         if vals is None:
-            vals = dvals[j] = _values(value, segs)
+            vals = dvals[j] = discriminator.values(ctx, value, segs, res, root)
         if dtype in ("value", "pattern"):
             if (sub is None or not (sub.has_fixed or sub.has_pattern or sub.binding)) and dpath == "url":
                 if not slice_rule.type_profiles or not any(
@@ -170,7 +134,7 @@ def slicer(reg: Registry, rule: Rule) -> rule_plan.ElementCheck:
     if slicing is None:
         slicing = _EXT_SLICING if rule.name in ("extension", "modifierExtension") else _NO_DISCRIMINATOR
     discs = slicing.discriminators
-    slices = tuple((name, srule, _plan(srule, discs)) for name, srule in rule.slices.items())
+    slices = tuple((name, srule, _plan(reg, srule, discs)) for name, srule in rule.slices.items())
     # a slice's own cardinality is counted here; its item check is the rule's
     checks = tuple(rule_plan.plan(reg, srule).item for _, srule, _ in slices)
     per_slice = tuple((name, srule.min, srule.max, check)
@@ -241,6 +205,9 @@ def _finder(slices: tuple[tuple[str, Rule, tuple[_Disc, ...]], ...], discs: list
     :func:`_matches` slice by slice."""
     if len(discs) != 1 or not slices:
         return None
+    steps = slices[0][2][0][2]
+    if steps is not None and any(kind != discriminator.NAME for kind, _arg in steps):
+        return None  # resolve(), extension(), ofType(): the general matching
     dtype, dpath = discs[0]
     firsts = [plan[0] for _name, _srule, plan in slices]
     if dtype == "type":
@@ -257,7 +224,7 @@ def _finder(slices: tuple[tuple[str, Rule, tuple[_Disc, ...]], ...], discs: list
 def _type_finder(segs: Segments | None, type_sets: tuple[frozenset[str], ...]) -> Finder:
     def by_types(_ctx: Ctx, value: Any, tcode: str) -> int:
         found = set()
-        for v, _l, t in _values(value, segs) if segs is not None else [(value, "", tcode)]:
+        for v, _l, t in discriminator.values(_ctx, value, segs, {}, {}) if segs is not None else [(value, "", tcode)]:
             rt = v.get("resourceType") if isinstance(v, dict) else None
             found.add(rt if isinstance(rt, str) else t)
         for i, types in enumerate(type_sets):
@@ -265,7 +232,7 @@ def _type_finder(segs: Segments | None, type_sets: tuple[frozenset[str], ...]) -
                 return i
         return -1
 
-    if segs is None or len(segs) != 1 or segs[0][0] or segs[0][1].endswith("[x]"):
+    if segs is None or len(segs) != 1 or segs[0][0] != discriminator.NAME or segs[0][1].endswith("[x]"):
         return by_types
     name = segs[0][1]
     first: dict[str, int] = {}

@@ -145,6 +145,10 @@ def array(ctx: Ctx, model: BaseModel, child: Child, val: list[Any], loc: str, re
           root: dict[str, Any]) -> None:
     """A non-empty array of a repeating complex element."""
     label = child.label
+    if child.type == "Extension":  # for profiles.extensions: this resource has some to check
+        ctx.ext_resources.add(id(resource))
+    elif child.type == "Attachment":
+        ctx.attachments += [(item, f"{loc}.{label}[{i}]") for i, item in enumerate(val) if item.__class__ is dict]
     if 1 < child.max < len(val):
         ctx.error(IssueType.STRUCTURE, f"{loc}.{label}", MsgId.MAX_CARDINALITY, name=child.name,
                   max=child.max, count=len(val))
@@ -214,6 +218,8 @@ def datatype(ctx: Ctx, model: BaseModel, child: Child, item: dict[str, Any], at:
             raw = _dumps(item)
         except TypeError:
             raw = None
+        if raw is not None and b'xtension"' in raw:
+            ctx.ext_resources.add(id(resource))  # the memo may replay this subtree without walking it
         if raw is not None and b'"#' not in raw:
             key = (id(child), raw)
             memo = ctx.memo
@@ -262,6 +268,8 @@ def _replay(ctx: Ctx, hit: tuple[tuple[Any, ...], tuple[Any, ...]], at: str) -> 
 def walk_object(ctx: Ctx, model: BaseModel, child: Child, item: dict[str, Any], at: str,
                 resource: dict[str, Any], root: dict[str, Any]) -> None:
     """An object of a complex element, walked without memo, then followed up (:func:`after`)."""
+    if child.type == "Attachment":  # for profiles.datatype_limits
+        ctx.attachments.append((item, at))
     sub = child.cmap or child_map(model, child)
     (sub.walk or walkers.walker(model, sub))(ctx, model, item, sub, at, resource, root)
     if child.after:

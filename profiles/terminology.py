@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from profiles import code_grammars
 from profiles.base import base_model
 
 TERMINOLOGY_DIR = Path(__file__).parent / "terminology"
@@ -157,6 +158,8 @@ class Terminology:
         """(in value set?, canonical system when an alias was used). None = cannot tell."""
         idx = self.index(vs_url)
         if idx is None:
+            if isinstance(code, str) and (system is None or isinstance(system, str)):
+                return code_grammars.member(vs_url, system, code), None
             return None, None
         if not isinstance(code, str) or (system is not None and not isinstance(system, str)):
             return None, None  # wrong JSON types are reported by the structure checks

@@ -120,8 +120,8 @@ class _Parser:
         for p in _PREFIX_SORTED:
             if s.startswith(p, i):
                 for atom in _ATOMS_SORTED:
-                    if atom in METRIC and s.startswith(atom, i + len(p)) \
-                            and self._atom_ends(i + len(p) + len(atom), atom):
+                    j = i + len(p)
+                    if atom in METRIC and s.startswith(atom, j) and self._atom_ends(j + len(atom), atom):
                         self.i = i + len(p) + len(atom)
                         return
         end = i

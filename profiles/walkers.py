@@ -113,6 +113,7 @@ def _fast_path(child: Child, name: str, names: dict[str, Any]) -> list[str]:
                 "    continue"]
     lines = ["if v.__class__ is dict:",
              f"    at = {at}",
+             *(["    ctx.attachments.append((v, at))"] if child.type == "Attachment" else []),  # as walk_object
              f"    sub = {name}.cmap or child_map(model, {name})",
              "    (sub.walk or walker(model, sub))(ctx, model, v, sub, at, resource, root)"]
     if child.after:

@@ -1,4 +1,5 @@
-"""Shared paths for the profiles tests (examples live in ../shared beside the repository)."""
+"""Shared paths for the profiles tests. The official examples are copied, unchanged, under
+``examples/`` (provenance in ``examples/MANIFEST.md``): tests never read ``../shared``."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import json
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO.parent / "shared" / "examples"
 HERE = Path(__file__).parent
+EXAMPLES = HERE / "examples"
 CASES = HERE / "cases"
 FIXTURES = HERE / "fixtures"
 

@@ -99,6 +99,7 @@ def _shipped() -> list[list[tuple[str, ...]]]:
 
 def _registry(model: BaseModel | None = None) -> Registry:
     reg = Registry(model or BaseModel(orjson.loads(gzip.decompress(TABLE.read_bytes()))))
+    reg.add_core_profiles()
     reg.terminology.load_dir(TERMINOLOGY_DIR)
     reg.load_dir(DEFINITIONS_DIR)
     return reg
@@ -195,7 +196,7 @@ def test_slice_finders_agree_with_matching() -> None:
                 continue
             s = rule.slicing or (slicing._EXT_SLICING if rule.name in ("extension", "modifierExtension")
                                  else slicing._NO_DISCRIMINATOR)
-            slices = tuple((name, r, slicing._plan(r, s.discriminators)) for name, r in rule.slices.items())
+            slices = tuple((name, r, slicing._plan(reg, r, s.discriminators)) for name, r in rule.slices.items())
             find = slicing._finder(slices, s.discriminators)
             if find is None:
                 continue

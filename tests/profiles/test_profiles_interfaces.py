@@ -104,8 +104,7 @@ def _package(tmp_path) -> str:
         "name": "PatName", "status": "draft", "kind": "resource", "abstract": False, "type": "Patient",
         "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient", "derivation": "constraint",
         "snapshot": {"element": [
-            {"id": "Patient", "path": "Patient", "min": 0, "max": "*",
-             "base": {"path": "Patient", "min": 0, "max": "*"}},
+            {"id": "Patient", "path": "Patient", "min": 0, "max": "*", "base": {"path": "Patient", "min": 0, "max": "*"}},  # noqa: E501
             {"id": "Patient.name", "path": "Patient.name", "min": 1, "max": "*",
              "base": {"path": "Patient.name", "min": 0, "max": "*"}, "type": [{"code": "HumanName"}]},
         ]},

@@ -1,0 +1,114 @@
+"""Texts of the catalogue for the checks added with issue 16 (profile problems, extensions,
+min/max values, Bundle rules, datatype limits, conformance resources); merged into
+:data:`profiles.messages.CATALOGUE` (kept apart so each module stays readable).
+"""
+
+from __future__ import annotations
+
+# message id value -> (french, english, hint)
+MORE: dict[str, tuple[str, str, str]] = {
+    "PROF_ELEMENT_UNKNOWN": (
+        "Erreur dans le profil {url} : l'élément {path} n'existe pas en FHIR R4 ; il est ignoré "
+        "(l'instance n'est pas en cause)",
+        "Error in profile {url}: element {path} does not exist in FHIR R4; it is ignored "
+        "(the instance is not at fault)",
+        "Fix the profile's element path (the instance needs no change).",
+    ),
+    "PROF_NONE_MATCHES": (
+        "La valeur ({found}) n'est conforme à aucun des profils autorisés : {urls}",
+        "The value ({found}) conforms to none of the allowed profiles: {urls}",
+        "Make the value conform to one of the listed profiles.",
+    ),
+    "REF_UNRESOLVED_WARNING": (
+        "Référence '{ref}' introuvable dans le Bundle ({type} : FHIR R4 n'exige la résolution que dans les "
+        "documents et les transactions)",
+        "Reference '{ref}' cannot be resolved inside the Bundle ({type}: FHIR R4 requires resolution only in "
+        "documents and transactions)",
+        "Add an entry whose fullUrl is '{ref}' if the receiver needs the resource.",
+    ),
+    "EXT_CONTEXT": (
+        "L'extension {url} n'est pas autorisée ici ({path}) ; contextes permis : {contexts}",
+        "Extension {url} is not allowed here ({path}); allowed contexts: {contexts}",
+        "Move the extension to an element its definition allows, or use another extension.",
+    ),
+    "EXT_VALUE_TYPE": (
+        "L'extension {url} n'accepte pas une valeur de type {found} (attendu : {expected})",
+        "Extension {url} does not accept a value of type {found} (expected: {expected})",
+        "Use value[x] of a type the extension's definition allows.",
+    ),
+    "REF_TARGET_PROFILE": (
+        "La ressource désignée par '{ref}' n'est conforme à aucun des profils cibles : {urls}",
+        "The resource '{ref}' points to conforms to none of the target profiles: {urls}",
+        "Make the referenced entry conform to one of the target profiles, or point to another one.",
+    ),
+    "PROF_VALUE_BELOW_MIN": (
+        "Valeur {found} inférieure au minimum autorisé {limit}",
+        "Value {found} is below the allowed minimum {limit}",
+        "Send a value of at least {limit}.",
+    ),
+    "PROF_VALUE_ABOVE_MAX": (
+        "Valeur {found} supérieure au maximum autorisé {limit}",
+        "Value {found} is above the allowed maximum {limit}",
+        "Send a value of at most {limit}.",
+    ),
+    "PROF_VALUE_LIMIT_NOT_COMPARED": (
+        "Limite {limit} non vérifiée : unités non comparables ici",
+        "Limit {limit} not checked: units not comparable here",
+        "No action needed; use the limit's unit to have the value checked.",
+    ),
+    "BDL_FULLURL_RELATIVE": (
+        "fullUrl '{ref}' relative : une URL absolue (ou urn:uuid:, urn:oid:) est attendue",
+        "fullUrl '{ref}' is relative: an absolute URL (or urn:uuid:, urn:oid:) is expected",
+        "Write the server base before Type/id, or use urn:uuid: for new resources.",
+    ),
+    "BDL_LINK_DUPLICATE": (
+        "Relation de lien '{relation}' répétée : chaque relation n'apparaît qu'une fois",
+        "Link relation '{relation}' repeated: each relation appears once",
+        "Keep one link per relation (self, next, previous...).",
+    ),
+    "PRIM_STRING_TOO_LONG": (
+        "Chaîne de {length} caractères : FHIR limite une chaîne à 1 Mo (1 048 576 caractères)",
+        "String of {length} characters: FHIR limits a string to 1 MB (1,048,576 characters)",
+        "Send large content as an Attachment (data or url), not as a string.",
+    ),
+    "ATT_SIZE": (
+        "Attachment.size = {found} alors que les données décodées font {expected} octets",
+        "Attachment.size is {found} but the decoded data has {expected} bytes",
+        "Set size to the number of bytes of the content (before base64).",
+    ),
+    "ATT_HASH": (
+        "Attachment.hash = {found} ne correspond pas au SHA-1 des données ({expected})",
+        "Attachment.hash {found} does not match the SHA-1 of the data ({expected})",
+        "Set hash to the base64 of the SHA-1 of the content (before base64).",
+    ),
+    "CONF_SP_COMPOSITE": (
+        "Paramètre de recherche de type {type} : seul un paramètre composite a des composants, et il en a",
+        "Search parameter of type {type}: only a composite parameter has components, and it has some",
+        "Use type composite with its components, or remove the components.",
+    ),
+    "CONF_SP_TARGET": (
+        "Paramètre de recherche de type {type} : 'target' n'est permis que pour le type reference",
+        "Search parameter of type {type}: 'target' is only allowed for type reference",
+        "Remove target, or make the parameter a reference parameter.",
+    ),
+    "CONF_SP_COMPONENT": (
+        "Composant '{ref}' : la définition doit être l'URL canonique d'un SearchParameter",
+        "Component '{ref}': the definition must be the canonical URL of a SearchParameter",
+        "Point component.definition to a SearchParameter.",
+    ),
+    "CONF_SD_UNKNOWN_PATH": (
+        "Élément {path} inexistant dans le type {type} (FHIR R4)",
+        "Element {path} does not exist in type {type} (FHIR R4)",
+        "Fix the element path (check spelling and the base type).",
+    ),
+    "CONF_SD_NOT_IN_SNAPSHOT": (
+        "Élément {path} du différentiel absent du snapshot",
+        "Differential element {path} is missing from the snapshot",
+        "Regenerate the snapshot from the differential.",
+    ),
+    "CONF_SD_SLICE_UNDEFINED": (
+        "Tranche {path} sans découpage (slicing) défini sur l'élément qui la précède",
+        "Slice {path} without a slicing defined on the element before it",
+        "Define slicing (discriminator, rules) on the sliced element.",
+    ),
+}
