@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import re
+from email.errors import HeaderParseError
+from email.header import Header, decode_header, make_header
 from email.message import Message
 
 from mss.findings import Finding, M, finding
@@ -26,14 +28,22 @@ SINGLE = ("From", "Subject", "Date", "Message-ID", "In-Reply-To", "References", 
 
 
 def header(msg: Message, name: str) -> str | None:
-    """The header's value as a plain string (unfolded), or None; never raises on a bad header."""
-    try:
-        raw = msg.get(name)
-    except (ValueError, TypeError, IndexError, AttributeError):
-        return ""  # present but undecodable
+    """The header's value decoded (RFC 2047 encoded words, raw UTF-8) and unfolded, or None;
+    never raises on a bad header (an undecodable one is returned as written)."""
+    raw = msg.get(name)
     if raw is None:
         return None
-    return " ".join(str(raw).split())
+    if isinstance(raw, Header):  # raw 8-bit (UTF-8) header bytes: the parser wraps them as unknown-8bit
+        text = "".join(part.decode("utf-8" if cs in (None, "unknown-8bit") else cs, "replace")
+                       if isinstance(part, bytes) else part for part, cs in decode_header(raw))
+    else:
+        text = str(raw)
+    if "=?" in text:
+        try:
+            text = str(make_header(decode_header(text)))
+        except (HeaderParseError, UnicodeDecodeError, LookupError, ValueError):
+            pass  # malformed encoded word: keep the text as written
+    return " ".join(text.split())
 
 
 def strip_replace(subject: str) -> tuple[bool, str]:

@@ -214,3 +214,16 @@ def test_catalogue_texts_fr_en_and_json() -> None:
     j = res.to_json()
     assert j["findings"][0]["text"] == j["findings"][0]["text_en"]
     assert j["findings"][0]["id"] == "MSS-NIL-MISSING"
+
+
+def test_subject_is_decoded_before_it_is_checked() -> None:
+    """RFC 2047 encoded words and raw UTF-8 subjects are read as text (the patient check sees them)."""
+    import base64
+
+    good = "XDM/1.0/DDM+Lettre de liaison à la sortie ADRTROIS DOMINIQUE 26/02/1997"
+    wrong = "XDM/1.0/DDM+Lettre de liaison à la sortie DUPONT JEAN 01/01/1950"
+    for subject, expected in ((good, set()), (wrong, {M.SUBJECT_PATIENT})):
+        encoded = "=?utf-8?b?" + base64.b64encode(subject.encode()).decode() + "?="
+        assert ids(check_message(message("ldl", extra_headers={"Subject": encoded}))) == expected
+        raw = message("ldl", extra_headers={"Subject": "PLACEHOLDER"}).replace(b"PLACEHOLDER", subject.encode())
+        assert ids(check_message(raw)) == expected
