@@ -61,7 +61,7 @@ def fhir_discharge_letter(ins: str, patient: dict[str, Any], *, ins_oid: str = O
             {"url": "methodCollection", "valueCoding": {"code": "INSI"}},
             {"url": "dateCollection", "valueDate": "2026-01-12"},
             {"url": "validationMode", "valueCoding": {"code": "CN"}}]}]
-    if birth_place and not birth_place.startswith("99"):
+    if birth_place:
         pat_ext.append({"url": "http://hl7.org/fhir/StructureDefinition/patient-birthPlace", "valueAddress": {
             "extension": [{"url": "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-address-insee-code",
                            "valueCoding": {"system": "https://mos.esante.gouv.fr/NOS/TRE_R13-CommuneOM/FHIR/"
@@ -95,7 +95,7 @@ def fhir_discharge_letter(ins: str, patient: dict[str, Any], *, ins_oid: str = O
                 "text": {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>'
                          f'{escape(str(patient.get("birth_name", "")))} {escape(first[0])}</p></div>'},
                 "extension": pat_ext,
-                "identifier": [{"use": "official", "type": {"coding": [{
+                "identifier": [{"use": "official" if kind == "INS-NIR" else "temp", "type": {"coding": [{
                     "system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203", "code": kind}]},
                     "system": f"urn:oid:{ins_oid}", "value": ins}],
                 "name": [{"use": "official", "family": patient.get("birth_name", ""), "given": first[:1],
@@ -108,7 +108,7 @@ def fhir_discharge_letter(ins: str, patient: dict[str, Any], *, ins_oid: str = O
                 "meta": {"profile": ["https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-practitioner"]},
                 "text": {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>Dr '
                          f'{author["given"]} {author["family"]}</p></div>'},
-                "identifier": [{"use": "official", "type": {"coding": [{
+                "identifier": [{"use": "official" if kind == "INS-NIR" else "temp", "type": {"coding": [{
                     "system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203", "code": "IDNPS"}]},
                     "system": "urn:oid:1.2.250.1.71.4.2.1", "value": author["idnps"]}],
                 "name": [{"family": author["family"], "given": [author["given"]], "prefix": ["DR"]}]}},
@@ -116,7 +116,7 @@ def fhir_discharge_letter(ins: str, patient: dict[str, Any], *, ins_oid: str = O
                 "resourceType": "Organization",
                 "meta": {"profile": ["https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-organization"]},
                 "text": {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{org["name"]}</div>'},
-                "identifier": [{"use": "official", "type": {"coding": [{
+                "identifier": [{"use": "official" if kind == "INS-NIR" else "temp", "type": {"coding": [{
                     "system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203", "code": "FINEG"}]},
                     "system": "https://finess.esante.gouv.fr", "value": org["finess"]}],
                 "name": org["name"]}},
