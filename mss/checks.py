@@ -160,7 +160,12 @@ def _check(raw: bytes, res: CheckResult, known_ins: Callable[[str], bool] | None
         for doc in package.documents:
             patients.add(doc.patient_ins, f"IHE_XDM/SUBSET01/METADATA.XML#{doc.entry_id}")
             replaces |= bool(doc.replaces)
-            replaces |= _check_document(doc, res, patients)
+            doc_replaces, content_ins = _check_document(doc, res, patients)
+            replaces |= doc_replaces
+            if doc.patient_ins and content_ins and content_ins != doc.patient_ins:
+                # the entry's patientId against the document's own INS
+                res.findings.append(finding(M.PATIENT_INS_MISMATCH, f"IHE_XDM/SUBSET01/METADATA.XML#{doc.entry_id}",
+                                            found=doc.patient_ins, expected=content_ins))
     for addr in recipients:
         local, _, domain = addr.rpartition("@")
         if domain.lower() == PATIENT_DOMAIN:
@@ -171,11 +176,11 @@ def _check(raw: bytes, res: CheckResult, known_ins: Callable[[str], bool] | None
     _check_patients(patients, res, known_ins)
 
 
-def _check_document(doc: XdmDocument, res: CheckResult, patients: _Patients) -> bool:
-    """Check one document's content; True when it declares what it replaces."""
+def _check_document(doc: XdmDocument, res: CheckResult, patients: _Patients) -> tuple[bool, str]:
+    """Check one document's content: (it declares what it replaces, the INS it is about)."""
     where = doc.path or doc.uri
     if not doc.content:
-        return False
+        return False, ""
     if doc.kind == "fhir":
         return _check_fhir(doc.content, where, res, patients)
     if doc.kind == "cda":
@@ -190,11 +195,11 @@ def _check_document(doc: XdmDocument, res: CheckResult, patients: _Patients) -> 
             b = h.birth_date
             patients.traits = {"birth_name": h.birth_name,
                                "birth_date": f"{b[:4]}-{b[4:6]}-{b[6:8]}" if len(b) >= 8 else ""}
-        return bool(h.replaces)
-    return False
+        return bool(h.replaces), h.patient_ins
+    return False, ""
 
 
-def _check_fhir(content: bytes, where: str, res: CheckResult, patients: _Patients) -> bool:
+def _check_fhir(content: bytes, where: str, res: CheckResult, patients: _Patients) -> tuple[bool, str]:
     issues = profiles.validate_bytes(content)
     errors = [i for i in issues if i.severity in ("error", "fatal")]
     for i in errors[:_MAX_FHIR_FINDINGS]:
@@ -208,12 +213,12 @@ def _check_fhir(content: bytes, where: str, res: CheckResult, patients: _Patient
     except orjson.JSONDecodeError as exc:
         if not errors:
             res.findings.append(finding(M.FHIR_UNREADABLE, where, detail=str(exc)))
-        return False
+        return False, ""
     if not isinstance(doc, dict) or doc.get("resourceType") != "Bundle" or doc.get("type") != "document":
         found = f"{doc.get('resourceType')}/{doc.get('type')}" if isinstance(doc, dict) else type(doc).__name__
         res.findings.append(finding(M.FHIR_NOT_DOCUMENT, where, found=found))
-        return False
-    replaces = False
+        return False, ""
+    replaces, ins = False, ""
     for n, entry in enumerate(doc.get("entry") or []):
         r = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(r, dict):
@@ -221,16 +226,17 @@ def _check_fhir(content: bytes, where: str, res: CheckResult, patients: _Patient
         if r.get("resourceType") == "Composition":
             replaces |= any(isinstance(x, dict) and x.get("code") == "replaces" for x in r.get("relatesTo") or [])
         if r.get("resourceType") == "Patient":
-            _fhir_patient(r, f"{where}#Bundle.entry[{n}].resource", res, patients)
-    return replaces
+            ins = ins or _fhir_patient(r, f"{where}#Bundle.entry[{n}].resource", res, patients)
+    return replaces, ins
 
 
-def _fhir_patient(p: dict[str, Any], loc: str, res: CheckResult, patients: _Patients) -> None:
+def _fhir_patient(p: dict[str, Any], loc: str, res: CheckResult, patients: _Patients) -> str:
+    """Record the Patient's INS and traits; returns the INS ("" when absent)."""
     ins = [i.get("value", "") for i in p.get("identifier") or [] if isinstance(i, dict)
            and str(i.get("system", "")).removeprefix("urn:oid:") in INS_OIDS]
     if not ins:
         res.findings.append(finding(M.PATIENT_INS_ABSENT, loc))
-        return
+        return ""
     patients.add(str(ins[0]), loc)
     names = [n for n in p.get("name") or [] if isinstance(n, dict)]
     family = next((str(n.get("family") or "") for n in names if n.get("family")), "")
@@ -242,6 +248,7 @@ def _fhir_patient(p: dict[str, Any], loc: str, res: CheckResult, patients: _Pati
         res.findings.append(finding(M.PATIENT_TRAITS, loc, missing=", ".join(missing)))
     elif not patients.traits:
         patients.traits = {"birth_name": family, "birth_date": str(p.get("birthDate") or "")}
+    return str(ins[0])
 
 
 def _check_mss_headers(msg: Message, res: CheckResult) -> None:

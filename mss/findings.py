@@ -110,14 +110,12 @@ class M(StrEnum):
     FHIR_UNREADABLE = "MSS-FHIR-UNREADABLE"
     FHIR_INVALID = "MSS-FHIR-INVALID"
     FHIR_NOT_DOCUMENT = "MSS-FHIR-NOT-DOCUMENT"
-    CDA_HEADER = "MSS-CDA-HEADER"
     PATIENT_MULTIPLE = "MSS-PATIENT-MULTIPLE"
     PATIENT_INS_ABSENT = "MSS-PATIENT-INS-ABSENT"
     PATIENT_UNKNOWN = "MSS-PATIENT-UNKNOWN"
     PATIENT_INS_MISMATCH = "MSS-PATIENT-INS-MISMATCH"
     PATIENT_TRAITS = "MSS-PATIENT-TRAITS"
     PATIENT_RECIPIENT_MISMATCH = "MSS-PATIENT-RECIPIENT-MISMATCH"
-    AUTHOR_MISSING = "MSS-AUTHOR-MISSING"
 
 
 @dataclass(frozen=True)
@@ -242,7 +240,6 @@ CATALOGUE: dict[M, _Entry] = {
                            "Non-conformant FHIR document ({expression}): {detail}", 906),
     M.FHIR_NOT_DOCUMENT: _Entry(ERROR, "Le fichier FHIR n'est pas un Bundle de type document (trouvé : {found})",
                                 "The FHIR file is not a Bundle of type document (found: {found})", 906),
-    M.CDA_HEADER: _Entry(ERROR, "En-tête CDA : {detail}", "CDA header: {detail}"),
     M.PATIENT_MULTIPLE: _Entry(ERROR, "Un message ne concerne qu'un patient ; {count} patients trouvés ({ids})",
                                "A message concerns one patient only; {count} patients found ({ids})", 906),
     M.PATIENT_INS_ABSENT: _Entry(ERROR, "INS absente du document", "INS missing from the document", 903),
@@ -253,8 +250,6 @@ CATALOGUE: dict[M, _Entry] = {
                              "Incomplete INS: missing traits ({missing})", 905),
     M.PATIENT_RECIPIENT_MISMATCH: _Entry(ERROR, "Adresse patient {address} pour un document sur l'INS {ins}",
                                          "Patient address {address} for a document about INS {ins}", 904),
-    M.AUTHOR_MISSING: _Entry(ERROR, "Auteur du document absent ou sans identifiant national",
-                             "Document author missing or without a national identifier", 901),
 }
 
 

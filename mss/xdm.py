@@ -85,15 +85,16 @@ class XdmDocument:
 
     @property
     def kind(self) -> str:
-        """``cda``, ``fhir``, ``pdf`` or ``other`` from the MIME type and the first bytes."""
-        head = self.content[:512].lstrip()
-        if self.mime_type in ("application/fhir+json", "application/json") or head.startswith(b"{"):
+        """``cda``, ``fhir``, ``pdf`` or ``other``, from the bytes first (a wrong declared MIME type must
+        not hide a document from its checks), then from the declared MIME type."""
+        sniffed = _sniff(self.content)
+        if sniffed == "JSON":
             return "fhir"
-        if self.mime_type == "application/pdf" or head.startswith(b"%PDF-"):
+        if sniffed == "PDF":
             return "pdf"
-        if self.mime_type in ("text/xml", "application/xml", "application/hl7-v3+xml") or head.startswith(b"<"):
+        if sniffed == "XML":
             return "cda" if b"ClinicalDocument" in self.content[:4096] else "other"
-        return "other"
+        return {"application/fhir+json": "fhir", "application/pdf": "pdf"}.get(self.mime_type, "other")
 
     def code(self, name: str) -> str:
         values = self.codes.get(name) or []
@@ -331,7 +332,27 @@ def _document(entry: EbEntry, subset: str, upper: dict[str, str], files: dict[st
         out.findings.append(finding(M.XDM_SIZE_MISMATCH, path, uri=uri, found=doc.size, actual=len(doc.content)))
     if not doc.mime_type:
         out.findings.append(finding(M.XDM_CODE_MISSING, path, entry=entry.id, name="mimeType"))
+    else:
+        declared, actual = _MIME_FAMILY.get(doc.mime_type, ""), _sniff(doc.content)
+        if declared and actual and declared != actual:
+            out.findings.append(finding(M.XDM_MIME_TYPE, path, entry=entry.id, declared=doc.mime_type, actual=actual))
     return doc
+
+
+#: declared MIME type -> what the bytes should look like
+_MIME_FAMILY = {"application/pdf": "PDF", "text/xml": "XML", "application/xml": "XML", "application/hl7-v3+xml": "XML",
+                "application/fhir+json": "JSON", "application/json": "JSON", "application/fhir+xml": "XML"}
+
+
+def _sniff(content: bytes) -> str:
+    head = content[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"%PDF-"):
+        return "PDF"
+    if head.startswith(b"<"):
+        return "XML"
+    if head.startswith((b"{", b"[")):
+        return "JSON"
+    return ""
 
 
 def _check_codes(entry: EbEntry, path: str, out: XdmPackage) -> None:

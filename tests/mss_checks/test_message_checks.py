@@ -145,9 +145,9 @@ def test_two_patients_inside_the_package() -> None:
             INS.encode(), OTHER_INS.encode())
 
     res = check_message(replace_xdm(message("ldl"), other_patient))
-    assert M.PATIENT_MULTIPLE in ids(res)
+    assert {M.PATIENT_MULTIPLE, M.PATIENT_INS_MISMATCH} <= ids(res)
     assert res.patient_count == 2
-    assert res.mdn_error == (906, "Autre")
+    assert res.mdn_error == (904, "INS ne correspond pas exactement")
 
 
 def test_threading_headers() -> None:
@@ -169,6 +169,16 @@ def test_annule_et_remplace() -> None:
     bad = check_message(message("cr-bio", extra_headers={"Subject": subject}))
     assert {M.REPLACE_NO_THREAD, M.REPLACE_NO_PARENT} <= ids(bad)
     assert bad.mdn_error == (900, "Version incorrecte")
+
+
+def test_declared_mime_type_against_the_bytes() -> None:
+    def pdf_declared(files: dict[str, bytes]) -> None:
+        files["IHE_XDM/SUBSET01/METADATA.XML"] = files["IHE_XDM/SUBSET01/METADATA.XML"].replace(
+            b'mimeType="text/xml"', b'mimeType="application/pdf"')
+
+    res = check_message(replace_xdm(message("cr-bio"), pdf_declared))
+    assert ids(res) == {M.XDM_MIME_TYPE}
+    assert len(res.cda_headers) == 1  # the CDA is still read and checked
 
 
 def test_invalid_fhir_document_is_reported_with_its_location() -> None:
