@@ -18,6 +18,7 @@ import hashlib
 import io
 import posixpath
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 from xml.etree.ElementTree import ParseError
@@ -144,7 +145,8 @@ def _open_zip(data: bytes, where: str, limits: XdmLimits, out: XdmPackage) -> di
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, ValueError, OSError, EOFError,
+            NotImplementedError) as exc:
         out.findings.append(finding(M.ZIP_INVALID, where, detail=str(exc) or type(exc).__name__))
         return None
     if len(infos) > limits.max_entries:
@@ -165,6 +167,11 @@ def _open_zip(data: bytes, where: str, limits: XdmLimits, out: XdmPackage) -> di
         if info.file_size >= limits.ratio_from and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             out.findings.append(finding(M.ZIP_BOMB_RATIO, where, name=name, limit=limits.max_ratio,
                                         ratio=round(info.file_size / max(info.compress_size, 1))))
+            refused = True
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            out.findings.append(finding(M.ZIP_INVALID, where, detail=f"{name}: méthode de compression "
+                                        f"{info.compress_type} non admise (stockage ou deflate) / compression method "
+                                        "not allowed (stored or deflate)"))
             refused = True
         if name.upper() in seen:
             out.findings.append(finding(M.ZIP_INVALID, where, detail=f"entrée en double / duplicate entry {name}"))
@@ -190,7 +197,8 @@ def _open_zip(data: bytes, where: str, limits: XdmLimits, out: XdmPackage) -> di
                         out.findings.append(finding(M.ZIP_TOO_LARGE, where, size=read_total,
                                                     limit=limits.max_total_uncompressed))
                         return None
-        except (zipfile.BadZipFile, NotImplementedError, ValueError, OSError, EOFError, RuntimeError) as exc:
+        except (zipfile.BadZipFile, zlib.error, NotImplementedError, ValueError, OSError, EOFError,
+                RuntimeError) as exc:
             out.findings.append(finding(M.ZIP_INVALID, where, detail=f"{info.filename}: {exc}"))
             return None
         if info.filename.upper().endswith((".ZIP", ".JAR", ".GZ", ".7Z", ".RAR")) or bytes(buf[:4]) == b"PK\x03\x04":
@@ -243,7 +251,7 @@ def _parse_metadata(raw: bytes, path: str, out: XdmPackage) -> EbMetadata | None
     except DefusedXmlException:
         out.findings.append(finding(M.XDM_METADATA_DTD, path))
         return None
-    except (ParseError, ValueError) as exc:
+    except (ParseError, ValueError, LookupError) as exc:  # LookupError: an unknown declared encoding
         out.findings.append(finding(M.XDM_METADATA_XML, path, detail=str(exc)))
         return None
     local = root.tag.rsplit("}", 1)[-1]

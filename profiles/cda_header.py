@@ -157,7 +157,7 @@ def read_cda_header(xml: bytes) -> CdaHeader:
         _issue(h, "XML", "error", "Document CDA refusé : DTD ou entités interdites",
                "CDA document refused: DTD or entities are forbidden", "/")
         return h
-    except (ParseError, ValueError) as exc:
+    except (ParseError, ValueError, LookupError) as exc:  # LookupError: an unknown declared encoding
         _issue(h, "XML", "error", f"Document CDA illisible : {exc}", f"Unreadable CDA document: {exc}", "/")
         return h
     if root.tag != _t("ClinicalDocument"):
