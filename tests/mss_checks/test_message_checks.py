@@ -237,3 +237,8 @@ def test_subject_is_decoded_before_it_is_checked() -> None:
         assert ids(check_message(message("ldl", extra_headers={"Subject": encoded}))) == expected
         raw = message("ldl", extra_headers={"Subject": "PLACEHOLDER"}).replace(b"PLACEHOLDER", subject.encode())
         assert ids(check_message(raw)) == expected
+
+
+def test_patient_address_case_does_not_make_a_second_patient() -> None:
+    res = check_message(message("ldl", recipients=[f"{INS.lower()}@Patient.MSSante.fr"]))
+    assert res.findings == [] and res.patient_count == 1 and res.patient_ins == INS
