@@ -242,3 +242,10 @@ def test_subject_is_decoded_before_it_is_checked() -> None:
 def test_patient_address_case_does_not_make_a_second_patient() -> None:
     res = check_message(message("ldl", recipients=[f"{INS.lower()}@Patient.MSSante.fr"]))
     assert res.findings == [] and res.patient_count == 1 and res.patient_ins == INS
+
+
+def test_findings_name_the_requirement_they_bear_on() -> None:
+    res = check_message(message("cr-bio", extra_headers={"X-MSS-NIL": "", "X-MSS-INS": "N"}))
+    by_id = {f["id"]: f for f in res.to_json()["findings"]}
+    assert by_id["MSS-NIL-MISSING"]["requirements"] == ["ECO.2.4.3"]
+    assert by_id["MSS-INS-HEADER-MISMATCH"]["requirements"] == ["ECO.2.4.2"]
