@@ -106,6 +106,7 @@ class M(StrEnum):
     XDM_SIZE_MISMATCH = "MSS-XDM-SIZE-MISMATCH"
     XDM_CODE_MISSING = "MSS-XDM-CODE-MISSING"
     XDM_CODE_UNKNOWN = "MSS-XDM-CODE-UNKNOWN"
+    XDM_CODE_SCHEME = "MSS-XDM-CODE-SCHEME"
     XDM_PATIENT_ID = "MSS-XDM-PATIENT-ID"
     XDM_UNREFERENCED_FILE = "MSS-XDM-UNREFERENCED-FILE"
     XDM_MIME_TYPE = "MSS-XDM-MIME-TYPE"
@@ -231,6 +232,9 @@ CATALOGUE: dict[M, _Entry] = {
                                "Entry {entry}: metadata {name} missing"),
     M.XDM_CODE_UNKNOWN: _Entry(ERROR, "Fiche {entry} : {name} « {code} » hors du jeu de valeurs {value_set}",
                                "Entry {entry}: {name} '{code}' not in value set {value_set}"),
+    M.XDM_CODE_SCHEME: _Entry(ERROR, "Fiche {entry} : {name} « {code} » avec le codingScheme « {found} » au lieu de "
+                              "« {expected} »", "Entry {entry}: {name} '{code}' with codingScheme '{found}' instead of "
+                              "'{expected}'"),
     M.XDM_PATIENT_ID: _Entry(ERROR, "Fiche {entry} : identifiant patient absent ou mal formé (« {value} »)",
                              "Entry {entry}: patient identifier missing or malformed ('{value}')", 903),
     M.XDM_UNREFERENCED_FILE: _Entry(WARNING, "Fichier « {name} » présent dans l'archive mais décrit par aucune fiche",
