@@ -188,8 +188,9 @@ def test_unreferenced_file_and_bad_patient_id() -> None:
 
 
 def test_build_xdm_several_documents_and_replacement() -> None:
-    docs = [XdmDocumentInput(b'{"resourceType":"Bundle"}', "application/fhir+json", "A", ("11490-0", "2.16.840.1.113883.6.1", "A")),
-            XdmDocumentInput(b"%PDF-1.4 x", "application/pdf", "B", ("11490-0", "2.16.840.1.113883.6.1", "B"),
+    loinc = "2.16.840.1.113883.6.1"
+    docs = [XdmDocumentInput(b'{"resourceType":"Bundle"}', "application/fhir+json", "A", ("11490-0", loinc, "A")),
+            XdmDocumentInput(b"%PDF-1.4 x", "application/pdf", "B", ("11490-0", loinc, "B"),
                              format_code=("urn:ihe:iti:xds-sd:pdf:2008", "1.3.6.1.4.1.19376.1.2.3", "PDF"),
                              replaces="urn:uuid:old")]
     pkg = read_xdm(build_xdm(docs, SubmissionMetadata("297022A02077878")))
