@@ -102,7 +102,8 @@ def _parse(raw: bytes, res: CheckResult) -> Message | None:
 
 
 def _recipients(msg: Message) -> list[str]:
-    values = [header(msg, n) or "" for n in ("To", "Cc")]
+    # parsed before RFC 2047 decoding: a decoded display name may hold commas or angle brackets
+    values = [str(v) for n in ("To", "Cc") for v in msg.get_all(n) or []]
     return [addr for _, addr in getaddresses(values) if addr]
 
 
