@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from profiles.cli import register
 from profiles.http import build_router
 from sandbox.services import Service
 
@@ -11,5 +10,4 @@ service = Service(
     title="French FHIR profiles and validator",
     routers=lambda ctx: [build_router(ctx)],
     fhir_bases=("/profiles/fhir",),
-    cli=register,
 )

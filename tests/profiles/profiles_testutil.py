@@ -1,4 +1,4 @@
-"""Shared paths for the profiles tests (examples live in ../shared beside the repository)."""
+"""Shared paths for the profiles tests (official examples copied verbatim in tests/examples, see its MANIFEST.md)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO.parent / "shared" / "examples"
+EXAMPLES = REPO / "tests" / "examples"
 HERE = Path(__file__).parent
 CASES = HERE / "cases"
 FIXTURES = HERE / "fixtures"

@@ -1,0 +1,63 @@
+"""Start-up check of the installation: ``mes-sandbox serve`` refuses to start on a broken one.
+
+A server that starts on a half-replaced installation (another ``pip install`` ran under it, files
+deleted by hand) fails later, one request at a time, with errors a vendor would blame on its own
+messages (a missing template, a validator module that cannot be imported). So before it prints its
+banner, ``serve`` checks that every file the installer recorded is still there and imports every
+module of every registered service (which also means a later reinstall cannot pull a module from
+under the running server). Any problem is one line, then exit.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from importlib.metadata import PackageNotFoundError, distribution, entry_points
+
+from sandbox.services import COMMANDS_GROUP, ENTRY_POINT_GROUP
+
+DISTRIBUTION = "mes-sandbox"
+
+
+def missing_files(dist_name: str = DISTRIBUTION) -> list[str]:
+    """Files the installer recorded for ``dist_name`` that are gone (an editable install records only
+    its path hooks, a regular one every module and data file)."""
+    try:
+        files = distribution(dist_name).files or []
+    except PackageNotFoundError:
+        return [f"{dist_name} is not installed in this Python environment"]
+    return sorted(str(f) for f in files if not f.name.endswith(".pyc") and not f.locate().exists())
+
+
+def unimportable(packages: list[str]) -> list[str]:
+    """``module: error`` for every module of ``packages`` that cannot be imported (Alembic
+    migration scripts excepted: they only run inside Alembic)."""
+    problems: list[str] = []
+    for top in packages:
+        try:
+            pkg = importlib.import_module(top)
+        except Exception as exc:  # reported, not raised: the caller prints one line per problem
+            problems.append(f"{top}: {type(exc).__name__}: {exc}")
+            continue
+        for mod in pkgutil.walk_packages(pkg.__path__, f"{top}."):
+            if ".migrations" in mod.name:
+                continue
+            try:
+                importlib.import_module(mod.name)
+            except Exception as exc:
+                problems.append(f"{mod.name}: {type(exc).__name__}: {exc}")
+    return problems
+
+
+def registered_packages() -> list[str]:
+    """Top-level packages that register services or commands."""
+    names = {ep.module.split(".")[0] for group in (ENTRY_POINT_GROUP, COMMANDS_GROUP)
+             for ep in entry_points(group=group)}
+    return sorted(names)
+
+
+def problems() -> list[str]:
+    """Everything wrong with the installation, empty when it is sound."""
+    gone = missing_files()
+    found = [f"{len(gone)} installed file(s) missing, e.g. {gone[0]}"] if gone else []
+    return found + unimportable(registered_packages())
