@@ -64,7 +64,9 @@ def read_answer(xml: bytes) -> TraitsAnswer:
     ans = TraitsAnswer()
     fault = root.find(f".//{_SOAP_NS}Fault")
     if fault is not None:
-        ans.fault = " ".join(t.strip() for t in fault.itertext() if t.strip())
+        err = fault.find(".//{urn:siram}Erreur")
+        code = f"{err.get('code')}: " if err is not None and err.get("code") else ""
+        ans.fault = code + " ".join(t.strip() for t in fault.itertext() if t.strip())
         return ans
     res = root.find(f".//{_RESULT_NS}RESULTAT")
     if res is None:

@@ -19,9 +19,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from sandbox import __version__
 from sandbox.cli_messages import CliMsg, say
@@ -52,18 +51,17 @@ class LazyGroup(TyperGroup):
 
     lazy: dict[str, Command]
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:
         return sorted({*super().list_commands(ctx), *getattr(self, "lazy", {})})
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
         found = super().get_command(ctx, cmd_name)
         spec = getattr(self, "lazy", {}).get(cmd_name)
         if found is not None or spec is None:
             return found
-        return click.Command(spec.name, help=spec.help, short_help=spec.help)  # listing only
+        return TyperCommand(spec.name, help=spec.help, short_help=spec.help)  # listing only
 
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
-                                                                              list[str]]:
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
         name, cmd, rest = super().resolve_command(ctx, args)
         spec = getattr(self, "lazy", {}).get(name or "")
         if spec is not None and name not in self.commands:
@@ -72,7 +70,7 @@ class LazyGroup(TyperGroup):
         return name, cmd, rest
 
 
-def load_command(spec: Command) -> click.Command:
+def load_command(spec: Command) -> Any:
     """Import ``spec.target`` and return the click command it registers under ``spec.name``."""
     import importlib
 

@@ -31,21 +31,21 @@ def missing_files(dist_name: str = DISTRIBUTION) -> list[str]:
 
 def unimportable(packages: list[str]) -> list[str]:
     """``module: error`` for every module of ``packages`` that cannot be imported (Alembic
-    migration scripts excepted: they only run inside Alembic)."""
+    ``migrations`` folders excepted: their scripts only run inside Alembic)."""
     problems: list[str] = []
-    for top in packages:
+
+    def visit(name: str) -> None:
         try:
-            pkg = importlib.import_module(top)
+            mod = importlib.import_module(name)
         except Exception as exc:  # reported, not raised: the caller prints one line per problem
-            problems.append(f"{top}: {type(exc).__name__}: {exc}")
-            continue
-        for mod in pkgutil.walk_packages(pkg.__path__, f"{top}."):
-            if ".migrations" in mod.name:
-                continue
-            try:
-                importlib.import_module(mod.name)
-            except Exception as exc:
-                problems.append(f"{mod.name}: {type(exc).__name__}: {exc}")
+            problems.append(f"{name}: {type(exc).__name__}: {exc}")
+            return
+        for sub in pkgutil.iter_modules(getattr(mod, "__path__", None) or []):
+            if sub.name != "migrations":
+                visit(f"{name}.{sub.name}")
+
+    for top in packages:
+        visit(top)
     return problems
 
 
