@@ -129,11 +129,11 @@ def with_context(fn: Callable[[SandboxContext], Awaitable[T]]) -> T:
     from sandbox.context import SandboxContext
     from sandbox.errors import ProblemError
     from sandbox.services import discover
-    from sandbox.settings import Settings
+    from sandbox.settings import from_environment
 
     async def _run() -> T:
         services = discover()
-        ctx = SandboxContext(settings=Settings(), services=services)
+        ctx = SandboxContext(settings=from_environment(), services=services)
         ctx.pki.ensure()
         await migrate.upgrade(ctx.db, services)
         await ctx.recorder.start()
@@ -178,7 +178,7 @@ def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
           workers: int = typer.Option(None, min=1, max=64, help="Override MES_SANDBOX_WORKERS.")) -> None:
     """Start the sandbox (migrations and seeding happen on the way) and print its endpoints."""
     from sandbox import install_check
-    from sandbox.settings import Settings
+    from sandbox.settings import from_environment
 
     broken = install_check.problems()
     if broken:
@@ -197,7 +197,7 @@ def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
         overrides["port"] = port
     if workers is not None:
         overrides["workers"] = workers
-    settings = Settings(**overrides)
+    settings = from_environment(**overrides)
     try:
         if ensure_database(settings.database_url):
             typer.echo(say(CliMsg.DATABASE_CREATED, name=settings.database_url.rsplit("/", 1)[-1]))
@@ -347,9 +347,9 @@ def pki_issue(
 ) -> None:
     """Issue a certificate from the test CA."""
     from sandbox.pki import CertKind, TestPKI
-    from sandbox.settings import Settings
+    from sandbox.settings import from_environment
 
-    settings = Settings()
+    settings = from_environment()
     pki = TestPKI(settings.pki_dir)
     pki.ensure()
     issued = pki.issue(CertKind(kind.value), subject, out, identifier=identifier, organisation=organisation,
@@ -364,9 +364,9 @@ def pki_issue(
 def pki_ca_bundle() -> None:
     """Print the path of the test CA bundle to trust (created with the PKI if missing)."""
     from sandbox.pki import TestPKI
-    from sandbox.settings import Settings
+    from sandbox.settings import from_environment
 
-    pki = TestPKI(Settings().pki_dir)
+    pki = TestPKI(from_environment().pki_dir)
     pki.ensure()
     typer.echo(str(pki.ca_bundle.resolve()))
 

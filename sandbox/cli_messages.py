@@ -55,9 +55,9 @@ _TEXTS: dict[CliMsg, tuple[str, str]] = {
 
 def language() -> str:
     """The ``language`` setting (``fr`` unless ``MES_SANDBOX_LANGUAGE=en``)."""
-    from sandbox.settings import Settings
+    from sandbox.settings import from_environment
 
-    return Settings().language
+    return from_environment().language
 
 
 def say(msg: CliMsg, **args: object) -> str:

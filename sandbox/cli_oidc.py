@@ -11,14 +11,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox import cli_http
 from sandbox.cli_messages import CliMsg, say
-
-if TYPE_CHECKING:
-    import httpx
 
 ISSUER_PATH = "/psc/realms/esante-wallet"
 DISCOVERY = "/.well-known/wallet-openid-configuration"
@@ -31,14 +28,14 @@ def demo_client_id(workspace: str) -> str:
     return "sandbox-demo" if workspace == "default" else f"sandbox-demo-{workspace}"
 
 
-def token(c: httpx.Client, persona: str, *, workspace: str = "default", client_id: str = "",
+def token(c: cli_http.Client, persona: str, *, workspace: str = "default", client_id: str = "",
           client_secret: str = DEMO_SECRET, scope: str = "openid scope_all", acr: str = "eidas1") -> dict[str, Any]:
     """The token response (``access_token``, ``id_token``...) for professional ``persona``."""
     client_id = client_id or demo_client_id(workspace)
     meta = cli_http.check(c.get(ISSUER_PATH + DISCOVERY)).json()
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    r = c.get(meta["authorization_endpoint"], follow_redirects=False, params={
+    r = c.get(meta["authorization_endpoint"], params={
         "response_type": "code", "client_id": client_id, "redirect_uri": CALLBACK, "scope": scope,
         "state": secrets.token_urlsafe(12), "nonce": secrets.token_urlsafe(12), "code_challenge": challenge,
         "code_challenge_method": "S256", "acr_values": acr, "login_hint": persona})

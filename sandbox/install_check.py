@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from importlib.metadata import PackageNotFoundError, distribution, entry_points
+from pathlib import Path
 
 from sandbox.services import COMMANDS_GROUP, ENTRY_POINT_GROUP
 
@@ -26,7 +27,7 @@ def missing_files(dist_name: str = DISTRIBUTION) -> list[str]:
         files = distribution(dist_name).files or []
     except PackageNotFoundError:
         return [f"{dist_name} is not installed in this Python environment"]
-    return sorted(str(f) for f in files if not f.name.endswith(".pyc") and not f.locate().exists())
+    return sorted(str(f) for f in files if not f.name.endswith(".pyc") and not Path(f.locate()).exists())
 
 
 def unimportable(packages: list[str]) -> list[str]:

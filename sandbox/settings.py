@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -107,3 +107,9 @@ class Settings(BaseSettings):
     @property
     def pki_dir(self) -> Path:
         return self.data_dir / "pki"
+
+
+def from_environment(**overrides: Any) -> Settings:
+    """The settings the ``MES_SANDBOX_*`` variables describe, with ``overrides`` on top (what the
+    command line builds; the app factory is handed its settings)."""
+    return Settings(**overrides)
