@@ -142,7 +142,7 @@ RULES: tuple[Rule, ...] = (
          "business-rule",
          "Alimentation refusée : l'identité du patient n'est pas qualifiée (INS au statut QUAL requis)."),
     Rule("dmp.acc.07", lambda r: _pro(r) and r.action is Action.FEED, True,
-         text="Alimentation : aucune autorisation d'accès requise (FACTS §3.5)."),
+         text="Alimentation : aucune autorisation d'accès requise."),
     Rule("dmp.acc.08", lambda r: _pro(r) and r.action is Action.DELETE and not r.is_author, False, 403, "forbidden",
          "Seul l'auteur du document peut le supprimer (TD3.3c)."),
     Rule("dmp.acc.09", lambda r: _pro(r) and r.action is Action.DELETE, True, text="Suppression par l'auteur."),

@@ -204,7 +204,15 @@ def _parse(bundle: Any, *, base_url: str, now: datetime, caller_id: str, caller_
         raise FhirError(422, "invalid", "lot refusé", issues=errors + sub.warnings)
     if not sub.documents:
         raise _fail(422, "required", "aucun DocumentReference dans le lot", "Bundle.entry")
-    # binaries are stored for what the documents reference (content resolved per document)
+    # binaries are stored for what the documents reference (content resolved per document), under
+    # the id their entry's location announces; one no document references is not kept
+    stored = {b["id"] for b in sub.binaries}
+    for i, e in enumerate(entries):
+        if e["resource"]["resourceType"] in ("Binary", "Bundle") and new_id(i) not in stored:
+            sub.responses[i] = {"status": "200 OK"}
+            sub.warnings.append(issue("warning", "not-supported", "contenu qu'aucun DocumentReference ne référence "
+                                                                  "(attachment.url) : non conservé",
+                                      f"Bundle.entry[{i}].resource"))
     return sub
 
 
@@ -252,8 +260,11 @@ def _document(res: dict[str, Any], at: str, nid: str, i: int, sub: Submission, r
         if not isinstance(target, str) or not target.startswith("DocumentReference/"):
             raise _fail(422, "invalid", "relatesTo.target : DocumentReference/<id> attendu", f"{rat}.target")
         replaces = target.split("/")[1]
-    bid = uuid.uuid4().hex
-    sub.binaries.append({"id": bid, "workspace": workspace, "content_type": ctype, "data": data})
+    # content given as a Bundle entry is stored under that entry's id (its response's location)
+    bid = ref_of(att["url"], f"{att_at}.url").split("/", 1)[1] if not isinstance(att.get("data"), str) \
+        else uuid.uuid4().hex
+    if all(b["id"] != bid for b in sub.binaries):
+        sub.binaries.append({"id": bid, "workspace": workspace, "content_type": ctype, "data": data})
     stored["id"] = nid
     stored["meta"] = {**(res.get("meta") or {}), "versionId": "1", "lastUpdated": instant(now)}
     stored["status"] = "current"

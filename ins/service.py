@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from ins import models  # noqa: F401 - registers the ins tables on sandbox.db.Base
-from ins.cli import register as register_cli
 from ins.faults import FAULT_KINDS
 from ins.http import build_routers
 from ins.seed import seed
@@ -40,5 +39,4 @@ service = Service(
     migrations=Path(__file__).parent / "migrations" / "versions",
     on_seed=seed,
     endpoints=_endpoints,
-    cli=register_cli,
 )

@@ -19,7 +19,7 @@ class InsSettings(BaseSettings):
         OID_INS_NIR,
         pattern=r"^[0-2](\.(0|[1-9]\d*))+$",
         description="OID returned with NIR matricules (INSACTIF/INSHISTO OID). CNAM's qualification "
-        "platform answers 1.2.250.1.213.1.4.8 for its test identities (FACTS §1.2); "
+        "platform answers 1.2.250.1.213.1.4.8 for its test identities; "
         "1.2.250.1.213.1.4.10 is the INS-NIR TEST OID.",
     )
     plain_http_loopback_only: bool = Field(

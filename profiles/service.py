@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from profiles.cli import register
 from sandbox.services import Service
 
 
@@ -23,5 +22,4 @@ service = Service(
     title="French FHIR profiles and validator",
     routers=_routers,
     fhir_bases=("/profiles/fhir",),
-    cli=register,
 )

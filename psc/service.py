@@ -57,12 +57,6 @@ def _endpoints(settings: Settings) -> list[Endpoint]:
     ]
 
 
-def _cli(app) -> None:  # noqa: ANN001 - typer.Typer
-    from psc.cli import register
-
-    register(app)
-
-
 service = Service(
     name="psc",
     title="Pro Santé Connect",
@@ -72,6 +66,5 @@ service = Service(
     migrations=Path(__file__).parent / "migrations" / "versions",
     on_seed=_seed,
     on_startup=_startup,
-    cli=_cli,
     endpoints=_endpoints,
 )

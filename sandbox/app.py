@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi_offline import FastAPIOffline
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -70,7 +71,10 @@ def create_app(settings: Settings | None = None, services: list[Service] | None 
             await ctx.recorder.stop()
             await ctx.db.dispose()
 
-    app = FastAPI(
+    # /docs (Swagger UI) and /redoc from assets installed with the package, never a CDN: the
+    # sandbox is offline (fastapi-offline ships Swagger UI 5, which reads OpenAPI 3.1, and ReDoc)
+    app = FastAPIOffline(
+        static_url="/docs/assets",
         title="mes-sandbox",
         version=__version__,
         description="Offline reproduction of the French national e-health foundations "

@@ -1,34 +1,96 @@
-"""``mes-sandbox`` command line (typer + rich): serve, seed, reset, workspace, personas, pki.
+"""``mes-sandbox`` command line (typer): serve, seed, reset, workspace, personas, pki, and the
+everyday tasks against a running sandbox (exchanges, faults, samples; ``psc token``,
+``dmp provide``, ``insi search`` come from their services).
 
-Services add their own commands through ``Service.cli`` (e.g. ``validate``, ``psc client add``).
-Commands that touch the database run the same domain code as the HTTP API, in-process.
+Start-up speed is a feature here (``mes-sandbox --help`` is what a newcomer types first): this
+module imports typer and the standard library only; each command imports what it needs when it
+runs. Services add commands through the lazy registry of :mod:`sandbox.services` (entry-point group
+``mes_sandbox.commands``): their modules are imported only when their command runs.
+
+Commands that touch the database (``seed``, ``workspace``, ``personas``, ``psc client``) run the
+same domain code as the HTTP API, in-process, on the data folder of the settings.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.table import Table
+from typer.core import TyperCommand, TyperGroup
 
-from sandbox import __version__, migrate
-from sandbox.context import SandboxContext
-from sandbox.errors import ProblemError
+from sandbox import __version__
+from sandbox.cli_messages import CliMsg, say
 from sandbox.personas.model import PersonaKind
-from sandbox.pki import CertKind, TestPKI
-from sandbox.services import discover
-from sandbox.settings import Settings
+from sandbox.services import Command, discover_commands
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from sandbox.context import SandboxContext
+    from sandbox.settings import Settings
 
 T = TypeVar("T")
-console = Console()
-if not console.is_terminal:  # logs and pipes: never cut URLs to fit 80 columns
-    console = Console(width=200)
-app = typer.Typer(help="mes-sandbox: offline French national e-health foundations + conformance runner.",
+
+
+class CertKindChoice(StrEnum):
+    """The values of :class:`sandbox.pki.CertKind`, here so that ``--help`` needs no cryptography import."""
+
+    SERVER = "server"
+    ORGANISATION = "organisation"
+    PROFESSIONAL = "professional"
+
+
+class LazyGroup(TyperGroup):
+    """The root group: its own commands, plus the registered :class:`Command` s, which are listed
+    with their one-line help and imported only when they run."""
+
+    lazy: dict[str, Command]
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return sorted({*super().list_commands(ctx), *getattr(self, "lazy", {})})
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        found = super().get_command(ctx, cmd_name)
+        spec = getattr(self, "lazy", {}).get(cmd_name)
+        if found is not None or spec is None:
+            return found
+        return TyperCommand(spec.name, help=spec.help, short_help=spec.help)  # listing only
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
+        name, cmd, rest = super().resolve_command(ctx, args)
+        spec = getattr(self, "lazy", {}).get(name or "")
+        if spec is not None and name not in self.commands:
+            cmd = load_command(spec)
+            self.commands[spec.name] = cmd
+        return name, cmd, rest
+
+
+def load_command(spec: Command) -> Any:
+    """Import ``spec.target`` and return the click command it registers under ``spec.name``."""
+    import importlib
+
+    module, _, attr = spec.target.partition(":")
+    register = getattr(importlib.import_module(module), attr)
+    holder = typer.Typer()
+    register(holder)
+
+    @holder.callback()
+    def _holder() -> None:  # a callback keeps typer from flattening a one-command app
+        """Holder."""
+
+    group = typer.main.get_group(holder)
+    if spec.name not in group.commands:
+        raise RuntimeError(f"{spec.target} registered no command named {spec.name!r}")
+    return group.commands[spec.name]
+
+
+app = typer.Typer(cls=LazyGroup, help="mes-sandbox: offline French national e-health foundations "
+                  "(Pro Santé Connect, INSi, DMP, MSSanté) and conformance runner.",
                   no_args_is_help=True, add_completion=False)
 workspace_app = typer.Typer(help="Create, list, reset and delete workspaces.", no_args_is_help=True)
 personas_app = typer.Typer(help="Read the seeded personas.", no_args_is_help=True)
@@ -38,9 +100,16 @@ app.add_typer(personas_app, name="personas")
 app.add_typer(pki_app, name="pki")
 
 
+def console() -> Console:
+    from rich.console import Console
+
+    con = Console()
+    return con if con.is_terminal else Console(width=200)  # logs and pipes: never cut URLs to fit 80 columns
+
+
 def _version(value: bool) -> None:
     if value:
-        console.print(f"mes-sandbox {__version__}")
+        typer.echo(f"mes-sandbox {__version__}")
         raise typer.Exit()
 
 
@@ -51,15 +120,26 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 
 def with_context(fn: Callable[[SandboxContext], Awaitable[T]]) -> T:
-    """Run ``fn`` against a migrated database with the default workspace present."""
+    """Run ``fn`` against a migrated database of the settings' data folder, with the default workspace
+    present; warn on stderr when that folder held no sandbox yet (a command run from elsewhere or
+    with another ``MES_SANDBOX_DATA_DIR`` than the server's)."""
+    import asyncio
+
+    from sandbox import migrate
+    from sandbox.context import SandboxContext
+    from sandbox.errors import ProblemError
+    from sandbox.services import discover
+    from sandbox.settings import from_environment
 
     async def _run() -> T:
         services = discover()
-        ctx = SandboxContext(settings=Settings(), services=services)
+        ctx = SandboxContext(settings=from_environment(), services=services)
         ctx.pki.ensure()
         await migrate.upgrade(ctx.db, services)
         await ctx.recorder.start()
         try:
+            if not await ctx.workspaces.list():
+                typer.echo(say(CliMsg.EMPTY_DATA_DIR, path=ctx.settings.data_dir.resolve()), err=True)
             await ctx.workspaces.ensure(ctx.settings.default_workspace)
             return await fn(ctx)
         finally:
@@ -69,11 +149,16 @@ def with_context(fn: Callable[[SandboxContext], Awaitable[T]]) -> T:
     try:
         return asyncio.run(_run())
     except ProblemError as exc:
-        console.print(f"[red]error:[/red] {exc.detail}")
+        console().print(say(CliMsg.ERROR, detail=exc.detail), markup=False)
         raise typer.Exit(1) from None
 
 
 def endpoint_table(settings: Settings) -> Table:
+    """The banner's table: what is served, and only that (no HTTPS line when HTTPS is off)."""
+    from rich.table import Table
+
+    from sandbox.services import discover
+
     table = Table(title=f"mes-sandbox {__version__} — {settings.base_url}", show_lines=False)
     table.add_column("service")
     table.add_column("endpoint")
@@ -81,6 +166,8 @@ def endpoint_table(settings: Settings) -> Table:
     for svc in discover():
         if svc.endpoints:
             for ep in svc.endpoints(settings):
+                if ep.url.startswith("https://") and not settings.https_enabled:
+                    continue
                 table.add_row(svc.name, ep.label, ep.url)
     return table
 
@@ -90,7 +177,16 @@ def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
           port: int = typer.Option(None, help="Override MES_SANDBOX_PORT."),
           workers: int = typer.Option(None, min=1, max=64, help="Override MES_SANDBOX_WORKERS.")) -> None:
     """Start the sandbox (migrations and seeding happen on the way) and print its endpoints."""
+    from sandbox import install_check
+    from sandbox.settings import from_environment
+
+    broken = install_check.problems()
+    if broken:
+        for problem in broken:
+            typer.echo(say(CliMsg.BROKEN_INSTALL, problem=problem), err=True)
+        raise typer.Exit(1)
     from sandbox.app import create_app
+    from sandbox.db_bootstrap import DatabaseMissing, ensure_database
     from sandbox.server import Servers, bind, run
     from sandbox.workers import run_workers
 
@@ -101,20 +197,29 @@ def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
         overrides["port"] = port
     if workers is not None:
         overrides["workers"] = workers
-    settings = Settings(**overrides)
-    console.print(endpoint_table(settings))
-    console.print(f"database: {settings.database_url.split('@')[-1]}   data: {settings.data_dir}")
-    if settings.https_enabled:
-        console.print(f"HTTPS (test PKI, optional client certificates): https://{settings.host}:{settings.https_port}"
-                      f"   trust anchor: {settings.pki_dir / 'ca-bundle.pem'}")
+    settings = from_environment(**overrides)
+    try:
+        if ensure_database(settings.database_url):
+            typer.echo(say(CliMsg.DATABASE_CREATED, name=settings.database_url.rsplit("/", 1)[-1]))
+    except DatabaseMissing as exc:
+        typer.echo(say(CliMsg.DATABASE_MISSING, name=exc.name, reason=exc.reason), err=True)
+        raise typer.Exit(1) from None
     try:
         sockets = (bind(settings.host, settings.port),
                    bind(settings.host, settings.https_port) if settings.https_enabled else None)
     except OSError as exc:
-        console.print(f"[red]error:[/red] cannot listen on {settings.host}: {exc.strerror}")
+        typer.echo(say(CliMsg.CANNOT_LISTEN, host=settings.host, port=f"{settings.port}/{settings.https_port}",
+                        reason=exc.strerror))
         raise typer.Exit(1) from None
+    con = console()
+    con.print(endpoint_table(settings))
+    con.print(say(CliMsg.DATA_DIR, path=settings.data_dir.resolve(),
+                  database=settings.database_url.split("@")[-1]), markup=False)
+    if settings.https_enabled:
+        con.print(f"HTTPS (test PKI, optional client certificates): https://{settings.host}:{settings.https_port}"
+                  f"   trust anchor: {settings.pki_dir.resolve() / 'ca-bundle.pem'}", markup=False)
     if settings.workers > 1:
-        console.print(f"{settings.workers} worker processes")
+        con.print(f"{settings.workers} worker processes")
         raise typer.Exit(run_workers(overrides, *sockets, count=settings.workers))
     servers = Servers(create_app(settings), *sockets, log_level="info")
     run(servers.serve())
@@ -127,8 +232,8 @@ def seed(workspace: str = typer.Option("default", help="Workspace to create and 
     async def _do(ctx: SandboxContext) -> None:
         ws = await ctx.workspaces.ensure(workspace)
         page = await ctx.personas.list(ws.name)
-        console.print(f"workspace [bold]{ws.name}[/bold]: {page.total} personas "
-                      f"(seed {ctx.settings.world_seed})")
+        console().print(f"workspace [bold]{ws.name}[/bold]: {page.total} personas "
+                        f"(seed {ctx.settings.world_seed})")
 
     with_context(_do)
 
@@ -141,39 +246,48 @@ def reset(workspace: str = typer.Argument("default")) -> None:
 
 @workspace_app.command("list")
 def workspace_list() -> None:
+    """List the workspaces."""
+    from rich.table import Table
+
     async def _do(ctx: SandboxContext) -> None:
         table = Table("name", "title", "created", "seeded")
         for w in await ctx.workspaces.list():
             table.add_row(w.name, w.title, w.created_at.isoformat(timespec="seconds"),
                           w.seeded_at.isoformat(timespec="seconds") if w.seeded_at else "")
-        console.print(table)
+        console().print(table)
 
     with_context(_do)
 
 
 @workspace_app.command("create")
 def workspace_create(name: str, title: str = typer.Option("", help="Human-readable title.")) -> None:
+    """Create a workspace seeded with the synthetic world."""
+
     async def _do(ctx: SandboxContext) -> None:
         ws = await ctx.workspaces.create(name, title)
-        console.print(f"created workspace [bold]{ws.name}[/bold]")
+        console().print(f"created workspace [bold]{ws.name}[/bold]")
 
     with_context(_do)
 
 
 @workspace_app.command("reset")
 def workspace_reset(name: str) -> None:
+    """Reset a workspace to its seeded world (documents, clients, faults and evidence go)."""
+
     async def _do(ctx: SandboxContext) -> None:
         await ctx.workspaces.reset(name)
-        console.print(f"workspace [bold]{name}[/bold] reset to its seeded world")
+        console().print(f"workspace [bold]{name}[/bold] reset to its seeded world")
 
     with_context(_do)
 
 
 @workspace_app.command("delete")
 def workspace_delete(name: str) -> None:
+    """Delete a workspace and everything in it."""
+
     async def _do(ctx: SandboxContext) -> None:
         await ctx.workspaces.delete(name)
-        console.print(f"deleted workspace [bold]{name}[/bold]")
+        console().print(f"deleted workspace [bold]{name}[/bold]")
 
     with_context(_do)
 
@@ -186,6 +300,7 @@ def personas_list(
     limit: int = typer.Option(0, help="At most this many (0 = all)."),
 ) -> None:
     """List the personas of a workspace."""
+    from rich.table import Table
 
     async def _do(ctx: SandboxContext) -> None:
         await ctx.workspaces.require(workspace)
@@ -195,15 +310,8 @@ def personas_list(
             return
         table = Table("kind", "id", "label", "details", title=f"{page.total} personas in {workspace}")
         for p in page.items:
-            details = {
-                "patient": lambda p: f"{p['sex']} {p['birth_date']} {p['birth_place']} INS {p['matricule']} "
-                                     f"{p['identity_status']}",
-                "professional": lambda p: f"{p['profession_label']} {p['savoir_faire']}".strip(),
-                "organisation": lambda p: f"FINESS {p['finess_et']} {p['sector']}",
-                "mailbox": lambda p: f"{p['type']} {p['owner_id']}",
-            }[p["kind"]](p)
-            table.add_row(p["kind"], p["id"], _label(p), details)
-        console.print(table)
+            table.add_row(p["kind"], p["id"], _label(p), _details(p))
+        console().print(table)
 
     with_context(_do)
 
@@ -214,13 +322,23 @@ def _label(p: dict[str, Any]) -> str:
     if p["kind"] == "professional":
         return f"{p['given_name']} {p['family_name']}"
     if p["kind"] == "organisation":
-        return p["name"]
-    return p["id"]
+        return str(p["name"])
+    return str(p["id"])
+
+
+def _details(p: dict[str, Any]) -> str:
+    if p["kind"] == "patient":
+        return f"{p['sex']} {p['birth_date']} {p['birth_place']} INS {p['matricule']} {p['identity_status']}"
+    if p["kind"] == "professional":
+        return f"{p['profession_label']} {p['savoir_faire']}".strip()
+    if p["kind"] == "organisation":
+        return f"FINESS {p['finess_et']} {p['sector']}"
+    return f"{p['type']} {p['owner_id']}"
 
 
 @pki_app.command("issue")
 def pki_issue(
-    kind: CertKind = typer.Option(..., "--kind", help="server | organisation | professional"),
+    kind: CertKindChoice = typer.Option(..., "--kind", help="server | organisation | professional"),
     subject: str = typer.Option(..., "--subject", help="DNS name, organisation CN (e.g. INSI-AUTO) or RPPS/IDNPS"),
     out: Path = typer.Option(..., "--out", help="Folder to write cert.pem, key.pem, chain.pem, cert.p12"),
     identifier: str = typer.Option("", help="FINESS (organisation) or RPPS/IDNPS (professional)"),
@@ -228,22 +346,45 @@ def pki_issue(
     password: str = typer.Option("", help="PKCS#12 password (none by default)"),
 ) -> None:
     """Issue a certificate from the test CA."""
-    settings = Settings()
+    from sandbox.pki import CertKind, TestPKI
+    from sandbox.settings import from_environment
+
+    settings = from_environment()
     pki = TestPKI(settings.pki_dir)
     pki.ensure()
-    issued = pki.issue(kind, subject, out, identifier=identifier, organisation=organisation, password=password)
+    issued = pki.issue(CertKind(kind.value), subject, out, identifier=identifier, organisation=organisation,
+                       password=password)
     for label, path in (("certificate", issued.cert_pem), ("private key", issued.key_pem),
                         ("chain", issued.chain_pem), ("PKCS#12", issued.p12)):
-        console.print(f"{label:12} {path}")
-    console.print(f"trust anchor {pki.ca_bundle}")
+        typer.echo(f"{label:12} {path}")
+    typer.echo(f"trust anchor {pki.ca_bundle}")
 
 
-def _register_services() -> None:
-    for svc in discover():
-        if svc.cli:
-            svc.cli(app)
+@pki_app.command("ca-bundle")
+def pki_ca_bundle() -> None:
+    """Print the path of the test CA bundle to trust (created with the PKI if missing)."""
+    from sandbox.pki import TestPKI
+    from sandbox.settings import from_environment
+
+    pki = TestPKI(from_environment().pki_dir)
+    pki.ensure()
+    typer.echo(str(pki.ca_bundle.resolve()))
+
+
+def _add_tasks() -> None:
+    from sandbox.cli_tasks import exchanges_app, faults_app, samples_app
+
+    app.add_typer(exchanges_app, name="exchanges")
+    app.add_typer(faults_app, name="faults")
+    app.add_typer(samples_app, name="samples")
+
+
+_add_tasks()
 
 
 def main() -> None:
-    _register_services()
-    app()
+    """Entry point of the ``mes-sandbox`` script."""
+    group = typer.main.get_command(app)
+    assert isinstance(group, LazyGroup)
+    group.lazy = {c.name: c for c in discover_commands()}
+    group(prog_name="mes-sandbox")

@@ -6,11 +6,26 @@ environment at import time.
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def user_data_dir() -> Path:
+    """The platform's per-user data folder for mes-sandbox: ``$XDG_DATA_HOME/mes-sandbox`` (default
+    ``~/.local/share/mes-sandbox``) on Linux and other Unixes, ``~/Library/Application Support/mes-sandbox``
+    on macOS, ``%LOCALAPPDATA%\\mes-sandbox`` on Windows. The same folder whatever the current
+    directory, so every command of one user finds the same sandbox."""
+    home = Path.home()
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local") / "mes-sandbox"
+    if sys.platform == "darwin":
+        return home / "Library" / "Application Support" / "mes-sandbox"
+    return Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share") / "mes-sandbox"
 
 
 class Settings(BaseSettings):
@@ -19,8 +34,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MES_SANDBOX_", extra="ignore")
 
     data_dir: Path = Field(
-        Path(".mes-sandbox"),
-        description="Folder for the embedded database, the test PKI and other generated state.",
+        default_factory=user_data_dir,
+        description="Folder for the embedded database, the test PKI and other generated state. Default: the "
+        "user's data folder (`~/.local/share/mes-sandbox` on Linux, `~/Library/Application Support/mes-sandbox` "
+        "on macOS, `%LOCALAPPDATA%\\mes-sandbox` on Windows), whatever the current directory.",
     )
     database_url: str = Field(
         "",
@@ -90,3 +107,9 @@ class Settings(BaseSettings):
     @property
     def pki_dir(self) -> Path:
         return self.data_dir / "pki"
+
+
+def from_environment(**overrides: Any) -> Settings:
+    """The settings the ``MES_SANDBOX_*`` variables describe, with ``overrides`` on top (what the
+    command line builds; the app factory is handed its settings)."""
+    return Settings(**overrides)

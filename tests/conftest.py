@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 
@@ -11,6 +14,22 @@ import httpx
 import pytest
 
 from sandbox.testing import RunningSandbox, running_sandbox
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the whole run away from the user's own sandbox: commands and ``Settings()`` read
+    ``MES_SANDBOX_DATA_DIR``, which would otherwise be the user data folder."""
+    folder = tempfile.mkdtemp(prefix="mes-sandbox-tests-")
+    config.stash[_DATA_DIR] = folder
+    os.environ["MES_SANDBOX_DATA_DIR"] = folder
+    os.environ.pop("MES_SANDBOX_DATABASE_URL", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(config.stash.get(_DATA_DIR, ""), ignore_errors=True)
+
+
+_DATA_DIR = pytest.StashKey[str]()
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ CALLBACK = "http://127.0.0.1:8000/callback"
 DEMO_SECRET = "sandbox-demo-secret"
 INS_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
 FHIR = "application/fhir+json"
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 TRE_A07 = "https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocument/FHIR/TRE-A07-StatutVisibiliteDocument"
 CDA = (b'<?xml version="1.0" encoding="UTF-8"?><ClinicalDocument xmlns="urn:hl7-org:v3"><title>CR-BIO</title>'
        b"</ClinicalDocument>")

@@ -1,4 +1,4 @@
-"""The official MHD and PDSm4DMP ITI-65 examples (shared/examples, MANIFEST.md) are accepted once
+"""The official MHD and PDSm4DMP ITI-65 examples (tests/examples, MANIFEST.md) are accepted once
 adapted in the patient INS only (their placeholder INS 123456789012345 has a wrong NIR key and
 names nobody; MHD's ``Patient/ex-patient`` names no INS). Documented exceptions: the MHD
 "Multiple" example repeats one masterIdentifier (refused as duplicate), the MHD "Replace" example

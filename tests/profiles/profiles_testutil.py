@@ -1,5 +1,5 @@
 """Shared paths for the profiles tests. The official examples are copied, unchanged, under
-``examples/`` (provenance in ``examples/MANIFEST.md``): tests never read ``../shared``."""
+``tests/examples/`` (provenance in its ``MANIFEST.md``): tests never read ``../shared``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).parent
-EXAMPLES = HERE / "examples"
+EXAMPLES = REPO / "tests" / "examples"
 CASES = HERE / "cases"
 FIXTURES = HERE / "fixtures"
 

@@ -1,4 +1,4 @@
-"""Official examples (../shared/examples, see its MANIFEST.md) validate without false errors.
+"""Official examples (tests/examples, see its MANIFEST.md) validate without false errors.
 
 The only errors allowed are the defects the MANIFEST documents: the wrong NIR keys (reported
 precisely, key 45 expected 11) and, in files the MANIFEST lists as carrying errors from the IG's

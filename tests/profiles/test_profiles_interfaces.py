@@ -170,7 +170,9 @@ def test_http_bad_json_400() -> None:
 def test_service_declaration() -> None:
     assert service.name == "profiles"
     assert service.fhir_bases == ("/profiles/fhir",)
-    assert service.cli is register
+    from sandbox.services import discover_commands  # the validate command is registered lazily
+
+    assert {c.name: c.target for c in discover_commands()}["validate"] == "profiles.cli:register"
     routers = service.routers(None)
     assert any("/profiles/fhir/$validate" in r.path for r in routers[0].routes)
 

@@ -32,12 +32,12 @@ def test_client_add_list_and_rotate_keys(cli: typer.Typer) -> None:
                             "http://localhost:9000/cb", "--grant-type", "authorization_code",
                             "--grant-type", "client_credentials", "--id-token-alg", "ES256"])
     assert r.exit_code == 0, r.output
-    created = json.loads(r.output)
+    created = json.loads(r.stdout)  # stderr may carry the empty-data-folder warning
     assert created["client_id"] == "dpi-demo" and len(created["client_secret"]) >= 32
     assert created["id_token_signed_response_alg"] == "ES256"
     r = runner.invoke(cli, ["psc", "client", "list", "--json"])
     assert r.exit_code == 0, r.output
-    ids = {c["client_id"] for c in json.loads(r.output)}
+    ids = {c["client_id"] for c in json.loads(r.stdout)}
     assert {"dpi-demo", "sandbox-demo"} <= ids
     r = runner.invoke(cli, ["psc", "client", "add", "--client-id", "dpi-demo", "--redirect-uri", "http://x/cb"])
     assert r.exit_code == 1 and "already exists" in r.output

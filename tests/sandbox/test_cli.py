@@ -112,4 +112,4 @@ def test_serve_refuses_a_busy_port(cli_env):
         s.listen()
         busy = s.getsockname()[1]
         p = run({**env, "MES_SANDBOX_PORT": str(busy)}, "serve", ok=False)
-    assert p.returncode == 1 and "cannot listen" in p.stdout
+    assert p.returncode == 1 and "impossible d'écouter" in p.stdout

@@ -1,6 +1,7 @@
 """Settings come from MES_SANDBOX_* variables; migrations are idempotent."""
 
 import asyncio
+import sys
 from pathlib import Path
 
 from sqlalchemy import inspect
@@ -8,15 +9,20 @@ from sqlalchemy import inspect
 from sandbox import migrate
 from sandbox.db import Database
 from sandbox.services import discover
-from sandbox.settings import Settings
+from sandbox.settings import Settings, user_data_dir
 from sandbox.testing import fresh_database
 
 
 def test_defaults_and_env(monkeypatch, tmp_path):
+    monkeypatch.delenv("MES_SANDBOX_DATA_DIR")  # set by conftest for the whole run
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     s = Settings()
     assert s.port == 8080 and s.host == "127.0.0.1" and s.language == "fr"
     assert (s.smtp_port, s.smtps_port, s.imap_port, s.imaps_port) == (2525, 2465, 2143, 2993)
-    assert s.database_url == "sqlite+aiosqlite:///.mes-sandbox/sandbox.db"
+    if sys.platform not in ("win32", "darwin"):  # the user data folder, whatever the current directory
+        assert s.data_dir == tmp_path / "xdg" / "mes-sandbox"
+    assert s.data_dir == user_data_dir() and s.data_dir.is_absolute()
+    assert s.database_url == f"sqlite+aiosqlite:///{(s.data_dir / 'sandbox.db').as_posix()}"
     assert s.base_url == "http://127.0.0.1:8080"
     monkeypatch.setenv("MES_SANDBOX_PORT", "9999")
     monkeypatch.setenv("MES_SANDBOX_DATA_DIR", str(tmp_path))
