@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from ins.identities import IdentityRepository
 from ins.rniv import Status, may_transmit_ins
-from sandbox.db import Database
+
+if TYPE_CHECKING:  # the repository (SQLAlchemy) loads on first use: `import ins` stays database-free
+    from sandbox.db import Database
 
 
 class NotQualified(StrEnum):
@@ -52,6 +54,8 @@ class Qualification:
 
 async def qualification(db: Database, workspace: str, matricule: str) -> Qualification:
     """The RNIV verdict on the 15-character ``matricule`` in ``workspace``."""
+    from ins.identities import IdentityRepository
+
     found = await IdentityRepository(db).by_matricule(workspace, matricule[:13].upper())
     if not found:
         return Qualification(matricule, None, NotQualified.UNKNOWN)
