@@ -99,3 +99,25 @@ def test_python_m_profiles_runs() -> None:
                          cwd=REPO, capture_output=True, text=True)
     assert out.returncode == 0
     assert json.loads(out.stdout)["resourceType"] == "OperationOutcome"
+
+
+def test_typer_command_takes_ig_and_profile_file() -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from profiles.cli import register
+
+    app = typer.Typer()
+    register(app)
+
+    @app.command("noop")
+    def noop() -> None:  # a second command keeps typer in multi-command mode
+        """Placeholder."""
+
+    r = CliRunner().invoke(app, ["validate", str(CASE / "input.json"), "--ig", str(CASE / "ig"),
+                                 "--profile", PROFILE_URL, "--format", "json", "--lang", "en"])
+    assert r.exit_code == 1
+    assert [i["message_id"] for i in json.loads(r.stdout)[0]["issues"]] == ["CARD_MIN", "PROF_ELEMENT_UNKNOWN"]
+    r = CliRunner().invoke(app, ["validate", str(CASE / "input.json"), "--profile",
+                                 str(CASE / "ig" / "pat-bad-path.json")])
+    assert r.exit_code == 1 and "[CARD_MIN]" in r.stdout
