@@ -258,9 +258,8 @@ class TestContext:
                     continue
                 self._bodies[sha] = stored.data
                 excerpt = stored.data[:EXCERPT_BYTES].decode("utf-8", errors="replace")
-                setattr(cited, attr, BodyCitation(stored.sha256, stored.size,
-                                                  stored.truncated or stored.size > EXCERPT_BYTES,
-                                                  stored.content_type, excerpt))
+                setattr(cited, attr, BodyCitation(stored.sha256, stored.size, stored.size > EXCERPT_BYTES,
+                                                  stored.content_type, excerpt, stored.truncated))
         return cited
 
     async def cite(self, *exchanges: Exchange) -> None:
