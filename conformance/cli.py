@@ -116,6 +116,10 @@ def register(app: typer.Typer) -> None:
         except (OSError, ValueError) as exc:
             console.print(f"[red]error:[/red] cannot read the trusted key: {exc}")
             raise typer.Exit(int(ExitCode.USAGE)) from None
+        if trusted is None:
+            console.print("[red]error:[/red] no trusted key: pass --key with the JWK served at "
+                          "<sandbox>/conformance/api/signing-key (or printed by mes-sandbox pki show)")
+            raise typer.Exit(int(ExitCode.USAGE))
         result = verify_report(data, trusted, evidence)
         if result.ok:
             rep = result.report or {}
