@@ -50,7 +50,10 @@ def register(app: typer.Typer) -> None:
     @conf.command("list")
     def list_suites() -> None:
         """List the registered suites and their tests."""
-        for s in SuiteRegistry.discover().all():
+        suites = SuiteRegistry.discover().all()
+        if not suites:
+            console.print("no suite registered")
+        for s in suites:
             table = Table("test", "title", "verifies", title=f"{s.id} {s.version} — {s.title.get(_lang(None))}")
             for ref in s.tests():
                 table.add_row(ref.full_id, ref.test.title.get(_lang(None)), ", ".join(ref.test.verifies))
