@@ -84,7 +84,7 @@ def register(app: typer.Typer) -> None:
         req = RunRequest(suite, workspace, only, preset, lang, step_timeout, simulate, simulate_fault,
                          {"json": json_out, "html": html_out, "junit": junit_out, "sarif": sarif_out}, evidence)
         try:
-            code = execute(req, lambda: http_client(url), console, _lang(lang))
+            code = execute(req, lambda: http_client(url), console, _lang(lang), _settings().default_workspace)
         except CliFailure as exc:
             raise _fail(exc) from None
         raise typer.Exit(int(code))
