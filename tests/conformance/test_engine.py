@@ -62,6 +62,19 @@ def test_exchanges_of_another_workspace_or_before_the_step_never_match(runner, c
     assert runner.results(run["id"])["example.psc.01"]["findings"][0]["id"] == "runner.wait.timeout"
 
 
+def test_driving_over_http_and_bounded_excerpts(runner) -> None:
+    from conformance.context import MAX_EXCERPTS_PER_TEST
+
+    run = runner.run("bulk", vendor=runner.vendor())
+    [result] = runner.results(run["id"]).values()
+    assert result["outcome"] == "pass", result["findings"]
+    assert result["drives"][0]["action"] == "http" and result["drives"][0]["detail"]["status"] == 200
+    bodies = [e["response_body"] for e in result["exchanges"]]
+    assert len(bodies) >= 30 and all(b and len(b["sha256"]) == 64 for b in bodies)
+    assert sum(1 for b in bodies if b["excerpt"]) == MAX_EXCERPTS_PER_TEST
+    assert all(b["truncated"] for b in bodies if not b["excerpt"])
+
+
 def test_every_ending_maps_to_its_outcome(runner) -> None:
     run = runner.run("endings")
     results = runner.results(run["id"])
@@ -144,7 +157,7 @@ def test_bad_input_is_a_problem_not_a_traceback(runner) -> None:
                                                        "inputs": {"nom": 3}}).json()
     assert field["field"] == "nom"
     assert runner.get("/conformance/api/runs/nope").status_code == 404
-    assert runner.get("/conformance/api/suites/nope").json()["known"] == ["endings", "example"]
+    assert runner.get("/conformance/api/suites/nope").json()["known"] == ["bulk", "endings", "example"]
     running = runner.start(only=["psc.01"], step_timeout=30).json()
     early = runner.get(f"/conformance/api/runs/{running['id']}/report.json")
     assert early.status_code == 409 and early.json()["type"].endswith("report-not-ready")
