@@ -194,5 +194,20 @@ def test_suites_are_listed_with_their_inputs_and_requirements(csb) -> None:
         assert detail["groups"][0]["tests"][1]["verifies"] == ["INS.INSI/04"]
         cov = c.get("/conformance/api/suites/example/coverage").json()
         assert {r["id"]: r["status"] for r in cov["requirements"]}["INS.INSI/06"] == "not-tested"
+        schema = c.get("/conformance/api/report.schema.json")
+        assert schema.headers["content-type"].startswith("application/schema+json")
+        assert schema.json()["$id"].endswith("conformance-report-1.json")
         openapi = c.get("/openapi.json").json()
         assert "/conformance/api/runs" in openapi["paths"] and "/conformance/api/signing-key" in openapi["paths"]
+
+
+def test_the_report_records_the_leniency_options_that_were_on(csb) -> None:
+    name = f"opt-{int(time.time() * 1000) % 10**8}"
+    with csb.client() as c:
+        c.post("/sandbox/api/workspaces", json={"name": name, "options": {
+            "standard_discovery": True, "nir_key_unchecked": False, "validation_policy": {"x": "warning"}}}
+               ).raise_for_status()
+        run = c.post("/conformance/api/runs", json={"suite": "endings", "workspace": name}).json()
+        wait_finished(c, run["id"])
+        report = c.get(f"/conformance/api/runs/{run['id']}/report.json").json()["report"]
+    assert report["workspace_options"] == {"standard_discovery": True, "validation_policy": {"x": "warning"}}
