@@ -360,6 +360,29 @@ def pki_issue(
     typer.echo(f"trust anchor {pki.ca_bundle}")
 
 
+@pki_app.command("show")
+def pki_show(as_json: bool = typer.Option(False, "--json", help="Print the report-signing key JWK only")) -> None:
+    """The test CA files and the public key that signs conformance reports (JWK)."""
+    import json
+
+    from conformance import signing
+    from sandbox.pki import TestPKI
+    from sandbox.settings import from_environment
+
+    settings = from_environment()
+    ca = TestPKI(settings.pki_dir)
+    ca.ensure()
+    jwk = signing.public_jwk(signing.load_or_create(settings.pki_dir))
+    if as_json:
+        typer.echo(json.dumps(jwk, indent=1))
+        return
+    typer.echo(f"trust anchor (CA bundle)   {ca.ca_bundle}")
+    typer.echo(f"root CA                    {ca.root_cert}")
+    typer.echo(f"report signing key (kid)   {jwk['kid']}")
+    typer.echo(f"served at                  {settings.base_url}/conformance/api/signing-key")
+    typer.echo(json.dumps(jwk, indent=1))
+
+
 @pki_app.command("ca-bundle")
 def pki_ca_bundle() -> None:
     """Print the path of the test CA bundle to trust (created with the PKI if missing)."""
