@@ -23,7 +23,7 @@ class DmpIn(BaseModel):
     authorize_all: bool = Field(True, description="every professional is authorized by the patient")
     authorized: list[str] = Field(default_factory=list, description="IDNPS authorized (when not authorize_all)")
     blocked: list[str] = Field(default_factory=list, description="IDNPS blocked by the patient")
-    refuses_bris_de_glace: bool = Field(False, description="the patient refused bris de glace access (FACTS §3.5)")
+    refuses_bris_de_glace: bool = Field(False, description="the patient refused bris de glace (emergency) access")
     refuses_centre_15: bool = Field(False, description="the patient refused regulation-centre access (centre_15)")
     legal_representatives: list[str] = Field(default_factory=list, description="patient persona ids")
     mes_attached: bool = True

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from conformance import cli as conformance_cli
 from conformance import cli_run
 from conformance.simulate import run_vendor_loop, wait_finished
+from sandbox import cli as sandbox_cli
 
 CLI = [sys.executable, "-c", "from sandbox.cli import main; main()"]
 
@@ -83,6 +84,7 @@ def cli_app(tmp_path, monkeypatch) -> typer.Typer:
     monkeypatch.setenv("MES_SANDBOX_DATA_DIR", str(tmp_path / "data"))
     app = typer.Typer()
     conformance_cli.register(app)
+    app.add_typer(sandbox_cli.pki_app, name="pki")  # `pki show` lives in the sandbox CLI
     return app
 
 
