@@ -199,7 +199,7 @@ def personas_list(
                 "patient": lambda: f"{p['sex']} {p['birth_date']} {p['birth_place']} INS {p['matricule']} {p['identity_status']}",
                 "professional": lambda: f"{p['profession_label']} {p['savoir_faire']}".strip(),
                 "organisation": lambda: f"FINESS {p['finess_et']} {p['sector']}",
-                "mailbox": lambda: f"{p['type']} {p['owner_id']}",
+                "mailbox": lambda: f"{p['type'] or 'patient'} {p['owner_id']}",
             }[p["kind"]]()
             table.add_row(p["kind"], p["id"], _label(p), details)
         console.print(table)
