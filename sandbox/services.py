@@ -50,6 +50,18 @@ class Endpoint:
 
 
 @dataclass(frozen=True)
+class Listener:
+    """A socket server a service started beside the HTTP app (SMTP, IMAP...; DESIGN "Listeners").
+
+    ``port`` is the port actually bound (settings may say 0 = any free port); ``close`` stops
+    accepting and ends the open sessions."""
+
+    name: str
+    port: int
+    close: Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
 class Service:
     """What a service package contributes. Every hook is optional."""
 
@@ -71,6 +83,10 @@ class Service:
     #: called after the app started / before it stops (e.g. TLS listeners)
     on_startup: Callable[[SandboxContext], Awaitable[None]] | None = None
     on_shutdown: Callable[[SandboxContext], Awaitable[None]] | None = None
+    #: starts the service's own socket servers once the app has started, in every process that
+    #: serves (``serve``, each worker of ``serve --workers``, the testing kit); under several
+    #: workers each binds its ports with ``SO_REUSEPORT`` (``ctx.settings.workers > 1``)
+    listeners: Callable[[SandboxContext], Awaitable[Sequence[Listener]]] | None = None
     #: adds commands to the ``mes-sandbox`` typer app
     cli: Callable[[typer.Typer], None] | None = None
     #: endpoints and credentials printed by ``mes-sandbox serve``
