@@ -40,9 +40,14 @@ class Mailbox:
 
 
 def normalise(address: str) -> str:
-    """``<Jean.Dupont@Pro.Sandbox.MSSante.fr>`` → ``jean.dupont@pro.sandbox.mssante.fr``: the
-    seeded addresses are lower case, and domains are case-insensitive."""
-    return address.strip().strip("<>").strip().lower()
+    """``<Jean.Dupont@Pro.Sandbox.MSSante.fr>`` → ``jean.dupont@pro.sandbox.mssante.fr``: domains
+    are case-insensitive and the seeded professional addresses lower case; a patient's INS keeps
+    its upper-case Corsican ``2A``/``2B``."""
+    local, at, domain = address.strip().strip("<>").strip().rpartition("@")
+    if not at:
+        return domain.lower()
+    domain = domain.lower()
+    return f"{local.upper() if domain == PATIENT_DOMAIN else local.lower()}@{domain}"
 
 
 def domain_of(address: str) -> str:

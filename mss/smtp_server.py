@@ -18,6 +18,7 @@ RFC 7628 OAUTHBEARER). aiosmtpd parses the protocol; the handler below decides.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import unicodedata
 import uuid
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 25 * 1024 * 1024  # Mon espace santé bounces beyond 25 MB (FACTS §2.7)
 MAX_RECIPIENTS = 100
 TRANSCRIPT_LINES = 400
+AUTH_LINE_LIMIT = 12288
 BACKLOG = 512
 # a session that floods commands is cut off (421) instead of being served forever
 COMMAND_LIMITS = {"RCPT": MAX_RECIPIENTS + 20, "MAIL": 50, "DATA": 50, "NOOP": 20, "RSET": 50, "*": 40}
@@ -55,8 +57,14 @@ class MssSMTP(SMTP):
     """aiosmtpd's protocol with a session transcript for evidence (commands as the client sent
     them, with AUTH credentials replaced by a salted hash, and every reply)."""
 
+    #: an AUTH line carries a whole access token (RFC 4954 §4 allows 12,288 octets)
+    line_length_limit = AUTH_LINE_LIMIT + 2
+
     def __init__(self, handler: MssHandler, *, implicit_tls: bool, **kw: Any) -> None:
         super().__init__(handler, **kw)
+        # per session: aiosmtpd's default is a dict shared by the class (and grown by each EHLO)
+        self.command_size_limits = collections.defaultdict(lambda: SMTP.command_size_limit,
+                                                           {"AUTH": AUTH_LINE_LIMIT})
         self.implicit_tls = implicit_tls
         self.session_id = str(uuid.uuid4())
         self.started_at = datetime.now(UTC)
