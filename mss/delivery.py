@@ -8,11 +8,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from typing import TYPE_CHECKING, Any
 
-from mss import content, mailboxes, mdn
+from mss import content, headers, mailboxes, mdn
 from mss.store import INBOX, SENT, Delivery, MailStore, StoredMessage
 
 if TYPE_CHECKING:
@@ -45,12 +43,8 @@ class Accepted:
         return [m.id for m in self.messages]
 
 
-def headers_of(raw: bytes) -> Any:
-    return BytesHeaderParser(policy=compat32).parsebytes(raw)
-
-
-def _text(value: Any) -> str:
-    return str(value or "").strip()
+headers_of = headers.parse
+_text = headers.text
 
 
 def store(ctx: SandboxContext) -> MailStore:

@@ -13,7 +13,7 @@ import email
 import email.policy
 import unicodedata
 from datetime import UTC, datetime
-from email.header import Header, decode_header, make_header
+from email.header import Header
 from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.message import MIMEMessage
@@ -22,7 +22,7 @@ from email.mime.text import MIMEText
 from email.utils import format_datetime, getaddresses, make_msgid
 from typing import TYPE_CHECKING, Any
 
-from mss import mailboxes
+from mss import headers, mailboxes
 from mss.store import INBOX, SENT, Delivery
 from sandbox.evidence import Direction, Exchange, Protocol
 
@@ -40,11 +40,12 @@ ERROR_LABELS = {
 def build(original: bytes, *, reporter: str, notify_to: str, error: tuple[int, str] | None) -> bytes:
     """The MDN ``reporter`` sends about ``original`` (bytes of an RFC 5322 message)."""
     orig = email.message_from_bytes(original, policy=email.policy.compat32)
-    subject = str(make_header(decode_header(str(orig.get("Subject") or ""))))
+    subject = headers.text(orig.get("Subject"))
     report = MIMEMultipart("report", report_type="disposition-notification")
     report["From"] = reporter
     report["To"] = notify_to
-    report["Subject"] = Header((KO_PREFIX + subject) if error else subject, "utf-8")
+    title = (KO_PREFIX + subject) if error else subject
+    report["Subject"] = Header(title, "utf-8")  # type: ignore[assignment]
     report["Date"] = format_datetime(datetime.now(UTC))
     report["Message-ID"] = make_msgid(domain=mailboxes.domain_of(reporter) or "mssante.fr")
     orig_id = str(orig.get("Message-ID") or "").strip()
@@ -129,7 +130,7 @@ async def send_receipt(ctx: SandboxContext, workspace: str, *, original: bytes, 
     targets = [(recipient, SENT)] + ([(target, INBOX)] if box is not None else [])
     h = email.message_from_bytes(raw, policy=email.policy.compat32)
     stored = await store(ctx).deliver(workspace, Delivery(
-        raw=raw, targets=targets, sender=recipient, recipients=[target], subject=str(h["Subject"]),
+        raw=raw, targets=targets, sender=recipient, recipients=[target], subject=headers.text(h["Subject"]),
         message_id=str(h["Message-ID"]), origin={"via": "mdn"}, flags={SENT: ["\\Seen"]},
         checks={"findings": [], "mdn": {"disposition": "error" if error else "processed",
                                         "error": list(error) if error else None}}))

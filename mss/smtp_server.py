@@ -84,7 +84,7 @@ class MssSMTP(SMTP):
                 self._note("C: " + self._redacted(line))
             return line
 
-        reader.readuntil = readuntil  # type: ignore[method-assign]
+        reader.readuntil = readuntil  # type: ignore[method-assign,assignment]
         super()._cb_client_connected(reader, writer)
 
     def _redacted(self, line: bytes) -> str:
@@ -108,7 +108,7 @@ class MssSMTP(SMTP):
             self._note("C: <SASL response, not kept>")
         else:
             self._note("S: " + text[:300])
-        await super().push(status)
+        await super().push(status)  # type: ignore[type-var]
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if self.implicit_tls and not self.tls:

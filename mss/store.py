@@ -9,6 +9,7 @@ ever lost). Any worker process reads what any other wrote: there is no per-proce
 from __future__ import annotations
 
 import asyncio
+import builtins
 import hashlib
 import time
 from collections.abc import Sequence
@@ -95,7 +96,7 @@ class MailStore:
         self.db = db
 
     def _insert(self, s: AsyncSession) -> Any:
-        return _INSERT[s.bind.dialect.name]
+        return _INSERT[self.db.engine.dialect.name]
 
     async def _next_uid(self, s: AsyncSession, workspace: str, mailbox: str, folder: str) -> int:
         insert = self._insert(s)
@@ -140,7 +141,7 @@ class MailStore:
 
     async def list(self, workspace: str, *, mailbox: str | None = None, folder: str | None = None,
                    after_id: int = 0, limit: int = 100, offset: int = 0,
-                   patient_ins: str | None = None) -> list[StoredMessage]:
+                   patient_ins: str | None = None) -> builtins.list[StoredMessage]:
         q = select(MessageRow).where(MessageRow.workspace == workspace, MessageRow.id > after_id)
         if mailbox:
             q = q.where(MessageRow.mailbox == mailbox)
@@ -152,7 +153,8 @@ class MailStore:
         async with self.db.session() as s:
             return [_domain(r) for r in (await s.scalars(q)).all()]
 
-    async def folder(self, workspace: str, mailbox: str, folder: str) -> tuple[FolderState, list[StoredMessage]]:
+    async def folder(self, workspace: str, mailbox: str,
+                     folder: str) -> tuple[FolderState, builtins.list[StoredMessage]]:
         """A folder's UID state and its messages in UID order (IMAP SELECT)."""
         async with self.db.session() as s:
             state = await s.get(FolderRow, (workspace, mailbox, folder))
@@ -179,7 +181,7 @@ class MailStore:
             row = await s.get(BlobRow, (workspace, sha256))
             return row.data if row is not None else None
 
-    async def set_flags(self, workspace: str, message_id: int, flags: list[str]) -> None:
+    async def set_flags(self, workspace: str, message_id: int, flags: builtins.list[str]) -> None:
         async with self.db.session() as s:
             row = await s.get(MessageRow, message_id)
             if row is not None and row.workspace == workspace:
@@ -191,13 +193,14 @@ class MailStore:
             return 0
         async with self.db.session() as s:
             n = (await s.execute(delete(MessageRow).where(MessageRow.workspace == workspace,
-                                                          MessageRow.id.in_(list(message_ids))))).rowcount or 0
+                                                          MessageRow.id.in_(builtins.list(message_ids))))
+                 ).rowcount or 0  # type: ignore[attr-defined]
             used = select(MessageRow.sha256).where(MessageRow.workspace == workspace)
             await s.execute(delete(BlobRow).where(BlobRow.workspace == workspace, BlobRow.sha256.not_in(used)))
             return n
 
     async def wait_for(self, workspace: str, *, mailbox: str | None, folder: str | None, after_id: int,
-                       timeout: float, poll: float = 0.1) -> list[StoredMessage]:
+                       timeout: float, poll: float = 0.1) -> builtins.list[StoredMessage]:
         """Messages newer than ``after_id``, waiting up to ``timeout`` seconds for the first one.
         The database is polled, so a message stored by any worker process is seen."""
         deadline = time.monotonic() + timeout

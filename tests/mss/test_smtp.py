@@ -171,7 +171,8 @@ def test_session_evidence_has_tls_facts_and_no_token(mss, certs) -> None:
     assert token not in text and blob not in text and "sha256:" in text
     assert any(line.startswith("S: 250") for line in mine["summary"]["transcript"])
     per_message = [e for e in mss.exchanges(correlation_id=mine["correlation_id"]) if e["operation"] == "smtp-message"]
-    assert per_message and per_message[0]["request_body"]["sha256"] == messages(mss, mailbox=gp["mailbox"])[-1]["sha256"]
+    stored = messages(mss, mailbox=gp["mailbox"])[-1]
+    assert per_message and per_message[0]["request_body"]["sha256"] == stored["sha256"]
 
 
 def test_command_flood_is_cut_off_and_server_keeps_serving(mss, certs) -> None:
