@@ -93,3 +93,16 @@ def messages(sb: RunningSandbox, **params: object) -> list[dict]:
 
 def patient_of(sb: RunningSandbox, ordinal: int = 1) -> dict:
     return persona(sb, "patient", f"pat-{ordinal:04d}")
+
+
+def imap_starttls(sb: RunningSandbox, cert: Issued | None):  # noqa: ANN201 - imaplib.IMAP4
+    import imaplib
+
+    m = imaplib.IMAP4("localhost", port(sb, "imap"), timeout=30)
+    m.starttls(ssl_context=tls_client(sb, cert))
+    return m
+
+
+def login_external(m, mailbox: str = "") -> None:  # noqa: ANN001 - imaplib.IMAP4
+    typ, _ = m.authenticate("EXTERNAL", lambda _challenge: mailbox.encode())
+    assert typ == "OK"
