@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import os
 import unicodedata
 import uuid
 from datetime import UTC, datetime
@@ -274,7 +275,7 @@ class MssHandler:
         last = next((line[3:6] for line in reversed(server.transcript) if line.startswith("S: ")), "")
         principal = server.principal
         summary = {
-            "port": self.port_kind, "peer": list(server.session.peer or ()) if server.session else [],
+            "port": self.port_kind, "process": os.getpid(), "peer": list(server.session.peer or ()) if server.session else [],
             "tls": server.tls or None, "client_certificate": server.client_cert,
             "auth": ({"method": principal.method, "persona": principal.actor, **principal.detail}
                      if principal else None),
