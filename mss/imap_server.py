@@ -294,8 +294,8 @@ class MssImapServer(IMAPServer):
             service="mss", direction=Direction.INBOUND, started_at=session.started_at, ended_at=datetime.now(UTC),
             operation="imap-session", actor=p.actor if p else (session.client_cert or ""),
             correlation_id=session.id, status=last[:40],
-            summary={"port": session.port_kind, "process": os.getpid(), "mailbox": session.mailbox, "tls": session.tls or None,
-                     "client_certificate": session.client_cert,
+            summary={"port": session.port_kind, "process": os.getpid(), "mailbox": session.mailbox,
+                     "tls": session.tls or None, "client_certificate": session.client_cert,
                      "auth": {"method": p.method, "persona": p.actor, **p.detail} if p else None,
                      "transcript": session.transcript}))
 

@@ -275,7 +275,8 @@ class MssHandler:
         last = next((line[3:6] for line in reversed(server.transcript) if line.startswith("S: ")), "")
         principal = server.principal
         summary = {
-            "port": self.port_kind, "process": os.getpid(), "peer": list(server.session.peer or ()) if server.session else [],
+            "port": self.port_kind, "process": os.getpid(),
+            "peer": list(server.session.peer or ()) if server.session else [],
             "tls": server.tls or None, "client_certificate": server.client_cert,
             "auth": ({"method": principal.method, "persona": principal.actor, **principal.detail}
                      if principal else None),
