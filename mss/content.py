@@ -1,9 +1,6 @@
-"""The one place the transport calls the content checks (``mss.checks.check_message``, FACTS
+"""The one place the transport calls the content checks (:func:`mss.checks.check_message`; FACTS
 §2.3–2.5): IHE XDM, CDA header, ``X-MSS-*`` headers, the MDN error code. The checks are
 synchronous and CPU-bound, so they run in a thread, off the event loop.
-
-Until the content checks are present in this tree, :func:`inspect` falls back to the envelope
-facts only (no findings): the transport keeps working and says so in the result.
 """
 
 from __future__ import annotations
@@ -12,6 +9,8 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from mss.checks import check_message
 
 
 @dataclass(frozen=True)
@@ -29,16 +28,8 @@ class Inspection:
 
 
 def _check(raw: bytes, known_ins: Callable[[str], bool] | None, lang: str) -> Inspection:
-    try:
-        from mss.checks import check_message  # the content checks (issue 17, second half)
-    except ImportError:
-        return _envelope_only(raw)
     result = check_message(raw, known_ins=known_ins, lang=lang)
     return Inspection(result.patient_ins, result.patient_count, result.mdn_error, result.to_json())
-
-
-def _envelope_only(_raw: bytes) -> Inspection:
-    return Inspection(None, 0, None, {"findings": [], "checks": "unavailable"})
 
 
 async def inspect(raw: bytes, *, known_ins: Callable[[str], bool] | None = None, lang: str = "fr") -> Inspection:

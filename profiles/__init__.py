@@ -19,3 +19,7 @@ __all__ = [
     "Issue", "IssueType", "MsgId", "Severity", "apply_policy", "to_operation_outcome", "validate",
     "validate_bytes", "validate_bytes_with_suppressed", "validate_with_suppressed", "value_set_codes",
 ]
+
+from profiles.cda_header import CdaHeader, CdaIssue, read_cda_header  # noqa: E402 - CDA R2 header reader (FACTS §5)
+
+__all__ += ["CdaHeader", "CdaIssue", "read_cda_header"]
