@@ -64,8 +64,15 @@ def _from_persona(p: dict[str, Any]) -> Mailbox:
 
 
 async def find(ctx: SandboxContext, workspace: str, address: str) -> Mailbox | None:
-    p = await ctx.personas.get(workspace, "mailbox", normalise(address))
-    return _from_persona(p) if p is not None else None
+    """The mailbox at ``address`` in ``workspace`` (which the caller knows exists).
+
+    Every workspace is seeded with the same world (same seed, same mailboxes; reset restores it),
+    so the look-up reads the world's immutable index instead of asking the database for each
+    recipient (``RCPT TO`` is on the hot path)."""
+    index: dict[str, Mailbox] | None = ctx.state.get("mss.mailboxes")
+    if index is None:
+        index = ctx.state["mss.mailboxes"] = {m.id: _from_persona(m.to_dict()) for m in ctx.world.mailboxes}
+    return index.get(normalise(address))
 
 
 async def all_mailboxes(ctx: SandboxContext, workspace: str) -> list[Mailbox]:

@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from mss.models import BlobRow, FolderRow, MailboxOptionRow, MessageRow
 from sandbox.db import Database, as_utc
@@ -95,40 +94,40 @@ class MailStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def _insert(self, s: AsyncSession) -> Any:
-        return _INSERT[self.db.engine.dialect.name]
-
-    async def _next_uid(self, s: AsyncSession, workspace: str, mailbox: str, folder: str) -> int:
-        insert = self._insert(s)
-        await s.execute(insert(FolderRow).values(
-            workspace=workspace, mailbox=mailbox, folder=folder, uidvalidity=int(time.time()) & 0x7FFFFFFF,
-            next_uid=1).on_conflict_do_nothing(index_elements=["workspace", "mailbox", "folder"]))
-        row = await s.get(FolderRow, (workspace, mailbox, folder), with_for_update=True, populate_existing=True)
-        assert row is not None
-        uid = row.next_uid
-        row.next_uid = uid + 1
-        return uid
+    def _deliver_sync(self, conn: Connection, workspace: str, d: Delivery, sha: str,
+                      now: datetime) -> list[dict[str, Any]]:
+        """The delivery's statements, synchronous Core on one connection (:meth:`Database.run`:
+        on SQLite no thread trip per statement)."""
+        insert = _INSERT[conn.dialect.name]
+        conn.execute(insert(BlobRow).values(workspace=workspace, sha256=sha, size=len(d.raw), data=d.raw)
+                     .on_conflict_do_nothing(index_elements=["workspace", "sha256"]))
+        rows = []
+        for mailbox, folder in d.targets:
+            conn.execute(insert(FolderRow).values(
+                workspace=workspace, mailbox=mailbox, folder=folder,
+                uidvalidity=int(time.time()) & 0x7FFFFFFF, next_uid=1)
+                .on_conflict_do_nothing(index_elements=["workspace", "mailbox", "folder"]))
+            # the increment takes the row's lock (PostgreSQL) or the database's (SQLite): UIDs never repeat
+            uid = conn.execute(update(FolderRow).where(
+                FolderRow.workspace == workspace, FolderRow.mailbox == mailbox, FolderRow.folder == folder)
+                .values(next_uid=FolderRow.next_uid + 1).returning(FolderRow.next_uid)).scalar_one() - 1
+            values = {"workspace": workspace, "mailbox": mailbox, "folder": folder, "uid": uid, "sha256": sha,
+                      "size": len(d.raw), "received_at": now, "sender": d.sender[:254],
+                      "recipients": list(d.recipients), "subject": d.subject[:400],
+                      "message_id": d.message_id[:300], "flags": list(d.flags.get(folder, [])),
+                      "patient_ins": d.patient_ins, "checks": d.checks, "origin": d.origin}
+            values["id"] = conn.execute(insert(MessageRow).values(**values).returning(MessageRow.id)).scalar_one()
+            rows.append(values)
+        return rows
 
     async def deliver(self, workspace: str, d: Delivery) -> list[StoredMessage]:
         """Store ``d`` in every target folder, in one transaction."""
         sha = hashlib.sha256(d.raw).hexdigest()
         now = datetime.now(UTC)
-        async with self.db.session() as s:
-            await s.execute(self._insert(s)(BlobRow).values(workspace=workspace, sha256=sha, size=len(d.raw),
-                                                            data=d.raw)
-                            .on_conflict_do_nothing(index_elements=["workspace", "sha256"]))
-            rows = []
-            for mailbox, folder in d.targets:
-                uid = await self._next_uid(s, workspace, mailbox, folder)
-                row = MessageRow(workspace=workspace, mailbox=mailbox, folder=folder, uid=uid, sha256=sha,
-                                 size=len(d.raw), received_at=now, sender=d.sender[:254],
-                                 recipients=list(d.recipients), subject=d.subject[:400],
-                                 message_id=d.message_id[:300], flags=list(d.flags.get(folder, [])),
-                                 patient_ins=d.patient_ins, checks=d.checks, origin=d.origin)
-                s.add(row)
-                rows.append(row)
-            await s.flush()
-            return [_domain(r) for r in rows]
+        rows = await self.db.run(lambda conn: self._deliver_sync(conn, workspace, d, sha, now))
+        return [StoredMessage(r["id"], workspace, r["mailbox"], r["folder"], r["uid"], sha, r["size"], now,
+                              r["sender"], r["recipients"], r["subject"], r["message_id"], r["flags"],
+                              r["patient_ins"], r["checks"], r["origin"]) for r in rows]
 
     async def append(self, workspace: str, mailbox: str, folder: str, raw: bytes, flags: list[str],
                      meta: dict[str, Any]) -> StoredMessage:
