@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mss.samples import build_message  # noqa: E402
 from sandbox.pki import CertKind, TestPKI  # noqa: E402
-from sandbox.testing import fresh_database, free_port  # noqa: E402
+from sandbox.testing import free_port, fresh_database  # noqa: E402
 
 PRO = "899700218896"
 SINK = r"""
@@ -150,6 +150,7 @@ def main() -> None:
             procs.append(sandbox)
             _wait_port(ports["SMTP_PORT"], sandbox, "the sandbox")
             base = f"http://127.0.0.1:{ports['PORT']}"
+            urllib.request.urlopen(f"{base}/sandbox/api/workspaces", timeout=30).read()
             robert = json.load(urllib.request.urlopen(f"{base}/sandbox/api/personas/professional/{PRO}"))
             patient = json.load(urllib.request.urlopen(f"{base}/sandbox/api/personas/patient/pat-0001"))
             pros = json.load(urllib.request.urlopen(f"{base}/sandbox/api/personas?kind=professional&limit=100"))

@@ -37,6 +37,8 @@ from mss import headers
 from mss.store import FOLDERS, INBOX, MailStore, StoredMessage
 
 IDLE_POLL = 0.5  # seconds between looks at the database while a client idles
+PREFETCH = 200  # messages read in one query when a command needs their bytes
+CONTENT_CACHE = 2000  # parsed messages kept per open folder
 
 
 def _flags(names: Iterable[str]) -> frozenset[Flag]:
@@ -58,7 +60,7 @@ class StoredImapMessage(DictMessage):
 
     async def load_content(self, requirement: FetchRequirement) -> Any:
         if self._content is None and requirement != FetchRequirement.NONE and self._loader is not None:
-            self._content = MessageContent.parse(await self._loader())
+            self._content = await self._loader()
         return await super().load_content(requirement)
 
 
@@ -72,16 +74,32 @@ class StoredFolder(DictMailboxData):
         self.mailbox = mailbox
         self.folder = folder
         self._ids: dict[int, int] = {}  # uid -> store id
-        self._raw: dict[int, str] = {}  # uid -> sha256
+        self._shas: dict[int, str] = {}  # uid -> sha256 of the bytes
+        self._contents: dict[str, MessageContent] = {}  # sha256 -> parsed message, this session only
 
     def _loader(self, sha: str) -> Any:
-        async def load() -> bytes:
-            return await self.store.raw(self.workspace, sha) or b""
+        async def load() -> MessageContent:
+            content = self._contents.get(sha)
+            if content is None:
+                await self._prefetch(sha)
+                content = self._contents[sha]
+            return content
         return load
+
+    async def _prefetch(self, sha: str) -> None:
+        """Read and parse ``sha`` and the folder's other messages not read yet, in one query (a
+        FETCH of a range would otherwise cost a query per message). Parsed contents are shared by
+        identical messages, as the store keeps their bytes once."""
+        wanted = [sha] + [h for h in self._shas.values() if h not in self._contents and h != sha][:PREFETCH - 1]
+        raws = await self.store.raws(self.workspace, wanted)
+        if len(self._contents) + len(raws) > CONTENT_CACHE:
+            self._contents.clear()
+        for h in wanted:
+            self._contents[h] = MessageContent.parse(raws.get(h, b""))
 
     async def sync(self) -> bool:
         """Bring the in-memory view up to date with the store; True if anything changed."""
-        state, rows = await self.store.folder(self.workspace, self.mailbox, self.folder)
+        state, rows = await self.store.folder_index(self.workspace, self.mailbox, self.folder)
         self._uid_validity = state.uidvalidity
         changed: list[int] = []
         seen: set[int] = set()
@@ -94,6 +112,7 @@ class StoredFolder(DictMailboxData):
                     row.uid, row.received_at, flags, email_id=ObjectId.random_email_id(),
                     thread_id=ObjectId.random_thread_id(), loader=self._loader(row.sha256))
                 self._ids[row.uid] = row.id
+                self._shas[row.uid] = row.sha256
                 changed.append(row.uid)
             elif current.permanent_flags != flags:
                 current.permanent_flags = flags
@@ -102,6 +121,7 @@ class StoredFolder(DictMailboxData):
         for uid in gone:
             del self._messages[uid]
             self._ids.pop(uid, None)
+            self._shas.pop(uid, None)
         self._max_uid = max(state.next_uid - 1, self._max_uid if self._messages else 0)
         if changed:
             self._mod_sequences.update(changed)

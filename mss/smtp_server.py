@@ -42,8 +42,11 @@ MAX_RECIPIENTS = 100
 TRANSCRIPT_LINES = 400
 AUTH_LINE_LIMIT = 12288
 BACKLOG = 512
-# a session that floods commands is cut off (421) instead of being served forever
-COMMAND_LIMITS = {"RCPT": MAX_RECIPIENTS + 20, "MAIL": 50, "DATA": 50, "NOOP": 20, "RSET": 50, "*": 40}
+MESSAGES_PER_SESSION = 1000
+# a session that floods commands is cut off (421) instead of being served forever; a client that
+# sends many messages opens a new session every MESSAGES_PER_SESSION messages
+COMMAND_LIMITS = {"RCPT": MAX_RECIPIENTS * 10 + MESSAGES_PER_SESSION, "MAIL": MESSAGES_PER_SESSION,
+                  "DATA": MESSAGES_PER_SESSION, "RSET": MESSAGES_PER_SESSION, "NOOP": 20, "*": 40}
 FAULT_KINDS_AT_DATA = ("tempfail", "reject", "mailbox_full", "slow")
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mss.models import BlobRow, FolderRow, MailboxOptionRow, MessageRow
@@ -27,6 +27,15 @@ INBOX = "INBOX"
 SENT = "Sent"
 FOLDERS = (INBOX, SENT)
 _INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+# the delivery's statements, built once (bound parameters; see MailStore._deliver_sync)
+_BLOB_INSERT = {name: ins(BlobRow).on_conflict_do_nothing(index_elements=["workspace", "sha256"])
+                for name, ins in _INSERT.items()}
+_FOLDER_INSERT = {name: ins(FolderRow).on_conflict_do_nothing(index_elements=["workspace", "mailbox", "folder"])
+                  for name, ins in _INSERT.items()}
+_NEXT_UID = (update(FolderRow).where(FolderRow.workspace == bindparam("w"), FolderRow.mailbox == bindparam("m"),
+                                     FolderRow.folder == bindparam("f"))
+             .values(next_uid=FolderRow.next_uid + 1).returning(FolderRow.next_uid))
+_MESSAGE_INSERT = insert(MessageRow).returning(MessageRow.id)
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,15 @@ class FolderState:
     next_uid: int
 
 
+@dataclass(frozen=True)
+class FolderEntry:
+    id: int
+    uid: int
+    sha256: str
+    flags: list[str]
+    received_at: datetime
+
+
 def _domain(row: MessageRow) -> StoredMessage:
     return StoredMessage(row.id, row.workspace, row.mailbox, row.folder, row.uid, row.sha256, row.size,
                          as_utc(row.received_at), row.sender, list(row.recipients or []), row.subject,
@@ -97,26 +115,25 @@ class MailStore:
     def _deliver_sync(self, conn: Connection, workspace: str, d: Delivery, sha: str,
                       now: datetime) -> list[dict[str, Any]]:
         """The delivery's statements, synchronous Core on one connection (:meth:`Database.run`:
-        on SQLite no thread trip per statement)."""
-        insert = _INSERT[conn.dialect.name]
-        conn.execute(insert(BlobRow).values(workspace=workspace, sha256=sha, size=len(d.raw), data=d.raw)
-                     .on_conflict_do_nothing(index_elements=["workspace", "sha256"]))
+        on SQLite no thread trip per statement). The statements are built once, with bound
+        parameters: SQLAlchemy's cache key of a statement with inline values covers the values,
+        and hashing the raw message for it cost more than the whole transaction."""
+        dialect = conn.dialect.name
+        conn.execute(_BLOB_INSERT[dialect], {"workspace": workspace, "sha256": sha, "size": len(d.raw),
+                                             "data": d.raw})
         rows = []
         for mailbox, folder in d.targets:
-            conn.execute(insert(FolderRow).values(
-                workspace=workspace, mailbox=mailbox, folder=folder,
-                uidvalidity=int(time.time()) & 0x7FFFFFFF, next_uid=1)
-                .on_conflict_do_nothing(index_elements=["workspace", "mailbox", "folder"]))
+            key = {"w": workspace, "m": mailbox, "f": folder}
+            conn.execute(_FOLDER_INSERT[dialect], {"workspace": workspace, "mailbox": mailbox, "folder": folder,
+                                                   "uidvalidity": int(time.time()) & 0x7FFFFFFF, "next_uid": 1})
             # the increment takes the row's lock (PostgreSQL) or the database's (SQLite): UIDs never repeat
-            uid = conn.execute(update(FolderRow).where(
-                FolderRow.workspace == workspace, FolderRow.mailbox == mailbox, FolderRow.folder == folder)
-                .values(next_uid=FolderRow.next_uid + 1).returning(FolderRow.next_uid)).scalar_one() - 1
+            uid = conn.execute(_NEXT_UID, key).scalar_one() - 1
             values = {"workspace": workspace, "mailbox": mailbox, "folder": folder, "uid": uid, "sha256": sha,
                       "size": len(d.raw), "received_at": now, "sender": d.sender[:254],
                       "recipients": list(d.recipients), "subject": d.subject[:400],
                       "message_id": d.message_id[:300], "flags": list(d.flags.get(folder, [])),
                       "patient_ins": d.patient_ins, "checks": d.checks, "origin": d.origin}
-            values["id"] = conn.execute(insert(MessageRow).values(**values).returning(MessageRow.id)).scalar_one()
+            values["id"] = conn.execute(_MESSAGE_INSERT, values).scalar_one()
             rows.append(values)
         return rows
 
@@ -163,6 +180,19 @@ class MailStore:
             fs = FolderState(state.uidvalidity, state.next_uid) if state else FolderState(1, 1)
             return fs, [_domain(r) for r in rows]
 
+    async def folder_index(self, workspace: str, mailbox: str,
+                           folder: str) -> tuple[FolderState, builtins.list[FolderEntry]]:
+        """What IMAP keeps of a folder between commands: UIDs, flags, dates, hashes (no content,
+        no checks), in UID order."""
+        async with self.db.session() as s:
+            state = await s.get(FolderRow, (workspace, mailbox, folder))
+            rows = await s.execute(select(MessageRow.id, MessageRow.uid, MessageRow.sha256, MessageRow.flags,
+                                          MessageRow.received_at).where(
+                MessageRow.workspace == workspace, MessageRow.mailbox == mailbox, MessageRow.folder == folder)
+                .order_by(MessageRow.uid))
+            fs = FolderState(state.uidvalidity, state.next_uid) if state else FolderState(1, 1)
+            return fs, [FolderEntry(i, u, h, list(f or []), as_utc(d)) for i, u, h, f, d in rows]
+
     async def counts(self, workspace: str) -> dict[tuple[str, str], int]:
         async with self.db.session() as s:
             rows = await s.execute(select(MessageRow.mailbox, MessageRow.folder, func.count())
@@ -179,6 +209,13 @@ class MailStore:
         async with self.db.session() as s:
             row = await s.get(BlobRow, (workspace, sha256))
             return row.data if row is not None else None
+
+    async def raws(self, workspace: str, sha256s: builtins.list[str]) -> dict[str, bytes]:
+        """Several raw messages in one query, by hash."""
+        async with self.db.session() as s:
+            rows = await s.execute(select(BlobRow.sha256, BlobRow.data).where(
+                BlobRow.workspace == workspace, BlobRow.sha256.in_(sorted(set(sha256s)))))
+            return {sha: data for sha, data in rows}
 
     async def set_flags(self, workspace: str, message_id: int, flags: builtins.list[str]) -> None:
         async with self.db.session() as s:
