@@ -121,7 +121,7 @@ def fetch_all(port: int, tls: ssl.SSLContext, login) -> tuple[float, int]:  # no
     m.starttls(ssl_context=tls)
     login(m)
     typ, data = m.select("INBOX", readonly=True)
-    count = int(data[0])
+    count = int(data[0] or 0)
     start = time.perf_counter()
     typ, fetched = m.fetch("1:*", "(RFC822)")
     elapsed = time.perf_counter() - start

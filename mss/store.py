@@ -26,7 +26,7 @@ from sandbox.db import Database, as_utc
 INBOX = "INBOX"
 SENT = "Sent"
 FOLDERS = (INBOX, SENT)
-_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+_INSERT: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 # the delivery's statements, built once (bound parameters; see MailStore._deliver_sync)
 _BLOB_INSERT = {name: ins(BlobRow).on_conflict_do_nothing(index_elements=["workspace", "sha256"])
                 for name, ins in _INSERT.items()}
