@@ -9,7 +9,7 @@
   baseline: the same fetch against pymap's own in-memory demo backend (``pymap dict``) holding the
   same number of copies of the message, same TLS.
 
-    python bench/mss_ingest.py [--messages 1000] [--senders 4]
+    python bench/mss_ingest.py [--messages 1000] [--senders 4] [--workers 1]
     MES_SANDBOX_TEST_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres python bench/mss_ingest.py
 
 Targets: ≥ 100 messages/s and ≥ 40 % of the bare sink. The sandbox runs as its own
@@ -135,6 +135,7 @@ def main() -> None:
     ap.add_argument("--messages", type=int, default=1000)
     ap.add_argument("--senders", type=int, default=4)
     ap.add_argument("--warmup", type=int, default=40)
+    ap.add_argument("--workers", type=int, default=1, help="worker processes of the sandbox (serve --workers)")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="mss-bench-"))
@@ -145,7 +146,8 @@ def main() -> None:
                                                "IMAPS_PORT")}
             env = {**os.environ, "MES_SANDBOX_DATA_DIR": str(tmp), "MES_SANDBOX_DATABASE_URL": url,
                    **{f"MES_SANDBOX_{k}": str(v) for k, v in ports.items()}}
-            sandbox = subprocess.Popen([sys.executable, "-c", "from sandbox.cli import main; main()", "serve"],
+            sandbox = subprocess.Popen([sys.executable, "-c", "from sandbox.cli import main; main()", "serve",
+                                        "--workers", str(args.workers)],
                                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             procs.append(sandbox)
             _wait_port(ports["SMTP_PORT"], sandbox, "the sandbox")
@@ -162,7 +164,7 @@ def main() -> None:
             raw = build_message("cr-bio", sender=robert["mailbox"], recipients=[gp["mailbox"]],
                                 patient_ins=patient["matricule"], patient=patient, patient_oid=patient["ins"]["oid"])
             print(f"message: CR-BIO with IHE_XDM.ZIP, {len(raw)} bytes; {args.senders} senders, "
-                  f"STARTTLS + client certificate")
+                  f"STARTTLS + client certificate; sandbox workers: {args.workers}")
 
             sink_port = free_port()
             sink = subprocess.Popen([sys.executable, "-c", SINK, str(sink_port), str(pki.server_chain),
