@@ -115,6 +115,7 @@ class MssSMTP(SMTP):
         await super().push(status)  # type: ignore[type-var]
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.event_handler.sessions.add(self)
         if self.implicit_tls and not self.tls:
             self.tls = tls_facts(transport.get_extra_info("ssl_object"))
             cert = auth.peer_certificate(transport.get_extra_info("ssl_object"))
@@ -124,7 +125,9 @@ class MssSMTP(SMTP):
     def connection_lost(self, error: Exception | None) -> None:
         super().connection_lost(error)
         handler: MssHandler = self.event_handler
-        handler.record_session(self)
+        if self in handler.sessions:
+            handler.sessions.discard(self)
+            handler.record_session(self)
 
 
 class MssHandler:
@@ -133,6 +136,12 @@ class MssHandler:
     def __init__(self, ctx: SandboxContext, port_kind: str) -> None:
         self.ctx = ctx
         self.port_kind = port_kind
+        self.sessions: set[MssSMTP] = set()  # open sessions, ended when the listener closes
+
+    def close_sessions(self) -> None:
+        for session in list(self.sessions):
+            if session.transport is not None:
+                session.transport.close()
 
     # -- TLS and login ----------------------------------------------------------------------
     def handle_STARTTLS(self, server: MssSMTP, session: Session, envelope: Envelope) -> bool:
@@ -301,9 +310,7 @@ async def start(ctx: SandboxContext) -> list[Listener]:
     reuse = settings.workers > 1
     started: list[Listener] = []
 
-    def factory(port_kind: str, implicit: bool):  # noqa: ANN202 - protocol factory
-        handler = MssHandler(ctx, port_kind)
-
+    def factory(handler: MssHandler, implicit: bool):  # noqa: ANN202 - protocol factory
         def make() -> MssSMTP:
             return MssSMTP(handler, implicit_tls=implicit, tls_context=None if implicit else tls,
                            require_starttls=not implicit, auth_require_tls=not implicit,
@@ -315,11 +322,14 @@ async def start(ctx: SandboxContext) -> list[Listener]:
     for name, port, implicit in (("smtp", settings.smtp_port, False), ("smtps", settings.smtps_port, True)):
         sock = bind(settings.host, port, reuse_port=reuse)
         sock.listen(BACKLOG)
-        server = await loop.create_server(factory(name, implicit), sock=sock, ssl=tls if implicit else None)
+        handler = MssHandler(ctx, name)
+        server = await loop.create_server(factory(handler, implicit), sock=sock, ssl=tls if implicit else None)
 
-        async def close(server: asyncio.AbstractServer = server) -> None:
+        async def close(server: asyncio.AbstractServer = server, handler: MssHandler = handler) -> None:
             server.close()
+            handler.close_sessions()
             await server.wait_closed()
+            await asyncio.sleep(0)  # let the closed sessions run their connection_lost
 
         started.append(Listener(name, sock.getsockname()[1], close))
     return started
