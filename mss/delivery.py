@@ -90,10 +90,13 @@ def _seeded_ins(ctx: SandboxContext) -> frozenset[str]:
 
 
 async def after_delivery(ctx: SandboxContext, workspace: str, accepted: Accepted, raw: bytes, sender: str) -> None:
-    """Receipts owed by integrating-software recipients (FACTS §2.5). Runs after the 250."""
+    """Receipts owed by integrating-software recipients (FACTS §2.5), after the 250: an MDN when
+    the message asked for one; otherwise, when the checks found a blocking error, the "KO" mail.
+    Never for a receipt or a KO mail itself (no loops)."""
     h = headers_of(raw)
     dnt = _text(h.get("Disposition-Notification-To"))
-    if not dnt:
+    error = accepted.inspection.mdn_error
+    if mdn.is_report(h) or (not dnt and error is None):
         return
     for msg in accepted.messages:
         if msg.folder != INBOX:
@@ -104,10 +107,14 @@ async def after_delivery(ctx: SandboxContext, workspace: str, accepted: Accepted
         if not await store(ctx).is_integrating(workspace, box.address, default=box.type == "APP"):
             continue
         try:
-            await mdn.send_receipt(ctx, workspace, original=raw, recipient=box.address, sender=sender,
-                                   notify_to=dnt, error=accepted.inspection.mdn_error)
+            if dnt:
+                await mdn.send_receipt(ctx, workspace, original=raw, recipient=box.address, sender=sender,
+                                       notify_to=dnt, error=error)
+            elif error is not None:
+                await mdn.send_ko_mail(ctx, workspace, original=raw, recipient=box.address, sender=sender,
+                                       error=error)
         except Exception:  # a receipt that fails must not undo the delivery
-            log.exception("MDN from %s failed", box.address)
+            log.exception("receipt from %s failed", box.address)
 
 
 def schedule_after_delivery(ctx: SandboxContext, workspace: str, accepted: Accepted, raw: bytes,

@@ -70,6 +70,40 @@ def build(original: bytes, *, reporter: str, notify_to: str, error: tuple[int, s
     notification.set_payload("".join(f"{k}: {v}\r\n" for k, v in fields))
     report.attach(notification)
     report.attach(MIMEMessage(orig))
+    _attach_documents(report, orig)
+    return report.as_bytes()
+
+
+def is_report(h: Message) -> bool:
+    """An MDN or a KO mail: never answered by another receipt."""
+    content_type = str(h.get("Content-Type") or "").lower()
+    return "disposition-notification" in content_type or headers.text(h.get("Subject")).startswith(KO_PREFIX.strip())
+
+
+def build_ko_mail(original: bytes, *, reporter: str, notify_to: str, error: tuple[int, str]) -> bytes:
+    """The "standard" mail an integrating software sends when no MDN was asked and the message
+    could not be integrated (FACTS §2.5): subject ``[KO Intégration système !][<code>] <subject>``,
+    the original as ``message/rfc822`` and its attachments again."""
+    orig = email.message_from_bytes(original, policy=email.policy.compat32)
+    code, label = error
+    mail = MIMEMultipart("mixed")
+    mail["From"] = reporter
+    mail["To"] = notify_to
+    mail["Subject"] = Header(f"{KO_PREFIX.strip()}[{code}] {headers.text(orig.get('Subject'))}",  # type: ignore[assignment]
+                             "utf-8")
+    mail["Date"] = format_datetime(datetime.now(UTC))
+    mail["Message-ID"] = make_msgid(domain=mailboxes.domain_of(reporter) or "mssante.fr")
+    orig_id = str(orig.get("Message-ID") or "").strip()
+    if orig_id:
+        mail["In-Reply-To"] = mail["References"] = orig_id
+    mail.attach(MIMEText(f"Le message n'a pas pu être intégré : {code}^{label}\n"
+                         f"The message could not be integrated: {code} {label}\n", "plain", "utf-8"))
+    mail.attach(MIMEMessage(orig))
+    _attach_documents(mail, orig)
+    return mail.as_bytes()
+
+
+def _attach_documents(target: MIMEMultipart, orig: Message) -> None:
     for part in orig.walk():
         name = (part.get_filename() or "").lower()
         if part.get_content_type() in ("application/zip", "application/pdf") or name.endswith((".zip", ".pdf")):
@@ -78,8 +112,26 @@ def build(original: bytes, *, reporter: str, notify_to: str, error: tuple[int, s
             for header in ("Content-Transfer-Encoding", "Content-Disposition"):
                 if part.get(header):
                     copy[header] = part[header]
-            report.attach(copy)
-    return report.as_bytes()
+            target.attach(copy)
+
+
+async def send_ko_mail(ctx: SandboxContext, workspace: str, *, original: bytes, recipient: str, sender: str,
+                       error: tuple[int, str]) -> dict[str, Any]:
+    """Deliver the KO mail ``recipient`` owes ``sender`` (the envelope sender) for ``original``."""
+    from mss.delivery import store  # delivery imports this module
+
+    started = datetime.now(UTC)
+    raw = build_ko_mail(original, reporter=recipient, notify_to=sender, error=error)
+    box = await mailboxes.find(ctx, workspace, sender)
+    targets = [(recipient, SENT)] + ([(box.address, INBOX)] if box is not None else [])
+    h = email.message_from_bytes(raw, policy=email.policy.compat32)
+    stored = await store(ctx).deliver(workspace, Delivery(
+        raw=raw, targets=targets, sender=recipient, recipients=[sender], subject=headers.text(h["Subject"]),
+        message_id=str(h["Message-ID"]), origin={"via": "ko-mail"}, flags={SENT: ["\\Seen"]},
+        checks={"findings": [], "ko": {"error": list(error)}}))
+    summary = {"from": recipient, "to": sender, "error_code": error[0], "message_ids": [m.id for m in stored]}
+    _record(ctx, workspace, started, summary, raw, "sent", operation="ko-mail")
+    return summary
 
 
 def _ascii(text: str) -> str:
@@ -141,8 +193,8 @@ async def send_receipt(ctx: SandboxContext, workspace: str, *, original: bytes, 
 
 
 def _record(ctx: SandboxContext, workspace: str, started: datetime, summary: dict[str, Any], raw: bytes | None,
-            status: str) -> None:
+            status: str, operation: str = "mdn") -> None:
     ctx.recorder.record(Exchange(
         workspace=workspace, protocol=Protocol.SMTP, service="mss", direction=Direction.OUTBOUND,
-        started_at=started, ended_at=datetime.now(UTC), operation="mdn", actor=summary.get("from", ""),
+        started_at=started, ended_at=datetime.now(UTC), operation=operation, actor=summary.get("from", ""),
         status=status, summary=summary, response_body=raw, response_content_type="message/rfc822" if raw else ""))

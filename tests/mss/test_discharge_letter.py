@@ -70,3 +70,23 @@ def test_error_mdn_carries_the_check_code(mss, certs) -> None:
 def _raw(mss, message_id: int) -> bytes:
     with mss.client() as c:
         return c.get(f"/mss/api/messages/{message_id}/raw").content
+
+
+def test_ko_mail_when_no_receipt_was_asked(mss, certs) -> None:
+    robert = persona(mss, "professional", PRO_ID)
+    gp = first(mss, "professional", profession="10")
+    with mss.client() as c:
+        assert c.put(f"/mss/api/mailboxes/{gp['mailbox']}/options", json={"integrating": True}).status_code == 200
+    last = max([m["id"] for m in messages(mss)] or [0])
+    raw = build_message("cr-bio", sender=robert["mailbox"], recipients=[gp["mailbox"]],
+                        patient_ins="100000000000001")
+    with smtp_starttls(mss, certs["pro"]) as s:
+        assert s.sendmail(robert["mailbox"], [gp["mailbox"]], raw) == {}
+    stored = messages(mss, mailbox=gp["mailbox"], folder="INBOX", after_id=last)[0]
+    with mss.client() as c:
+        code = c.get(f"/mss/api/messages/{stored['id']}").json()["checks"]["mdn_error"]["code"]
+    ko = _wait(mss, robert["mailbox"], last)[0]
+    assert ko["subject"].startswith(f"[KO Intégration système !][{code}] XDM/1.0/DDM+")
+    parsed = email.message_from_bytes(_raw(mss, ko["id"]))
+    assert any(p.get_content_type() == "message/rfc822" for p in parsed.walk())
+    assert not any(p.get_content_type() == "message/disposition-notification" for p in parsed.walk())
