@@ -102,7 +102,8 @@ def _parse(raw: bytes, res: CheckResult) -> Message | None:
 
 
 def _recipients(msg: Message) -> list[str]:
-    values = [header(msg, n) or "" for n in ("To", "Cc")]
+    # parsed before RFC 2047 decoding: a decoded display name may hold commas or angle brackets
+    values = [str(v) for n in ("To", "Cc") for v in msg.get_all(n) or []]
     return [addr for _, addr in getaddresses(values) if addr]
 
 
@@ -128,7 +129,22 @@ def _check(raw: bytes, res: CheckResult, known_ins: Callable[[str], bool] | None
     recipients = _recipients(msg)
     res.findings += check_headers(msg, recipients)
     subject = header(msg, "Subject") or ""
-    atts = _attachments(msg)
+    xdm = _xdm_attachment(_attachments(msg), subject, res)
+    patients = _Patients()
+    replaces = _check_package(xdm, res, patients, limits) if xdm is not None else False
+    for addr in recipients:
+        local, _, domain = addr.rpartition("@")
+        if domain.lower() == PATIENT_DOMAIN:
+            patients.add(local.upper(), f"header:To {addr}")  # INS with 2A/2B: case is not significant
+    res.findings += check_subject(subject, has_documents=xdm is not None, patient=patients.traits or None)
+    res.findings += check_replace(msg, subject, replaces_something=replaces)
+    _check_mss_headers(msg, res)
+    _check_patients(patients, res, known_ins)
+
+
+def _xdm_attachment(atts: list[tuple[str, str, bytes]], subject: str,
+                    res: CheckResult) -> tuple[str, bytes] | None:
+    """The XDM package's (name, bytes), after the attachment rules of ECO.2.1.1."""
     zips = [a for a in atts if a[0].upper() == "IHE_XDM.ZIP"]
     other_zips = [a for a in atts if a not in zips and (a[1] in ("application/zip", "application/x-zip-compressed")
                                                        or a[0].upper().endswith(".ZIP"))]
@@ -137,43 +153,37 @@ def _check(raw: bytes, res: CheckResult, known_ins: Callable[[str], bool] | None
         zips = other_zips[:1]
     structured = [a for a in atts if a[1] in _STRUCTURED or a[0].upper().endswith((".XML", ".JSON"))]
     pdfs = [a for a in atts if a[1] == "application/pdf" or a[0].upper().endswith(".PDF")]
-    _, bare = strip_replace(subject)
     if len(zips) > 1:
         res.findings.append(finding(M.XDM_MULTIPLE, "attachment:IHE_XDM.ZIP", count=len(zips)))
-    if not zips:
-        if structured or bare.startswith("XDM/1.0/DDM+"):
-            detail = ", ".join(a[0] or a[1] for a in structured) or "objet XDM/1.0/DDM+ / XDM subject"
-            res.findings.append(finding(M.XDM_MISSING, "attachment:IHE_XDM.ZIP", detail=detail))
-        elif pdfs:
-            res.findings.append(finding(M.XDM_MISSING, "attachment:IHE_XDM.ZIP", severity="warning",
-                                        detail=", ".join(a[0] or a[1] for a in pdfs)))
-    elif not pdfs:
-        res.findings.append(finding(M.PDF_MISSING, "attachment"))
-    patients = _Patients()
-    replaces = False
     if zips:
-        package = read_xdm(zips[0][2], limits=limits, location=f"attachment:{zips[0][0] or 'IHE_XDM.ZIP'}")
-        res.findings += package.findings
-        res.documents = package.documents
-        ss = package.submission_set
-        patients.add(ss.get("patient_ins", ""), "IHE_XDM/SUBSET01/METADATA.XML#SubmissionSet")
-        for doc in package.documents:
-            patients.add(doc.patient_ins, f"IHE_XDM/SUBSET01/METADATA.XML#{doc.entry_id}")
-            replaces |= bool(doc.replaces)
-            doc_replaces, content_ins = _check_document(doc, res, patients)
-            replaces |= doc_replaces
-            if doc.patient_ins and content_ins and content_ins != doc.patient_ins:
-                # the entry's patientId against the document's own INS
-                res.findings.append(finding(M.PATIENT_INS_MISMATCH, f"IHE_XDM/SUBSET01/METADATA.XML#{doc.entry_id}",
-                                            found=doc.patient_ins, expected=content_ins))
-    for addr in recipients:
-        local, _, domain = addr.rpartition("@")
-        if domain.lower() == PATIENT_DOMAIN:
-            patients.add(local, f"header:To {addr}")
-    res.findings += check_subject(subject, has_documents=bool(zips), patient=patients.traits or None)
-    res.findings += check_replace(msg, subject, replaces_something=replaces)
-    _check_mss_headers(msg, res)
-    _check_patients(patients, res, known_ins)
+        if not pdfs:
+            res.findings.append(finding(M.PDF_MISSING, "attachment"))
+        return zips[0][0] or "IHE_XDM.ZIP", zips[0][2]
+    if structured or strip_replace(subject)[1].startswith("XDM/1.0/DDM+"):
+        detail = ", ".join(a[0] or a[1] for a in structured) or "objet XDM/1.0/DDM+ / XDM subject"
+        res.findings.append(finding(M.XDM_MISSING, "attachment:IHE_XDM.ZIP", detail=detail))
+    elif pdfs:
+        res.findings.append(finding(M.XDM_MISSING, "attachment:IHE_XDM.ZIP", severity="warning",
+                                    detail=", ".join(a[0] or a[1] for a in pdfs)))
+    return None
+
+
+def _check_package(xdm: tuple[str, bytes], res: CheckResult, patients: _Patients, limits: XdmLimits | None) -> bool:
+    """Read the package and check each document; True when one of them replaces another."""
+    package = read_xdm(xdm[1], limits=limits, location=f"attachment:{xdm[0]}")
+    res.findings += package.findings
+    res.documents = package.documents
+    patients.add(package.submission_set.get("patient_ins", ""), "IHE_XDM/SUBSET01/METADATA.XML#SubmissionSet")
+    replaces = False
+    for doc in package.documents:
+        where = f"IHE_XDM/SUBSET01/METADATA.XML#{doc.entry_id}"
+        patients.add(doc.patient_ins, where)
+        doc_replaces, content_ins = _check_document(doc, res, patients)
+        replaces |= doc_replaces or bool(doc.replaces)
+        if doc.patient_ins and content_ins and content_ins != doc.patient_ins:
+            # the entry's patientId against the document's own INS
+            res.findings.append(finding(M.PATIENT_INS_MISMATCH, where, found=doc.patient_ins, expected=content_ins))
+    return replaces
 
 
 def _check_document(doc: XdmDocument, res: CheckResult, patients: _Patients) -> tuple[bool, str]:

@@ -50,6 +50,8 @@ class Finding:
                              "text_fr": self.text_fr, "text_en": self.text_en}
         if self.mdn_code is not None:
             d["mdn_code"] = self.mdn_code
+        if self.id in REQUIREMENTS:
+            d["requirements"] = list(REQUIREMENTS[self.id])
         return d
 
 
@@ -104,6 +106,7 @@ class M(StrEnum):
     XDM_SIZE_MISMATCH = "MSS-XDM-SIZE-MISMATCH"
     XDM_CODE_MISSING = "MSS-XDM-CODE-MISSING"
     XDM_CODE_UNKNOWN = "MSS-XDM-CODE-UNKNOWN"
+    XDM_CODE_SCHEME = "MSS-XDM-CODE-SCHEME"
     XDM_PATIENT_ID = "MSS-XDM-PATIENT-ID"
     XDM_UNREFERENCED_FILE = "MSS-XDM-UNREFERENCED-FILE"
     XDM_MIME_TYPE = "MSS-XDM-MIME-TYPE"
@@ -229,6 +232,9 @@ CATALOGUE: dict[M, _Entry] = {
                                "Entry {entry}: metadata {name} missing"),
     M.XDM_CODE_UNKNOWN: _Entry(ERROR, "Fiche {entry} : {name} « {code} » hors du jeu de valeurs {value_set}",
                                "Entry {entry}: {name} '{code}' not in value set {value_set}"),
+    M.XDM_CODE_SCHEME: _Entry(ERROR, "Fiche {entry} : {name} « {code} » avec le codingScheme « {found} » au lieu de "
+                              "« {expected} »", "Entry {entry}: {name} '{code}' with codingScheme '{found}' instead of "
+                              "'{expected}'"),
     M.XDM_PATIENT_ID: _Entry(ERROR, "Fiche {entry} : identifiant patient absent ou mal formé (« {value} »)",
                              "Entry {entry}: patient identifier missing or malformed ('{value}')", 903),
     M.XDM_UNREFERENCED_FILE: _Entry(WARNING, "Fichier « {name} » présent dans l'archive mais décrit par aucune fiche",
@@ -250,6 +256,21 @@ CATALOGUE: dict[M, _Entry] = {
                              "Incomplete INS: missing traits ({missing})", 905),
     M.PATIENT_RECIPIENT_MISMATCH: _Entry(ERROR, "Adresse patient {address} pour un document sur l'INS {ins}",
                                          "Patient address {address} for a document about INS {ins}", 904),
+}
+
+
+#: Référentiel #2 (clients de messagerie) requirement ids each finding bears on (FACTS §2.3), for reports
+REQUIREMENTS: dict[str, tuple[str, ...]] = {
+    **{m.value: ("ECO.2.1.1",) for m in (M.XDM_MISSING, M.XDM_MULTIPLE, M.XDM_NAME, M.PDF_MISSING,
+                                         M.PATIENT_MULTIPLE, M.PATIENT_RECIPIENT_MISMATCH)},
+    **{m.value: ("ECO.2.1.3",) for m in (M.SUBJECT_FORMAT, M.SUBJECT_PATIENT)},
+    **{m.value: ("ECO.2.2.1", "ECO.2.2.2") for m in (M.THREAD_MESSAGE_ID, M.THREAD_IN_REPLY_TO,
+                                                     M.THREAD_REFERENCES, M.REPLACE_NO_THREAD)},
+    **{m.value: ("ECO.2.2.8",) for m in (M.MES_VALUE, M.MES_NOT_PATIENT)},
+    **{m.value: ("ECO.2.4.1",) for m in (M.CODECDA_MISSING, M.CODECDA_MISMATCH, M.CODECDA_UNEXPECTED)},
+    **{m.value: ("ECO.2.4.2",) for m in (M.INS_HEADER_MISSING, M.INS_HEADER_VALUE, M.INS_HEADER_MISMATCH,
+                                         M.INS_HEADER_UNEXPECTED)},
+    **{m.value: ("ECO.2.4.3",) for m in (M.NIL_MISSING, M.NIL_FORMAT)},
 }
 
 

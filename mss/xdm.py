@@ -30,6 +30,7 @@ import profiles
 from mss.findings import Finding, M, finding
 from mss.xdm_build import SubmissionMetadata, XdmDocumentInput, build_xdm
 from mss.xdm_ebrim import (
+    CODING_SCHEMES,
     DE_PATIENT_ID,
     DE_UNIQUE_ID,
     FRENCH_VALUE_SETS,
@@ -376,5 +377,10 @@ def _check_codes(entry: EbEntry, path: str, out: XdmPackage) -> None:
             if c.code not in allowed:
                 out.findings.append(finding(M.XDM_CODE_UNKNOWN, path, entry=entry.id, name=name, code=c.code,
                                             value_set=vs.rsplit("/", 1)[-1] if vs else ""))
+                continue
+            schemes = CODING_SCHEMES.get((name, c.code)) or CODING_SCHEMES.get((name, "*"))
+            if schemes and c.scheme not in schemes:
+                out.findings.append(finding(M.XDM_CODE_SCHEME, path, entry=entry.id, name=name, code=c.code,
+                                            found=c.scheme, expected=" | ".join(schemes)))
 
 

@@ -57,6 +57,16 @@ FRENCH_VALUE_SETS = {
     "contentTypeCode": "https://mos.esante.gouv.fr/NOS/JDV_J03-XdsContentTypeCode-CISIS/FHIR/"
                        "JDV-J03-XdsContentTypeCode-CISIS",
 }
+#: (metadata name, code or "*") -> the codingScheme OID it must carry (FACTS §3.4; §8 item 11: masking codes
+#: live in TRE_A07, N/R/V in TRE_A08)
+CODING_SCHEMES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("classCode", "*"): ("1.2.250.1.213.1.1.4.1",),
+    ("typeCode", "*"): ("2.16.840.1.113883.6.1",),
+    ("formatCode", "*"): ("1.3.6.1.4.1.19376.1.2.3", "1.2.250.1.213.1.1.4.2.282"),
+    **{("confidentialityCode", c): ("2.16.840.1.113883.5.25",) for c in ("N", "R", "V")},
+    **{("confidentialityCode", c): ("1.2.250.1.213.1.1.4.13",)
+       for c in ("MASQUE_PS", "INVISIBLE_PATIENT", "INVISIBLE_REPRESENTANTS_LEGAUX")},
+}
 #: required once on each DocumentEntry (ITI TF-3 Table 4.3.1-3, XDM "R" column; FR: all of them)
 REQUIRED_DE_CODES = ("classCode", "confidentialityCode", "formatCode", "healthcareFacilityTypeCode",
                      "practiceSettingCode", "typeCode")

@@ -237,3 +237,24 @@ def test_subject_is_decoded_before_it_is_checked() -> None:
         assert ids(check_message(message("ldl", extra_headers={"Subject": encoded}))) == expected
         raw = message("ldl", extra_headers={"Subject": "PLACEHOLDER"}).replace(b"PLACEHOLDER", subject.encode())
         assert ids(check_message(raw)) == expected
+
+
+def test_patient_address_case_does_not_make_a_second_patient() -> None:
+    res = check_message(message("ldl", recipients=[f"{INS.lower()}@Patient.MSSante.fr"]))
+    assert res.findings == [] and res.patient_count == 1 and res.patient_ins == INS
+
+
+def test_findings_name_the_requirement_they_bear_on() -> None:
+    res = check_message(message("cr-bio", extra_headers={"X-MSS-NIL": "", "X-MSS-INS": "N"}))
+    by_id = {f["id"]: f for f in res.to_json()["findings"]}
+    assert by_id["MSS-NIL-MISSING"]["requirements"] == ["ECO.2.4.3"]
+    assert by_id["MSS-INS-HEADER-MISMATCH"]["requirements"] == ["ECO.2.4.2"]
+
+
+def test_recipient_display_names_are_not_split() -> None:
+    # the encoded display name decodes to text that looks like another patient's address
+    fake = "=?utf-8?q?J=C3=A9r=C3=B4me_=3C146026322000196=40patient=2Emssante=2Efr=3E?="
+    to = f'{fake} <{GP}>, "ADRTROIS, Dominique" <{INS}@patient.mssante.fr>'
+    raw = message("ldl").replace(f"To: {GP}".encode(), f"To: {to}".encode())
+    res = check_message(raw)
+    assert res.findings == [] and res.patient_count == 1

@@ -188,8 +188,9 @@ def test_unreferenced_file_and_bad_patient_id() -> None:
 
 
 def test_build_xdm_several_documents_and_replacement() -> None:
-    docs = [XdmDocumentInput(b'{"resourceType":"Bundle"}', "application/fhir+json", "A", ("11490-0", "LOINC", "A")),
-            XdmDocumentInput(b"%PDF-1.4 x", "application/pdf", "B", ("11490-0", "LOINC", "B"),
+    loinc = "2.16.840.1.113883.6.1"
+    docs = [XdmDocumentInput(b'{"resourceType":"Bundle"}', "application/fhir+json", "A", ("11490-0", loinc, "A")),
+            XdmDocumentInput(b"%PDF-1.4 x", "application/pdf", "B", ("11490-0", loinc, "B"),
                              format_code=("urn:ihe:iti:xds-sd:pdf:2008", "1.3.6.1.4.1.19376.1.2.3", "PDF"),
                              replaces="urn:uuid:old")]
     pkg = read_xdm(build_xdm(docs, SubmissionMetadata("297022A02077878")))
@@ -198,3 +199,18 @@ def test_build_xdm_several_documents_and_replacement() -> None:
     assert pkg.documents[1].replaces == ["urn:uuid:old"]
     with zipfile.ZipFile(io.BytesIO(build_xdm(docs, SubmissionMetadata("297022A02077878")))) as zf:
         assert zf.testzip() is None
+
+
+def test_coding_schemes_of_french_codes() -> None:
+    """N/R/V belong to TRE_A08 (2.16.840.1.113883.5.25), masking codes to TRE_A07; typeCode is LOINC."""
+    files = good_files()
+    meta = files[META].decode()
+    meta = meta.replace('nodeRepresentation="N"><rim:Slot name="codingScheme"><rim:ValueList>'
+                        '<rim:Value>2.16.840.1.113883.5.25',
+                        'nodeRepresentation="N"><rim:Slot name="codingScheme"><rim:ValueList>'
+                        '<rim:Value>1.2.250.1.213.1.1.4.13')
+    meta = meta.replace("<rim:Value>2.16.840.1.113883.6.1</rim:Value>", "<rim:Value>LOINC</rim:Value>")
+    files[META] = meta.encode()
+    found = [f for f in read_xdm(zip_of(files)).findings if f.id == M.XDM_CODE_SCHEME]
+    assert {f.text_en.split("'")[0] for f in found} == {"Entry Document01: confidentialityCode ",
+                                                        "Entry Document01: typeCode "}
