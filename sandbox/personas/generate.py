@@ -83,7 +83,8 @@ class _Generator:
     def nia_number(self, sex: str, birth: date) -> str:
         # NIA numbers are temporary; the first digit 7/8 marks them (FACTS §1.3, [U]).
         while True:
-            number = f"{7 if sex == 'M' else 8}{birth.year % 100:02d}{birth.month:02d}99{self.rng.randint(0, 99999999):08d}"[:13]
+            number = (f"{7 if sex == 'M' else 8}{birth.year % 100:02d}{birth.month:02d}99"
+                      f"{self.rng.randint(0, 99999999):08d}")[:13]
             if number not in self.used_numbers:
                 self.used_numbers.add(number)
                 return number
@@ -212,7 +213,8 @@ class _Generator:
                 prefix = rng.choice(catalog.ORG_NAME_PREFIX[category])
                 name = f"{prefix} {place.name}" if rng.random() < 0.7 else f"{prefix} {family_name(rng)}"
                 self._add_org(
-                    finess_et=self.finess(place.department), finess_ej=self.finess(place.department), name=name, category=category,
+                    finess_et=self.finess(place.department), finess_ej=self.finess(place.department), name=name,
+                    category=category,
                     place=place, street=f"{rng.randint(1, 120)} RUE {family_name(rng)}",
                 )
 
