@@ -1,5 +1,6 @@
 """Running the app: plain HTTP on ``port`` and HTTPS (test PKI, optional client certificates)
-on ``https_port``, in one event loop. Used by ``mes-sandbox serve`` and the testing kit."""
+on ``https_port``, in one event loop, plus the services' own listeners (SMTP, IMAP: DESIGN
+"Listeners"). Used by ``mes-sandbox serve``, each worker of ``serve --workers`` and the testing kit."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from sandbox.services import Listener
 from sandbox.tls import REGISTRY_KEY, PeerRegistry
+
+LISTENERS_KEY = "listeners"  # ctx.state: listener name -> port bound
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
@@ -34,12 +38,16 @@ def run(main: Coroutine[Any, Any, None]) -> None:
         runner.run(main)
 
 
-def bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """A TCP socket bound to ``host:port``. ``reuse_port``: several processes bind the same port
+    and the kernel spreads new connections over them (the mail listeners under ``--workers``)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto IPPROTO_TCP, not 0: asyncio only sets TCP_NODELAY on accepted sockets whose proto is
     # TCP; without it every keep-alive response stalls ~40 ms on Nagle + delayed ACK
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     sock.set_inheritable(True)
     return sock
@@ -68,6 +76,8 @@ class Servers:
     handoff: socket.socket | None = None
     handoff_tls: bool = False
     servers: list[uvicorn.Server] = field(default_factory=list)
+    listeners: list[Listener] = field(default_factory=list)
+    listeners_started: bool = False
 
     def __post_init__(self) -> None:
         ctx = self.app.state.ctx
@@ -89,7 +99,29 @@ class Servers:
 
     @property
     def started(self) -> bool:
-        return all(s.started for s in self.servers)
+        return all(s.started for s in self.servers) and self.listeners_started
+
+    async def _start_listeners(self) -> None:
+        """Each service's listeners, once the app's lifespan (migrations, seeding) is done. A
+        listener that cannot start (port taken) stops the whole server: a sandbox without the
+        mail it announces would fail a vendor's test for the wrong reason."""
+        ctx = self.app.state.ctx
+        ports: dict[str, int] = ctx.state.setdefault(LISTENERS_KEY, {})
+        try:
+            for svc in ctx.services:
+                if svc.listeners is not None:
+                    for listener in await svc.listeners(ctx):
+                        self.listeners.append(listener)
+                        ports[listener.name] = listener.port
+        except BaseException:
+            await self._close_listeners()
+            self.stop()
+            raise
+        self.listeners_started = True
+
+    async def _close_listeners(self) -> None:
+        while self.listeners:
+            await self.listeners.pop().close()
 
     def _sockets(self, sock: socket.socket | None) -> list[socket.socket]:
         return [] if self.handoff is not None or sock is None else [sock]
@@ -104,11 +136,16 @@ class Servers:
             secure = self.servers[1]
             secure_task = asyncio.create_task(secure.serve(sockets=self._sockets(self.https_socket)))
             await _started(secure, secure_task)
-        self._take_handoffs()
-        await main_task
-        if secure_task is not None:
-            self.servers[1].should_exit = True
-            await secure_task
+        try:
+            if main.started:
+                await self._start_listeners()
+            self._take_handoffs()
+        finally:
+            await main_task
+            await self._close_listeners()
+            if secure_task is not None:
+                self.servers[1].should_exit = True
+                await secure_task
 
     def _take_handoffs(self) -> None:
         """Serve the connections the supervisor passes on ``handoff``, each with the protocol

@@ -89,6 +89,18 @@ class Command:
 
 
 @dataclass(frozen=True)
+class Listener:
+    """A socket server a service started beside the HTTP app (SMTP, IMAP...; DESIGN "Listeners").
+
+    ``port`` is the port actually bound (settings may say 0 = any free port); ``close`` stops
+    accepting and ends the open sessions."""
+
+    name: str
+    port: int
+    close: Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
 class Service:
     """What a service package contributes. Every hook is optional."""
 
@@ -110,6 +122,11 @@ class Service:
     #: called after the app started / before it stops (e.g. TLS listeners)
     on_startup: Callable[[SandboxContext], Awaitable[None]] | None = None
     on_shutdown: Callable[[SandboxContext], Awaitable[None]] | None = None
+
+    #: starts the service's own socket servers once the app has started, in every process that
+    #: serves (``serve``, each worker of ``serve --workers``, the testing kit); under several
+    #: workers each binds its ports with ``SO_REUSEPORT`` (``ctx.settings.workers > 1``)
+    listeners: Callable[[SandboxContext], Awaitable[Sequence[Listener]]] | None = None
     #: endpoints and credentials printed by ``mes-sandbox serve``
     endpoints: Callable[[Settings], Sequence[Endpoint]] | None = None
     #: free-form extras other packages may read (e.g. public Python API objects)

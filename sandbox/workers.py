@@ -9,6 +9,11 @@ calls to one worker while the other idled. Everything a request needs is in the 
 any worker can answer any call; the per-process caches follow changes made through other workers
 (:mod:`sandbox.changes`).
 
+The mail listeners of services (``Service.listeners``: SMTP, IMAP) are not handed over: each
+worker binds their ports itself with ``SO_REUSEPORT`` and the kernel spreads new connections over
+the workers. Mail sessions are long and few, so the burst imbalance the HTTP hand-over fixes does
+not matter there, and it keeps STARTTLS inside the process that owns the session.
+
 First-start work (test PKI, migrations, the default workspace and its seeded world, each service's
 start-up hook such as PSC's signing keys) runs once, in this supervising process, before any worker
 starts, so workers never race to create the same row or file. A worker that dies stops the whole

@@ -291,7 +291,7 @@ class _Generator:
 
     def patient_mailboxes(self) -> None:
         for p in self.world.patients:
-            self.world.mailboxes.append(Mailbox(p.mailbox, "PAT", "patient", p.id, PATIENT_DOMAIN,
+            self.world.mailboxes.append(Mailbox(p.mailbox, None, "patient", p.id, PATIENT_DOMAIN,
                                                 f"Mon espace santé {p.label}"))
 
 

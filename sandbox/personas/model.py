@@ -2,7 +2,8 @@
 
 Facts: patients' traits as INSi holds them (FACTS §1.1–1.3), RNIV statuses (§1.4), professionals as
 PSC describes them (§4 ``SubjectRefPro``), organisations with FINESS/SIRET and sector TRE_R02
-(§3.4), MSSanté mailbox types PER/ORG/APP (§2.6) and patient addresses (§2.7).
+(§3.4), MSSanté mailbox types PER/ORG/APP/CAB (§2.6; patients' addresses have none) and patient
+addresses (§2.7).
 """
 
 from __future__ import annotations
@@ -158,7 +159,9 @@ class Organisation:
 @dataclass(frozen=True)
 class Mailbox:
     id: str  # the address
-    type: str  # PER | ORG | APP | PAT (patient, Mon espace santé)
+    #: directory type PER | ORG | APP | CAB (JDV_J139); None for a patient's Mon espace santé
+    #: address ``<INS15>@patient.mssante.fr``, which the directory does not list (FACTS §2.6, §2.7)
+    type: str | None
     owner_kind: str
     owner_id: str
     domain: str

@@ -82,7 +82,8 @@ def test_serve_with_two_workers(tmp_path) -> None:
     https_port = free_port()
     with fresh_database(tmp_path) as url:
         env = {**os.environ, "MES_SANDBOX_DATA_DIR": str(tmp_path), "MES_SANDBOX_DATABASE_URL": url,
-               "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_PORT": str(https_port)}
+               "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_PORT": str(https_port),
+               **{f"MES_SANDBOX_{name}_PORT": str(free_port()) for name in ("SMTP", "SMTPS", "IMAP", "IMAPS")}}
         proc = subprocess.Popen([*CLI, "serve", "--workers", "2"], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
         try:

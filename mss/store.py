@@ -1,0 +1,260 @@
+"""The mail store: messages per workspace, mailbox and folder (INBOX, Sent), raw bytes kept once
+by hash, UIDs that only grow (RFC 3501 §2.3.1.1), flags, and the checks' result per message.
+
+Everything a delivery writes — the raw message, one row per (mailbox, folder) and the UIDs —
+is one transaction: the SMTP listener answers 250 only after it committed (nothing accepted is
+ever lost). Any worker process reads what any other wrote: there is no per-process state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from mss.models import BlobRow, FolderRow, MailboxOptionRow, MessageRow
+from sandbox.db import Database, as_utc
+
+INBOX = "INBOX"
+SENT = "Sent"
+FOLDERS = (INBOX, SENT)
+_INSERT: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+# the delivery's statements, built once (bound parameters; see MailStore._deliver_sync)
+_BLOB_INSERT = {name: ins(BlobRow).on_conflict_do_nothing(index_elements=["workspace", "sha256"])
+                for name, ins in _INSERT.items()}
+_FOLDER_INSERT = {name: ins(FolderRow).on_conflict_do_nothing(index_elements=["workspace", "mailbox", "folder"])
+                  for name, ins in _INSERT.items()}
+_NEXT_UID = (update(FolderRow).where(FolderRow.workspace == bindparam("w"), FolderRow.mailbox == bindparam("m"),
+                                     FolderRow.folder == bindparam("f"))
+             .values(next_uid=FolderRow.next_uid + 1).returning(FolderRow.next_uid))
+_MESSAGE_INSERT = insert(MessageRow).returning(MessageRow.id)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What is stored for one accepted message: where it goes and what is known about it."""
+
+    raw: bytes
+    targets: Sequence[tuple[str, str]]  # (mailbox address, folder)
+    sender: str
+    recipients: Sequence[str]
+    subject: str = ""
+    message_id: str = ""
+    patient_ins: str | None = None
+    checks: dict[str, Any] = field(default_factory=dict)
+    origin: dict[str, Any] = field(default_factory=dict)
+    #: flags per folder, e.g. Sent copies are already \\Seen
+    flags: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: int
+    workspace: str
+    mailbox: str
+    folder: str
+    uid: int
+    sha256: str
+    size: int
+    received_at: datetime
+    sender: str
+    recipients: list[str]
+    subject: str
+    message_id: str
+    flags: list[str]
+    patient_ins: str | None
+    checks: dict[str, Any]
+    origin: dict[str, Any]
+
+    def summary(self) -> dict[str, Any]:
+        findings = self.checks.get("findings", [])
+        return {
+            "id": self.id, "mailbox": self.mailbox, "folder": self.folder, "uid": self.uid,
+            "received_at": self.received_at.isoformat(), "from": self.sender, "to": self.recipients,
+            "subject": self.subject, "message_id": self.message_id, "flags": self.flags,
+            "size": self.size, "sha256": self.sha256, "patient_ins": self.patient_ins,
+            "errors": sum(1 for f in findings if f.get("severity") == "error"),
+            "warnings": sum(1 for f in findings if f.get("severity") == "warning"),
+        }
+
+
+@dataclass(frozen=True)
+class FolderState:
+    uidvalidity: int
+    next_uid: int
+
+
+@dataclass(frozen=True)
+class FolderEntry:
+    id: int
+    uid: int
+    sha256: str
+    flags: list[str]
+    received_at: datetime
+
+
+def _domain(row: MessageRow) -> StoredMessage:
+    return StoredMessage(row.id, row.workspace, row.mailbox, row.folder, row.uid, row.sha256, row.size,
+                         as_utc(row.received_at), row.sender, list(row.recipients or []), row.subject,
+                         row.message_id, list(row.flags or []), row.patient_ins, row.checks or {},
+                         row.origin or {})
+
+
+class MailStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _deliver_sync(self, conn: Connection, workspace: str, d: Delivery, sha: str,
+                      now: datetime) -> list[dict[str, Any]]:
+        """The delivery's statements, synchronous Core on one connection (:meth:`Database.run`:
+        on SQLite no thread trip per statement). The statements are built once, with bound
+        parameters: SQLAlchemy's cache key of a statement with inline values covers the values,
+        and hashing the raw message for it cost more than the whole transaction."""
+        dialect = conn.dialect.name
+        conn.execute(_BLOB_INSERT[dialect], {"workspace": workspace, "sha256": sha, "size": len(d.raw),
+                                             "data": d.raw})
+        rows = []
+        for mailbox, folder in d.targets:
+            key = {"w": workspace, "m": mailbox, "f": folder}
+            conn.execute(_FOLDER_INSERT[dialect], {"workspace": workspace, "mailbox": mailbox, "folder": folder,
+                                                   "uidvalidity": int(time.time()) & 0x7FFFFFFF, "next_uid": 1})
+            # the increment takes the row's lock (PostgreSQL) or the database's (SQLite): UIDs never repeat
+            uid = conn.execute(_NEXT_UID, key).scalar_one() - 1
+            values = {"workspace": workspace, "mailbox": mailbox, "folder": folder, "uid": uid, "sha256": sha,
+                      "size": len(d.raw), "received_at": now, "sender": d.sender[:254],
+                      "recipients": list(d.recipients), "subject": d.subject[:400],
+                      "message_id": d.message_id[:300], "flags": list(d.flags.get(folder, [])),
+                      "patient_ins": d.patient_ins, "checks": d.checks, "origin": d.origin}
+            values["id"] = conn.execute(_MESSAGE_INSERT, values).scalar_one()
+            rows.append(values)
+        return rows
+
+    async def deliver(self, workspace: str, d: Delivery) -> list[StoredMessage]:
+        """Store ``d`` in every target folder, in one transaction."""
+        sha = hashlib.sha256(d.raw).hexdigest()
+        now = datetime.now(UTC)
+        rows = await self.db.run(lambda conn: self._deliver_sync(conn, workspace, d, sha, now))
+        return [StoredMessage(r["id"], workspace, r["mailbox"], r["folder"], r["uid"], sha, r["size"], now,
+                              r["sender"], r["recipients"], r["subject"], r["message_id"], r["flags"],
+                              r["patient_ins"], r["checks"], r["origin"]) for r in rows]
+
+    async def append(self, workspace: str, mailbox: str, folder: str, raw: bytes, flags: list[str],
+                     meta: dict[str, Any]) -> StoredMessage:
+        """IMAP APPEND: one message into one folder."""
+        stored = await self.deliver(workspace, Delivery(
+            raw=raw, targets=[(mailbox, folder)], sender=meta.get("sender", ""), recipients=meta.get("to", []),
+            subject=meta.get("subject", ""), message_id=meta.get("message_id", ""), flags={folder: flags},
+            origin={"via": "imap-append"}))
+        return stored[0]
+
+    async def list(self, workspace: str, *, mailbox: str | None = None, folder: str | None = None,
+                   after_id: int = 0, limit: int = 100, offset: int = 0,
+                   patient_ins: str | None = None) -> builtins.list[StoredMessage]:
+        q = select(MessageRow).where(MessageRow.workspace == workspace, MessageRow.id > after_id)
+        if mailbox:
+            q = q.where(MessageRow.mailbox == mailbox)
+        if folder:
+            q = q.where(MessageRow.folder == folder)
+        if patient_ins:
+            q = q.where(MessageRow.patient_ins == patient_ins)
+        q = q.order_by(MessageRow.id).offset(offset).limit(limit)
+        async with self.db.session() as s:
+            return [_domain(r) for r in (await s.scalars(q)).all()]
+
+    async def folder(self, workspace: str, mailbox: str,
+                     folder: str) -> tuple[FolderState, builtins.list[StoredMessage]]:
+        """A folder's UID state and its messages in UID order (IMAP SELECT)."""
+        async with self.db.session() as s:
+            state = await s.get(FolderRow, (workspace, mailbox, folder))
+            rows = (await s.scalars(select(MessageRow).where(
+                MessageRow.workspace == workspace, MessageRow.mailbox == mailbox, MessageRow.folder == folder)
+                .order_by(MessageRow.uid))).all()
+            fs = FolderState(state.uidvalidity, state.next_uid) if state else FolderState(1, 1)
+            return fs, [_domain(r) for r in rows]
+
+    async def folder_index(self, workspace: str, mailbox: str,
+                           folder: str) -> tuple[FolderState, builtins.list[FolderEntry]]:
+        """What IMAP keeps of a folder between commands: UIDs, flags, dates, hashes (no content,
+        no checks), in UID order."""
+        async with self.db.session() as s:
+            state = await s.get(FolderRow, (workspace, mailbox, folder))
+            rows = await s.execute(select(MessageRow.id, MessageRow.uid, MessageRow.sha256, MessageRow.flags,
+                                          MessageRow.received_at).where(
+                MessageRow.workspace == workspace, MessageRow.mailbox == mailbox, MessageRow.folder == folder)
+                .order_by(MessageRow.uid))
+            fs = FolderState(state.uidvalidity, state.next_uid) if state else FolderState(1, 1)
+            return fs, [FolderEntry(i, u, h, list(f or []), as_utc(d)) for i, u, h, f, d in rows]
+
+    async def counts(self, workspace: str) -> dict[tuple[str, str], int]:
+        async with self.db.session() as s:
+            rows = await s.execute(select(MessageRow.mailbox, MessageRow.folder, func.count())
+                                   .where(MessageRow.workspace == workspace)
+                                   .group_by(MessageRow.mailbox, MessageRow.folder))
+            return {(m, f): n for m, f, n in rows}
+
+    async def get(self, workspace: str, message_id: int) -> StoredMessage | None:
+        async with self.db.session() as s:
+            row = await s.get(MessageRow, message_id)
+            return _domain(row) if row is not None and row.workspace == workspace else None
+
+    async def raw(self, workspace: str, sha256: str) -> bytes | None:
+        async with self.db.session() as s:
+            row = await s.get(BlobRow, (workspace, sha256))
+            return row.data if row is not None else None
+
+    async def raws(self, workspace: str, sha256s: builtins.list[str]) -> dict[str, bytes]:
+        """Several raw messages in one query, by hash."""
+        async with self.db.session() as s:
+            rows = await s.execute(select(BlobRow.sha256, BlobRow.data).where(
+                BlobRow.workspace == workspace, BlobRow.sha256.in_(sorted(set(sha256s)))))
+            return {sha: data for sha, data in rows}
+
+    async def set_flags(self, workspace: str, message_id: int, flags: builtins.list[str]) -> None:
+        async with self.db.session() as s:
+            row = await s.get(MessageRow, message_id)
+            if row is not None and row.workspace == workspace:
+                row.flags = sorted(set(flags))
+
+    async def delete(self, workspace: str, message_ids: Sequence[int]) -> int:
+        """Delete messages, then raw bytes no message of the workspace refers to any more."""
+        if not message_ids:
+            return 0
+        async with self.db.session() as s:
+            n = (await s.execute(delete(MessageRow).where(MessageRow.workspace == workspace,
+                                                          MessageRow.id.in_(builtins.list(message_ids))))
+                 ).rowcount or 0  # type: ignore[attr-defined]
+            used = select(MessageRow.sha256).where(MessageRow.workspace == workspace)
+            await s.execute(delete(BlobRow).where(BlobRow.workspace == workspace, BlobRow.sha256.not_in(used)))
+            return n
+
+    async def wait_for(self, workspace: str, *, mailbox: str | None, folder: str | None, after_id: int,
+                       timeout: float, poll: float = 0.1) -> builtins.list[StoredMessage]:
+        """Messages newer than ``after_id``, waiting up to ``timeout`` seconds for the first one.
+        The database is polled, so a message stored by any worker process is seen."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = await self.list(workspace, mailbox=mailbox, folder=folder, after_id=after_id)
+            if found or time.monotonic() >= deadline:
+                return found
+            await asyncio.sleep(min(poll, max(0.0, deadline - time.monotonic())))
+
+    async def is_integrating(self, workspace: str, mailbox: str, default: bool) -> bool:
+        async with self.db.session() as s:
+            row = await s.get(MailboxOptionRow, (workspace, mailbox))
+            return row.integrating if row is not None else default
+
+    async def set_integrating(self, workspace: str, mailbox: str, integrating: bool) -> None:
+        async with self.db.session() as s:
+            row = await s.get(MailboxOptionRow, (workspace, mailbox))
+            if row is None:
+                s.add(MailboxOptionRow(workspace=workspace, mailbox=mailbox, integrating=integrating))
+            else:
+                row.integrating = integrating
