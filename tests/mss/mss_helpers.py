@@ -55,7 +55,6 @@ def simple_message(sender: str, to: list[str], subject: str = "Compte rendu", **
     return msg
 
 
-OIDC = "/psc/realms/esante-wallet/protocol/openid-connect"
 CALLBACK = "http://127.0.0.1:8000/callback"
 DEMO_SECRET = "sandbox-demo-secret"
 
@@ -70,14 +69,16 @@ def psc_token(sb: RunningSandbox, idnps: str = PRO_ID, workspace: str = "default
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     client_id = "sandbox-demo" if workspace == "default" else f"sandbox-demo-{workspace}"
+    realm = "/psc/realms/esante-wallet" if workspace == "default" else f"/psc/w/{workspace}/realms/esante-wallet"
     with sb.client() as c:
-        r = c.get(OIDC + "/auth", params={
+        disco = c.get(realm + "/.well-known/wallet-openid-configuration").json()  # as PSC: wallet discovery
+        r = c.get(disco["authorization_endpoint"], params={
             "response_type": "code", "client_id": client_id, "redirect_uri": CALLBACK, "scope": "openid scope_all",
             "state": "s", "nonce": "n", "code_challenge": challenge, "code_challenge_method": "S256",
             "acr_values": "eidas1", "login_hint": idnps})
         assert r.status_code == 302, r.text
         code = parse_qs(urlsplit(r.headers["location"]).query)["code"][0]
-        r = c.post(OIDC + "/token", data={"grant_type": "authorization_code", "code": code,
+        r = c.post(disco["token_endpoint"], data={"grant_type": "authorization_code", "code": code,
                                           "redirect_uri": CALLBACK, "code_verifier": verifier},
                    auth=(client_id, DEMO_SECRET))
         assert r.status_code == 200, r.text
