@@ -194,9 +194,3 @@ def register(app: typer.Typer) -> None:
             for rid in ref.test.verifies:
                 r = cat.get(rid)
                 console.print(f"  verifies {rid}: " + (f"{r.level} {r.text_fr}" if r else "[red]unknown[/red]"))
-            return
-        console.print(f"trust anchor (CA bundle)   {ca.ca_bundle}")
-        console.print(f"root CA                    {ca.root_cert}")
-        console.print(f"report signing key (kid)   {jwk['kid']}")
-        console.print(f"served at                  {settings.base_url}/conformance/api/signing-key")
-        print(json.dumps(jwk, indent=1))
