@@ -16,7 +16,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from sandbox import __version__, migrate
+from sandbox.api_auth import ApiAuth
 from sandbox.context import SandboxContext
+from sandbox.credentials import ensure_operator_key
 from sandbox.direct_routes import DirectRoutes
 from sandbox.errors import FhirError, ProblemError, Wire, outcome_renderer, render_generic
 from sandbox.http_evidence import EvidenceMiddleware
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None, services: list[Service] | None 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx.pki.ensure()
+        ensure_operator_key(settings.data_dir, settings.operator_key)
         await migrate.upgrade(ctx.db, services)
         await ctx.recorder.start()
         await ctx.recorder.purge_older_than(settings.evidence_retention_days)
@@ -126,6 +129,7 @@ def create_app(settings: Settings | None = None, services: list[Service] | None 
                 app.include_router(router)
 
     app.add_middleware(DirectRoutes, table=ctx.direct, fastapi_app=app)  # inside the evidence middleware
+    app.add_middleware(ApiAuth, ctx=ctx, operator_key=ctx.operator_key, open_api=settings.open_api)
     app.add_middleware(
         EvidenceMiddleware, recorder=ctx.recorder, default_workspace=settings.default_workspace,
         max_request_bytes=settings.max_request_bytes, services=[s.name for s in services],

@@ -33,6 +33,8 @@ app = typer.Typer(help="mes-sandbox: offline French national e-health foundation
 workspace_app = typer.Typer(help="Create, list, reset and delete workspaces.", no_args_is_help=True)
 personas_app = typer.Typer(help="Read the seeded personas.", no_args_is_help=True)
 pki_app = typer.Typer(help="Test PKI (IGC-Santé look-alike, marked TEST).", no_args_is_help=True)
+operator_key_app = typer.Typer(help="The operator key of /sandbox/api (all workspaces).", no_args_is_help=True)
+app.add_typer(operator_key_app, name="operator-key")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(personas_app, name="personas")
 app.add_typer(pki_app, name="pki")
@@ -88,8 +90,11 @@ def endpoint_table(settings: Settings) -> Table:
 @app.command()
 def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
           port: int = typer.Option(None, help="Override MES_SANDBOX_PORT."),
-          workers: int = typer.Option(None, min=1, max=64, help="Override MES_SANDBOX_WORKERS.")) -> None:
+          workers: int = typer.Option(None, min=1, max=64, help="Override MES_SANDBOX_WORKERS."),
+          open_api: bool = typer.Option(False, "--open", help="Single-user laptop: /sandbox/api needs no key "
+                                        "(refused unless bound to a loopback address).")) -> None:
     """Start the sandbox (migrations and seeding happen on the way) and print its endpoints."""
+    from sandbox.credentials import ensure_operator_key
     from sandbox.app import create_app
     from sandbox.server import Servers, bind, run
     from sandbox.workers import run_workers
@@ -101,8 +106,20 @@ def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
         overrides["port"] = port
     if workers is not None:
         overrides["workers"] = workers
-    settings = Settings(**overrides)
+    if open_api:
+        overrides["open_api"] = True
+    try:
+        settings = Settings(**overrides)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
     console.print(endpoint_table(settings))
+    key, created = ensure_operator_key(settings.data_dir, settings.operator_key)
+    if settings.open_api:
+        console.print("[yellow]--open:[/yellow] /sandbox/api needs no key (single-user laptop)")
+    elif created:
+        console.print(f"operator key (all workspaces; shown on first start only): {key}\n"
+                      "  later: mes-sandbox operator-key show")
     console.print(f"database: {settings.database_url.split('@')[-1]}   data: {settings.data_dir}")
     if settings.https_enabled:
         console.print(f"HTTPS (test PKI, optional client certificates): https://{settings.host}:{settings.https_port}"
@@ -118,6 +135,27 @@ def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
         raise typer.Exit(run_workers(overrides, *sockets, count=settings.workers))
     servers = Servers(create_app(settings), *sockets, log_level="info")
     run(servers.serve())
+
+
+@operator_key_app.command("show")
+def operator_key_show() -> None:
+    """Print the operator key (``Authorization: Bearer <key>`` on /sandbox/api)."""
+    from sandbox.credentials import ensure_operator_key
+
+    settings = Settings()
+    print(ensure_operator_key(settings.data_dir, settings.operator_key)[0])
+
+
+@operator_key_app.command("rotate")
+def operator_key_rotate() -> None:
+    """Replace the operator key; running servers accept only the new one within a second."""
+    from sandbox.credentials import rotate_operator_key
+
+    settings = Settings()
+    if settings.operator_key:
+        console.print("[red]error:[/red] MES_SANDBOX_OPERATOR_KEY sets the key: change that variable instead")
+        raise typer.Exit(1)
+    print(rotate_operator_key(settings.data_dir))
 
 
 @app.command()
@@ -156,6 +194,7 @@ def workspace_create(name: str, title: str = typer.Option("", help="Human-readab
     async def _do(ctx: SandboxContext) -> None:
         ws = await ctx.workspaces.create(name, title)
         console.print(f"created workspace [bold]{ws.name}[/bold]")
+        console.print(f"API key (shown once): {ws.api_key}", soft_wrap=True)
 
     with_context(_do)
 

@@ -16,6 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sandbox.evidence import Direction, EvidenceRecorder, Exchange, Protocol, time_ordered_uuid
 
 STATE_KEY = "sandbox.evidence"
+#: where exchanges go that no verified credential tied to a workspace (DESIGN "Shared sandbox")
+ANONYMOUS_WORKSPACE = "anonymous"
 UNRECORDED_PREFIXES = ("/docs", "/redoc", "/openapi.json", "/favicon.ico", "/sandbox/api/exchanges")
 
 
@@ -133,7 +135,9 @@ class EvidenceMiddleware:
         if not actor and self.peer_lookup is not None:
             cert = self.peer_lookup(scope)
             actor = f"cert:{cert.display}" if cert else ""
-        workspace = notes.get("workspace") or _header(scope, b"x-sandbox-workspace") or self.default_workspace
+        # only a workspace that a verified credential (API key, token, client, certificate) selected;
+        # a bare X-Sandbox-Workspace header never writes into another vendor's evidence
+        workspace = notes.get("workspace") or ANONYMOUS_WORKSPACE
         self.recorder.record(Exchange(
             workspace=workspace[:64],
             protocol=Protocol(notes.get("protocol", Protocol.HTTP)),

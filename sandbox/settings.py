@@ -13,6 +13,12 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a bind address or a Host header name) only reaches this machine."""
+    host = host.strip("[]").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
 class Settings(BaseSettings):
     """Every knob of the sandbox. Environment variable = ``MES_SANDBOX_`` + field name, upper case."""
 
@@ -70,8 +76,41 @@ class Settings(BaseSettings):
         "runs once before they start).",
     )
 
+    open_api: bool = Field(
+        False,
+        description="Single-user laptop only (`serve --open`): `/sandbox/api` needs no key. Refused unless "
+        "the server binds a loopback address.",
+    )
+    operator_key: str = Field(
+        "",
+        description="The operator key (all workspaces). Empty = generated on first start into "
+        "`<data_dir>/operator-key` (0600); set it to share one key between several nodes.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host header values accepted (DNS-rebinding guard), besides the loopback names and the "
+        "host of the public base URL. `*` accepts any.",
+    )
+    workspace_rate_per_second: float = Field(
+        50.0, ge=0,
+        description="Requests per second one workspace (or anonymous caller address) may send on average "
+        "(burst = 4 seconds' worth); beyond: 429 with Retry-After. 0 = no limit.",
+    )
+    evidence_quota_bytes: int = Field(
+        2 * 1024 * 1024 * 1024, ge=0,
+        description="Evidence bodies kept per workspace; beyond, the oldest exchanges are purged while "
+        "running. 0 = no quota.",
+    )
+    cpu_workers: int = Field(
+        2, ge=1, le=64,
+        description="Threads for CPU-heavy work (FHIR validation, large SOAP parsing) off the event loop.",
+    )
+
     @model_validator(mode="after")
     def _derive(self) -> Settings:
+        if self.open_api and not is_loopback(self.host):
+            raise ValueError(f"open_api (serve --open) needs a loopback bind, not {self.host!r}: "
+                             "a shared sandbox needs its keys")
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{(self.data_dir / 'sandbox.db').as_posix()}"
         return self
