@@ -94,8 +94,8 @@ def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
           open_api: bool = typer.Option(False, "--open", help="Single-user laptop: /sandbox/api needs no key "
                                         "(refused unless bound to a loopback address).")) -> None:
     """Start the sandbox (migrations and seeding happen on the way) and print its endpoints."""
-    from sandbox.credentials import ensure_operator_key
     from sandbox.app import create_app
+    from sandbox.credentials import ensure_operator_key
     from sandbox.server import Servers, bind, run
     from sandbox.workers import run_workers
 

@@ -23,7 +23,6 @@ from sandbox.testing import RunningSandbox
 
 OIDC = "/psc/realms/esante-wallet/protocol/openid-connect"
 CALLBACK = "http://127.0.0.1:8000/callback"
-DEMO_SECRET = "sandbox-demo-secret"
 INS_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
 FHIR = "application/fhir+json"
 EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "examples"
@@ -128,10 +127,19 @@ class Dmp:
         code = parse_qs(urlsplit(r.headers["location"]).query)["code"][0]
         r = self.http.post(OIDC + "/token", data={"grant_type": "authorization_code", "code": code,
                                                   "redirect_uri": CALLBACK, "code_verifier": verifier},
-                           auth=(client_id, DEMO_SECRET))
+                           auth=(client_id, self.demo_secret))
         assert r.status_code == 200, r.text
         self._tokens[idnps] = r.json()["access_token"]
         return self._tokens[idnps]
+
+    @property
+    def demo_secret(self) -> str:
+        """The workspace's demo PSC client secret (random per workspace)."""
+        if "secret" not in self._tokens:
+            r = self.http.get(f"/sandbox/api/workspaces/{self.workspace}/psc/clients/sandbox-demo-{self.workspace}")
+            r.raise_for_status()
+            self._tokens["secret"] = r.json()["client_secret"]
+        return self._tokens["secret"]
 
     def patient_token(self, patient: str, represents: str = "") -> str:
         r = self.http.post(f"/sandbox/api/workspaces/{self.workspace}/dmp/patient-token",

@@ -49,7 +49,7 @@ def test_token_of_another_workspace_403(dmp) -> None:
 def test_client_credentials_token_refused_403(dmp) -> None:
     client_id = f"sandbox-demo-{dmp.workspace}"
     r = dmp.http.post("/psc/realms/esante-wallet/protocol/openid-connect/token",
-                      data={"grant_type": "client_credentials"}, auth=(client_id, "sandbox-demo-secret"))
+                      data={"grant_type": "client_credentials"}, auth=(client_id, dmp.demo_secret))
     if r.status_code != 200:  # the demo client may not allow the grant: nothing to check then
         assert r.status_code in (400, 401)
         return

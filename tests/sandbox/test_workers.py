@@ -18,7 +18,7 @@ from sandbox.credentials import read_operator_key
 from sandbox.faults import FaultRegistry, FaultSpec
 from sandbox.pki import CertKind, TestPKI
 from sandbox.server import bind
-from sandbox.testing import RunningSandbox, fresh_database, free_port
+from sandbox.testing import RunningSandbox, free_port, fresh_database
 from sandbox.workers import Dispatcher
 
 CLI = [sys.executable, "-c", "from sandbox.cli import main; main()"]
