@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import logging
 import os
+import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -22,11 +23,13 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sandbox.db import Database, as_utc
 from sandbox.db_prepared import Prepared
-from sandbox.models import BodyRow, ExchangeRow
+from sandbox.models import BodyRow, DeploymentSecretRow, ExchangeRow
+from sandbox.redaction import Redactor
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +146,29 @@ class EvidenceRepository:
     def __init__(self, db: Database, body_limit: int) -> None:
         self.db = db
         self.body_limit = body_limit
+        self._redactor: Redactor | None = None
+
+    async def redactor(self) -> Redactor:
+        """The deployment's redactor; its salt is created once, shared by every node and worker."""
+        if self._redactor is None:
+            salt = await self._salt()
+            self._redactor = Redactor(bytes.fromhex(salt))
+        return self._redactor
+
+    async def _salt(self) -> str:
+        async with self.db.session() as s:
+            row = await s.get(DeploymentSecretRow, SALT_NAME)
+            if row is not None:
+                return row.value
+        try:
+            async with self.db.session() as s:
+                s.add(DeploymentSecretRow(name=SALT_NAME, value=secrets.token_hex(32)))
+        except IntegrityError:  # another process created it first: use theirs
+            pass
+        async with self.db.session() as s:
+            row = await s.get(DeploymentSecretRow, SALT_NAME)
+            assert row is not None
+            return row.value
 
     def _body_values(self, data: bytes, content_type: str) -> dict[str, Any]:
         return {
@@ -156,10 +182,14 @@ class EvidenceRepository:
     async def write(self, exchanges: list[Exchange]) -> None:
         bodies: dict[str, dict[str, Any]] = {}
         rows = []
+        redactor = await self.redactor()
         for ex in exchanges:
+            # secrets are replaced before anything is hashed or written (sandbox.redaction)
+            ex.summary = redactor.summary(ex.summary)
             for attr, ctype in (("request", ex.request_content_type), ("response", ex.response_content_type)):
                 data = getattr(ex, f"{attr}_body")
                 if data:
+                    data = redactor.body(data, ctype)
                     values = self._body_values(data, ctype)
                     bodies.setdefault(values["sha256"], values)
                     setattr(ex, f"{attr}_sha256", values["sha256"])
@@ -223,6 +253,7 @@ class EvidenceRepository:
 
 
 BATCH_WINDOW = 0.02  # seconds
+SALT_NAME = "evidence_salt"
 
 
 class EvidenceRecorder:
