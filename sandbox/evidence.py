@@ -23,8 +23,8 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from sandbox.db import Database, as_utc
 from sandbox.db_prepared import Prepared

@@ -30,7 +30,8 @@ def _stored(sandbox) -> tuple[list[bytes], list[str]]:
         await sandbox.ctx.recorder.flush()
         async with sandbox.ctx.db.session() as s:
             bodies = [b.data for b in await s.scalars(select(BodyRow))]
-            rows = [f"{r.summary} {r.actor} {r.operation} {r.correlation_id}" for r in await s.scalars(select(ExchangeRow))]
+            rows = [f"{r.summary} {r.actor} {r.operation} {r.correlation_id}"
+                    for r in await s.scalars(select(ExchangeRow))]
         return bodies, rows
 
     return sandbox.call(read)
