@@ -14,7 +14,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parents[1] / "dmp"))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from sandbox.testing import RunningSandbox
+from dmp_helpers import Dmp  # noqa: E402
+
+from sandbox.testing import RunningSandbox  # noqa: E402
 
 
 @dataclass
@@ -33,3 +35,9 @@ def two_tenants(sandbox: RunningSandbox) -> Iterator[tuple[Tenant, Tenant]]:
     with sandbox.client() as c:
         for t in tenants:
             c.delete(f"/sandbox/api/workspaces/{t.name}")
+
+
+@pytest.fixture()
+def dmp(sandbox: RunningSandbox, workspace: str) -> Iterator[Dmp]:
+    with sandbox.client(follow_redirects=False) as http:
+        yield Dmp(sandbox, workspace, http)
