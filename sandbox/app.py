@@ -19,7 +19,7 @@ from sandbox import __version__, migrate
 from sandbox.api_auth import ApiAuth
 from sandbox.context import SandboxContext
 from sandbox.crash_guard import CrashGuard
-from sandbox.credentials import ensure_operator_key
+from sandbox.credentials import ensure_operator_key, secure_data_files
 from sandbox.direct_routes import DirectRoutes
 from sandbox.errors import FhirError, ProblemError, Wire, outcome_renderer, render_generic
 from sandbox.http_evidence import EvidenceMiddleware
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, services: list[Service] | None 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx.pki.ensure()
         ensure_operator_key(settings.data_dir, settings.operator_key)
+        secure_data_files(settings.data_dir, settings.database_url)
         await migrate.upgrade(ctx.db, services)
         await ctx.recorder.start()
         await ctx.recorder.purge_older_than(settings.evidence_retention_days)

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from sandbox import __version__, migrate
 from sandbox.context import SandboxContext
+from sandbox.credentials import secure_data_files
 from sandbox.errors import ProblemError
 from sandbox.personas.model import PersonaKind
 from sandbox.pki import CertKind, TestPKI
@@ -58,6 +59,7 @@ def with_context(fn: Callable[[SandboxContext], Awaitable[T]]) -> T:
     async def _run() -> T:
         services = discover()
         ctx = SandboxContext(settings=Settings(), services=services)
+        secure_data_files(ctx.settings.data_dir, ctx.settings.database_url)
         ctx.pki.ensure()
         await migrate.upgrade(ctx.db, services)
         await ctx.recorder.start()

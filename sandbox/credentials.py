@@ -118,3 +118,18 @@ class OperatorKey:
     def matches(self, key: str) -> bool:
         self._refresh()
         return bool(self._digest) and hmac.compare_digest(self._digest, hash_key(key))
+
+
+def secure_data_files(data_dir: Path, database_url: str) -> None:
+    """The embedded database is readable by its owner only (it holds PSC signing keys, the DMP token
+    secret, the evidence salt): created 0600 before SQLite opens it — SQLite gives its -wal and -shm
+    files the database file's mode — and set back to 0600 if an older start left it wider."""
+    prefix = "sqlite+aiosqlite:///"
+    if not database_url.startswith(prefix) or ":memory:" in database_url:
+        return
+    db = Path(database_url[len(prefix):])
+    db.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(db, os.O_WRONLY | os.O_CREAT, 0o600))
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        if path.exists():
+            os.chmod(path, 0o600)

@@ -132,3 +132,19 @@ def test_operator_key_file_is_private_and_rotates(cli_env):
     second = run(env, "operator-key", "rotate").stdout.strip()
     assert second != first and run(env, "operator-key", "show").stdout.strip() == second
     assert (data / "operator-key").stat().st_mode & 0o777 == 0o600
+
+
+def test_database_and_keys_are_readable_by_their_owner_only(cli_env):
+    env, data = cli_env
+    run(env, "seed")
+    run(env, "pki", "issue", "--kind", "organisation", "--subject", "INSI-AUTO", "--identifier", "0B0193488",
+        "--out", str(data / "issued"))
+    private = [data / "operator-key", data / "pki" / "root-ca.key", data / "issued" / "key.pem",
+               data / "issued" / "cert.p12"]
+    if env["MES_SANDBOX_DATABASE_URL"].startswith("sqlite"):
+        private += [p for p in data.glob("sandbox.db*")]
+    private += list((data / "pki").glob("*.key"))
+    run(env, "operator-key", "show")
+    assert len(private) >= 5
+    for path in private:
+        assert path.stat().st_mode & 0o777 == 0o600, path
