@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from sandbox import __version__, migrate
 from sandbox.api_auth import ApiAuth
+from sandbox.browser_safety import BrowserSafety
 from sandbox.context import SandboxContext
 from sandbox.crash_guard import CrashGuard
 from sandbox.credentials import ensure_operator_key, secure_data_files
@@ -134,6 +135,8 @@ def create_app(settings: Settings | None = None, services: list[Service] | None 
     app.add_middleware(ApiAuth, ctx=ctx, operator_key=ctx.operator_key, open_api=settings.open_api)
     app.add_middleware(CrashGuard, render=lambda path: render_generic(
         renderers, path, 500, "internal error; the sandbox log has the details"))
+    app.add_middleware(BrowserSafety, public_base_url=settings.base_url, allowed_hosts=settings.allowed_hosts,
+                       render=lambda path, status, detail: render_generic(renderers, path, status, detail))
     app.add_middleware(
         EvidenceMiddleware, recorder=ctx.recorder, default_workspace=settings.default_workspace,
         max_request_bytes=settings.max_request_bytes, services=[s.name for s in services],
