@@ -13,15 +13,14 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from sandbox.context import SandboxContext
-
 from psc import runtime, token_endpoint, userinfo
 from psc.authorize import redirect_with
 from psc.clients import DEMO_CALLBACK, demo_client_id
 from psc.errors import OAuthError
+from psc.forms import MAX_QUERY_BYTES, parse_params
 from psc.rfc7636 import s256
 from psc.routes.common import html, raw_query
-from psc.forms import MAX_QUERY_BYTES, parse_params
+from sandbox.context import SandboxContext
 
 COOKIE = "psc_demo"
 
