@@ -147,7 +147,8 @@ def run_workers(overrides: dict[str, Any], http_socket: socket.socket, https_soc
             channels.append(channel)
         dispatcher = Dispatcher([s for s in (http_socket, https_socket) if s is not None], list(channels))
         while not stopping:
-            for obj in wait([p.sentinel for p in procs] + dispatcher.watched(), timeout=0.5):
+            watched: list[Any] = [p.sentinel for p in procs]
+            for obj in wait(watched + dispatcher.watched(), timeout=0.5):
                 if not isinstance(obj, int):
                     dispatcher.on_ready(obj)
             for n, proc in enumerate(procs):
