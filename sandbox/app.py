@@ -24,6 +24,7 @@ from sandbox.credentials import ensure_operator_key, secure_data_files
 from sandbox.direct_routes import DirectRoutes
 from sandbox.errors import FhirError, ProblemError, Wire, outcome_renderer, render_generic
 from sandbox.http_evidence import EvidenceMiddleware
+from sandbox.rate_limit import RateLimit
 from sandbox.services import Service, discover
 from sandbox.settings import Settings
 from sandbox.tls import client_certificate
@@ -60,6 +61,8 @@ def create_app(settings: Settings | None = None, services: list[Service] | None 
         await migrate.upgrade(ctx.db, services)
         await ctx.recorder.start()
         await ctx.recorder.purge_older_than(settings.evidence_retention_days)
+        ctx.recorder.start_housekeeping(settings.evidence_retention_days, settings.evidence_quota_bytes,
+                                        settings.evidence_housekeeping_seconds)
         await ctx.workspaces.ensure(settings.default_workspace)
         for svc in services:
             if svc.on_startup:
@@ -135,11 +138,14 @@ def create_app(settings: Settings | None = None, services: list[Service] | None 
     app.add_middleware(ApiAuth, ctx=ctx, operator_key=ctx.operator_key, open_api=settings.open_api)
     app.add_middleware(CrashGuard, render=lambda path: render_generic(
         renderers, path, 500, "internal error; the sandbox log has the details"))
+    app.add_middleware(RateLimit, rate=settings.workspace_rate_per_second, loopback=settings.rate_limit_loopback,
+                       render=lambda path, status, detail, headers: render_generic(renderers, path, status, detail,
+                                                                                   headers))
     app.add_middleware(BrowserSafety, public_base_url=settings.base_url, allowed_hosts=settings.allowed_hosts,
                        render=lambda path, status, detail: render_generic(renderers, path, status, detail))
     app.add_middleware(
         EvidenceMiddleware, recorder=ctx.recorder, default_workspace=settings.default_workspace,
         max_request_bytes=settings.max_request_bytes, services=[s.name for s in services],
-        too_large=too_large, peer_lookup=client_certificate,
+        too_large=too_large, peer_lookup=client_certificate, anonymous_body_limit=settings.anonymous_body_limit,
     )
     return app

@@ -45,7 +45,7 @@ def _header(scope: Scope, name: bytes) -> str:
 class EvidenceMiddleware:
     def __init__(self, app: ASGIApp, *, recorder: EvidenceRecorder, default_workspace: str,
                  max_request_bytes: int, services: list[str],
-                 too_large: Any, peer_lookup: Any = None) -> None:
+                 too_large: Any, peer_lookup: Any = None, anonymous_body_limit: int = 4096) -> None:
         self.app = app
         self.recorder = recorder
         self.default_workspace = default_workspace
@@ -53,6 +53,7 @@ class EvidenceMiddleware:
         self.services = set(services)
         self.too_large = too_large  # callable(path) -> ASGI app answering 413 in the right shape
         self.peer_lookup = peer_lookup  # callable(scope) -> ClientCertificate | None
+        self.anonymous_body_limit = anonymous_body_limit
 
     def _service(self, path: str) -> str:
         # a service serving another prefix (e.g. /annuaire for mss) annotates ``service`` itself
@@ -138,6 +139,10 @@ class EvidenceMiddleware:
         # only a workspace that a verified credential (API key, token, client, certificate) selected;
         # a bare X-Sandbox-Workspace header never writes into another vendor's evidence
         workspace = notes.get("workspace") or ANONYMOUS_WORKSPACE
+        request_body, response_body = b"".join(req_chunks), b"".join(resp_chunks)
+        if workspace == ANONYMOUS_WORKSPACE:  # kept short: anonymous floods must not fill the disk
+            request_body = request_body[:self.anonymous_body_limit]
+            response_body = response_body[:self.anonymous_body_limit]
         self.recorder.record(Exchange(
             workspace=workspace[:64],
             protocol=Protocol(notes.get("protocol", Protocol.HTTP)),
@@ -150,8 +155,8 @@ class EvidenceMiddleware:
             correlation_id=correlation,
             status=str(status),
             summary=summary,
-            request_body=b"".join(req_chunks) or None,
+            request_body=request_body or None,
             request_content_type=_header(scope, b"content-type"),
-            response_body=b"".join(resp_chunks) or None,
+            response_body=response_body or None,
             response_content_type=resp_type,
         ))

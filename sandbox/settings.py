@@ -92,14 +92,25 @@ class Settings(BaseSettings):
         "host of the public base URL. `*` accepts any.",
     )
     workspace_rate_per_second: float = Field(
-        50.0, ge=0,
-        description="Requests per second one workspace (or anonymous caller address) may send on average "
-        "(burst = 4 seconds' worth); beyond: 429 with Retry-After. 0 = no limit.",
+        200.0, ge=0,
+        description="Requests per second one caller (workspace key, OAuth client or peer address) may send on "
+        "average (burst = 4 seconds' worth; a 401 costs 50 requests); beyond: 429 with Retry-After. 0 = no limit.",
+    )
+    rate_limit_loopback: bool = Field(
+        False, description="Apply the rate limit to callers on this machine too (off: a laptop's own tests and "
+        "benchmarks run unthrottled; a shared sandbox's vendors arrive from other addresses).",
     )
     evidence_quota_bytes: int = Field(
         2 * 1024 * 1024 * 1024, ge=0,
         description="Evidence bodies kept per workspace; beyond, the oldest exchanges are purged while "
         "running. 0 = no quota.",
+    )
+    evidence_housekeeping_seconds: float = Field(
+        60.0, gt=0, description="How often a running sandbox applies evidence retention and the quota.",
+    )
+    anonymous_body_limit: int = Field(
+        4096, ge=0, description="Bytes of each body kept as evidence for requests no credential tied to a "
+        "workspace (workspace `anonymous`): an anonymous flood cannot fill the disk.",
     )
     cpu_workers: int = Field(
         2, ge=1, le=64,
