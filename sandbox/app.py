@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None, services: list[Service] | None 
                     except Exception:
                         log.exception("shutdown hook of %s failed", svc.name)
             await ctx.recorder.stop()
+            ctx.cpu.close()
             await ctx.db.dispose()
 
     app = FastAPI(

@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import Any
 
 from sandbox.changes import ChangeCounter
+from sandbox.cpu import CpuPool
 from sandbox.credentials import OperatorKey
 from sandbox.db import Database
 from sandbox.direct_routes import DirectTable
@@ -50,6 +51,8 @@ class SandboxContext:
         self.personas = PersonaRepository(self.db)
         self.pki = TestPKI(self.settings.pki_dir)
         self.operator_key = OperatorKey(self.settings.data_dir, self.settings.operator_key)
+        #: CPU-heavy work off the event loop (sandbox.cpu)
+        self.cpu = CpuPool(self.settings.cpu_workers)
 
     @cached_property
     def world(self) -> World:

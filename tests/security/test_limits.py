@@ -58,3 +58,20 @@ def test_anonymous_bodies_are_cut_and_quota_holds_while_running() -> None:
             assert time.monotonic() < deadline, sb.call(sb.ctx.evidence.usage)
             time.sleep(0.3)
         assert sb.exchanges(workspace="default")  # the newest ones stay
+
+
+def test_cpu_heavy_work_runs_on_the_bounded_pool(sandbox, workspace) -> None:
+    import threading
+
+    from security_helpers import SOAP12, insi_request
+
+    name = sandbox.call(sandbox.ctx.cpu.run, lambda: threading.current_thread().name)
+    assert name.startswith("mes-sandbox-cpu")
+    assert sandbox.ctx.cpu.workers == sandbox.settings.cpu_workers
+    # a large INSi envelope (parsed on the pool) is answered as a small one
+    big = insi_request().replace("<soap:Body>", "<!--" + "x" * 400_000 + "--><soap:Body>", 1)
+    assert len(big) > 256 * 1024
+    with sandbox.client() as c:
+        r = c.post("/ins/insi", content=big.encode(), headers={"content-type": SOAP12,
+                                                               "x-sandbox-workspace": workspace})
+        assert r.status_code == 200 and "CodeCR" in r.text, r.text[:400]
