@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from sandbox import __version__, migrate
+from sandbox import __version__, migrate, openapi_truth
 from sandbox.api_auth import ApiAuth
 from sandbox.browser_safety import BrowserSafety
 from sandbox.context import SandboxContext
@@ -134,6 +134,15 @@ def create_app(settings: Settings | None = None, services: list[Service] | None 
         if svc.routers:
             for router in svc.routers(ctx):
                 app.include_router(router)
+
+    generated = app.openapi
+
+    def truthful() -> dict:
+        if app.openapi_schema is None:
+            openapi_truth.complete(generated())
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = truthful  # type: ignore[method-assign]
 
     app.add_middleware(DirectRoutes, table=ctx.direct, fastapi_app=app)  # inside the evidence middleware
     app.add_middleware(ApiAuth, ctx=ctx, operator_key=ctx.operator_key, open_api=settings.open_api)
