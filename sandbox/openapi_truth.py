@@ -41,7 +41,8 @@ SHAPES: list[tuple[str, dict[str, dict[str, Any]], list[str], list[str]]] = [
     ("/", PROBLEM_ERRORS, ["application/json", "application/octet-stream"], ["application/json"]),
 ]
 #: answered on any path by the middlewares: 413 size, 421 host, 429 rate, 500 crash guard
-EVERYWHERE = {"400": "Bad request", "405": "Method not allowed", "413": "Request body too large", "421": "Host not served here",
+EVERYWHERE = {"400": "Bad request", "405": "Method not allowed", "413": "Request body too large",
+              "421": "Host not served here",
               "429": "Too many requests (see Retry-After)", "500": "Internal error (a bug; the log has details)"}
 #: by the key check of the sandbox's own APIs, and by the protocols' own authentication
 AUTHENTICATED = {"401": "No valid credential", "403": "Credential of another workspace, or not allowed",
@@ -69,7 +70,7 @@ def complete(doc: dict[str, Any]) -> dict[str, Any]:
             for code, answer in list(responses.items()):
                 if code.startswith("2") and "content" in answer:
                     declared = answer["content"]
-                    first = next(iter(declared.values()), {})
+                    first: dict[str, Any] = next(iter(declared.values()), {})
                     body_schema = first.get("schema", ANY_JSON) if error_media is PROBLEM_ERRORS else ANY_JSON
                     answer["content"] = {m: {"schema": body_schema if "json" in m and m != "application/jwt"
                                              else TEXT if m.startswith("text/") or "xml" in m else ANY_JSON}
