@@ -61,7 +61,7 @@ class Settings(BaseSettings):
         "fr", description="Language of messages a vendor or auditor reads (reports, validation, console)."
     )
     evidence_retention_days: int = Field(
-        30, ge=0, description="Exchanges older than this are purged at start-up (0 = keep forever)."
+        30, ge=0, description="Exchanges older than this are purged, at start-up and while running (0 = keep forever)."
     )
     evidence_body_limit: int = Field(
         1_048_576, ge=0, description="Bytes of each request/response body kept as evidence (rest cut)."
