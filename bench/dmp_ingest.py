@@ -128,7 +128,7 @@ def start_server(db_url: str, data: Path, workers: int = 1) -> tuple[subprocess.
     env = {**os.environ, "MES_SANDBOX_DATABASE_URL": db_url, "MES_SANDBOX_DATA_DIR": str(data),
            "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_PORT": str(free_port()),
            "MES_SANDBOX_PSC_ACCESS_TOKEN_TTL": "3600", "MES_SANDBOX_EVIDENCE_RETENTION_DAYS": "0",
-           "MES_SANDBOX_WORKERS": str(workers)}
+           "MES_SANDBOX_WORKERS": str(workers), "MES_SANDBOX_OPEN_API": "true"}  # loopback bench: no API keys
     proc = subprocess.Popen([sys.executable, "-c", "from sandbox.cli import main; main()", "serve"], env=env,
                             stdout=subprocess.DEVNULL,
                             stderr=open(os.environ["DMP_BENCH_LOG"], "w")
@@ -152,13 +152,14 @@ def pro_token(base: str) -> str:
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     with httpx.Client(base_url=base, timeout=30) as c:
+        secret = c.get("/sandbox/api/workspaces/default/psc/clients/sandbox-demo").json()["client_secret"]
         r = c.get(WALLET_AUTH, params={"response_type": "code", "client_id": "sandbox-demo",
                                        "redirect_uri": CALLBACK, "scope": "openid scope_all", "state": "s",
                                        "nonce": "n", "code_challenge": challenge, "code_challenge_method": "S256",
                                        "login_hint": PRO})
         code = parse_qs(urlsplit(r.headers["location"]).query)["code"][0]
         r = c.post(OIDC + "/token", data={"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK,
-                                          "code_verifier": verifier}, auth=("sandbox-demo", "sandbox-demo-secret"))
+                                          "code_verifier": verifier}, auth=("sandbox-demo", secret))
         r.raise_for_status()
         return r.json()["access_token"]
 

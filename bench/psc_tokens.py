@@ -118,7 +118,8 @@ def start_sandbox(data_dir: Path, database_url: str, alg: str, workers: int) -> 
     env = {**os.environ, "MES_SANDBOX_DATA_DIR": str(data_dir), "MES_SANDBOX_PORT": str(port),
            "MES_SANDBOX_HOST": "127.0.0.1", "MES_SANDBOX_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            "MES_SANDBOX_HTTPS_ENABLED": "false", "MES_SANDBOX_PSC_CODE_TTL": "600",
-           "MES_SANDBOX_DATABASE_URL": database_url, "MES_SANDBOX_WORKERS": str(workers)}
+           "MES_SANDBOX_DATABASE_URL": database_url, "MES_SANDBOX_WORKERS": str(workers),
+           "MES_SANDBOX_OPEN_API": "true"}  # loopback bench: /sandbox/api without keys
     exe = Path(sys.executable).with_name("mes-sandbox")
     proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env, cwd=data_dir,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

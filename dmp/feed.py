@@ -34,7 +34,9 @@ async def provide(ctx: SandboxContext, caller: Caller, bundle: Any, options: dic
     pro = caller.name.split(" ", 1)
     sub = parse(bundle, base_url=ctx.settings.base_url, now=t, caller_id=caller.actor_id,
                 caller_given=pro[0] if len(pro) > 1 else "", caller_family=pro[-1], workspace=caller.workspace)
-    verdict = validation.validate_entries(sub.to_validate, validation.policy_of(options), ctx.settings.language)
+    # validation is the CPU-heavy part of a submission: off the event loop (sandbox.cpu)
+    verdict = await ctx.cpu.run(validation.validate_entries, sub.to_validate, validation.policy_of(options),
+                                ctx.settings.language)
     if verdict.rejected:
         raise validation.ValidationRejected(verdict)
     try:

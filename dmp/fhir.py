@@ -56,9 +56,9 @@ def parse_datetime(value: Any) -> datetime | None:
         v += "-01"
     try:
         dt = datetime.fromisoformat(v.replace("Z", "+00:00"))
-    except ValueError:
+        return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    except (ValueError, OverflowError):  # e.g. 9999-12-31T23:00:00-05:00 is past datetime.max in UTC
         return None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 def token(coding: dict[str, Any] | None) -> str:

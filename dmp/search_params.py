@@ -45,13 +45,16 @@ _PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb")
 
 
 def _precision_end(raw: str, start: datetime) -> datetime:
-    if len(raw) == 4:
-        return start.replace(year=start.year + 1)
-    if len(raw) == 7:
-        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    if len(raw) == 10:
-        return start + timedelta(days=1)
-    return start + timedelta(seconds=1)
+    try:
+        if len(raw) == 4:
+            return start.replace(year=start.year + 1)
+        if len(raw) == 7:
+            return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+        if len(raw) == 10:
+            return start + timedelta(days=1)
+        return start + timedelta(seconds=1)
+    except (OverflowError, ValueError):  # the period ends after year 9999: it runs to the end of time
+        return datetime.max.replace(tzinfo=start.tzinfo)
 
 
 def date_clause(column: Any, value: str, name: str) -> ColumnElement[bool]:
@@ -103,7 +106,22 @@ def count_offset(params: dict[str, list[str]]) -> tuple[int, int]:
     return min(count, MAX_COUNT), offset
 
 
+#: bounds of one search (a real FHIR server refuses far smaller URLs: 414 beyond ~8 kB); beyond
+#: them a search is a 400, never a database error (SQLite: 1,000-deep expressions, 50 kB patterns)
+MAX_SEARCH_VALUES = 100
+MAX_SEARCH_VALUE_CHARS = 2048
+
+
 def grouped(items: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """Search parameters by name, within :data:`MAX_SEARCH_VALUES` values (comma-separated ones
+    included) of at most :data:`MAX_SEARCH_VALUE_CHARS` characters each."""
+    if sum(v.count(",") + 1 for _, v in items) > MAX_SEARCH_VALUES:
+        raise bad_request(f"trop de valeurs de paramètres de recherche (au plus {MAX_SEARCH_VALUES})",
+                          items[0][0] if items else None)
+    for k, v in items:
+        if len(v) > MAX_SEARCH_VALUE_CHARS or len(k) > MAX_SEARCH_VALUE_CHARS:
+            raise bad_request(f"valeur du paramètre {k[:60]!r} trop longue (au plus {MAX_SEARCH_VALUE_CHARS} "
+                              "caractères)", k[:60])
     out: dict[str, list[str]] = {}
     for k, v in items:
         out.setdefault(k, []).append(v)

@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
                                     help="RPPS/IDNPS of a professional persona (login_hint)."),
         workspace: str = typer.Option("default", "--workspace", "-w", help="Workspace whose demo client is used."),
         client_id: str = typer.Option("", "--client-id", help="Another client (default: the seeded demo client)."),
-        secret: str = typer.Option("sandbox-demo-secret", "--secret", help="Its secret."),
+        secret: str = typer.Option("", "--secret", help="Its secret (default: read from the sandbox API)."),
         as_json: bool = typer.Option(False, "--json", help="Print the whole token response."),
         url: str = typer.Option("", help=URL_HELP),
     ) -> None:

@@ -32,7 +32,6 @@ from sandbox.errors import ProblemError
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9._~:@-]{1,128}$")
-DEMO_SECRET = "sandbox-demo-secret"
 DEMO_CALLBACK = "/psc/demo/callback"
 
 
@@ -155,7 +154,8 @@ def demo_client(workspace: str, default_workspace: str) -> Client:
     return build_client(workspace, {
         "client_id": demo_client_id(workspace, default_workspace),
         "client_name": "Démo mes-sandbox",
-        "client_secret": DEMO_SECRET,
+        # random per workspace (a shared fixed secret let anyone act as any workspace's client)
+        "client_secret": secrets.token_urlsafe(32),
         "redirect_uris": [DEMO_CALLBACK, "http://127.0.0.1:8000/callback", "http://localhost:8000/callback"],
         "post_logout_redirect_uris": ["/psc/demo/", "http://127.0.0.1:8000/", "http://localhost:8000/"],
         "grant_types": list(GRANT_TYPES),

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from psc import runtime
 from psc.claims import REALM
-from psc.clients import DEMO_SECRET, demo_client, demo_client_id
+from psc.clients import demo_client, demo_client_id
 from psc.errors import oauth_renderer
 from psc.faults import FAULT_KINDS
 from psc.models import PscClientRow
@@ -52,7 +52,8 @@ def _endpoints(settings: Settings) -> list[Endpoint]:
     return [
         Endpoint("PSC discovery", f"{issuer}/.well-known/wallet-openid-configuration"),
         Endpoint("PSC demo login (browser)", f"{settings.base_url}/psc/demo/"),
-        Endpoint(f"PSC demo client: {demo} / {DEMO_SECRET}", f"{settings.base_url}/psc/demo/callback"),
+        Endpoint(f"PSC demo client: {demo} (secret: mes-sandbox psc client list)",
+                 f"{settings.base_url}/psc/demo/callback"),
         Endpoint("PSC test persona (login_hint)", "899700218896 (Dr ROBERT SPECIALISTE0021889)"),
     ]
 

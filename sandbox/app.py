@@ -16,11 +16,16 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from sandbox import __version__, migrate
+from sandbox import __version__, migrate, openapi_truth
+from sandbox.api_auth import ApiAuth
+from sandbox.browser_safety import BrowserSafety
 from sandbox.context import SandboxContext
+from sandbox.crash_guard import CrashGuard
+from sandbox.credentials import ensure_operator_key, secure_data_files
 from sandbox.direct_routes import DirectRoutes
 from sandbox.errors import FhirError, ProblemError, Wire, outcome_renderer, render_generic
 from sandbox.http_evidence import EvidenceMiddleware
+from sandbox.rate_limit import RateLimit
 from sandbox.services import Service, discover
 from sandbox.settings import Settings
 from sandbox.tls import client_certificate
@@ -52,9 +57,13 @@ def create_app(settings: Settings | None = None, services: list[Service] | None 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx.pki.ensure()
+        ensure_operator_key(settings.data_dir, settings.operator_key)
+        secure_data_files(settings.data_dir, settings.database_url)
         await migrate.upgrade(ctx.db, services)
         await ctx.recorder.start()
         await ctx.recorder.purge_older_than(settings.evidence_retention_days)
+        ctx.recorder.start_housekeeping(settings.evidence_retention_days, settings.evidence_quota_bytes,
+                                        settings.evidence_housekeeping_seconds)
         await ctx.workspaces.ensure(settings.default_workspace)
         for svc in services:
             if svc.on_startup:
@@ -69,6 +78,7 @@ def create_app(settings: Settings | None = None, services: list[Service] | None 
                     except Exception:
                         log.exception("shutdown hook of %s failed", svc.name)
             await ctx.recorder.stop()
+            ctx.cpu.close()
             await ctx.db.dispose()
 
     # /docs (Swagger UI) and /redoc from assets installed with the package, never a CDN: the
@@ -129,10 +139,27 @@ def create_app(settings: Settings | None = None, services: list[Service] | None 
             for router in svc.routers(ctx):
                 app.include_router(router)
 
+    generated = app.openapi
+
+    def truthful() -> dict:
+        if app.openapi_schema is None:
+            openapi_truth.complete(generated())
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = truthful  # type: ignore[method-assign]
+
     app.add_middleware(DirectRoutes, table=ctx.direct, fastapi_app=app)  # inside the evidence middleware
+    app.add_middleware(ApiAuth, ctx=ctx, operator_key=ctx.operator_key, open_api=settings.open_api)
+    app.add_middleware(CrashGuard, render=lambda path: render_generic(
+        renderers, path, 500, "internal error; the sandbox log has the details"))
+    app.add_middleware(RateLimit, rate=settings.workspace_rate_per_second, loopback=settings.rate_limit_loopback,
+                       render=lambda path, status, detail, headers: render_generic(renderers, path, status, detail,
+                                                                                   headers))
+    app.add_middleware(BrowserSafety, public_base_url=settings.base_url, allowed_hosts=settings.allowed_hosts,
+                       render=lambda path, status, detail: render_generic(renderers, path, status, detail))
     app.add_middleware(
         EvidenceMiddleware, recorder=ctx.recorder, default_workspace=settings.default_workspace,
         max_request_bytes=settings.max_request_bytes, services=[s.name for s in services],
-        too_large=too_large, peer_lookup=client_certificate,
+        too_large=too_large, peer_lookup=client_certificate, anonymous_body_limit=settings.anonymous_body_limit,
     )
     return app

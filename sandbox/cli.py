@@ -95,6 +95,8 @@ app = typer.Typer(cls=LazyGroup, help="mes-sandbox: offline French national e-he
 workspace_app = typer.Typer(help="Create, list, reset and delete workspaces.", no_args_is_help=True)
 personas_app = typer.Typer(help="Read the seeded personas.", no_args_is_help=True)
 pki_app = typer.Typer(help="Test PKI (IGC-Santé look-alike, marked TEST).", no_args_is_help=True)
+operator_key_app = typer.Typer(help="The operator key of /sandbox/api (all workspaces).", no_args_is_help=True)
+app.add_typer(operator_key_app, name="operator-key")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(personas_app, name="personas")
 app.add_typer(pki_app, name="pki")
@@ -127,6 +129,7 @@ def with_context(fn: Callable[[SandboxContext], Awaitable[T]]) -> T:
 
     from sandbox import migrate
     from sandbox.context import SandboxContext
+    from sandbox.credentials import secure_data_files
     from sandbox.errors import ProblemError
     from sandbox.services import discover
     from sandbox.settings import from_environment
@@ -134,6 +137,7 @@ def with_context(fn: Callable[[SandboxContext], Awaitable[T]]) -> T:
     async def _run() -> T:
         services = discover()
         ctx = SandboxContext(settings=from_environment(), services=services)
+        secure_data_files(ctx.settings.data_dir, ctx.settings.database_url)
         ctx.pki.ensure()
         await migrate.upgrade(ctx.db, services)
         await ctx.recorder.start()
@@ -175,7 +179,9 @@ def endpoint_table(settings: Settings) -> Table:
 @app.command()
 def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
           port: int = typer.Option(None, help="Override MES_SANDBOX_PORT."),
-          workers: int = typer.Option(None, min=1, max=64, help="Override MES_SANDBOX_WORKERS.")) -> None:
+          workers: int = typer.Option(None, min=1, max=64, help="Override MES_SANDBOX_WORKERS."),
+          open_api: bool = typer.Option(False, "--open", help="Single-user laptop: /sandbox/api needs no key "
+                                        "(refused unless bound to a loopback address).")) -> None:
     """Start the sandbox (migrations and seeding happen on the way) and print its endpoints."""
     from sandbox import install_check
     from sandbox.settings import from_environment
@@ -186,6 +192,7 @@ def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
             typer.echo(say(CliMsg.BROKEN_INSTALL, problem=problem), err=True)
         raise typer.Exit(1)
     from sandbox.app import create_app
+    from sandbox.credentials import ensure_operator_key
     from sandbox.db_bootstrap import DatabaseMissing, ensure_database
     from sandbox.server import Servers, bind, run
     from sandbox.workers import run_workers
@@ -197,7 +204,13 @@ def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
         overrides["port"] = port
     if workers is not None:
         overrides["workers"] = workers
-    settings = from_environment(**overrides)
+    if open_api:
+        overrides["open_api"] = True
+    try:
+        settings = from_environment(**overrides)
+    except ValueError as exc:  # e.g. --open with a non-loopback bind
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     try:
         if ensure_database(settings.database_url):
             typer.echo(say(CliMsg.DATABASE_CREATED, name=settings.database_url.rsplit("/", 1)[-1]))
@@ -218,11 +231,40 @@ def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
     if settings.https_enabled:
         con.print(f"HTTPS (test PKI, optional client certificates): https://{settings.host}:{settings.https_port}"
                   f"   trust anchor: {settings.pki_dir.resolve() / 'ca-bundle.pem'}", markup=False)
+    key, created = ensure_operator_key(settings.data_dir, settings.operator_key)
+    if settings.open_api:
+        con.print("--open: /sandbox/api needs no key (single-user laptop)", markup=False)
+    elif created:
+        con.print(f"operator key (all workspaces; shown on first start only): {key}\n"
+                  "  later: mes-sandbox operator-key show", markup=False, soft_wrap=True)
     if settings.workers > 1:
         con.print(f"{settings.workers} worker processes")
         raise typer.Exit(run_workers(overrides, *sockets, count=settings.workers))
     servers = Servers(create_app(settings), *sockets, log_level="info")
     run(servers.serve())
+
+
+@operator_key_app.command("show")
+def operator_key_show() -> None:
+    """Print the operator key (``Authorization: Bearer <key>`` on /sandbox/api)."""
+    from sandbox.credentials import ensure_operator_key
+    from sandbox.settings import from_environment
+
+    settings = from_environment()
+    typer.echo(ensure_operator_key(settings.data_dir, settings.operator_key)[0])
+
+
+@operator_key_app.command("rotate")
+def operator_key_rotate() -> None:
+    """Replace the operator key; running servers accept only the new one within a second."""
+    from sandbox.credentials import rotate_operator_key
+    from sandbox.settings import from_environment
+
+    settings = from_environment()
+    if settings.operator_key:
+        typer.echo("error: MES_SANDBOX_OPERATOR_KEY sets the key: change that variable instead", err=True)
+        raise typer.Exit(1)
+    typer.echo(rotate_operator_key(settings.data_dir))
 
 
 @app.command()
@@ -266,6 +308,7 @@ def workspace_create(name: str, title: str = typer.Option("", help="Human-readab
     async def _do(ctx: SandboxContext) -> None:
         ws = await ctx.workspaces.create(name, title)
         console().print(f"created workspace [bold]{ws.name}[/bold]")
+        console().print(f"API key (shown once): {ws.api_key}", soft_wrap=True)
 
     with_context(_do)
 

@@ -25,6 +25,8 @@ from sandbox.cli_messages import CliMsg, say
 #: the option every HTTP command takes (typer reads its help from here)
 URL_HELP = "Base URL of the running sandbox (default: MES_SANDBOX_PUBLIC_BASE_URL, else http://<host>:<port>)."
 WORKSPACE_HELP = "Workspace to act in."
+#: the sandbox's own APIs, which need the operator key (relative URLs of :class:`Client`)
+API_PREFIXES = ("/sandbox/api", "/mss/api", "/conformance/api")
 
 
 class TransportError(Exception):
@@ -70,6 +72,9 @@ class Client:
     headers: dict[str, str] = field(default_factory=dict)
     timeout: float = 60.0
     ssl_context: Any = None
+    #: sent only to the sandbox's own APIs (``/sandbox/api``, ``/mss/api``, ``/conformance/api``):
+    #: the operator key never travels to the national-service endpoints
+    api_headers: dict[str, str] = field(default_factory=dict)
 
     def request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
                 content: bytes | None = None, json: Any = None, data: Mapping[str, str] | None = None,
@@ -83,6 +88,8 @@ class Client:
         if params:
             full += ("&" if "?" in full else "?") + urlencode({k: str(v) for k, v in params.items()})
         sent = {**self.headers, **(headers or {})}
+        if url.startswith(API_PREFIXES):
+            sent = {**self.api_headers, **sent}
         if json is not None:
             content = jsonlib.dumps(json).encode()
             sent.setdefault("Content-Type", "application/json")
@@ -171,10 +178,14 @@ def fail(text: str, code: int = 1) -> NoReturn:
 def client(url: str | None = None, *, workspace: str | None = None) -> Iterator[Client]:
     """A :class:`Client` on the sandbox at ``url``; a refused connection ends the command with one
     line saying how to start the sandbox."""
+    from sandbox.operator_key import cli_api_headers
+    from sandbox.settings import from_environment
+
     base = base_url(url)
     headers = {"X-Sandbox-Workspace": workspace} if workspace else {}
     try:
-        yield Client(base, headers, ssl_context=_trust() if base.startswith("https") else None)
+        yield Client(base, headers, ssl_context=_trust() if base.startswith("https") else None,
+                     api_headers=cli_api_headers(from_environment()))
     except TransportError as exc:
         fail(say(CliMsg.NOT_RUNNING, url=base, reason=exc), 2)
 

@@ -17,10 +17,13 @@ from urllib.parse import parse_qs, urlsplit
 from sandbox import cli_http
 from sandbox.cli_messages import CliMsg, say
 
-ISSUER_PATH = "/psc/realms/esante-wallet"
 DISCOVERY = "/.well-known/wallet-openid-configuration"
 CALLBACK = "http://127.0.0.1:8000/callback"  # registered on every seeded demo client
-DEMO_SECRET = "sandbox-demo-secret"  # noqa: S105 - the published secret of the seeded demo client
+
+
+def issuer_path(workspace: str) -> str:
+    """The PSC realm of ``workspace`` (each workspace is its own realm; ``default`` keeps PSC's path)."""
+    return "/psc/realms/esante-wallet" if workspace == "default" else f"/psc/w/{workspace}/realms/esante-wallet"
 
 
 def demo_client_id(workspace: str) -> str:
@@ -29,10 +32,15 @@ def demo_client_id(workspace: str) -> str:
 
 
 def token(c: cli_http.Client, persona: str, *, workspace: str = "default", client_id: str = "",
-          client_secret: str = DEMO_SECRET, scope: str = "openid scope_all", acr: str = "eidas1") -> dict[str, Any]:
-    """The token response (``access_token``, ``id_token``...) for professional ``persona``."""
+          client_secret: str = "", scope: str = "openid scope_all", acr: str = "eidas1") -> dict[str, Any]:
+    """The token response (``access_token``, ``id_token``...) for professional ``persona``. Without
+    ``client_secret``, the client's secret is read from the sandbox API (operator key): the seeded
+    demo clients have a random secret per workspace."""
     client_id = client_id or demo_client_id(workspace)
-    meta = cli_http.check(c.get(ISSUER_PATH + DISCOVERY)).json()
+    if not client_secret:
+        client_secret = cli_http.check(
+            c.get(f"/sandbox/api/workspaces/{workspace}/psc/clients/{client_id}")).json()["client_secret"]
+    meta = cli_http.check(c.get(issuer_path(workspace) + DISCOVERY)).json()
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     r = c.get(meta["authorization_endpoint"], params={

@@ -11,6 +11,8 @@ from functools import cached_property
 from typing import Any
 
 from sandbox.changes import ChangeCounter
+from sandbox.cpu import CpuPool
+from sandbox.credentials import OperatorKey
 from sandbox.db import Database
 from sandbox.direct_routes import DirectTable
 from sandbox.evidence import EvidenceRecorder, EvidenceRepository
@@ -48,6 +50,9 @@ class SandboxContext:
         self.faults = FaultRegistry(self.db, self.services, self.changes)
         self.personas = PersonaRepository(self.db)
         self.pki = TestPKI(self.settings.pki_dir)
+        self.operator_key = OperatorKey(self.settings.data_dir, self.settings.operator_key)
+        #: CPU-heavy work off the event loop (sandbox.cpu)
+        self.cpu = CpuPool(self.settings.cpu_workers)
 
     @cached_property
     def world(self) -> World:

@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import logging
 import os
+import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -21,12 +22,14 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from sandbox.db import Database, as_utc
 from sandbox.db_prepared import Prepared
-from sandbox.models import BodyRow, ExchangeRow
+from sandbox.models import BodyRow, DeploymentSecretRow, ExchangeRow
+from sandbox.redaction import Redactor
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +146,29 @@ class EvidenceRepository:
     def __init__(self, db: Database, body_limit: int) -> None:
         self.db = db
         self.body_limit = body_limit
+        self._redactor: Redactor | None = None
+
+    async def redactor(self) -> Redactor:
+        """The deployment's redactor; its salt is created once, shared by every node and worker."""
+        if self._redactor is None:
+            salt = await self._salt()
+            self._redactor = Redactor(bytes.fromhex(salt))
+        return self._redactor
+
+    async def _salt(self) -> str:
+        async with self.db.session() as s:
+            row = await s.get(DeploymentSecretRow, SALT_NAME)
+            if row is not None:
+                return row.value
+        try:
+            async with self.db.session() as s:
+                s.add(DeploymentSecretRow(name=SALT_NAME, value=secrets.token_hex(32)))
+        except IntegrityError:  # another process created it first: use theirs
+            pass
+        async with self.db.session() as s:
+            row = await s.get(DeploymentSecretRow, SALT_NAME)
+            assert row is not None
+            return row.value
 
     def _body_values(self, data: bytes, content_type: str) -> dict[str, Any]:
         return {
@@ -156,10 +182,14 @@ class EvidenceRepository:
     async def write(self, exchanges: list[Exchange]) -> None:
         bodies: dict[str, dict[str, Any]] = {}
         rows = []
+        redactor = await self.redactor()
         for ex in exchanges:
+            # secrets are replaced before anything is hashed or written (sandbox.redaction)
+            ex.summary = redactor.summary(ex.summary)
             for attr, ctype in (("request", ex.request_content_type), ("response", ex.response_content_type)):
                 data = getattr(ex, f"{attr}_body")
                 if data:
+                    data = redactor.body(data, ctype)
                     values = self._body_values(data, ctype)
                     bodies.setdefault(values["sha256"], values)
                     setattr(ex, f"{attr}_sha256", values["sha256"])
@@ -206,6 +236,37 @@ class EvidenceRepository:
                 return None
             return StoredBody(row.sha256, row.size, row.truncated, row.content_type, row.data)
 
+    async def usage(self) -> dict[str, int]:
+        """Bytes of stored bodies each workspace's exchanges refer to (a body shared by two exchanges
+        counts for each)."""
+        sizes: dict[str, int] = {}
+        async with self.db.session() as s:
+            for column in (ExchangeRow.request_sha256, ExchangeRow.response_sha256):
+                q = (select(ExchangeRow.workspace, func.sum(func.length(BodyRow.data)))
+                     .join(BodyRow, BodyRow.sha256 == column).group_by(ExchangeRow.workspace))
+                for ws, total in (await s.execute(q)).all():
+                    sizes[ws] = sizes.get(ws, 0) + int(total or 0)
+        return sizes
+
+    async def enforce_quota(self, quota_bytes: int) -> int:
+        """Delete each workspace's oldest exchanges (a tenth of them per round) until its bodies fit
+        ``quota_bytes``; how many were deleted."""
+        removed = 0
+        for _ in range(200):
+            over = [ws for ws, size in (await self.usage()).items() if size > quota_bytes]
+            if not over:
+                break
+            for ws in over:
+                async with self.db.session() as s:
+                    count = await s.scalar(select(func.count()).where(ExchangeRow.workspace == ws)) or 0
+                    step = max(1, count // 10)
+                    oldest = select(ExchangeRow.id).where(ExchangeRow.workspace == ws).order_by(
+                        ExchangeRow.started_at, ExchangeRow.id).limit(step)
+                    ids = list((await s.scalars(oldest)).all())
+                    removed += (await s.execute(delete(ExchangeRow).where(ExchangeRow.id.in_(ids)))).rowcount or 0
+            await self.purge(older_than=datetime(1970, 1, 1, tzinfo=UTC))  # only drops orphan bodies
+        return removed
+
     async def purge(self, *, older_than: datetime | None = None, workspace: str | None = None) -> int:
         """Delete exchanges (by age and/or workspace), then bodies nobody refers to any more."""
         async with self.db.session() as s:
@@ -223,6 +284,7 @@ class EvidenceRepository:
 
 
 BATCH_WINDOW = 0.02  # seconds
+SALT_NAME = "evidence_salt"
 
 
 class EvidenceRecorder:
@@ -261,6 +323,9 @@ class EvidenceRecorder:
             await self._queue.join()
 
     async def stop(self) -> None:
+        housekeeping = getattr(self, "_housekeeping", None)
+        if housekeeping is not None:
+            housekeeping.cancel()
         await self.flush()
         if self._task is not None:
             self._task.cancel()
@@ -268,6 +333,23 @@ class EvidenceRecorder:
                 await self._task
             except asyncio.CancelledError:
                 pass
+
+    def start_housekeeping(self, retention_days: int, quota_bytes: int, interval: float = 60.0) -> None:
+        """While running: every ``interval`` seconds, drop exchanges past retention and enforce the
+        per-workspace quota (not only at start-up: a busy week fills a disk too)."""
+        self._housekeeping = asyncio.create_task(self._keep(retention_days, quota_bytes, interval),
+                                                 name="evidence-housekeeping")
+
+    async def _keep(self, retention_days: int, quota_bytes: int, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.flush()
+                await self.purge_older_than(retention_days)
+                if quota_bytes > 0:
+                    await self.repo.enforce_quota(quota_bytes)
+            except Exception:  # housekeeping must never take a service down
+                log.exception("evidence housekeeping failed")
 
     async def purge_older_than(self, days: int) -> int:
         if days <= 0:

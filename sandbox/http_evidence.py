@@ -16,6 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sandbox.evidence import Direction, EvidenceRecorder, Exchange, Protocol, time_ordered_uuid
 
 STATE_KEY = "sandbox.evidence"
+#: where exchanges go that no verified credential tied to a workspace (DESIGN "Shared sandbox")
+ANONYMOUS_WORKSPACE = "anonymous"
 UNRECORDED_PREFIXES = ("/docs", "/redoc", "/openapi.json", "/favicon.ico", "/sandbox/api/exchanges")
 
 
@@ -43,7 +45,7 @@ def _header(scope: Scope, name: bytes) -> str:
 class EvidenceMiddleware:
     def __init__(self, app: ASGIApp, *, recorder: EvidenceRecorder, default_workspace: str,
                  max_request_bytes: int, services: list[str],
-                 too_large: Any, peer_lookup: Any = None) -> None:
+                 too_large: Any, peer_lookup: Any = None, anonymous_body_limit: int = 4096) -> None:
         self.app = app
         self.recorder = recorder
         self.default_workspace = default_workspace
@@ -51,6 +53,7 @@ class EvidenceMiddleware:
         self.services = set(services)
         self.too_large = too_large  # callable(path) -> ASGI app answering 413 in the right shape
         self.peer_lookup = peer_lookup  # callable(scope) -> ClientCertificate | None
+        self.anonymous_body_limit = anonymous_body_limit
 
     def _service(self, path: str) -> str:
         # a service serving another prefix (e.g. /annuaire for mss) annotates ``service`` itself
@@ -133,7 +136,13 @@ class EvidenceMiddleware:
         if not actor and self.peer_lookup is not None:
             cert = self.peer_lookup(scope)
             actor = f"cert:{cert.display}" if cert else ""
-        workspace = notes.get("workspace") or _header(scope, b"x-sandbox-workspace") or self.default_workspace
+        # only a workspace that a verified credential (API key, token, client, certificate) selected;
+        # a bare X-Sandbox-Workspace header never writes into another vendor's evidence
+        workspace = notes.get("workspace") or ANONYMOUS_WORKSPACE
+        request_body, response_body = b"".join(req_chunks), b"".join(resp_chunks)
+        if workspace == ANONYMOUS_WORKSPACE:  # kept short: anonymous floods must not fill the disk
+            request_body = request_body[:self.anonymous_body_limit]
+            response_body = response_body[:self.anonymous_body_limit]
         self.recorder.record(Exchange(
             workspace=workspace[:64],
             protocol=Protocol(notes.get("protocol", Protocol.HTTP)),
@@ -146,8 +155,8 @@ class EvidenceMiddleware:
             correlation_id=correlation,
             status=str(status),
             summary=summary,
-            request_body=b"".join(req_chunks) or None,
+            request_body=request_body or None,
             request_content_type=_header(scope, b"content-type"),
-            response_body=b"".join(resp_chunks) or None,
+            response_body=response_body or None,
             response_content_type=resp_type,
         ))

@@ -31,6 +31,16 @@ class WorkspaceRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     seeded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     options: Mapped[dict] = mapped_column(JSONType, default=dict)
+    #: SHA-256 of the workspace's API key (sandbox.credentials); None = only the operator key opens it
+    api_key_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class DeploymentSecretRow(Base):
+    """Secrets of one deployment shared by every node (e.g. the evidence redaction salt)."""
+
+    __tablename__ = "deployment_secrets"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
 
 
 class PersonaRow(Base):

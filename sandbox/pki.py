@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from sandbox.credentials import write_private
+
 ROOT_CN = "TEST AC RACINE IGC-SANTE ELEMENTAIRE (MES-SANDBOX)"
 ORG_CA_CN = "TEST AC IGC-SANTE ELEMENTAIRE ORGANISATIONS"
 PRO_CA_CN = "TEST AC IGC-SANTE ELEMENTAIRE PERSONNES"
@@ -192,10 +194,11 @@ class TestPKI:
 
     @staticmethod
     def _write(path: Path, data: bytes, secret: bool = False) -> None:
+        if secret:  # 0600 from the first byte, not after a window where others could read it
+            write_private(path, data)
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        if secret:
-            path.chmod(0o600)
 
     # -- TLS contexts ---------------------------------------------------------------------
     def server_context(self, *, client_certs: ssl.VerifyMode = ssl.CERT_OPTIONAL) -> ssl.SSLContext:

@@ -28,6 +28,12 @@ def user_data_dir() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share") / "mes-sandbox"
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a bind address or a Host header name) only reaches this machine."""
+    host = host.strip("[]").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
 class Settings(BaseSettings):
     """Every knob of the sandbox. Environment variable = ``MES_SANDBOX_`` + field name, upper case."""
 
@@ -72,7 +78,7 @@ class Settings(BaseSettings):
         "fr", description="Language of messages a vendor or auditor reads (reports, validation, console)."
     )
     evidence_retention_days: int = Field(
-        30, ge=0, description="Exchanges older than this are purged at start-up (0 = keep forever)."
+        30, ge=0, description="Exchanges older than this are purged, at start-up and while running (0 = keep forever)."
     )
     evidence_body_limit: int = Field(
         1_048_576, ge=0, description="Bytes of each request/response body kept as evidence (rest cut)."
@@ -87,8 +93,52 @@ class Settings(BaseSettings):
         "runs once before they start).",
     )
 
+    open_api: bool = Field(
+        False,
+        description="Single-user laptop only (`serve --open`): `/sandbox/api` needs no key. Refused unless "
+        "the server binds a loopback address.",
+    )
+    operator_key: str = Field(
+        "",
+        description="The operator key (all workspaces). Empty = generated on first start into "
+        "`<data_dir>/operator-key` (0600); set it to share one key between several nodes.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host header values accepted (DNS-rebinding guard), besides the loopback names and the "
+        "host of the public base URL. `*` accepts any.",
+    )
+    workspace_rate_per_second: float = Field(
+        200.0, ge=0,
+        description="Requests per second one caller (workspace key, OAuth client or peer address) may send on "
+        "average (burst = 4 seconds' worth; a 401 costs 50 requests); beyond: 429 with Retry-After. 0 = no limit.",
+    )
+    rate_limit_loopback: bool = Field(
+        False, description="Apply the rate limit to callers on this machine too (off: a laptop's own tests and "
+        "benchmarks run unthrottled; a shared sandbox's vendors arrive from other addresses).",
+    )
+    evidence_quota_bytes: int = Field(
+        2 * 1024 * 1024 * 1024, ge=0,
+        description="Evidence bodies kept per workspace; beyond, the oldest exchanges are purged while "
+        "running. 0 = no quota.",
+    )
+    evidence_housekeeping_seconds: float = Field(
+        60.0, gt=0, description="How often a running sandbox applies evidence retention and the quota.",
+    )
+    anonymous_body_limit: int = Field(
+        4096, ge=0, description="Bytes of each body kept as evidence for requests no credential tied to a "
+        "workspace (workspace `anonymous`): an anonymous flood cannot fill the disk.",
+    )
+    cpu_workers: int = Field(
+        2, ge=1, le=64,
+        description="Threads for CPU-heavy work (FHIR validation, large SOAP parsing) off the event loop.",
+    )
+
     @model_validator(mode="after")
     def _derive(self) -> Settings:
+        if self.open_api and not is_loopback(self.host):
+            raise ValueError(f"open_api (serve --open) needs a loopback bind, not {self.host!r}: "
+                             "a shared sandbox needs its keys")
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{(self.data_dir / 'sandbox.db').as_posix()}"
         return self

@@ -3,8 +3,13 @@
     from sandbox.testing import running_sandbox
 
     with running_sandbox() as sb:            # uvicorn on 127.0.0.1:<free port>, fresh database
-        r = httpx.get(sb.url("/sandbox/api/personas"), params={"kind": "patient"})
+        with sb.client() as c:               # carries the operator key on /sandbox/api
+            r = c.get("/sandbox/api/personas", params={"kind": "patient"})
         exchanges = sb.exchanges(workspace="default")
+
+``sb.client()`` sends ``Authorization: Bearer <operator key>`` on the sandbox's own APIs only (never
+on FHIR, OIDC or SOAP calls, and never over an ``Authorization`` the call sets itself);
+``sb.client(key=<workspace key>)`` sends a workspace's key instead, ``sb.client(key=None)`` none.
 
 The database is a temporary SQLite file, or — when ``MES_SANDBOX_TEST_DATABASE_URL`` names a
 PostgreSQL server (``postgresql+asyncpg://postgres@127.0.0.1:5432/postgres``) — a fresh database
@@ -28,12 +33,27 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import make_url
 
+from sandbox.api_auth import PROTECTED_PREFIXES
 from sandbox.app import create_app
+from sandbox.credentials import read_operator_key
 from sandbox.server import Servers, bind, new_event_loop
 from sandbox.services import Service
 from sandbox.settings import Settings
 
 TEST_DB_ENV = "MES_SANDBOX_TEST_DATABASE_URL"
+_OPERATOR = object()  # "the operator key" default of RunningSandbox.client
+
+
+class ApiKeyAuth(httpx.Auth):
+    """``Authorization: Bearer <key>`` on the sandbox's own APIs (:mod:`sandbox.api_auth`) only."""
+
+    def __init__(self, key: str) -> None:
+        self.header = f"Bearer {key}"
+
+    def auth_flow(self, request: httpx.Request):  # noqa: ANN201 - httpx's generator protocol
+        if request.url.path.startswith(PROTECTED_PREFIXES) and "authorization" not in request.headers:
+            request.headers["Authorization"] = self.header
+        yield request
 
 
 @dataclass
@@ -54,13 +74,29 @@ class RunningSandbox:
     def https_url(self, path: str) -> str:
         return self.https_base_url + path
 
-    def client(self, **kw: Any) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, timeout=30, **kw)
+    @property
+    def operator_key(self) -> str:
+        return read_operator_key(self.settings.data_dir, self.settings.operator_key) or ""
 
-    def https_client(self, cert: Any = None, **kw: Any) -> httpx.Client:
+    def _auth(self, key: str | None | object) -> httpx.Auth | None:
+        chosen = self.operator_key if key is _OPERATOR else key
+        return ApiKeyAuth(chosen) if isinstance(chosen, str) and chosen else None
+
+    def client(self, key: str | None | object = _OPERATOR, **kw: Any) -> httpx.Client:
+        """Client for the HTTP listener; ``key``: the operator key by default, a workspace key, or None."""
+        return httpx.Client(base_url=self.base_url, timeout=30, auth=self._auth(key), **kw)
+
+    def https_client(self, cert: Any = None, key: str | None | object = _OPERATOR, **kw: Any) -> httpx.Client:
         """Client for the HTTPS listener trusting the test CA; ``cert`` = a :class:`sandbox.pki.Issued`."""
-        return httpx.Client(base_url=self.https_base_url, timeout=30,
+        return httpx.Client(base_url=self.https_base_url, timeout=30, auth=self._auth(key),
                             verify=self.ctx.pki.client_context(cert), **kw)
+
+    def create_workspace(self, name: str, **body: Any) -> str:
+        """Create a workspace with the operator key; its API key (shown once)."""
+        with self.client() as c:
+            r = c.post("/sandbox/api/workspaces", json={"name": name, **body})
+            r.raise_for_status()
+            return r.json()["api_key"]
 
     def call(self, coro_fn, *args: Any, **kw: Any) -> Any:  # noqa: ANN001
         """Run ``await coro_fn(*args, **kw)`` on the server's event loop and return its result."""

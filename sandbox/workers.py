@@ -16,16 +16,21 @@ not matter there, and it keeps STARTTLS inside the process that owns the session
 
 First-start work (test PKI, migrations, the default workspace and its seeded world, each service's
 start-up hook such as PSC's signing keys) runs once, in this supervising process, before any worker
-starts, so workers never race to create the same row or file. A worker that dies stops the whole
-sandbox (exit code 1) rather than leaving it half-served; SIGINT/SIGTERM stop the workers cleanly.
+starts, so workers never race to create the same row or file. A worker that dies is logged and
+replaced (its connections in flight are lost, the others go on); only when workers keep dying —
+more than ``MAX_RESTARTS`` within ``RESTART_WINDOW`` seconds, e.g. one that cannot start — does the
+supervisor give up and exit 1. SIGINT/SIGTERM stop the workers cleanly.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import signal
 import socket
+import time
+from collections import deque
 from multiprocessing.connection import wait
 from typing import Any
 
@@ -33,6 +38,10 @@ from sandbox.settings import Settings
 
 STOP_GRACE = 15.0
 BACKLOG = 2048  # uvicorn's default
+MAX_RESTARTS = 5
+RESTART_WINDOW = 60.0  # seconds
+
+log = logging.getLogger(__name__)
 
 
 def prepare(settings: Settings) -> None:
@@ -69,6 +78,12 @@ class Dispatcher:
             sock.listen(BACKLOG)
             sock.setblocking(False)
 
+    def replace(self, index: int, channel: socket.socket) -> None:
+        """Worker ``index`` was restarted: hand it nothing until its new process says it serves."""
+        self.channels[index] = channel
+        if index in self.ready:
+            self.ready.remove(index)
+
     def watched(self) -> list[socket.socket]:
         # connections wait in the kernel's backlog until a worker is ready for them
         return self.channels + (self.listeners if self.ready else [])
@@ -76,7 +91,11 @@ class Dispatcher:
     def on_ready(self, obj: object) -> None:
         if obj in self.channels:
             index = self.channels.index(obj)
-            if obj.recv(16) and index not in self.ready:  # type: ignore[attr-defined]
+            try:
+                said = obj.recv(16)  # type: ignore[attr-defined]
+            except OSError:  # the worker died; the supervisor's loop replaces it
+                said = b""
+            if said and index not in self.ready:
                 self.ready.append(index)
             return
         tag = bytes([self.listeners.index(obj)])  # type: ignore[arg-type]
@@ -97,36 +116,63 @@ class Dispatcher:
             try:
                 socket.send_fds(self.channels[worker], [tag], [conn.fileno()])
                 return
-            except OSError:  # that worker is gone; the supervisor's loop notices and stops
+            except OSError:  # that worker is gone; the supervisor's loop notices and replaces it
                 self.ready.remove(worker)
 
 
 def run_workers(overrides: dict[str, Any], http_socket: socket.socket, https_socket: socket.socket | None,
                 count: int, log_level: str = "info") -> int:
-    """Serve with ``count`` worker processes until a signal or a worker's death; the exit code."""
+    """Serve with ``count`` worker processes until a signal, restarting the workers that die; the exit
+    code (1 when workers kept dying)."""
     prepare(Settings(**overrides))
     spawn = multiprocessing.get_context("spawn")
-    pairs = [socket.socketpair() for _ in range(count)]
-    procs = [spawn.Process(target=_worker, args=(overrides, child, https_socket is not None, log_level),
-                           name=f"mes-sandbox-worker-{n}") for n, (_, child) in enumerate(pairs)]
-    dispatcher = Dispatcher([s for s in (http_socket, https_socket) if s is not None], [p for p, _ in pairs])
-    stopping = False
+
+    def start(n: int) -> tuple[multiprocessing.process.BaseProcess, socket.socket]:
+        parent, child = socket.socketpair()
+        proc = spawn.Process(target=_worker, args=(overrides, child, https_socket is not None, log_level),
+                             name=f"mes-sandbox-worker-{n}")
+        proc.start()
+        child.close()  # the worker has its own copy now
+        return proc, parent
+
+    procs: list[multiprocessing.process.BaseProcess] = []
+    channels: list[socket.socket] = []
+    stopping = failed = False
 
     def stop(_signum: int, _frame: object) -> None:
         nonlocal stopping
         stopping = True
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    deaths: deque[float] = deque()
     try:
-        for p in procs:
-            p.start()
-        for _, child in pairs:
-            child.close()  # each worker has its own copy now
-        while not stopping and all(p.is_alive() for p in procs):
-            for obj in wait([p.sentinel for p in procs] + dispatcher.watched(), timeout=0.5):
+        for n in range(count):
+            proc, channel = start(n)
+            procs.append(proc)
+            channels.append(channel)
+        dispatcher = Dispatcher([s for s in (http_socket, https_socket) if s is not None], list(channels))
+        while not stopping:
+            watched: list[Any] = [p.sentinel for p in procs]
+            for obj in wait(watched + dispatcher.watched(), timeout=0.5):
                 if not isinstance(obj, int):
                     dispatcher.on_ready(obj)
-        failed = not stopping
+            for n, proc in enumerate(procs):
+                if proc.is_alive() or stopping:
+                    continue
+                now = time.monotonic()
+                deaths.append(now)
+                while deaths and deaths[0] < now - RESTART_WINDOW:
+                    deaths.popleft()
+                if len(deaths) > MAX_RESTARTS:
+                    log.error("worker %d (pid %s) died with exit code %s: %d deaths in %.0f s, giving up",
+                              n, proc.pid, proc.exitcode, len(deaths), RESTART_WINDOW)
+                    stopping = failed = True
+                    break
+                log.error("worker %d (pid %s) died with exit code %s; starting a new one",
+                          n, proc.pid, proc.exitcode)
+                channels[n].close()
+                procs[n], channels[n] = start(n)
+                dispatcher.replace(n, channels[n])
     finally:
         for p in procs:
             if p.is_alive():
@@ -138,6 +184,6 @@ def run_workers(overrides: dict[str, Any], http_socket: socket.socket, https_soc
                 p.join()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        for parent, _ in pairs:
-            parent.close()
+        for channel in channels:
+            channel.close()
     return 1 if failed else 0

@@ -5,15 +5,18 @@
 
 from __future__ import annotations
 
+import hmac
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
+from sandbox.credentials import hash_key, new_workspace_key
 from sandbox.db import as_utc, workspace_tables
 from sandbox.errors import ProblemError
+from sandbox.http_evidence import ANONYMOUS_WORKSPACE
 from sandbox.models import WorkspaceRow
 from sandbox.seeding import seed_workspace
 
@@ -30,11 +33,16 @@ class Workspace:
     created_at: datetime
     seeded_at: datetime | None
     options: dict[str, Any]
+    #: the workspace's API key in clear: set only in the answer that created or rotated it
+    api_key: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "title": self.title, "created_at": self.created_at.isoformat(),
-                "seeded_at": self.seeded_at.isoformat() if self.seeded_at else None,
-                "options": self.options}
+        d = {"name": self.name, "title": self.title, "created_at": self.created_at.isoformat(),
+             "seeded_at": self.seeded_at.isoformat() if self.seeded_at else None,
+             "options": self.options}
+        if self.api_key:
+            d["api_key"] = self.api_key
+        return d
 
 
 def _domain(row: WorkspaceRow) -> Workspace:
@@ -50,6 +58,9 @@ class WorkspaceService:
 
     @staticmethod
     def check_name(name: str) -> None:
+        if name == ANONYMOUS_WORKSPACE:
+            raise ProblemError(422, "reserved-workspace-name",
+                               f"{name!r} is reserved: it holds the evidence of unauthenticated calls", name=name)
         if not NAME_RE.match(name):
             raise ProblemError(422, "invalid-workspace-name",
                                "a workspace name is 1–64 characters: lower-case letters, digits, '-' "
@@ -77,13 +88,31 @@ class WorkspaceService:
             if await s.get(WorkspaceRow, name) is not None:
                 raise ProblemError(409, "workspace-exists", f"a workspace named {name!r} already exists",
                                    name=name)
+            key = new_workspace_key(name)
             row = WorkspaceRow(name=name, title=title or name, created_at=now, seeded_at=now,
-                               options=options or {})
+                               options=options or {}, api_key_hash=hash_key(key))
             s.add(row)
             await s.flush()
             await seed_workspace(self.ctx, s, name)
-            ws = _domain(row)
+            ws = replace(_domain(row), api_key=key)
         self.ctx.changes.bump()  # after the commit: other processes re-read what it wrote
+        return ws
+
+    async def key_matches(self, name: str, key: str) -> bool:
+        """Whether ``key`` is the current API key of workspace ``name``."""
+        async with self.ctx.db.session() as s:
+            stored = await s.scalar(select(WorkspaceRow.api_key_hash).where(WorkspaceRow.name == name))
+        return bool(stored) and hmac.compare_digest(stored, hash_key(key))
+
+    async def rotate_key(self, name: str) -> Workspace:
+        """Give the workspace a new API key (the old one stops working); the answer shows it once."""
+        key = new_workspace_key(name)
+        async with self.ctx.db.session() as s:
+            row = await s.get(WorkspaceRow, name)
+            if row is None:
+                raise ProblemError(404, "unknown-workspace", f"no workspace named {name!r}", name=name)
+            row.api_key_hash = hash_key(key)
+            ws = replace(_domain(row), api_key=key)
         return ws
 
     async def ensure(self, name: str) -> Workspace:

@@ -39,7 +39,8 @@ async def json_body(request: Request, accepted: tuple[str, ...] = FHIR_TYPES) ->
 
 async def caller_of(ctx: SandboxContext, request: Request, operation: str) -> Caller:
     ws_header = request.headers.get("x-sandbox-workspace")
-    annotate(request, service="dmp", operation=f"dmp.{operation}", workspace=ws_header)
+    # the workspace is recorded once the token proved it: a bare header is not a credential
+    annotate(request, service="dmp", operation=f"dmp.{operation}")
     caller = await authenticate(ctx, request.headers.get("authorization"), request.headers.get(ACCESS_MODE_HEADER),
                                 ws_header)
     annotate(request, workspace=caller.workspace, actor=caller.label,

@@ -52,7 +52,8 @@ def build(ctx: SandboxContext) -> APIRouter:
         cookie = base64.urlsafe_b64encode(orjson.dumps(
             {"state": state, "verifier": verifier, "client_id": client_id, "workspace": ws})).decode()
         resp = RedirectResponse(redirect_with(rt.authorization_endpoint, params), status_code=302)
-        resp.set_cookie(COOKIE, cookie, max_age=600, httponly=True, samesite="lax", path="/psc/demo")
+        resp.set_cookie(COOKIE, cookie, max_age=600, httponly=True, samesite="lax", path="/psc/demo",
+                        secure=request.url.scheme == "https")
         return resp
 
     @router.get("/callback")

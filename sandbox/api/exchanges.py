@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from sandbox.api.deps import get_ctx
+from sandbox.api.deps import caller, get_ctx
 from sandbox.context import SandboxContext
 from sandbox.errors import ProblemError
-from sandbox.evidence import ExchangeFilter
+from sandbox.evidence import Exchange, ExchangeFilter
 
 router = APIRouter(prefix="/sandbox/api/exchanges", tags=["sandbox: evidence"])
 
 
 @router.get("")
 async def list_exchanges(
+    request: Request,
     workspace: str | None = Query(None),
     protocol: str | None = Query(None, description="http | soap | smtp | imap"),
     service: str | None = Query(None),
@@ -27,6 +28,11 @@ async def list_exchanges(
     offset: int = Query(0, ge=0, le=1_000_000_000),
     ctx: SandboxContext = Depends(get_ctx),
 ) -> dict[str, Any]:
+    who = caller(request)
+    if not who.operator:  # a workspace key reads its own evidence only
+        if workspace is not None and workspace != who.workspace:
+            raise ProblemError(403, "other-workspace", f"this key opens workspace {who.workspace!r} only")
+        workspace = who.workspace
     await ctx.recorder.flush()
     found = await ctx.evidence.list(ExchangeFilter(workspace, protocol, service, correlation_id,
                                                    since, until, limit, offset))
@@ -34,23 +40,26 @@ async def list_exchanges(
     return {"count": len(found), "offset": offset, "exchanges": [e.to_dict(base) for e in found]}
 
 
-@router.get("/{exchange_id}")
-async def get_exchange(exchange_id: str, ctx: SandboxContext = Depends(get_ctx)) -> dict[str, Any]:
+async def _visible(ctx: SandboxContext, request: Request, exchange_id: str) -> Exchange:
+    """The exchange, if the caller may read it; another workspace's is as unknown as a missing one."""
     await ctx.recorder.flush()
     ex = await ctx.evidence.get(exchange_id)
-    if ex is None:
+    if ex is None or not caller(request).may(ex.workspace):
         raise ProblemError(404, "unknown-exchange", f"no exchange {exchange_id!r}")
-    return ex.to_dict(ctx.settings.base_url)
+    return ex
+
+
+@router.get("/{exchange_id}")
+async def get_exchange(exchange_id: str, request: Request, ctx: SandboxContext = Depends(get_ctx)) -> dict[str, Any]:
+    return (await _visible(ctx, request, exchange_id)).to_dict(ctx.settings.base_url)
 
 
 @router.get("/{exchange_id}/{which}")
-async def get_body(exchange_id: str, which: str, ctx: SandboxContext = Depends(get_ctx)) -> Response:
+async def get_body(exchange_id: str, which: str, request: Request,
+                   ctx: SandboxContext = Depends(get_ctx)) -> Response:
     if which not in ("request-body", "response-body"):
         raise ProblemError(404, "unknown-body", "bodies are 'request-body' or 'response-body'")
-    await ctx.recorder.flush()
-    ex = await ctx.evidence.get(exchange_id)
-    if ex is None:
-        raise ProblemError(404, "unknown-exchange", f"no exchange {exchange_id!r}")
+    ex = await _visible(ctx, request, exchange_id)
     sha = ex.request_sha256 if which == "request-body" else ex.response_sha256
     body = await ctx.evidence.body(sha) if sha else None
     if body is None:

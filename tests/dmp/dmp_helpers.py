@@ -24,7 +24,6 @@ from sandbox.testing import RunningSandbox
 OIDC = "/psc/realms/esante-wallet/protocol/openid-connect"
 WALLET_AUTH = "/psc/wallet/auth"  # PSC authorizes on its wallet host (FACTS §4)
 CALLBACK = "http://127.0.0.1:8000/callback"
-DEMO_SECRET = "sandbox-demo-secret"
 INS_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
 FHIR = "application/fhir+json"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -120,7 +119,7 @@ class Dmp:
     def pro_token(self, idnps: str = "899700218896") -> str:
         """A PSC access token for professional ``idnps`` (authorization code + PKCE, demo client)."""
         if idnps not in self._tokens:
-            self._tokens[idnps] = self.token_for(f"sandbox-demo-{self.workspace}", DEMO_SECRET, idnps=idnps)
+            self._tokens[idnps] = self.token_for(f"sandbox-demo-{self.workspace}", self.demo_secret, idnps=idnps)
         return self._tokens[idnps]
 
     def token_for(self, client_id: str, secret: str, *, scope: str = "openid scope_all",
@@ -138,6 +137,15 @@ class Dmp:
                            auth=(client_id, secret))
         assert r.status_code == 200, r.text
         return r.json()["access_token"]
+
+    @property
+    def demo_secret(self) -> str:
+        """The workspace's demo PSC client secret (random per workspace)."""
+        if "secret" not in self._tokens:
+            r = self.http.get(f"/sandbox/api/workspaces/{self.workspace}/psc/clients/sandbox-demo-{self.workspace}")
+            r.raise_for_status()
+            self._tokens["secret"] = r.json()["client_secret"]
+        return self._tokens["secret"]
 
     def patient_token(self, patient: str, represents: str = "") -> str:
         r = self.http.post(f"/sandbox/api/workspaces/{self.workspace}/dmp/patient-token",

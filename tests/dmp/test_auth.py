@@ -50,7 +50,7 @@ def test_client_credentials_token_refused_403(dmp) -> None:
     client_id = f"sandbox-demo-{dmp.workspace}"
     r = dmp.http.post("/psc/realms/esante-wallet/protocol/openid-connect/token",
                       data={"grant_type": "client_credentials", "scope": "scope_all"},
-                      auth=(client_id, "sandbox-demo-secret"))
+                      auth=(client_id, dmp.demo_secret))
     assert r.status_code == 200, r.text  # the demo client has the grant (psc/README.md)
     r = dmp.find(r.json()["access_token"], patient=PAT1, status="current")
     _oo(r, 403)
@@ -69,7 +69,7 @@ def test_token_for_another_audience_401(dmp) -> None:
 
 
 def test_token_without_the_dmp_scope_403(dmp) -> None:
-    token = dmp.token_for(f"sandbox-demo-{dmp.workspace}", "sandbox-demo-secret", scope="openid profile")
+    token = dmp.token_for(f"sandbox-demo-{dmp.workspace}", dmp.demo_secret, scope="openid profile")
     r = dmp.find(token, patient=PAT1, status="current")
     _oo(r, 403)
     assert "scope_all" in r.text and "insufficient_scope" in r.headers["www-authenticate"]

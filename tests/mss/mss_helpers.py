@@ -56,7 +56,6 @@ def simple_message(sender: str, to: list[str], subject: str = "Compte rendu", **
 
 
 CALLBACK = "http://127.0.0.1:8000/callback"
-DEMO_SECRET = "sandbox-demo-secret"
 
 
 def psc_token(sb: RunningSandbox, idnps: str = PRO_ID, workspace: str = "default") -> str:
@@ -71,6 +70,7 @@ def psc_token(sb: RunningSandbox, idnps: str = PRO_ID, workspace: str = "default
     client_id = "sandbox-demo" if workspace == "default" else f"sandbox-demo-{workspace}"
     realm = "/psc/realms/esante-wallet" if workspace == "default" else f"/psc/w/{workspace}/realms/esante-wallet"
     with sb.client() as c:
+        secret = c.get(f"/sandbox/api/workspaces/{workspace}/psc/clients/{client_id}").json()["client_secret"]
         disco = c.get(realm + "/.well-known/wallet-openid-configuration").json()  # as PSC: wallet discovery
         r = c.get(disco["authorization_endpoint"], params={
             "response_type": "code", "client_id": client_id, "redirect_uri": CALLBACK, "scope": "openid scope_all",
@@ -80,7 +80,7 @@ def psc_token(sb: RunningSandbox, idnps: str = PRO_ID, workspace: str = "default
         code = parse_qs(urlsplit(r.headers["location"]).query)["code"][0]
         r = c.post(disco["token_endpoint"], data={"grant_type": "authorization_code", "code": code,
                                           "redirect_uri": CALLBACK, "code_verifier": verifier},
-                   auth=(client_id, DEMO_SECRET))
+                   auth=(client_id, secret))
         assert r.status_code == 200, r.text
         return r.json()["access_token"]
 

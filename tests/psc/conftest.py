@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,7 +20,6 @@ REALM_PATH = "/psc/realms/esante-wallet"
 OIDC = REALM_PATH + "/protocol/openid-connect"
 WALLET_AUTH = "/psc/wallet/auth"
 CALLBACK = "http://127.0.0.1:8000/callback"
-DEMO_SECRET = "sandbox-demo-secret"
 PERSONA = "899700218896"
 
 
@@ -41,6 +41,16 @@ class Psc:
     @property
     def client_id(self) -> str:
         return f"sandbox-demo-{self.workspace}"
+
+    @cached_property
+    def secret(self) -> str:
+        """The demo client's secret: random per workspace, read with the workspace's API access."""
+        return self.secret_of(self.workspace, self.client_id)
+
+    def secret_of(self, workspace: str, client_id: str) -> str:
+        r = self.http.get(f"/sandbox/api/workspaces/{workspace}/psc/clients/{client_id}")
+        r.raise_for_status()
+        return r.json()["client_secret"]
 
     def url(self, name: str) -> str:
         if name == "auth":  # PSC authorizes on its wallet host, not under the issuer (FACTS §4)
@@ -76,7 +86,7 @@ class Psc:
         data = {"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK, **extra}
         if verifier is not None:
             data["code_verifier"] = verifier
-        return self.http.post(self.url("token"), data=data, auth=auth or (self.client_id, DEMO_SECRET))
+        return self.http.post(self.url("token"), data=data, auth=auth or (self.client_id, self.secret))
 
     def tokens(self, **over: Any) -> dict[str, Any]:
         code, verifier = self.code(**over)
@@ -89,7 +99,7 @@ class Psc:
 
     def introspect(self, token: str) -> httpx.Response:
         return self.http.post(self.url("token/introspect"), data={"token": token},
-                              auth=(self.client_id, DEMO_SECRET))
+                              auth=(self.client_id, self.secret))
 
     def add_client(self, **meta: Any) -> dict[str, Any]:
         r = self.http.post(f"/sandbox/api/workspaces/{self.workspace}/psc/clients", json=meta)

@@ -53,7 +53,7 @@ def _verify_id_token(psc, meta: dict, id_token: str, client_id: str, nonce: str,
 
 def test_code_flow_pkce_userinfo_refresh_logout(psc) -> None:
     meta = _discover(psc)
-    with OAuth2Client(psc.client_id, "sandbox-demo-secret", scope="openid scope_all profile email",
+    with OAuth2Client(psc.client_id, psc.secret, scope="openid scope_all profile email",
                       redirect_uri=CALLBACK, code_challenge_method="S256") as client:
         token = _login(psc, client, meta)
         claims = _verify_id_token(psc, meta, token["id_token"], psc.client_id, token["_nonce"])
@@ -81,7 +81,7 @@ def test_code_flow_pkce_userinfo_refresh_logout(psc) -> None:
         assert r.status_code == 401 and 'error="invalid_token"' in r.headers["www-authenticate"]
 
     # a second login, then RP-initiated logout revokes its tokens
-    with OAuth2Client(psc.client_id, "sandbox-demo-secret", scope="openid scope_all",
+    with OAuth2Client(psc.client_id, psc.secret, scope="openid scope_all",
                       redirect_uri=CALLBACK, code_challenge_method="S256") as client:
         token = _login(psc, client, meta)
         r = psc.http.get(meta["end_session_endpoint"], params={

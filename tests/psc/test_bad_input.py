@@ -117,8 +117,8 @@ def test_no_client_authentication_and_two_methods(psc) -> None:
                                               "client_id": psc.client_id})
     _token_error(r, 401, "invalid_client")
     r = psc.http.post(psc.url("token"), data={"grant_type": "authorization_code", "code": code,
-                                              "client_secret": "sandbox-demo-secret"},
-                      auth=(psc.client_id, "sandbox-demo-secret"))
+                                              "client_secret": psc.secret},
+                      auth=(psc.client_id, psc.secret))
     _token_error(r, 400, "invalid_request")
     # a secret client may not authenticate with a client assertion instead
     r = psc.http.post(psc.url("token"), data={
@@ -130,7 +130,7 @@ def test_no_client_authentication_and_two_methods(psc) -> None:
     r = psc.http.post(psc.url("token"), data={"grant_type": "authorization_code", "code": code,
                                               "redirect_uri": CALLBACK, "code_verifier": verifier,
                                               "client_id": psc.client_id,
-                                              "client_secret": "sandbox-demo-secret"})
+                                              "client_secret": psc.secret})
     assert r.status_code == 200, r.text
 
 
@@ -166,7 +166,7 @@ def test_reused_code_revokes_the_tokens_it_issued(psc) -> None:
     assert psc.introspect(tokens["access_token"]).json() == {"active": False}
     r = psc.http.post(psc.url("token"), data={"grant_type": "refresh_token",
                                               "refresh_token": tokens["refresh_token"]},
-                      auth=(psc.client_id, "sandbox-demo-secret"))
+                      auth=(psc.client_id, psc.secret))
     _token_error(r, 400, "invalid_grant")
 
 
@@ -206,7 +206,7 @@ def test_code_of_another_client_and_unknown_code(psc) -> None:
 
 
 def test_grant_type_errors(psc) -> None:
-    auth = (psc.client_id, "sandbox-demo-secret")
+    auth = (psc.client_id, psc.secret)
     _token_error(psc.http.post(psc.url("token"), data={"code": "x"}, auth=auth), 400, "invalid_request")
     _token_error(psc.http.post(psc.url("token"), data={"grant_type": "password", "username": "u"}, auth=auth),
                  400, "unsupported_grant_type")
@@ -218,7 +218,7 @@ def test_grant_type_errors(psc) -> None:
 
 
 def test_malformed_and_oversized_token_requests(psc) -> None:
-    auth = (psc.client_id, "sandbox-demo-secret")
+    auth = (psc.client_id, psc.secret)
     r = psc.http.post(psc.url("token"), json={"grant_type": "client_credentials"}, auth=auth)
     _token_error(r, 400, "invalid_request")
     r = psc.http.post(psc.url("token"), content=b"grant_type=\xff\xfe",
@@ -240,7 +240,7 @@ def test_malformed_and_oversized_token_requests(psc) -> None:
 
 def test_refresh_with_widened_scope_keeps_the_token_usable(psc) -> None:
     tokens = psc.tokens(scope="openid profile")
-    auth = (psc.client_id, "sandbox-demo-secret")
+    auth = (psc.client_id, psc.secret)
     r = psc.http.post(psc.url("token"), data={"grant_type": "refresh_token", "scope": "openid scope_all",
                                               "refresh_token": tokens["refresh_token"]}, auth=auth)
     _token_error(r, 400, "invalid_scope")

@@ -76,7 +76,7 @@ def test_seeded_demo_client_and_registration_api(psc) -> None:
     base = f"/sandbox/api/workspaces/{psc.workspace}/psc/clients"
     listed = psc.http.get(base).json()["clients"]
     demo = next(c for c in listed if c["client_id"] == psc.client_id)
-    assert demo["client_secret"] == "sandbox-demo-secret"
+    assert len(demo["client_secret"]) >= 32  # random per workspace, never a shared fixed secret
     assert "/psc/demo/callback" in demo["redirect_uris"] and CALLBACK in demo["redirect_uris"]
     created = psc.add_client(client_id=f"app-{psc.workspace}", redirect_uris=["https://app.example/cb"])
     assert len(created["client_secret"]) >= 32 and created["workspace"] == psc.workspace
@@ -167,7 +167,7 @@ def test_each_workspace_is_a_realm_and_its_fetches_are_attributed(psc) -> None:
     assert {"psc.discovery", "psc.certs"} <= mine
     tokens = psc.tokens()
     claims = psc.http.post(psc.url("token/introspect"), data={"token": tokens["access_token"]},
-                           auth=(psc.client_id, "sandbox-demo-secret")).json()
+                           auth=(psc.client_id, psc.secret_of(psc.workspace, psc.client_id))).json()
     assert claims["iss"] == psc.issuer
     r = psc.http.get(psc.sb.url("/psc/w/no-such-workspace/realms/esante-wallet/.well-known/"
                                 "wallet-openid-configuration"))

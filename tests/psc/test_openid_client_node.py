@@ -28,7 +28,7 @@ def test_openid_client_full_flow(psc) -> None:
     installed = json.loads((NODE_DIR / "node_modules" / "openid-client" / "package.json").read_text())
     assert installed["version"] == "6.8.9"
     out = subprocess.run(
-        ["node", "rp-flow.mjs", psc.issuer, psc.client_id, "sandbox-demo-secret",
+        ["node", "rp-flow.mjs", psc.issuer, psc.client_id, psc.secret,
          "http://127.0.0.1:8000/callback", "899700218896"],
         cwd=NODE_DIR, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr

@@ -95,12 +95,16 @@ def test_serve_answers_docs_and_personas(cli_env):
                 assert proc.poll() is None and time.monotonic() < deadline, "serve did not come up"
                 time.sleep(0.1)
         assert r.status_code == 200 and "swagger" in r.text.lower()
-        patients = httpx.get(f"http://127.0.0.1:{port}/sandbox/api/personas", params={"kind": "patient"}).json()
+        url = f"http://127.0.0.1:{port}/sandbox/api/personas"
+        assert httpx.get(url).status_code == 401  # no key, no answer
+        key = run(env, "operator-key", "show").stdout.strip()
+        patients = httpx.get(url, params={"kind": "patient"}, headers={"Authorization": f"Bearer {key}"}).json()
         assert patients["total"] >= 200
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=30)
     assert "/sandbox/api/personas" in out and "899700218896" in out  # endpoint table + credentials
+    assert key in out  # printed on first start
 
 
 def test_serve_refuses_a_busy_port(cli_env):
@@ -113,3 +117,34 @@ def test_serve_refuses_a_busy_port(cli_env):
         busy = s.getsockname()[1]
         p = run({**env, "MES_SANDBOX_PORT": str(busy)}, "serve", ok=False)
     assert p.returncode == 1 and "impossible d'écouter" in p.stdout
+
+
+def test_open_is_refused_on_a_non_loopback_bind(cli_env):
+    env, _ = cli_env
+    p = run(env, "serve", "--open", "--host", "0.0.0.0", ok=False)
+    assert p.returncode == 2 and "loopback" in p.stdout + p.stderr
+
+
+def test_operator_key_file_is_private_and_rotates(cli_env):
+    env, data = cli_env
+    first = run(env, "operator-key", "show").stdout.strip()
+    assert first.startswith("msbo.") and (data / "operator-key").stat().st_mode & 0o777 == 0o600
+    second = run(env, "operator-key", "rotate").stdout.strip()
+    assert second != first and run(env, "operator-key", "show").stdout.strip() == second
+    assert (data / "operator-key").stat().st_mode & 0o777 == 0o600
+
+
+def test_database_and_keys_are_readable_by_their_owner_only(cli_env):
+    env, data = cli_env
+    run(env, "seed")
+    run(env, "pki", "issue", "--kind", "organisation", "--subject", "INSI-AUTO", "--identifier", "0B0193488",
+        "--out", str(data / "issued"))
+    private = [data / "operator-key", data / "pki" / "root-ca.key", data / "issued" / "key.pem",
+               data / "issued" / "cert.p12"]
+    if env["MES_SANDBOX_DATABASE_URL"].startswith("sqlite"):
+        private += [p for p in data.glob("sandbox.db*")]
+    private += list((data / "pki").glob("*.key"))
+    run(env, "operator-key", "show")
+    assert len(private) >= 5
+    for path in private:
+        assert path.stat().st_mode & 0o777 == 0o600, path

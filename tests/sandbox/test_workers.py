@@ -14,6 +14,7 @@ from multiprocessing.connection import wait
 import httpx
 
 from sandbox.changes import ChangeCounter, FreshCache
+from sandbox.credentials import read_operator_key
 from sandbox.faults import FaultRegistry, FaultSpec
 from sandbox.pki import CertKind, TestPKI
 from sandbox.server import bind
@@ -71,8 +72,9 @@ def test_a_fault_scripted_through_another_process_fires_on_the_next_call(sandbox
     assert after is not None and after.kind == "unavailable"
 
 
-def _fresh(method: str, url: str, **kw) -> httpx.Response:
-    with httpx.Client(timeout=30) as c:  # a new connection each time: any worker may take it
+def _fresh(method: str, url: str, key: str = "", **kw) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    with httpx.Client(timeout=30, headers=headers) as c:  # a new connection each time: any worker may take it
         return c.request(method, url, **kw)
 
 
@@ -90,7 +92,8 @@ def test_serve_with_two_workers(tmp_path) -> None:
             deadline = time.monotonic() + 90
             while True:
                 try:
-                    _fresh("GET", base + "/sandbox/api/workspaces").raise_for_status()
+                    key = read_operator_key(tmp_path) or ""
+                    _fresh("GET", base + "/sandbox/api/workspaces", key).raise_for_status()
                     break
                 except httpx.TransportError:
                     assert proc.poll() is None and time.monotonic() < deadline, "serve did not come up"
@@ -98,13 +101,13 @@ def test_serve_with_two_workers(tmp_path) -> None:
             children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
             assert len(children) >= 2
             ws = "workers"
-            assert _fresh("POST", base + "/sandbox/api/workspaces", json={"name": ws}).status_code == 201
-            r = _fresh("POST", f"{base}/sandbox/api/workspaces/{ws}/psc/clients",
+            assert _fresh("POST", base + "/sandbox/api/workspaces", key, json={"name": ws}).status_code == 201
+            r = _fresh("POST", f"{base}/sandbox/api/workspaces/{ws}/psc/clients", key,
                        json={"client_id": "m2m-workers", "grant_types": ["client_credentials"]})
             assert r.status_code == 201, r.text
             secret = r.json()["client_secret"]
             for _ in range(6):  # whichever worker takes each call, the fault fires on the next one only
-                r = _fresh("POST", f"{base}/sandbox/api/workspaces/{ws}/faults",
+                r = _fresh("POST", f"{base}/sandbox/api/workspaces/{ws}/faults", key,
                            json={"service": "psc", "kind": "server_error", "operation": "token"})
                 assert r.status_code == 201, r.text
                 r = _fresh("POST", base + TOKEN, data={"grant_type": "client_credentials"},
@@ -120,10 +123,10 @@ def test_serve_with_two_workers(tmp_path) -> None:
                 corr = f"workers-tls-{n}"
                 with httpx.Client(verify=pki.client_context(cert), timeout=30) as tls:
                     r = tls.get(f"https://127.0.0.1:{https_port}/sandbox/api/workspaces",
-                                headers={"X-Correlation-ID": corr})
+                                headers={"X-Correlation-ID": corr, "Authorization": f"Bearer {key}"})
                 assert r.status_code == 200, r.text
                 deadline = time.monotonic() + 10
-                while not (found := _fresh("GET", base + "/sandbox/api/exchanges",
+                while not (found := _fresh("GET", base + "/sandbox/api/exchanges", key,
                                            params={"correlation_id": corr}).json()["exchanges"]):
                     assert time.monotonic() < deadline, "exchange not recorded"
                     time.sleep(0.1)

@@ -60,8 +60,9 @@ def test_reset_restores_seeded_world_and_removes_the_rest(sandbox, client, works
     after = client.get("/sandbox/api/personas", headers={"X-Sandbox-Workspace": workspace}).json()
     assert after["personas"] == before["personas"]
     assert _faults(client, workspace) == []
-    # only what happened after the reset remains (the two reads just above)
+    # only what happened after the reset remains (the reset call itself and the reads just above)
     left = sandbox.exchanges(workspace=workspace)
     assert {e["summary"]["path"] for e in left} <= {"/sandbox/api/personas",
-                                                    f"/sandbox/api/workspaces/{workspace}/faults"}
-    assert all(e["summary"]["method"] == "GET" for e in left)
+                                                    f"/sandbox/api/workspaces/{workspace}/faults",
+                                                    f"/sandbox/api/workspaces/{workspace}/reset"}
+    assert all(e["summary"]["method"] == "GET" or e["summary"]["path"].endswith("/reset") for e in left)

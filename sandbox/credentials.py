@@ -1,0 +1,135 @@
+"""API keys of a shared sandbox (DESIGN "Shared sandbox: who may do what").
+
+- The **operator key** (whoever runs ``serve``) opens every ``/sandbox/api`` call on every
+  workspace. It is generated on first start into ``<data_dir>/operator-key`` (mode 0600) so the CLI
+  and the console can read it; ``MES_SANDBOX_OPERATOR_KEY`` replaces the file (several nodes on one
+  PostgreSQL share it that way); ``mes-sandbox operator-key rotate`` writes a new one, which every
+  running process picks up within a second.
+- A **workspace key** opens that workspace only. It is shown once, when the workspace is created or
+  its key rotated; the database keeps its SHA-256 (keys are 256 random bits: a plain hash is as
+  good as a slow one and costs nothing per request).
+
+Keys travel as ``Authorization: Bearer <key>`` (RFC 6750 §2.1). A workspace key names its workspace
+(``msbw.<workspace>.<random>``) so a request costs one primary-key read, never a scan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+OPERATOR_KEY_FILE = "operator-key"
+OPERATOR_PREFIX = "msbo."
+WORKSPACE_PREFIX = "msbw."
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def new_workspace_key(workspace: str) -> str:
+    return f"{WORKSPACE_PREFIX}{workspace}.{secrets.token_urlsafe(32)}"
+
+
+def workspace_of_key(key: str) -> str | None:
+    """The workspace a workspace key names (not yet verified), or None for another shape."""
+    if not key.startswith(WORKSPACE_PREFIX):
+        return None
+    name, dot, rest = key[len(WORKSPACE_PREFIX):].rpartition(".")
+    return name if dot and name and rest else None
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` readable by its owner only (0600 from the first byte)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def operator_key_path(data_dir: Path) -> Path:
+    return data_dir / OPERATOR_KEY_FILE
+
+
+def read_operator_key(data_dir: Path, override: str = "") -> str | None:
+    """The operator key the CLI sends (``override`` = ``MES_SANDBOX_OPERATOR_KEY``), None if absent."""
+    if override:
+        return override
+    try:
+        return operator_key_path(data_dir).read_text().strip() or None
+    except OSError:
+        return None
+
+
+def ensure_operator_key(data_dir: Path, override: str = "") -> tuple[str, bool]:
+    """The operator key, generated on first start; ``(key, created_now)``."""
+    existing = read_operator_key(data_dir, override)
+    if existing:
+        return existing, False
+    return rotate_operator_key(data_dir), True
+
+
+def rotate_operator_key(data_dir: Path) -> str:
+    key = OPERATOR_PREFIX + secrets.token_urlsafe(32)
+    write_private(operator_key_path(data_dir), key.encode() + b"\n")
+    return key
+
+
+@dataclass
+class OperatorKey:
+    """The operator key as a running process checks it; re-reads the file at most once a second
+    so a rotation reaches every worker without a restart."""
+
+    data_dir: Path
+    override: str = ""
+    _digest: str = ""
+    _checked: float = 0.0
+    _mtime: float = -1.0
+
+    def _refresh(self) -> None:
+        now = time.monotonic()
+        if self._digest and now - self._checked < 1.0:
+            return
+        self._checked = now
+        if self.override:
+            self._digest = hash_key(self.override)
+            return
+        path = operator_key_path(self.data_dir)
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            self._digest = ""
+            return
+        if mtime != self._mtime:
+            key = read_operator_key(self.data_dir)
+            self._digest = hash_key(key) if key else ""
+            self._mtime = mtime
+
+    def matches(self, key: str) -> bool:
+        self._refresh()
+        return bool(self._digest) and hmac.compare_digest(self._digest, hash_key(key))
+
+
+def secure_data_files(data_dir: Path, database_url: str) -> None:
+    """The embedded database is readable by its owner only (it holds PSC signing keys, the DMP token
+    secret, the evidence salt): created 0600 before SQLite opens it — SQLite gives its -wal and -shm
+    files the database file's mode — and set back to 0600 if an older start left it wider."""
+    prefix = "sqlite+aiosqlite:///"
+    if not database_url.startswith(prefix) or ":memory:" in database_url:
+        return
+    db = Path(database_url[len(prefix):])
+    db.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(db, os.O_WRONLY | os.O_CREAT, 0o600))
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        if path.exists():
+            os.chmod(path, 0o600)

@@ -1,0 +1,124 @@
+"""A workspace is a security boundary: two vendors (A and B, each with its own key) and an anonymous
+caller try every read and write path of A — the sandbox API, the evidence and its bodies, FHIR
+(DMP), OIDC (PSC), the patient's view — and only A's own credentials open it (docs/security.md)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from urllib.parse import parse_qs, urlsplit
+
+from dmp_helpers import PAT1, cr_bio_bundle
+
+OIDC = "/psc/realms/esante-wallet/protocol/openid-connect"
+CALLBACK = "http://127.0.0.1:8000/callback"
+
+
+def _code_flow(c, ws: str, secret: str) -> dict:  # noqa: ANN001
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    r = c.get(OIDC + "/auth", params={
+        "response_type": "code", "client_id": f"sandbox-demo-{ws}", "redirect_uri": CALLBACK,
+        "scope": "openid scope_all", "state": "s", "nonce": "n", "code_challenge": challenge,
+        "code_challenge_method": "S256", "acr_values": "eidas1", "login_hint": "899700218896"})
+    assert r.status_code == 302, r.text
+    code = parse_qs(urlsplit(r.headers["location"]).query)["code"][0]
+    return {"code": code, "verifier": verifier}
+
+
+def _token(c, ws: str, secret: str, flow: dict):  # noqa: ANN001, ANN202
+    return c.post(OIDC + "/token", data={"grant_type": "authorization_code", "code": flow["code"],
+                                         "redirect_uri": CALLBACK, "code_verifier": flow["verifier"]},
+                  auth=(f"sandbox-demo-{ws}", secret))
+
+
+def test_only_a_workspace_own_credentials_open_it(sandbox, two_tenants) -> None:
+    a, b = two_tenants
+    own = sandbox.client(key=a.key, follow_redirects=False)
+    other = sandbox.client(key=b.key, follow_redirects=False)
+    anon = sandbox.client(key=None, follow_redirects=False)
+    try:
+        # --- state of A that the others will try to reach
+        demo = "/sandbox/api/workspaces/{0}/psc/clients/sandbox-demo-{0}"
+        secret_a = own.get(demo.format(a.name)).json()["client_secret"]
+        secret_b = other.get(demo.format(b.name)).json()["client_secret"]
+        tok_a = _token(own, a.name, secret_a, _code_flow(own, a.name, secret_a)).json()["access_token"]
+        tok_b = _token(other, b.name, secret_b, _code_flow(other, b.name, secret_b)).json()["access_token"]
+        fhir_a = {"Authorization": f"Bearer {tok_a}", "Content-Type": "application/fhir+json"}
+        assert own.post("/dmp/fhir", json=cr_bio_bundle(PAT1), headers=fhir_a).status_code == 200
+        assert own.post(f"/sandbox/api/workspaces/{a.name}/faults",
+                        json={"service": "dmp", "kind": "unavailable", "times": 5}).status_code == 201
+        corr = secrets.token_hex(8)
+        assert own.get("/sandbox/api/personas", params={"kind": "organisation"},
+                       headers={"X-Correlation-ID": corr}).status_code == 200
+        mine = own.get("/sandbox/api/exchanges", params={"correlation_id": corr}).json()["exchanges"]
+        assert len(mine) == 1 and mine[0]["workspace"] == a.name
+        exchange = mine[0]["id"]
+        own.delete(f"/sandbox/api/workspaces/{a.name}/faults")
+
+        # --- /sandbox/api: B's key gets 403 (or 404 for an exchange), no key gets 401
+        ws_a = f"/sandbox/api/workspaces/{a.name}"
+        reads = [ws_a, f"{ws_a}/faults", f"{ws_a}/psc/clients", f"{ws_a}/psc/clients/sandbox-demo-{a.name}",
+                 f"{ws_a}/dmp/patients", f"/sandbox/api/exchanges?workspace={a.name}"]
+        writes = [("POST", f"{ws_a}/faults", {"service": "dmp", "kind": "unavailable"}),
+                  ("POST", f"{ws_a}/psc/clients", {"client_id": "intruder", "grant_types": ["client_credentials"]}),
+                  ("POST", f"{ws_a}/dmp/patient-token", {"patient": PAT1}),
+                  ("POST", f"{ws_a}/api-key", None), ("POST", f"{ws_a}/reset", None), ("DELETE", ws_a, None),
+                  ("POST", "/sandbox/api/workspaces", {"name": "intruder"})]
+        for path in reads:
+            assert other.get(path).status_code == 403, path
+            assert anon.get(path).status_code == 401, path
+            assert anon.get(path).headers["www-authenticate"].startswith("Bearer")
+            assert own.get(path).status_code == 200, path
+        for method, path, body in writes:
+            assert other.request(method, path, json=body).status_code == 403, path
+            assert anon.request(method, path, json=body).status_code == 401, path
+        assert other.get("/sandbox/api/personas", headers={"X-Sandbox-Workspace": a.name}).status_code == 403
+        assert [w["name"] for w in other.get("/sandbox/api/workspaces").json()["workspaces"]] == [b.name]
+        # a workspace key reads its own evidence only, whatever it asks
+        listed = other.get("/sandbox/api/exchanges").json()["exchanges"]
+        assert listed and {e["workspace"] for e in listed} == {b.name}
+        for path in (f"/sandbox/api/exchanges/{exchange}", f"/sandbox/api/exchanges/{exchange}/response-body"):
+            assert other.get(path).status_code == 404, path
+            assert anon.get(path).status_code == 401, path
+            assert own.get(path).status_code == 200, path
+        assert sandbox.client(key="msbw." + a.name + ".forged-key-value").get(ws_a).status_code == 401
+
+        # --- FHIR: B's token never reads or writes A's DMP, nor does a bare header
+        fhir_b = {"Authorization": f"Bearer {tok_b}", "Content-Type": "application/fhir+json"}
+        query = {"patient": f"Patient/{PAT1}", "status": "current"}
+        assert own.get("/dmp/fhir/DocumentReference", params=query, headers=fhir_a).json()["total"] == 1
+        assert other.get("/dmp/fhir/DocumentReference", params=query, headers=fhir_b).json()["total"] == 0
+        assert other.get("/dmp/fhir/DocumentReference", params=query,
+                         headers={**fhir_b, "X-Sandbox-Workspace": a.name}).status_code == 403
+        assert anon.get("/dmp/fhir/DocumentReference", params=query,
+                        headers={"X-Sandbox-Workspace": a.name}).status_code == 401
+
+        # --- OIDC: A's code cannot be redeemed by B's client; B's client cannot introspect A's token
+        flow = _code_flow(own, a.name, secret_a)
+        assert _token(other, b.name, secret_b, flow).status_code == 400
+        assert other.post(OIDC + "/token/introspect", data={"token": tok_a},
+                          auth=(f"sandbox-demo-{b.name}", secret_b)).json()["active"] is False
+        assert other.post(OIDC + "/token", data={"grant_type": "client_credentials"},
+                          auth=(f"sandbox-demo-{a.name}", secret_b)).status_code == 401
+
+        # --- the patient's view: a patient token of B does not show A's documents
+        pat_b = other.post(f"/sandbox/api/workspaces/{b.name}/dmp/patient-token", json={"patient": PAT1}).json()
+        pat_a = own.post(f"/sandbox/api/workspaces/{a.name}/dmp/patient-token", json={"patient": PAT1}).json()
+        docs = own.get("/dmp/mes/api/documents", headers={"Authorization": f"Bearer {pat_a['access_token']}"})
+        docs_b = other.get("/dmp/mes/api/documents", headers={"Authorization": f"Bearer {pat_b['access_token']}"})
+        assert docs.status_code == 200 and docs_b.status_code == 200
+        assert len(docs.json()["documents"]) == 1 and docs_b.json()["documents"] == []
+
+        # --- evidence: anonymous attempts are recorded as anonymous, never in A
+        anon.get("/dmp/fhir/DocumentReference", params=query,
+                 headers={"X-Sandbox-Workspace": a.name, "X-Correlation-ID": "anon-" + corr})
+        assert own.get("/sandbox/api/exchanges", params={"correlation_id": "anon-" + corr}).json()["exchanges"] == []
+        found = sandbox.exchanges(correlation_id="anon-" + corr)
+        assert [e["workspace"] for e in found] == ["anonymous"]
+        # A still holds what it had
+        assert own.get(ws_a).status_code == 200
+    finally:
+        for c in (own, other, anon):
+            c.close()
