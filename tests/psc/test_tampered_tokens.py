@@ -130,11 +130,11 @@ def test_userinfo_without_or_with_wrong_scheme(psc) -> None:
 def test_token_of_another_workspace_is_inactive_for_its_introspection(psc, sandbox) -> None:
     token = psc.tokens()["access_token"]
     default_realm = psc.sb.url("/psc/realms/esante-wallet/protocol/openid-connect/token/introspect")
-    r = psc.http.post(default_realm, data={"token": token}, auth=("sandbox-demo", psc.secret_of("default", "sandbox-demo")))
+    demo = ("sandbox-demo", psc.secret_of("default", "sandbox-demo"))
+    r = psc.http.post(default_realm, data={"token": token}, auth=demo)
     assert r.status_code == 200 and r.json() == {"active": False}
     # and in the token's realm, the default workspace's client is unknown (a workspace is a boundary)
-    r = psc.http.post(psc.url("token/introspect"), data={"token": token},
-                      auth=("sandbox-demo", psc.secret_of("default", "sandbox-demo")))
+    r = psc.http.post(psc.url("token/introspect"), data={"token": token}, auth=demo)
     assert r.status_code == 401 and r.json()["error"] == "invalid_client"
 
 
