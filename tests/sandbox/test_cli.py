@@ -43,6 +43,7 @@ def test_seed_then_personas_json(cli_env):
     assert "899700218896" in table
 
 
+@pytest.mark.timeout(300)  # seven processes, each migrating and seeding (slow on a loaded machine, PostgreSQL)
 def test_workspace_lifecycle(cli_env):
     env, _ = cli_env
     run(env, "workspace", "create", "cli-ws", "--title", "CLI")
