@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from sandbox.db import as_utc, workspace_tables
 from sandbox.errors import ProblemError
@@ -74,13 +75,16 @@ class WorkspaceService:
         self.check_name(name)
         now = datetime.now(UTC)
         async with self.ctx.db.session() as s:
+            exists = ProblemError(409, "workspace-exists", f"a workspace named {name!r} already exists", name=name)
             if await s.get(WorkspaceRow, name) is not None:
-                raise ProblemError(409, "workspace-exists", f"a workspace named {name!r} already exists",
-                                   name=name)
+                raise exists
             row = WorkspaceRow(name=name, title=title or name, created_at=now, seeded_at=now,
                                options=options or {})
             s.add(row)
-            await s.flush()
+            try:
+                await s.flush()
+            except IntegrityError:  # a concurrent creation (any process or node) won the insert
+                raise exists from None
             await seed_workspace(self.ctx, s, name)
             ws = _domain(row)
         self.ctx.changes.bump()  # after the commit: other processes re-read what it wrote
