@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from sandbox import __version__, migrate
 from sandbox.context import SandboxContext
+from sandbox.deployment import BaseUrlMismatch, claim_base_url
 from sandbox.direct_routes import DirectRoutes
 from sandbox.errors import FhirError, ProblemError, Wire, outcome_renderer, render_generic
 from sandbox.http_evidence import EvidenceMiddleware
@@ -52,6 +53,12 @@ def create_app(settings: Settings | None = None, services: list[Service] | None 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx.pki.ensure()
         await migrate.upgrade(ctx.db, services)
+        try:
+            await claim_base_url(ctx.db, settings)
+        except BaseUrlMismatch as exc:
+            log.error("%s", exc)
+            await ctx.db.dispose()
+            raise
         await ctx.recorder.start()
         await ctx.recorder.purge_older_than(settings.evidence_retention_days)
         await ctx.workspaces.ensure(settings.default_workspace)

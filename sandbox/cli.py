@@ -88,7 +88,10 @@ def endpoint_table(settings: Settings) -> Table:
 @app.command()
 def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
           port: int = typer.Option(None, help="Override MES_SANDBOX_PORT."),
-          workers: int = typer.Option(None, min=1, max=64, help="Override MES_SANDBOX_WORKERS.")) -> None:
+          workers: int = typer.Option(None, min=1, max=64, help="Override MES_SANDBOX_WORKERS."),
+          take_over: bool = typer.Option(False, "--take-over-public-base-url",
+                                         help="Record this node's public base URL in the database even if "
+                                         "another one is recorded (MES_SANDBOX_TAKE_OVER_PUBLIC_BASE_URL).")) -> None:
     """Start the sandbox (migrations and seeding happen on the way) and print its endpoints."""
     from sandbox.app import create_app
     from sandbox.server import Servers, bind, run
@@ -101,6 +104,8 @@ def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
         overrides["port"] = port
     if workers is not None:
         overrides["workers"] = workers
+    if take_over:
+        overrides["take_over_public_base_url"] = True
     settings = Settings(**overrides)
     console.print(endpoint_table(settings))
     console.print(f"database: {settings.database_url.split('@')[-1]}   data: {settings.data_dir}")

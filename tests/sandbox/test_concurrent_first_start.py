@@ -13,6 +13,7 @@ from typing import Any
 from sandbox.testing import RunningSandbox, fresh_database, running_sandbox
 
 NODES = 5
+SHARED_URL = "http://sandbox.test"  # every node of a deployment announces one address
 
 
 def test_five_nodes_start_at_once_on_one_empty_database() -> None:
@@ -23,7 +24,7 @@ def test_five_nodes_start_at_once_on_one_empty_database() -> None:
         lock = threading.Lock()
 
         def node() -> None:
-            cm = running_sandbox(database_url=url)
+            cm = running_sandbox(database_url=url, public_base_url=SHARED_URL)
             barrier.wait()
             try:
                 sb = cm.__enter__()
