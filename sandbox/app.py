@@ -22,6 +22,7 @@ from sandbox.browser_safety import BrowserSafety
 from sandbox.context import SandboxContext
 from sandbox.crash_guard import CrashGuard
 from sandbox.credentials import ensure_operator_key, secure_data_files
+from sandbox.deployment import BaseUrlMismatch, claim_base_url
 from sandbox.direct_routes import DirectRoutes
 from sandbox.errors import FhirError, ProblemError, Wire, outcome_renderer, render_generic
 from sandbox.http_evidence import EvidenceMiddleware
@@ -60,6 +61,12 @@ def create_app(settings: Settings | None = None, services: list[Service] | None 
         ensure_operator_key(settings.data_dir, settings.operator_key)
         secure_data_files(settings.data_dir, settings.database_url)
         await migrate.upgrade(ctx.db, services)
+        try:
+            await claim_base_url(ctx.db, settings)
+        except BaseUrlMismatch as exc:
+            log.error("%s", exc)
+            await ctx.db.dispose()
+            raise
         await ctx.recorder.start()
         await ctx.recorder.purge_older_than(settings.evidence_retention_days)
         ctx.recorder.start_housekeeping(settings.evidence_retention_days, settings.evidence_quota_bytes,

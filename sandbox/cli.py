@@ -181,7 +181,10 @@ def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
           port: int = typer.Option(None, help="Override MES_SANDBOX_PORT."),
           workers: int = typer.Option(None, min=1, max=64, help="Override MES_SANDBOX_WORKERS."),
           open_api: bool = typer.Option(False, "--open", help="Single-user laptop: /sandbox/api needs no key "
-                                        "(refused unless bound to a loopback address).")) -> None:
+                                        "(refused unless bound to a loopback address)."),
+          take_over: bool = typer.Option(False, "--take-over-public-base-url",
+                                         help="Record this node's public base URL in the database even if "
+                                         "another one is recorded (MES_SANDBOX_TAKE_OVER_PUBLIC_BASE_URL).")) -> None:
     """Start the sandbox (migrations and seeding happen on the way) and print its endpoints."""
     from sandbox import install_check
     from sandbox.settings import from_environment
@@ -206,6 +209,8 @@ def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
         overrides["workers"] = workers
     if open_api:
         overrides["open_api"] = True
+    if take_over:
+        overrides["take_over_public_base_url"] = True
     try:
         settings = from_environment(**overrides)
     except ValueError as exc:  # e.g. --open with a non-loopback bind

@@ -8,7 +8,9 @@ asks :meth:`FaultRegistry.take` at the point where the fault applies and acts on
 ``take`` is on every hot path, so each process remembers which services of a workspace have live
 faults at all: a call with nothing scripted costs no query. Changes made through any worker process
 of this sandbox are seen at once (:mod:`sandbox.changes`); a fault scripted through another node
-of a multi-node deployment applies within :data:`ARMED_TTL` seconds.
+of a multi-node deployment applies within :data:`ARMED_TTL` seconds. Counting a call against a
+fault is one conditional ``UPDATE`` in the database (:func:`_claim`), so ``times`` is exact under
+concurrency across processes and nodes.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Connection, delete, or_, select, update
 
 from sandbox.changes import ChangeCounter, FreshCache
 from sandbox.db import Database
@@ -94,9 +96,7 @@ class FaultRegistry:
     async def _load_armed(self, workspace: str) -> frozenset[str]:
         async with self.db.engine.connect() as conn:
             rows = await conn.execute(
-                select(FaultRow.service).distinct().where(
-                    FaultRow.workspace == workspace,
-                    or_(FaultRow.times.is_(None), FaultRow.fired < FaultRow.times)))
+                select(FaultRow.service).distinct().where(FaultRow.workspace == workspace, _LIVE))
             return frozenset(r[0] for r in rows)
 
     def catalogue(self) -> dict[str, list[dict[str, Any]]]:
@@ -152,7 +152,7 @@ class FaultRegistry:
             q = delete(FaultRow).where(FaultRow.workspace == workspace)
             if service:
                 q = q.where(FaultRow.service == service)
-            n = (await s.execute(q)).rowcount or 0
+            n = getattr(await s.execute(q), "rowcount", 0) or 0
         self.invalidate(workspace)
         return n
 
@@ -160,26 +160,50 @@ class FaultRegistry:
                    kinds: tuple[str, ...] = ()) -> Fault | None:
         """The fault to apply to this call, if any (counts the call against the fault).
 
-        ``kinds`` narrows the faults considered to those the call site can act on.
+        ``kinds`` narrows the faults considered to those the call site can act on. Each count
+        is one conditional ``UPDATE … WHERE fired < times RETURNING`` so the database arbitrates
+        between concurrent calls of any process or node: a fault scripted for ``times: N`` fires
+        exactly N times, and ``matched``/``fired`` are exact.
         """
         if service not in await self._armed_services(workspace):
             return None
-        async with self.db.session() as s:
-            q = select(FaultRow).where(FaultRow.workspace == workspace, FaultRow.service == service)
-            if kinds:
-                q = q.where(FaultRow.kind.in_(kinds))
-            for row in (await s.scalars(q.order_by(FaultRow.id))).all():
-                if row.operation and operation and row.operation != operation:
-                    continue
-                if row.times is not None and row.fired >= row.times:
-                    continue
-                row.matched += 1
-                fire = True
-                if row.ratio is not None:
-                    fire = math.floor(row.matched * row.ratio) > math.floor((row.matched - 1) * row.ratio)
-                if fire:
-                    row.fired += 1
-                    if row.times is not None and row.fired >= row.times:
-                        self.invalidate(workspace)
-                    return _domain(row)
-            return None
+        fault = await self.db.run(lambda conn: _claim(conn, workspace, service, operation, kinds))
+        if fault is not None and fault.exhausted:
+            self.invalidate(workspace)
+        return fault
+
+
+_LIVE = or_(FaultRow.times.is_(None), FaultRow.fired < FaultRow.times)
+
+
+def _claim(conn: Connection, workspace: str, service: str, operation: str, kinds: tuple[str, ...]) -> Fault | None:
+    """Count this call against the first matching live fault that fires (in one transaction)."""
+    q = select(FaultRow.id, FaultRow.operation, FaultRow.ratio).where(
+        FaultRow.workspace == workspace, FaultRow.service == service, _LIVE)
+    if kinds:
+        q = q.where(FaultRow.kind.in_(kinds))
+    table = FaultRow.__table__
+    for fid, op, ratio in conn.execute(q.order_by(FaultRow.id)).all():
+        if op and operation and op != operation:
+            continue
+        mine = update(FaultRow).where(FaultRow.id == fid, _LIVE)
+        if ratio is None:  # every match fires: count both at once, if any firing is left
+            row = conn.execute(mine.values(matched=FaultRow.matched + 1, fired=FaultRow.fired + 1)
+                               .returning(*table.c)).first()
+            if row is not None:
+                return _domain_core(row)
+            continue  # exhausted by a concurrent call meanwhile
+        matched = conn.execute(mine.values(matched=FaultRow.matched + 1).returning(FaultRow.matched)).scalar()
+        if matched is None:
+            continue
+        if math.floor(matched * ratio) > math.floor((matched - 1) * ratio):
+            row = conn.execute(update(FaultRow).where(FaultRow.id == fid)
+                               .values(fired=FaultRow.fired + 1).returning(*table.c)).one()
+            return _domain_core(row)
+    return None
+
+
+def _domain_core(row: Any) -> Fault:
+    m = row._mapping
+    return Fault(m["id"], m["workspace"], m["service"], m["operation"], m["kind"], m["times"], m["ratio"],
+                 m["params"] or {}, m["matched"], m["fired"])

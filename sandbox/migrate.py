@@ -34,9 +34,12 @@ async def upgrade(db: Database, services: Sequence[Service]) -> None:
     cfg = alembic_config(services)
 
     def _run(conn: Connection) -> None:
+        # several nodes (or processes) may start at once on one empty database: the first to take
+        # the lock migrates, the others wait and then find the schema current
         if conn.dialect.name == "postgresql":
-            # several nodes may start at once on one PostgreSQL: serialise migrations
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
+        else:  # SQLite: take the file's write lock up front (waits up to its busy timeout)
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "heads")
 

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
             "Empty = `http://<host>:<port>`."
         ),
     )
+    take_over_public_base_url: bool = Field(
+        False,
+        description="Start even if the database records another public base URL, and record this node's "
+        "instead (every node of a deployment shares one; see docs/scale.md).",
+    )
     smtp_port: int = Field(2525, ge=0, le=65535, description="SMTP with STARTTLS.")
     smtps_port: int = Field(2465, ge=0, le=65535, description="SMTP over implicit TLS.")
     imap_port: int = Field(2143, ge=0, le=65535, description="IMAP with STARTTLS.")

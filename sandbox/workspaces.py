@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from sandbox.credentials import hash_key, new_workspace_key
 from sandbox.db import as_utc, workspace_tables
@@ -85,14 +86,17 @@ class WorkspaceService:
         self.check_name(name)
         now = datetime.now(UTC)
         async with self.ctx.db.session() as s:
+            exists = ProblemError(409, "workspace-exists", f"a workspace named {name!r} already exists", name=name)
             if await s.get(WorkspaceRow, name) is not None:
-                raise ProblemError(409, "workspace-exists", f"a workspace named {name!r} already exists",
-                                   name=name)
+                raise exists
             key = new_workspace_key(name)
             row = WorkspaceRow(name=name, title=title or name, created_at=now, seeded_at=now,
                                options=options or {}, api_key_hash=hash_key(key))
             s.add(row)
-            await s.flush()
+            try:
+                await s.flush()
+            except IntegrityError:  # a concurrent creation (any process or node) won the insert
+                raise exists from None
             await seed_workspace(self.ctx, s, name)
             ws = replace(_domain(row), api_key=key)
         self.ctx.changes.bump()  # after the commit: other processes re-read what it wrote
