@@ -1,0 +1,218 @@
+"""``mes-sandbox conformance`` commands: ``list``, ``run``, ``verify``, ``coverage``, ``explain``,
+and ``mes-sandbox pki show`` (the CA and the report-signing key). ``run`` talks to a running
+sandbox over HTTP; the others work offline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from conformance.catalogue import coverage, load_catalogue
+from conformance.cli_run import CliFailure, ExitCode, RunRequest, execute
+from conformance.model import UnknownIdError
+from conformance.registry import SuiteRegistry
+from sandbox.settings import Settings
+
+console = Console()
+if not console.is_terminal:
+    console = Console(width=200)
+
+
+def _settings() -> Settings:
+    """The sandbox settings from the environment (pydantic-settings fills every field)."""
+    return Settings()  # type: ignore[call-arg]
+
+
+def http_client(url: str | None) -> httpx.Client:
+    """The HTTP client of the commands that talk to a running sandbox (one place to swap)."""
+    return httpx.Client(base_url=(url or _settings().base_url).rstrip("/"), timeout=30)
+
+
+def _lang(lang: str | None) -> str:
+    return lang or _settings().language
+
+
+def _fail(exc: CliFailure) -> typer.Exit:
+    console.print(f"[red]error:[/red] {exc.message}")
+    return typer.Exit(int(exc.code))
+
+
+def register(app: typer.Typer) -> None:
+    conf = typer.Typer(help="Conformance suites: run, verify a report, coverage of requirements.",
+                       no_args_is_help=True)
+    app.add_typer(conf, name="conformance")
+
+    @conf.command("list")
+    def list_suites() -> None:
+        """List the registered suites and their tests."""
+        for s in SuiteRegistry.discover().all():
+            table = Table("test", "title", "verifies", title=f"{s.id} {s.version} — {s.title.get(_lang(None))}")
+            for ref in s.tests():
+                table.add_row(ref.full_id, ref.test.title.get(_lang(None)), ", ".join(ref.test.verifies))
+            console.print(table)
+
+    @conf.command("run")
+    def run(
+        suite: str = typer.Argument(..., help="Suite id, e.g. dpi-ldl"),
+        workspace: str = typer.Option(None, "--workspace", "-w", help="Workspace (default: the sandbox's default)"),
+        only: list[str] = typer.Option([], "--only", help="Test or group id to run (repeat)"),
+        preset: Path = typer.Option(None, "--preset", help="JSON file: input name → value"),
+        json_out: Path = typer.Option(None, "--json", help="Write the signed JSON report here"),
+        html_out: Path = typer.Option(None, "--html", help="Write the HTML report here"),
+        junit_out: Path = typer.Option(None, "--junit", help="Write JUnit XML here"),
+        sarif_out: Path = typer.Option(None, "--sarif", help="Write SARIF 2.1.0 here"),
+        evidence: Path = typer.Option(None, "--evidence", help="Download the cited evidence bodies here"),
+        simulate: bool = typer.Option(False, "--simulate", help="Play the vendor with the reference simulator"),
+        simulate_fault: list[str] = typer.Option([], "--simulate-fault", help="Simulator fault to inject (repeat)"),
+        lang: str = typer.Option(None, "--lang", help="fr | en"),
+        step_timeout: float = typer.Option(None, "--step-timeout", help="Seconds each waiting step waits"),
+        url: str = typer.Option(None, "--url", help="Sandbox base URL (default: MES_SANDBOX_PUBLIC_BASE_URL or "
+                                                    "http://127.0.0.1:8080)"),
+    ) -> None:
+        """Run a suite against the software pointed at the sandbox; exit 0 pass, 3 fail, 4 error, 2 usage."""
+        if simulate_fault and not simulate:
+            console.print("[red]error:[/red] --simulate-fault needs --simulate")
+            raise typer.Exit(int(ExitCode.USAGE))
+        req = RunRequest(suite, workspace, only, preset, lang, step_timeout, simulate, simulate_fault,
+                         {"json": json_out, "html": html_out, "junit": junit_out, "sarif": sarif_out}, evidence)
+        try:
+            code = execute(req, lambda: http_client(url), console, _lang(lang))
+        except CliFailure as exc:
+            raise _fail(exc) from None
+        raise typer.Exit(int(code))
+
+    @conf.command("verify")
+    def verify(
+        report: Path = typer.Argument(..., help="Signed JSON report"),
+        evidence: Path = typer.Option(None, "--evidence", help="Folder of evidence bodies named by SHA-256"),
+        key: Path = typer.Option(None, "--key", help="Trusted public key: JWK (JSON) or PEM. Default: this "
+                                                     "machine's sandbox signing key"),
+        lang: str = typer.Option(None, "--lang", help="fr | en"),
+    ) -> None:
+        """Check a report's signature and hashes offline; name exactly what was altered."""
+        from conformance import signing
+        from conformance.verify import verify_report
+        lg = _lang(lang)
+        try:
+            data = report.read_bytes()
+        except OSError as exc:
+            console.print(f"[red]error:[/red] {report}: {exc.strerror}")
+            raise typer.Exit(int(ExitCode.USAGE)) from None
+        if evidence is not None and not evidence.is_dir():
+            console.print(f"[red]error:[/red] {evidence}: not a folder")
+            raise typer.Exit(int(ExitCode.USAGE))
+        trusted = None
+        try:
+            if key is not None:
+                raw = key.read_bytes()
+                trusted = signing.import_public(json.loads(raw) if raw.lstrip().startswith(b"{") else raw)
+            elif signing.key_path(_settings().pki_dir).exists():
+                trusted = signing.load_or_create(_settings().pki_dir)
+        except (OSError, ValueError) as exc:
+            console.print(f"[red]error:[/red] cannot read the trusted key: {exc}")
+            raise typer.Exit(int(ExitCode.USAGE)) from None
+        result = verify_report(data, trusted, evidence)
+        if result.ok:
+            rep = result.report or {}
+            console.print(f"[green]OK[/green] {report}: signature valid (kid {result.kid}), "
+                          f"{len(rep.get('tests', []))} test results intact"
+                          + (f", {result.evidence_checked} evidence bodies match" if evidence else "")
+                          + f"; verdict {rep.get('verdict')}")
+            raise typer.Exit(int(ExitCode.PASS))
+        for p in result.problems:
+            console.print(f"[red]ALTERED[/red] {p.where}: {p.text.get(lg)} [dim]({p.id})[/dim]")
+        raise typer.Exit(int(ExitCode.FAIL))
+
+    @conf.command("coverage")
+    def coverage_cmd(suite: str = typer.Argument(None, help="Suite id (default: all suites)")) -> None:
+        """Requirements in each suite's scope and the tests covering them (gaps in red)."""
+        reg = SuiteRegistry.discover()
+        cat = load_catalogue()
+        try:
+            suites = [reg.get(suite)] if suite else reg.all()
+        except UnknownIdError as exc:
+            console.print(f"[red]error:[/red] unknown suite {exc.given!r} (suites: {', '.join(exc.known) or 'none'})")
+            raise typer.Exit(int(ExitCode.USAGE)) from None
+        if not suites:
+            console.print("no suite registered")
+        for s in suites:
+            cov = coverage(s, cat)
+            table = Table("requirement", "level", "status", "tests / reason", title=f"{s.id} {s.version}")
+            for row in cov.rows:
+                color = {"tested": "green", "not-tested": "yellow", "gap": "red"}[row.status]
+                detail = ", ".join(row.tests) if row.tests else (
+                    row.requirement.not_tested.get(_lang(None)) if row.requirement.not_tested else "")
+                table.add_row(row.requirement.id, str(row.requirement.level), f"[{color}]{row.status}[/]", detail)
+            console.print(table)
+            for test_id, rid in cov.unknown:
+                console.print(f"[red]unknown requirement[/red] {rid} (verified by {test_id})")
+            console.print(f"{s.id}: {sum(r.status == 'tested' for r in cov.rows)} tested, "
+                          f"{sum(r.status == 'not-tested' for r in cov.rows)} not tested with a reason, "
+                          f"{len(cov.gaps())} SHALL gaps")
+
+    @conf.command("explain")
+    def explain(ident: str = typer.Argument(..., help="Test, group, suite or requirement id")) -> None:
+        """What a test checks and which requirements it verifies, or what a requirement says."""
+        reg = SuiteRegistry.discover()
+        cat = load_catalogue()
+        lg = _lang(None)
+        req = cat.get(ident)
+        if req is not None:
+            console.print(f"[bold]{req.id}[/bold] ({req.level}, {req.source} — {req.section}, actor {req.actor})")
+            console.print(req.text_fr)
+            tests = [r.full_id for s in reg.all() for r in s.tests() if req.id in r.test.verifies]
+            console.print("verified by: " + (", ".join(tests) if tests else (
+                f"not tested — {req.not_tested.get(lg)}" if req.not_tested else "[red]no test[/red]")))
+            return
+        try:
+            s = reg.get(ident.split(".", 1)[0])
+            refs = s.select([ident]) if "." in ident else list(s.tests())
+        except UnknownIdError as exc:
+            console.print(f"[red]error:[/red] {ident!r} names no suite, group, test or requirement")
+            if exc.known:
+                console.print("known: " + ", ".join(exc.known[:30]))
+            raise typer.Exit(int(ExitCode.USAGE)) from None
+        if "." not in ident:
+            console.print(f"[bold]{s.id}[/bold] {s.version} — {s.title.get(lg)}\n{s.description.get(lg)}")
+        for ref in refs:
+            console.print(f"\n[bold]{ref.full_id}[/bold] {ref.test.title.get(lg)}"
+                          + (" (optional)" if ref.test.optional else ""))
+            if ref.test.description.get(lg):
+                console.print(ref.test.description.get(lg))
+            for rid in ref.test.verifies:
+                r = cat.get(rid)
+                console.print(f"  verifies {rid}: " + (f"{r.level} {r.text_fr}" if r else "[red]unknown[/red]"))
+
+    _pki_show(app)
+
+
+def _pki_show(app: typer.Typer) -> None:
+    """Add ``show`` to the existing ``pki`` command group (or create the group)."""
+    pki = next((g.typer_instance for g in app.registered_groups if g.name == "pki" and g.typer_instance), None)
+    if pki is None:
+        pki = typer.Typer(help="Test PKI (IGC-Santé look-alike, marked TEST).", no_args_is_help=True)
+        app.add_typer(pki, name="pki")
+
+    @pki.command("show")
+    def pki_show(as_json: bool = typer.Option(False, "--json", help="Print the signing key JWK only")) -> None:
+        """The test CA files and the public key that signs conformance reports (JWK)."""
+        from conformance import signing
+        from sandbox.pki import TestPKI
+
+        settings = _settings()
+        ca = TestPKI(settings.pki_dir)
+        ca.ensure()
+        jwk = signing.public_jwk(signing.load_or_create(settings.pki_dir))
+        if as_json:
+            print(json.dumps(jwk, indent=1))
+            return
+        console.print(f"trust anchor (CA bundle)   {ca.ca_bundle}")
+        console.print(f"root CA                    {ca.root_cert}")
+        console.print(f"report signing key (kid)   {jwk['kid']}")
+        console.print(f"served at                  {settings.base_url}/conformance/api/signing-key")
+        print(json.dumps(jwk, indent=1))
