@@ -10,18 +10,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.simulators.dpi.simulator import DpiSimulator, Record
-
-#: the seeded world's patients the suite uses by default (FACTS §1.2 test identities + synthetic)
-PATIENT_A = {"birth_name": "ADRTROIS", "first_names": ["DOMINIQUE"], "sex": "F", "birth_date": "1997-02-26",
-             "birth_place": "2A020", "identity_status": "QUAL"}
-PATIENT_A_TYPED = {**PATIENT_A, "birth_name": "Adrtrois", "first_names": ["Dominique"]}
-PATIENT_B = {"birth_name": "TCHITCHI", "first_names": ["CATARINA", "BELLA"], "sex": "F",
-             "birth_date": "1936-06-21", "birth_place": "63220", "identity_status": "QUAL"}
-PATIENT_PROV = {"birth_name": "MORETIER", "first_names": ["LUCIE"], "sex": "F", "birth_date": "2001-10-26",
-                "birth_place": "59350", "identity_status": "PROV", "matricule": "801109966885307"}
-PATIENT_NO_DMP = {"birth_name": "DE FALENOT", "first_names": ["HUGO", "NICOLAS"], "sex": "M",
-                  "birth_date": "1939-05-19", "birth_place": "63113", "identity_status": "QUAL"}
-PROFESSIONAL = "899700218896"
+from conformance.suites.dpi_ldl.inputs import (
+    PATIENT as PATIENT_A,
+)
+from conformance.suites.dpi_ldl.inputs import (
+    PATIENT_HOMONYMS as PATIENT_B,
+)
+from conformance.suites.dpi_ldl.inputs import (
+    PATIENT_NO_DMP,
+    PATIENT_PROV,
+    PROFESSIONAL,
+)
+from conformance.suites.dpi_ldl.inputs import (
+    PATIENT_TYPED as PATIENT_A_TYPED,
+)
 
 
 @dataclass(frozen=True)
