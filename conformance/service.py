@@ -48,8 +48,10 @@ def make_service(extra_suites: Sequence[Suite] = ()) -> Service:
 
     def _cli(app) -> None:  # noqa: ANN001 - typer.Typer
         from conformance.cli import register
+        from conformance.simulators.cli import register as register_simulators
 
         register(app)
+        register_simulators(app)
 
     def _endpoints(settings: Settings) -> list[Endpoint]:
         return [Endpoint("Conformance API", f"{settings.base_url}/conformance/api/suites"),

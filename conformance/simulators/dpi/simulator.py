@@ -215,7 +215,7 @@ class DpiSimulator:
                 ans = self.insi.search(traits, normalise_traits=normalise, repeat_on=repeat)
                 break
             except InsiError:
-                if attempt == (5 if storm else 1) or not normalise:
+                if attempt == (5 if storm else 1):
                     raise
                 if not storm:
                     time.sleep(0.3)  # one retry after a pause, then the user is told
@@ -246,21 +246,17 @@ class DpiSimulator:
         ans = self.identities.get(traits) or self._search_identity(traits, faulty=False)
         if ans.cr != "00":
             return None
-        ins, oid = ans.ins, ans.oid or INS_NIR_OID
-        if self.fault("ins-without-key"):
-            ins = ans.number
-        if self.fault("ins-test-oid"):
-            oid = TEST_OID
-        return ins, oid
+        return ans.ins, ans.oid or INS_NIR_OID
 
     def _patient_traits(self, patient: dict[str, Any]) -> dict[str, Any]:
         traits = Traits.from_dict(patient)
         ans = self.identities.get(traits)
         firsts = (ans.first_names.split() if ans and ans.first_names else
                   [f.upper() for f in traits.first_names])
-        return {"family": traits.birth_name.upper(),
-                "given": firsts if self.fault("all-first-names-in-given") else firsts[:1],
-                "birth_list": " ".join(firsts), "gender": {"M": "male", "F": "female"}.get(traits.sex, "unknown"),
+        gender = traits.sex if self.fault("gender-not-mapped") else {"M": "male", "F": "female"}.get(traits.sex,
+                                                                                                      "unknown")
+        return {"family": traits.birth_name.upper(), "given": firsts[:1],
+                "birth_list": " ".join(firsts), "gender": gender,
                 "birth_date": traits.birth_date, "birth_place": traits.birth_place}
 
     # -- DMP ------------------------------------------------------------------------------
@@ -273,10 +269,13 @@ class DpiSimulator:
         if check_dmp and not self.fault("no-dmp-check"):
             if not dmp_is_open(self._with_token(lambda: self.dmp.existence(ins, oid))):
                 return "no open DMP: nothing sent"
+        # the mistakes in how the letter codes the INS (the DMP lookup above used it right)
+        doc_ins = ins[:13] if self.fault("ins-without-key") else ins
+        doc_oid = TEST_OID if self.fault("ins-test-oid") else oid
         family, given = self.professional_name
         author = OTHER_PROFESSIONAL if self.fault("author-not-logged-in-user") else self.config.professional
         bundle, master = letter.letter_bundle(
-            ins=ins, oid=oid, author_rpps=author, author_family=family or "INCONNU", author_given=given or "X",
+            ins=doc_ins, oid=doc_oid, author_rpps=author, author_family=family or "INCONNU", author_given=given or "X",
             title=title, replaces=replaces, patient=self._patient_traits(patient),
             type_code="11502-2" if self.fault("wrong-type-code") else letter.LDL_TYPE,
             class_code="90" if self.fault("wrong-class-code") else letter.LDL_CLASS,
