@@ -7,8 +7,8 @@ characters), numbers in ECMAScript's shortest round-trip form (RFC 8785 §3.2.2.
 
 from __future__ import annotations
 
-import json
 import math
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 
@@ -54,7 +54,7 @@ def _encode(value: Any, out: list[str]) -> None:
     elif isinstance(value, float):
         out.append(_number(value))
     elif isinstance(value, str):
-        out.append(json.dumps(value, ensure_ascii=False))
+        out.append(encode_basestring(value))
     elif isinstance(value, dict):
         for key in value:
             if not isinstance(key, str):
@@ -63,7 +63,7 @@ def _encode(value: Any, out: list[str]) -> None:
         for i, key in enumerate(sorted(value, key=lambda k: k.encode("utf-16-be"))):
             if i:
                 out.append(",")
-            out.append(json.dumps(key, ensure_ascii=False))
+            out.append(encode_basestring(key))
             out.append(":")
             _encode(value[key], out)
         out.append("}")

@@ -50,7 +50,10 @@ def register(app: typer.Typer) -> None:
     @conf.command("list")
     def list_suites() -> None:
         """List the registered suites and their tests."""
-        for s in SuiteRegistry.discover().all():
+        suites = SuiteRegistry.discover().all()
+        if not suites:
+            console.print("no suite registered")
+        for s in suites:
             table = Table("test", "title", "verifies", title=f"{s.id} {s.version} — {s.title.get(_lang(None))}")
             for ref in s.tests():
                 table.add_row(ref.full_id, ref.test.title.get(_lang(None)), ", ".join(ref.test.verifies))
@@ -81,7 +84,7 @@ def register(app: typer.Typer) -> None:
         req = RunRequest(suite, workspace, only, preset, lang, step_timeout, simulate, simulate_fault,
                          {"json": json_out, "html": html_out, "junit": junit_out, "sarif": sarif_out}, evidence)
         try:
-            code = execute(req, lambda: http_client(url), console, _lang(lang))
+            code = execute(req, lambda: http_client(url), console, _lang(lang), _settings().default_workspace)
         except CliFailure as exc:
             raise _fail(exc) from None
         raise typer.Exit(int(code))
@@ -116,6 +119,10 @@ def register(app: typer.Typer) -> None:
         except (OSError, ValueError) as exc:
             console.print(f"[red]error:[/red] cannot read the trusted key: {exc}")
             raise typer.Exit(int(ExitCode.USAGE)) from None
+        if trusted is None:
+            console.print("[red]error:[/red] no trusted key: pass --key with the JWK served at "
+                          "<sandbox>/conformance/api/signing-key (or printed by mes-sandbox pki show)")
+            raise typer.Exit(int(ExitCode.USAGE))
         result = verify_report(data, trusted, evidence)
         if result.ok:
             rep = result.report or {}

@@ -159,7 +159,8 @@ def download_evidence(client: httpx.Client, report: dict[str, Any], folder: Path
     return n
 
 
-def execute(req: RunRequest, make_client: Callable[[], httpx.Client], console: Console, lang: str) -> ExitCode:
+def execute(req: RunRequest, make_client: Callable[[], httpx.Client], console: Console, lang: str,
+            default_workspace: str = "default") -> ExitCode:
     inputs = _inputs(req)
     vendor: VendorThread | None = None
     sim: Any = None
@@ -171,7 +172,9 @@ def execute(req: RunRequest, make_client: Callable[[], httpx.Client], console: C
             except NoSimulatorError as exc:
                 raise CliFailure(ExitCode.USAGE, f"no simulator for suite {exc.suite_id!r} "
                                                  f"(simulators: {', '.join(exc.known) or 'none'})") from None
-            sim = factory(str(client.base_url).rstrip("/"), workspace or "default", list(req.faults))
+            # the simulator and the run must share one workspace: name it explicitly in the run request
+            workspace = workspace or default_workspace
+            sim = factory(str(client.base_url).rstrip("/"), workspace, list(req.faults))
             if hasattr(sim, "prepare"):
                 inputs = {**sim.prepare(), **inputs}
         body: dict[str, Any] = {"suite": req.suite, "inputs": inputs, "only": list(req.only)}

@@ -40,6 +40,8 @@ DRIVE_CORRELATION_PREFIX = "conformance-drive-"
 #: exchanges of these services are the runner's own traffic (run status polling), never evidence
 RUNNER_SERVICES = ("conformance",)
 DEFAULT_POLL_INTERVAL = 0.1
+#: bodies of one test copied as excerpts into the report; later ones are cited by hash only
+MAX_EXCERPTS_PER_TEST = 24
 DEFAULT_STEP_TIMEOUT = 120.0
 
 WAIT_TIMEOUT = Message(
@@ -134,6 +136,7 @@ class TestContext:
         self.drive = drive
         self._cited: dict[str, CitedExchange] = {}
         self._bodies: dict[str, bytes] = {}
+        self._excerpts = 0
 
     # -- identity of the run --------------------------------------------------------------
     @property
@@ -257,10 +260,12 @@ class TestContext:
                 if stored is None:
                     continue
                 self._bodies[sha] = stored.data
-                excerpt = stored.data[:EXCERPT_BYTES].decode("utf-8", errors="replace")
-                setattr(cited, attr, BodyCitation(stored.sha256, stored.size,
-                                                  stored.truncated or stored.size > EXCERPT_BYTES,
-                                                  stored.content_type, excerpt))
+                self._excerpts += 1
+                # bounded: a retry storm of 500 calls cites 500 hashes, not 500 excerpts
+                room = EXCERPT_BYTES if self._excerpts <= MAX_EXCERPTS_PER_TEST else 0
+                excerpt = stored.data[:room].decode("utf-8", errors="replace")
+                setattr(cited, attr, BodyCitation(stored.sha256, stored.size, stored.size > room,
+                                                  stored.content_type, excerpt, stored.truncated))
         return cited
 
     async def cite(self, *exchanges: Exchange) -> None:

@@ -88,7 +88,7 @@ def build_report(facts: RunFacts, suite: Suite, results: list[TestResult], catal
             for body in (ex.request, ex.response):
                 if body is not None:
                     evidence[body.sha256] = {"size": body.size, "content_type": body.content_type,
-                                             "truncated_in_store": body.truncated and len(body.excerpt) < body.size}
+                                             "cut_in_store": body.cut_in_store}
     return {
         "format": REPORT_FORMAT,
         "run": {"id": facts.id, "workspace": facts.workspace, "lang": facts.lang, "state": facts.state,

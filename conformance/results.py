@@ -40,13 +40,16 @@ class Finding:
 class BodyCitation:
     sha256: str
     size: int
+    #: the excerpt is only the start of the body
     truncated: bool
     content_type: str
     excerpt: str
+    #: the sandbox kept only the start of the body (``evidence_body_limit``)
+    cut_in_store: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"sha256": self.sha256, "size": self.size, "truncated": self.truncated,
-                "content_type": self.content_type, "excerpt": self.excerpt}
+                "content_type": self.content_type, "excerpt": self.excerpt, "cut_in_store": self.cut_in_store}
 
 
 @dataclass
@@ -111,7 +114,8 @@ class TestResult:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TestResult:
         def body(b: dict[str, Any] | None) -> BodyCitation | None:
-            return BodyCitation(b["sha256"], b["size"], b["truncated"], b["content_type"], b["excerpt"]) if b else None
+            return BodyCitation(b["sha256"], b["size"], b["truncated"], b["content_type"], b["excerpt"],
+                                b.get("cut_in_store", False)) if b else None
 
         return cls(
             test_id=d["id"], title=Text(**d["title"]), verifies=tuple(d["verifies"]), optional=d["optional"],

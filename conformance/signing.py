@@ -83,8 +83,21 @@ def _attach(detached: str, payload: bytes) -> str:
     return f"{parts[0]}.{urlsafe_b64encode(payload).decode()}.{parts[2]}"
 
 
+def _strict_b64(segment: str) -> None:
+    """base64url has several spellings of one value (the unused low bits of the last character);
+    only the canonical one is accepted, so no byte of a signed file can change unnoticed."""
+    try:
+        canonical = urlsafe_b64encode(urlsafe_b64decode(segment.encode("ascii"))).decode()
+    except (ValueError, UnicodeError):
+        raise SignatureError("a JWS segment is not base64url") from None
+    if canonical != segment:
+        raise SignatureError("a JWS segment is not in canonical base64url form")
+
+
 def verify_detached(detached: str, payload: bytes, key: OKPKey) -> None:
     """Raise :class:`SignatureError` unless ``detached`` signs ``payload`` with ``key``."""
+    for segment in detached.split(".")[::2]:
+        _strict_b64(segment)
     try:
         jws.deserialize_compact(_attach(detached, payload), key, algorithms=[ALG])
     except (JoseError, ValueError) as exc:

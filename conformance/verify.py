@@ -19,8 +19,10 @@ from joserfc.jwk import OKPKey
 
 from conformance.canonical import CanonicalError, canonical_bytes
 from conformance.report import manifest
-from conformance.signing import SignatureError, header_of, verify_detached
+from conformance.signing import ALG, SignatureError, header_of, verify_detached
 from conformance.text import Text
+
+SIGNATURE_MEMBERS = {"alg", "kid", "manifest", "jws"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,28 @@ def _first_difference(a: bytes, b: bytes) -> int:
     return min(len(a), len(b))
 
 
+def _ends_early(data: bytes) -> bool:
+    """True when the text stops inside a string or with objects or arrays still open (or is empty):
+    what a truncated file looks like, as opposed to bytes that are wrong where they stand."""
+    depth = 0
+    in_string = escaped = False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x7B, 0x5B):
+            depth += 1
+        elif byte in (0x7D, 0x5D):
+            depth -= 1
+    return in_string or depth > 0 or not data.strip()
+
+
 def verify_report(data: bytes, trusted: OKPKey | None, evidence_dir: Path | None = None) -> Verification:
     v = Verification()
     try:
@@ -61,10 +85,10 @@ def verify_report(data: bytes, trusted: OKPKey | None, evidence_dir: Path | None
               f"the file is not UTF-8 (byte {exc.start})")
         return v
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(data.rstrip()):
-            v.add("verify.truncated", f"byte {exc.pos}",
-                  f"le fichier s'arrête avant la fin du rapport (tronqué à l'octet {exc.pos})",
-                  f"the file ends before the report does (truncated at byte {exc.pos})")
+        if _ends_early(data):
+            v.add("verify.truncated", f"byte {len(data)}",
+                  f"le fichier s'arrête avant la fin du rapport (tronqué à l'octet {len(data)})",
+                  f"the file ends before the report does (truncated at byte {len(data)})")
         else:
             v.add("verify.not-json", f"byte {exc.pos}",
                   f"le fichier n'est pas du JSON valide à l'octet {exc.pos} ({exc.msg})",
@@ -100,6 +124,10 @@ def verify_report(data: bytes, trusted: OKPKey | None, evidence_dir: Path | None
     except SignatureError as exc:
         v.add("verify.bad-signature", "signature.jws", f"signature illisible : {exc}", f"unreadable signature: {exc}")
         return v
+    if signature.get("kid") != v.kid or signature.get("alg") != ALG or set(signature) != SIGNATURE_MEMBERS:
+        v.add("verify.signature-altered", "signature",
+              "les champs de la signature (alg, kid) ne sont plus ceux de la JWS signée",
+              "the signature's fields (alg, kid) no longer match the signed JWS")
     if trusted is None:
         v.add("verify.no-trusted-key", "signature", "aucune clé de confiance pour vérifier la signature",
               "no trusted key to check the signature against")
@@ -161,7 +189,7 @@ def _check_evidence(v: Verification, report: dict[str, Any], folder: Path) -> No
         v.evidence_checked += 1
         if hashlib.sha256(data).hexdigest() == sha:
             continue
-        if isinstance(meta, dict) and meta.get("truncated_in_store") and len(data) < int(meta.get("size", 0)):
+        if isinstance(meta, dict) and meta.get("cut_in_store") and len(data) < int(meta.get("size", 0)):
             excerpt = excerpts.get(sha, "")
             if data[: len(excerpt.encode())].decode("utf-8", errors="replace").startswith(excerpt[:256]):
                 continue  # the sandbox kept only the start of this body: its digest cannot be recomputed

@@ -61,9 +61,10 @@ async def insi_search(ctx: TestContext) -> None:
       verifies=("INS.INSI/04",))
 async def insi_refines_after_02(ctx: TestContext) -> None:
     await ctx.drive.fault("ins", "multiple", operation=TRAITS)
-    [first, *_] = await ctx.wait_for(_insi_query(ctx), prompt=T("Recherchez à nouveau l'INS de {nom}".format(**ctx.inputs),
-                                                                "Search the INS of {nom} again".format(**ctx.inputs)),
-                                     action="insi_search", params={"nom": ctx.inputs["nom"]})
+    nom = ctx.inputs["nom"]
+    [first, *_] = await ctx.wait_for(_insi_query(ctx), prompt=T(f"Recherchez à nouveau l'INS de {nom}",
+                                                                f"Search the INS of {nom} again"),
+                                     action="insi_search", params={"nom": nom})
     if not ctx.check(first.summary.get("cr") == "02", UNEXPECTED_CR, exchanges=[first], cr=first.summary.get("cr"),
                      expected="02"):
         return
@@ -128,7 +129,8 @@ ENDINGS = Suite("endings", T("Fins possibles", "Possible endings"), T("", ""), "
 A1 = """<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" xmlns:ctxbam="urn:siram:bam:ctxbam"
  xmlns:ctxlps="urn:siram:lps:ctxlps" xmlns:wsa="http://www.w3.org/2005/08/addressing"
  xmlns:ins="http://www.cnamts.fr/INSiRecSans"><soap:Header>
-<ctxbam:ContexteBAM Version="01_02"><ctxbam:Id>{u1}</ctxbam:Id><ctxbam:Temps>2026-12-06T10:15:00.000+01:00</ctxbam:Temps>
+<ctxbam:ContexteBAM Version="01_02"><ctxbam:Id>{u1}</ctxbam:Id>
+<ctxbam:Temps>2026-12-06T10:15:00.000+01:00</ctxbam:Temps>
 <ctxbam:Emetteur>FAKEDPI</ctxbam:Emetteur><ctxbam:COUVERTURE/></ctxbam:ContexteBAM>
 <ctxlps:ContexteLPS Nature="CTXLPS" Version="01_00"><ctxlps:Id>{u2}</ctxlps:Id>
 <ctxlps:Temps>2026-12-06T10:15:00.000+01:00</ctxlps:Temps><ctxlps:Emetteur>FAKEDPI</ctxlps:Emetteur>
