@@ -24,7 +24,16 @@ NS = {"s": "http://www.w3.org/2003/05/soap-envelope", "r": "http://www.cnamts.fr
 
 
 class InsiError(RuntimeError):
-    """A SOAP Fault or an unreadable answer."""
+    """A SOAP Fault (``code`` = its ``siram:Erreur`` code) or an unreadable answer."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+
+    @property
+    def technical(self) -> bool:
+        """A fault of the service (worth one more try), not of the request (``insi_4xx``)."""
+        return not self.code.startswith("insi_4")
 
 
 def normalise(text: str) -> str:
@@ -104,7 +113,8 @@ class InsiClient:
         fault = root.find(".//s:Fault", NS)
         if fault is not None:
             erreur = root.find(".//siram:Erreur", NS)
-            raise InsiError(f"SOAP Fault {erreur.get('code') if erreur is not None else ''}")
+            code = erreur.get("code", "") if erreur is not None else ""
+            raise InsiError(f"SOAP Fault {code}", code)
         cr = root.findtext(".//r:CR/r:CodeCR", default="", namespaces=NS)
         ans = InsiAnswer(cr)
         active = root.find(".//r:INDIVIDU/r:INSACTIF", NS)

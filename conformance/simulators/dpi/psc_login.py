@@ -73,17 +73,22 @@ class PscClient:
 
     def discover(self, *, standard_name: bool = False) -> dict[str, Any]:
         """Read the discovery document (PSC's wallet name; the standard name is a vendor mistake
-        the fault catalogue copies: tried first, the wallet name only after a refusal)."""
-        if standard_name:
-            r = self.http.get(self.issuer + STANDARD_DISCOVERY)
+        the fault catalogue copies: tried first, the wallet name only after a refusal). ``issuer``
+        may list candidates separated by spaces (a workspace's own realm, then the shared one):
+        the first that answers is the provider's issuer."""
+        status = 0
+        for issuer in self.issuer.split():
+            if standard_name:
+                r = self.http.get(issuer + STANDARD_DISCOVERY)
+                if r.status_code == 200:
+                    self.meta = r.json()
+                    return self.meta
+            r = self.http.get(issuer + WALLET_DISCOVERY)
             if r.status_code == 200:
                 self.meta = r.json()
                 return self.meta
-        r = self.http.get(self.issuer + WALLET_DISCOVERY)
-        if r.status_code != 200:
-            raise LoginError(f"discovery: HTTP {r.status_code}")
-        self.meta = r.json()
-        return self.meta
+            status = r.status_code
+        raise LoginError(f"discovery: HTTP {status}")
 
     def login(self, professional: str, *, pkce: bool = True, acr: bool = True, verify: bool = True,
               scope: str = "openid scope_all") -> Session:

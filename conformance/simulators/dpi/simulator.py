@@ -50,6 +50,7 @@ class SimulatorConfig:
     post_logout_redirect_uri: str = "http://127.0.0.1:8000/"
     professional: str = "899700218896"
     faults: tuple[str, ...] = ()
+    issuer: str = ""  # default: the workspace's own PSC realm if the sandbox has one, else the shared realm
     insi_url: str = ""  # default: <base_url>/ins/insi (plain HTTP, loopback); an https URL for mutual TLS
     cert: tuple[str, str] | None = None  # client certificate and key (PEM) for INSi over mutual TLS
     verify: str | bool = True  # CA bundle of the sandbox's test PKI for https
@@ -131,7 +132,10 @@ class DpiSimulator:
     # -- PSC ------------------------------------------------------------------------------
     def _psc(self) -> PscClient:
         c = self.config
-        return PscClient(self.http, c.base_url + REALM_PATH, c.client_id, c.client_secret, c.redirect_uri,
+        # a workspace's own realm (/psc/w/<ws>/realms/…) when the sandbox has one, else the shared one
+        own = f"{c.base_url}/psc/w/{c.workspace}{REALM_PATH}" if c.workspace != "default" else ""
+        issuers = c.issuer or f"{own} {c.base_url}{REALM_PATH}".strip()
+        return PscClient(self.http, issuers, c.client_id, c.client_secret, c.redirect_uri,
                          c.post_logout_redirect_uri)
 
     def _login(self, *, faulty: bool = False) -> Session:
@@ -214,9 +218,9 @@ class DpiSimulator:
             try:
                 ans = self.insi.search(traits, normalise_traits=normalise, repeat_on=repeat)
                 break
-            except InsiError:
-                if attempt == (5 if storm else 1):
-                    raise
+            except InsiError as exc:
+                if attempt == (5 if storm else 1) or not exc.technical:
+                    raise  # a refused request is corrected, not resent
                 if not storm:
                     time.sleep(0.3)  # one retry after a pause, then the user is told
         if ans.cr == "00":
