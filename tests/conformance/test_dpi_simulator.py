@@ -24,7 +24,7 @@ from conformance.suites.dpi_ldl import suite
 from sandbox.testing import RunningSandbox, running_sandbox
 
 README = Path(__file__).resolve().parents[2] / "conformance" / "README.md"
-PARALLEL = 8
+PARALLEL = 4
 STEP_TIMEOUT = 10
 
 

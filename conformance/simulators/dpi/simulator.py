@@ -133,7 +133,7 @@ class DpiSimulator:
     def _psc(self) -> PscClient:
         c = self.config
         # a workspace's own realm (/psc/w/<ws>/realms/…) when the sandbox has one, else the shared one
-        own = f"{c.base_url}/psc/w/{c.workspace}{REALM_PATH}" if c.workspace != "default" else ""
+        own = f"{c.base_url}/psc/w/{c.workspace}/realms/esante-wallet" if c.workspace != "default" else ""
         issuers = c.issuer or f"{own} {c.base_url}{REALM_PATH}".strip()
         return PscClient(self.http, issuers, c.client_id, c.client_secret, c.redirect_uri,
                          c.post_logout_redirect_uri)
