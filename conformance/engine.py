@@ -270,7 +270,7 @@ async def _finish(rt: ConformanceRuntime, run: Run, suite: Suite, state: str, er
         finished = datetime.now(UTC)
         facts = RunFacts(run.id, run.workspace, run.lang, state, run.created_at.isoformat(), finished.isoformat(),
                          run.inputs, run.selected, run.rerun_of, carried, {**rt.versions(), "suite": suite.version},
-                         ws.options if ws else {})
+                         {k: v for k, v in (ws.options if ws else {}).items() if v not in (False, None)})
         report = build_report(facts, suite, results, rt.catalogue)
         outcome = roll_up_results((r.outcome, r.optional) for r in results)
         await rt.store.update(run.id, state=state, outcome=str(outcome), finished_at=finished, pending=None,

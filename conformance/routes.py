@@ -4,6 +4,7 @@ errors are RFC 9457 problem JSON."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -20,6 +21,7 @@ from sandbox.errors import ProblemError
 from sandbox.http_evidence import annotate
 
 PREFIX = "/conformance/api"
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "report.schema.json"
 
 
 class RunIn(BaseModel):
@@ -79,6 +81,10 @@ def build(ctx: SandboxContext) -> APIRouter:
         return {"suite": suite_id, "unknown": [{"test": t, "requirement": r} for t, r in cov.unknown],
                 "requirements": [{**row.requirement.to_dict(), "tests": list(row.tests), "status": row.status}
                                  for row in cov.rows]}
+
+    @router.get("/report.schema.json", summary="The JSON Schema of the signed report file")
+    async def report_schema() -> Response:
+        return Response(SCHEMA_PATH.read_bytes(), media_type="application/schema+json")
 
     @router.get("/signing-key", summary="The public key (JWK) that signs conformance reports")
     async def signing_key() -> dict[str, Any]:

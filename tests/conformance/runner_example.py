@@ -125,6 +125,27 @@ ENDINGS = Suite("endings", T("Fins possibles", "Possible endings"), T("", ""), "
                 groups=(Group("meta", T("Méta", "Meta"), T("", ""), (crashes, swallowed, skipped, omitted)),))
 
 
+# -- driving over HTTP, and many exchanges in one test -----------------------------------------
+DRIVE_FAILED = Message("example.drive", "L'appel du banc a répondu {status}.", "The runner's call answered {status}.")
+
+
+@test("01", title=T("Beaucoup d'échanges", "Many exchanges"))
+async def many(ctx: TestContext) -> None:
+    r = await ctx.drive.http("GET", f"/sandbox/api/workspaces/{ctx.workspace}/faults")
+    ctx.check(r.status_code == 200, DRIVE_FAILED, status=r.status_code)
+    # the runner's own call is evidence of nothing: a query for it finds nothing
+    ctx.check(not await ctx.find(EvidenceQuery(path_prefix="/sandbox/api/workspaces")), DRIVE_FAILED, status="seen")
+    found = await ctx.wait_for(EvidenceQuery(service="psc", operation="psc.discovery"),
+                               prompt=T("Lisez 30 fois la découverte", "Read the discovery 30 times"),
+                               action="discovery_many", params={"times": 30}, count=30)
+    for ex in found:
+        await ctx.response_body(ex)
+
+
+BULK = Suite("bulk", T("Volume", "Volume"), T("", ""), "0.1", inputs=(),
+             groups=(Group("io", T("E/S", "I/O"), T("", ""), (many,)),))
+
+
 # -- the fake vendor ---------------------------------------------------------------------------
 A1 = """<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" xmlns:ctxbam="urn:siram:bam:ctxbam"
  xmlns:ctxlps="urn:siram:lps:ctxlps" xmlns:wsa="http://www.w3.org/2005/08/addressing"
@@ -162,8 +183,9 @@ def fake_vendor(base_url: str, workspace: str, *, stubborn: bool = False,
                 lieu = "2A020" if action == "insi_refine" and not stubborn else None
                 c.post("/ins/insi", content=soap_traits(params["nom"], lieu),
                        headers={**headers, "Content-Type": "application/soap+xml; charset=utf-8"})
-            elif action == "discovery":
-                c.get("/psc/realms/esante-wallet/.well-known/wallet-openid-configuration", headers=headers)
+            elif action in ("discovery", "discovery_many"):
+                for _ in range(int(params.get("times", 1))):
+                    c.get("/psc/realms/esante-wallet/.well-known/wallet-openid-configuration", headers=headers)
             else:
                 raise ValueError(f"unknown action {action}")
 

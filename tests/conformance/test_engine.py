@@ -62,6 +62,19 @@ def test_exchanges_of_another_workspace_or_before_the_step_never_match(runner, c
     assert runner.results(run["id"])["example.psc.01"]["findings"][0]["id"] == "runner.wait.timeout"
 
 
+def test_driving_over_http_and_bounded_excerpts(runner) -> None:
+    from conformance.context import MAX_EXCERPTS_PER_TEST
+
+    run = runner.run("bulk", vendor=runner.vendor())
+    [result] = runner.results(run["id"]).values()
+    assert result["outcome"] == "pass", result["findings"]
+    assert result["drives"][0]["action"] == "http" and result["drives"][0]["detail"]["status"] == 200
+    bodies = [e["response_body"] for e in result["exchanges"]]
+    assert len(bodies) >= 30 and all(b and len(b["sha256"]) == 64 for b in bodies)
+    assert sum(1 for b in bodies if b["excerpt"]) == MAX_EXCERPTS_PER_TEST
+    assert all(b["truncated"] for b in bodies if not b["excerpt"])
+
+
 def test_every_ending_maps_to_its_outcome(runner) -> None:
     run = runner.run("endings")
     results = runner.results(run["id"])
@@ -144,7 +157,7 @@ def test_bad_input_is_a_problem_not_a_traceback(runner) -> None:
                                                        "inputs": {"nom": 3}}).json()
     assert field["field"] == "nom"
     assert runner.get("/conformance/api/runs/nope").status_code == 404
-    assert {"endings", "example"} <= set(runner.get("/conformance/api/suites/nope").json()["known"])
+    assert {"bulk", "endings", "example"} <= set(runner.get("/conformance/api/suites/nope").json()["known"])
     running = runner.start(only=["psc.01"], step_timeout=30).json()
     early = runner.get(f"/conformance/api/runs/{running['id']}/report.json")
     assert early.status_code == 409 and early.json()["type"].endswith("report-not-ready")
@@ -181,5 +194,20 @@ def test_suites_are_listed_with_their_inputs_and_requirements(csb) -> None:
         assert detail["groups"][0]["tests"][1]["verifies"] == ["INS.INSI/04"]
         cov = c.get("/conformance/api/suites/example/coverage").json()
         assert {r["id"]: r["status"] for r in cov["requirements"]}["INS.INSI/06"] == "not-tested"
+        schema = c.get("/conformance/api/report.schema.json")
+        assert schema.headers["content-type"].startswith("application/schema+json")
+        assert schema.json()["$id"].endswith("conformance-report-1.json")
         openapi = c.get("/openapi.json").json()
         assert "/conformance/api/runs" in openapi["paths"] and "/conformance/api/signing-key" in openapi["paths"]
+
+
+def test_the_report_records_the_leniency_options_that_were_on(csb) -> None:
+    name = f"opt-{int(time.time() * 1000) % 10**8}"
+    with csb.client() as c:
+        c.post("/sandbox/api/workspaces", json={"name": name, "options": {
+            "standard_discovery": True, "nir_key_unchecked": False, "validation_policy": {"x": "warning"}}}
+               ).raise_for_status()
+        run = c.post("/conformance/api/runs", json={"suite": "endings", "workspace": name}).json()
+        wait_finished(c, run["id"])
+        report = c.get(f"/conformance/api/runs/{run['id']}/report.json").json()["report"]
+    assert report["workspace_options"] == {"standard_discovery": True, "validation_policy": {"x": "warning"}}
