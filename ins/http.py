@@ -164,6 +164,7 @@ def fhir_router() -> APIRouter:
     @router.get("/Patient", summary="Search fr-core Patient INS by identifier or traits")
     async def search(request: Request) -> Response:
         rt = runtime(request)
+        annotate(request, operation="Patient.search")
         workspace = await _workspace(request)
         if workspace is None:
             raise FhirError(404, "not-found", "Espace de travail inconnu (X-Sandbox-Workspace).")
@@ -183,6 +184,7 @@ def fhir_router() -> APIRouter:
     @router.get("/Patient/{pid}", summary="Read one fr-core Patient INS")
     async def read(pid: str, request: Request) -> Response:
         rt = runtime(request)
+        annotate(request, operation="Patient.read")
         workspace = await _workspace(request)
         if workspace is None:
             raise FhirError(404, "not-found", "Espace de travail inconnu (X-Sandbox-Workspace).")
@@ -213,6 +215,7 @@ def api_router() -> APIRouter:
         """Re-run the traits search with the stored traits and compare (FACTS §1.2, App. C: the
         real INSi verification operation name is uncertain; this is the sandbox's own API)."""
         rt = runtime(request)
+        annotate(request, operation="verify")
         workspace = await _workspace(request)
         if workspace is None:
             raise ProblemError(404, "unknown-workspace", "no such workspace (X-Sandbox-Workspace)")

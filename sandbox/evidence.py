@@ -122,6 +122,11 @@ class ExchangeFilter:
     until: datetime | None = None
     limit: int = 100
     offset: int = 0
+    #: exact matches on the recorded label, actor, status ("200", "500"…) and direction
+    operation: str | None = None
+    actor: str | None = None
+    status: str | None = None
+    direction: str | None = None
 
 
 def _to_domain(row: ExchangeRow) -> Exchange:
@@ -216,6 +221,14 @@ class EvidenceRepository:
             q = q.where(ExchangeRow.service == f.service)
         if f.correlation_id:
             q = q.where(ExchangeRow.correlation_id == f.correlation_id)
+        if f.operation:
+            q = q.where(ExchangeRow.operation == f.operation)
+        if f.actor:
+            q = q.where(ExchangeRow.actor == f.actor)
+        if f.status:
+            q = q.where(ExchangeRow.status == f.status)
+        if f.direction:
+            q = q.where(ExchangeRow.direction == f.direction)
         if f.since:
             q = q.where(ExchangeRow.started_at >= f.since)
         if f.until:

@@ -37,10 +37,12 @@ async def json_body(request: Request, accepted: tuple[str, ...] = FHIR_TYPES) ->
         raise FhirError(400, "structure", "le corps de la requête n'est pas du JSON bien formé") from None
 
 
-async def caller_of(ctx: SandboxContext, request: Request, operation: str) -> Caller:
+async def caller_of(ctx: SandboxContext, request: Request, operation: str, label: str | None = None) -> Caller:
+    """Authenticate the caller. The evidence is labelled ``dmp.<label>`` (``label`` defaults to
+    ``operation``, which also names the faults and traces that apply)."""
     ws_header = request.headers.get("x-sandbox-workspace")
     # the workspace is recorded once the token proved it: a bare header is not a credential
-    annotate(request, service="dmp", operation=f"dmp.{operation}")
+    annotate(request, service="dmp", operation=f"dmp.{label or operation}")
     caller = await authenticate(ctx, request.headers.get("authorization"), request.headers.get(ACCESS_MODE_HEADER),
                                 ws_header)
     annotate(request, workspace=caller.workspace, actor=caller.label,

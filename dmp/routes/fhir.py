@@ -49,8 +49,11 @@ def _bundle_limit(options: dict) -> int:
 def build(ctx: SandboxContext) -> APIRouter:
     router = APIRouter(prefix=BASE_PATH, tags=["dmp: FHIR (PDSm / IHE MHD)"])
 
-    async def guarded(request: Request, operation: str, run: Callable[[Caller], Awaitable[Response]]) -> Response:
-        caller = await caller_of(ctx, request, operation)
+    async def guarded(request: Request, operation: str, run: Callable[[Caller], Awaitable[Response]],
+                      label: str | None = None) -> Response:
+        """``operation`` selects the scripted faults (a read shares its search's faults); ``label``
+        is the exact evidence label when it differs (a read is not a search)."""
+        caller = await caller_of(ctx, request, operation, label)
         try:
             await faults.apply(ctx, caller.workspace, operation)
             return await run(caller)
@@ -103,7 +106,7 @@ def build(ctx: SandboxContext) -> APIRouter:
         async def run(caller: Caller) -> Response:
             doc, _ = await consult.read_document(ctx, caller, doc_id)
             return fhir(doc.resource, headers={"ETag": f'W/"{doc.version}"'})
-        return await guarded(request, "iti-67", run)
+        return await guarded(request, "iti-67", run, label="documentreference.read")
 
     async def do_patch(request: Request, identifier: str, doc_id: str | None) -> Response:
         async def run(caller: Caller) -> Response:
@@ -125,6 +128,7 @@ def build(ctx: SandboxContext) -> APIRouter:
     async def patch_conditional(request: Request) -> Response:
         identifier = request.query_params.get("identifier")
         if not identifier:
+            annotate(request, service="dmp", operation="dmp.pdsm-patch")
             raise FhirError(400, "required", "PATCH conditionnel : paramètre identifier=<system>|<value> requis")
         return await do_patch(request, identifier, None)
 
@@ -144,7 +148,7 @@ def build(ctx: SandboxContext) -> APIRouter:
     async def read_list(list_id: str, request: Request) -> Response:
         async def run(caller: Caller) -> Response:
             return fhir(await consult.read_list(ctx, caller, list_id))
-        return await guarded(request, "iti-66", run)
+        return await guarded(request, "iti-66", run, label="list.read")
 
     @router.get("/Binary/{binary_id}")
     async def retrieve(binary_id: str, request: Request) -> Response:

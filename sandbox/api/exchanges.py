@@ -1,4 +1,7 @@
-"""``/sandbox/api/exchanges``: recorded evidence, filterable, with body download."""
+"""``/sandbox/api/exchanges``: recorded evidence, filterable, with body download.
+
+Every query parameter the list accepts filters for real; an unknown one is refused (400 problem
+JSON naming it) rather than silently ignored, so a typo never returns "everything"."""
 
 from __future__ import annotations
 
@@ -10,9 +13,12 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sandbox.api.deps import caller, get_ctx
 from sandbox.context import SandboxContext
 from sandbox.errors import ProblemError
-from sandbox.evidence import Exchange, ExchangeFilter
+from sandbox.evidence import Direction, Exchange, ExchangeFilter, Protocol
 
 router = APIRouter(prefix="/sandbox/api/exchanges", tags=["sandbox: evidence"])
+
+LIST_PARAMETERS = ("workspace", "protocol", "service", "operation", "actor", "status", "direction",
+                   "correlation_id", "since", "until", "limit", "offset")
 
 
 @router.get("")
@@ -21,6 +27,11 @@ async def list_exchanges(
     workspace: str | None = Query(None),
     protocol: str | None = Query(None, description="http | soap | smtp | imap"),
     service: str | None = Query(None),
+    operation: str | None = Query(None, description="exact operation label, e.g. dmp.iti-65, psc.token, "
+                                                    "rechercherInsAvecTraitsIdentite"),
+    actor: str | None = Query(None, description="exact recorded actor"),
+    status: str | None = Query(None, description="exact status, e.g. 200, 503"),
+    direction: str | None = Query(None, description="inbound | outbound"),
     correlation_id: str | None = Query(None),
     since: datetime | None = Query(None, description="ISO 8601 date-time (inclusive)"),
     until: datetime | None = Query(None, description="ISO 8601 date-time (inclusive)"),
@@ -33,9 +44,21 @@ async def list_exchanges(
         if workspace is not None and workspace != who.workspace:
             raise ProblemError(403, "other-workspace", f"this key opens workspace {who.workspace!r} only")
         workspace = who.workspace
+    unknown = sorted({k for k in request.query_params if k not in LIST_PARAMETERS})
+    if unknown:
+        raise ProblemError(400, "unknown-filter", f"unknown filter(s) {', '.join(unknown)}; "
+                           f"accepted: {', '.join(LIST_PARAMETERS)}")
+    if protocol is not None and protocol not in {p.value for p in Protocol}:
+        raise ProblemError(400, "invalid-filter", f"protocol {protocol[:40]!r}: one of "
+                           f"{', '.join(p.value for p in Protocol)}")
+    if direction is not None and direction not in {d.value for d in Direction}:
+        raise ProblemError(400, "invalid-filter", f"direction {direction[:40]!r}: one of "
+                           f"{', '.join(d.value for d in Direction)}")
     await ctx.recorder.flush()
-    found = await ctx.evidence.list(ExchangeFilter(workspace, protocol, service, correlation_id,
-                                                   since, until, limit, offset))
+    found = await ctx.evidence.list(ExchangeFilter(
+        workspace=workspace, protocol=protocol, service=service, correlation_id=correlation_id,
+        since=since, until=until, limit=limit, offset=offset, operation=operation, actor=actor,
+        status=status, direction=direction))
     base = ctx.settings.base_url
     return {"count": len(found), "offset": offset, "exchanges": [e.to_dict(base) for e in found]}
 

@@ -157,7 +157,7 @@ def test_bad_input_is_a_problem_not_a_traceback(runner) -> None:
                                                        "inputs": {"nom": 3}}).json()
     assert field["field"] == "nom"
     assert runner.get("/conformance/api/runs/nope").status_code == 404
-    assert runner.get("/conformance/api/suites/nope").json()["known"] == ["bulk", "endings", "example"]
+    assert {"bulk", "endings", "example"} <= set(runner.get("/conformance/api/suites/nope").json()["known"])
     running = runner.start(only=["psc.01"], step_timeout=30).json()
     early = runner.get(f"/conformance/api/runs/{running['id']}/report.json")
     assert early.status_code == 409 and early.json()["type"].endswith("report-not-ready")

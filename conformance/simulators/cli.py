@@ -1,0 +1,65 @@
+"""``mes-sandbox simulate dpi``: play the reference DPI alone against a running sandbox — the
+exchanges a ``dpi-ldl`` run judges, with the faults the runner's driving steps would script
+scripted through the sandbox's public fault API — optionally with catalogued vendor mistakes."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from conformance.simulators.dpi import BY_NAME, FAULTS, DpiSimulator, SimulatorConfig, play
+from sandbox.settings import Settings
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    sim = typer.Typer(help="Reference vendor simulators (they use only the wire protocols).", no_args_is_help=True)
+    app.add_typer(sim, name="simulate")
+
+    @sim.command("dpi")
+    def dpi(
+        url: str = typer.Option(None, "--url", help="Sandbox base URL (default: MES_SANDBOX_PUBLIC_BASE_URL or "
+                                                     "http://<host>:<port>)"),
+        workspace: str = typer.Option("default", "--workspace", "-w", help="Workspace the DPI works in"),
+        fault: list[str] = typer.Option([], "--fault", help="Catalogued vendor mistake to copy (repeat)"),
+        list_faults: bool = typer.Option(False, "--list-faults", help="List the catalogue and exit"),
+        insi_url: str = typer.Option(None, "--insi-url", help="INSi endpoint (an https URL for mutual TLS)"),
+        cert: str = typer.Option(None, "--cert", help="INSI-AUTO certificate (PEM) for mutual TLS"),
+        key: str = typer.Option(None, "--key", help="its private key (PEM)"),
+        ca: str = typer.Option(None, "--ca", help="CA bundle of the sandbox's test PKI"),
+    ) -> None:
+        """Play the dpi-ldl scenario as the reference DPI and print what it did."""
+        if list_faults:
+            table = Table("fault", "mistake", "tests it makes fail")
+            for f in FAULTS:
+                table.add_row(f.name, f.en, ", ".join(f.fails))
+            console.print(table)
+            return
+        unknown = [f for f in fault if f not in BY_NAME]
+        if unknown:
+            console.print(f"[red]error:[/red] unknown fault(s) {', '.join(unknown)}; see --list-faults")
+            raise typer.Exit(2)
+        if bool(cert) != bool(key):
+            console.print("[red]error:[/red] --cert and --key go together")
+            raise typer.Exit(2)
+        base = (url or Settings().base_url).rstrip("/")  # type: ignore[call-arg]
+        config = SimulatorConfig(base, workspace=workspace, faults=tuple(fault), insi_url=insi_url or "",
+                                 cert=(cert, key) if cert and key else None, verify=ca or True)
+        started = time.perf_counter()
+        try:
+            with DpiSimulator(config) as simulator:
+                records = play(simulator)
+        except httpx.HTTPError as exc:
+            console.print(f"[red]error:[/red] sandbox unreachable at {base}: {exc} (start it with: mes-sandbox serve)")
+            raise typer.Exit(1) from None
+        elapsed = time.perf_counter() - started
+        table = Table("action", "ok", "detail", title=f"reference DPI — workspace {workspace}")
+        for r in records:
+            table.add_row(r.action, "yes" if r.ok else "no", r.detail)
+        console.print(table)
+        console.print(f"{len(records)} actions in {elapsed:.2f} s")

@@ -1,0 +1,21 @@
+"""Reference DPI simulator (hospital EHR) for suite ``dpi-ldl``: wire protocols only, plus a
+catalogue of named vendor mistakes.
+
+    with DpiSimulator(SimulatorConfig("http://127.0.0.1:8080", workspace="w1", faults=("pkce-missing",))) as sim:
+        sim.perform("psc.login", {"professional": "899700218896"})
+"""
+
+from collections.abc import Sequence
+
+from conformance.simulators.dpi.faults import BY_NAME, FAULTS, Fault
+from conformance.simulators.dpi.scenario import SCENARIO, Step, play
+from conformance.simulators.dpi.simulator import ACTIONS, DpiSimulator, Record, SimulatorConfig, UnknownAction
+
+
+def simulator(base_url: str, workspace: str, faults: Sequence[str] = ()) -> DpiSimulator:
+    """Factory registered for suite ``dpi-ldl`` (entry-point group ``mes_sandbox.conformance_simulators``)."""
+    return DpiSimulator(SimulatorConfig(base_url, workspace=workspace, faults=tuple(faults)))
+
+
+__all__ = ["ACTIONS", "BY_NAME", "FAULTS", "SCENARIO", "DpiSimulator", "Fault", "Record", "SimulatorConfig", "Step",
+           "UnknownAction", "play", "simulator"]

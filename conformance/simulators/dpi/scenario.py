@@ -1,0 +1,78 @@
+"""The sequence of actions a full ``dpi-ldl`` run asks the DPI for, with the faults its driving
+steps script (kept equal to the suite's by ``tests/conformance/test_dpi_simulator.py``), and
+:func:`play`, which performs it alone: the simulator scripts those faults itself through the
+sandbox's public fault API, so ``mes-sandbox simulate dpi`` does the exchanges a run judges,
+without the runner (the baseline of ``bench/conformance_run.py``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.simulators.dpi.simulator import DpiSimulator, Record
+from conformance.suites.dpi_ldl.inputs import (
+    PATIENT as PATIENT_A,
+)
+from conformance.suites.dpi_ldl.inputs import (
+    PATIENT_HOMONYMS as PATIENT_B,
+)
+from conformance.suites.dpi_ldl.inputs import (
+    PATIENT_NO_DMP,
+    PATIENT_PROV,
+    PROFESSIONAL,
+)
+from conformance.suites.dpi_ldl.inputs import (
+    PATIENT_TYPED as PATIENT_A_TYPED,
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str
+    params: dict[str, Any]
+    #: a fault the runner's driving step scripts first: ``{"service", "kind", "operation", "times", "params"}``
+    drive: dict[str, Any] | None = field(default=None)
+
+
+def _p(patient: dict[str, Any]) -> dict[str, Any]:
+    return {"patient": dict(patient)}
+
+
+SCENARIO: tuple[Step, ...] = (
+    Step("psc.login", {"professional": PROFESSIONAL}),
+    Step("psc.login", {"professional": PROFESSIONAL},
+         {"service": "psc", "kind": "jwks_rotated", "operation": "token", "times": 1}),
+    Step("psc.refresh", {}),
+    Step("dmp.search", _p(PATIENT_A),
+         {"service": "psc", "kind": "token_expired_early", "operation": "verify", "times": 1}),
+    Step("psc.logout", {}),
+    Step("dmp.search", _p(PATIENT_A)),
+    Step("insi.search", _p(PATIENT_A_TYPED)),
+    Step("insi.search", _p(PATIENT_B), {"service": "ins", "kind": "multiple", "times": 1}),
+    Step("insi.search", _p(PATIENT_B), {"service": "ins", "kind": "not_found", "times": 1}),
+    Step("insi.search", _p(PATIENT_A), {"service": "ins", "kind": "soap_fault", "times": 2}),
+    Step("dmp.feed", _p(PATIENT_PROV)),
+    Step("dmp.feed", _p(PATIENT_A)),
+    Step("dmp.replace", _p(PATIENT_A)),
+    Step("dmp.search", _p(PATIENT_A)),
+    Step("dmp.mask", _p(PATIENT_A)),
+    Step("dmp.feed", _p(PATIENT_NO_DMP)),
+    Step("dmp.feed", _p(PATIENT_A),
+         {"service": "dmp", "kind": "unavailable", "operation": "iti-65", "times": 1, "params": {"retry_after": 1}}),
+    Step("dmp.retrieve", _p(PATIENT_A)),
+)
+
+
+def play(sim: DpiSimulator, steps: tuple[Step, ...] = SCENARIO) -> list[Record]:
+    """Perform ``steps`` alone, scripting each driving fault through ``/sandbox/api`` first."""
+    out = []
+    for step in steps:
+        if step.drive:
+            spec = {"times": 1, "operation": "", "params": {}, **step.drive}
+            r = sim.http.post(f"{sim.config.base_url}/sandbox/api/workspaces/{sim.config.workspace}/faults", json=spec)
+            r.raise_for_status()
+        out.append(sim.perform(step.action, step.params))
+        if step.drive:
+            sim.http.delete(f"{sim.config.base_url}/sandbox/api/workspaces/{sim.config.workspace}/faults",
+                            params={"service": step.drive["service"]})
+    return out
