@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from sandbox.models import BodyRow, ExchangeRow
 
-OIDC = "/psc/realms/esante-wallet/protocol/openid-connect"
+WALLET_AUTH = "/psc/wallet/auth"  # PSC authorizes on its wallet host, not under the issuer (psc/README.md)
 CALLBACK = "http://127.0.0.1:8000/callback"
 
 
@@ -41,6 +41,7 @@ def test_no_live_secret_is_stored(sandbox, two_tenants) -> None:
     tenant, _ = two_tenants
     ws, key = tenant.name, tenant.key
     live: dict[str, str] = {"workspace key": key, "operator key": sandbox.operator_key}
+    oidc = f"/psc/w/{ws}/realms/esante-wallet/protocol/openid-connect"  # the workspace's own realm
     with sandbox.client(key=key, follow_redirects=False) as c:
         client_id = f"sandbox-demo-{ws}"
         live["client secret"] = c.get(f"/sandbox/api/workspaces/{ws}/psc/clients/{client_id}").json()["client_secret"]
@@ -50,30 +51,30 @@ def test_no_live_secret_is_stored(sandbox, two_tenants) -> None:
         # authorization code + PKCE
         verifier = secrets.token_urlsafe(48)
         live["code verifier"] = verifier
-        r = c.get(OIDC + "/auth", params={
+        r = c.get(WALLET_AUTH, params={
             "response_type": "code", "client_id": client_id, "redirect_uri": CALLBACK,
             "scope": "openid scope_all", "state": "st", "nonce": "nn", "code_challenge": _s256(verifier),
             "code_challenge_method": "S256", "acr_values": "eidas1", "login_hint": "899700218896"})
         assert r.status_code == 302, r.text
         live["code"] = parse_qs(urlsplit(r.headers["location"]).query)["code"][0]
         # the client's callback, as a browser would follow it to the sandbox's own demo RP
-        r = c.post(OIDC + "/token", data={"grant_type": "authorization_code", "code": live["code"],
+        r = c.post(oidc + "/token", data={"grant_type": "authorization_code", "code": live["code"],
                                           "redirect_uri": CALLBACK, "code_verifier": verifier},
                    auth=(client_id, live["client secret"]))
         assert r.status_code == 200, r.text
         tokens = r.json()
         live.update({"access token": tokens["access_token"], "refresh token": tokens["refresh_token"],
                      "id token": tokens["id_token"]})
-        r = c.post(OIDC + "/token", data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        r = c.post(oidc + "/token", data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
                    auth=(client_id, live["client secret"]))
         assert r.status_code == 200, r.text
         live.update({"refreshed access token": r.json()["access_token"],
                      "refreshed refresh token": r.json()["refresh_token"]})
         pro = r.json()["access_token"]
-        assert c.get(OIDC + "/userinfo", headers={"Authorization": f"Bearer {pro}"}).status_code == 200
-        r = c.post(OIDC + "/token/introspect", data={"token": pro}, auth=(client_id, live["client secret"]))
+        assert c.get(oidc + "/userinfo", headers={"Authorization": f"Bearer {pro}"}).status_code == 200
+        r = c.post(oidc + "/token/introspect", data={"token": pro}, auth=(client_id, live["client secret"]))
         assert r.status_code == 200 and r.json()["active"] is True
-        r = c.post(OIDC + "/token", data={"grant_type": "client_credentials", "client_id": f"m2m-{ws}",
+        r = c.post(oidc + "/token", data={"grant_type": "client_credentials", "client_id": f"m2m-{ws}",
                                           "client_secret": made["client_secret"]})
         assert r.status_code == 200, r.text
         live["client credentials token"] = r.json()["access_token"]
