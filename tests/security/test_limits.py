@@ -32,7 +32,7 @@ def test_rate_limit_answers_429_with_retry_after_in_each_protocol() -> None:
 def test_guessing_a_client_secret_is_throttled() -> None:
     with running_sandbox(rate_limit_loopback=True, workspace_rate_per_second=20) as sb, sb.client(key=None) as c:
         # 20 requests/s with a burst of 80: ordinary traffic goes through, a 401 costs 50 more
-        assert all(c.get("/psc/realms/esante-wallet/.well-known/openid-configuration").status_code == 200
+        assert all(c.get("/psc/realms/esante-wallet/.well-known/wallet-openid-configuration").status_code == 200
                    for _ in range(30))
         codes = [c.post(TOKEN, data={"grant_type": "client_credentials"}, auth=("sandbox-demo", f"guess-{n}")
                         ).status_code for n in range(50)]
