@@ -12,7 +12,8 @@ new package's README is picked up with no change here):
   ``localhost:8080``), HTTPS on ``localhost:8443``, ``mes-sandbox ...`` commands on its data folder.
   The test starts a fresh sandbox per README on free ports and rewrites those URLs to them, and
   points ``mes-sandbox`` at it through the environment (``MES_SANDBOX_PORT``, ``_HTTPS_PORT``,
-  ``_DATA_DIR``, ``_DATABASE_URL``), so a sandbox the user runs on 8080 is never touched;
+  ``_DATA_DIR``, ``_DATABASE_URL``, and the mail ports ``_SMTP_PORT``, ``_IMAP_PORT``… the
+  listeners bound), so a sandbox the user runs on 8080 is never touched;
 - a line that starts ``mes-sandbox serve`` is not run (the sandbox is already there);
 - ``curl`` fails on an HTTP error status (``--fail-with-body``): a snippet that shows an error on
   purpose says so with ``|| true``;
@@ -84,6 +85,8 @@ def test_bash_blocks_run_as_pasted(readme: Path, tmp_path: Path) -> None:
                "MES_SANDBOX_DATA_DIR": str(s.data_dir), "MES_SANDBOX_DATABASE_URL": s.database_url,
                "MES_SANDBOX_PORT": str(s.port), "MES_SANDBOX_HTTPS_PORT": sb.https_base_url.rsplit(":", 1)[1],
                "MES_SANDBOX_PUBLIC_BASE_URL": sb.base_url}
+        for name, bound in sb.ctx.state.get("listeners", {}).items():  # mail ports (settings say 0 here)
+            env[f"MES_SANDBOX_{name.upper()}_PORT"] = str(bound)
         env.pop("TOKEN", None)
         text = script(blocks, sb.base_url, sb.https_base_url)
         p = subprocess.run(["bash", "-c", text], cwd=work, env=env, capture_output=True, text=True, timeout=540)

@@ -20,8 +20,14 @@ CLI = [sys.executable, "-c", "from sandbox.cli import main; main()"]
 PRO_ID = "899700218896"
 
 
-def _exchanges(base: str, **params: str) -> list[dict]:
-    with httpx.Client(timeout=30) as c:
+def _api(data_dir) -> httpx.Client:  # noqa: ANN001 - Path
+    """A client of /sandbox/api with the operator key ``serve`` wrote in its data folder."""
+    key = (data_dir / "operator-key").read_text().strip() if (data_dir / "operator-key").exists() else ""
+    return httpx.Client(timeout=30, headers={"Authorization": f"Bearer {key}"})
+
+
+def _exchanges(base: str, data_dir, **params: str) -> list[dict]:  # noqa: ANN001 - Path
+    with _api(data_dir) as c:
         return c.get(base + "/sandbox/api/exchanges", params={"limit": 1000, **params}).json()["exchanges"]
 
 
@@ -41,13 +47,13 @@ def test_message_sent_through_one_worker_is_read_from_another(tmp_path) -> None:
                 try:
                     with smtplib.SMTP("127.0.0.1", ports["SMTP_PORT"], timeout=5) as probe:
                         probe.noop()
-                    with httpx.Client(timeout=5) as c:
+                    with _api(tmp_path) as c:
                         c.get(base + "/sandbox/api/workspaces").raise_for_status()
                     break
-                except (OSError, httpx.TransportError):
+                except (OSError, httpx.TransportError, httpx.HTTPStatusError):
                     assert proc.poll() is None and time.monotonic() < deadline, "serve did not come up"
                     time.sleep(0.2)
-            with httpx.Client(timeout=30) as c:
+            with _api(tmp_path) as c:
                 robert = c.get(f"{base}/sandbox/api/personas/professional/{PRO_ID}").json()
             pki = TestPKI(tmp_path / "pki")
             cert = pki.issue(CertKind.PROFESSIONAL, PRO_ID, tmp_path / "pro")
@@ -60,7 +66,7 @@ def test_message_sent_through_one_worker_is_read_from_another(tmp_path) -> None:
                 s.ehlo()
                 assert s.send_message(msg) == {}
             deadline = time.monotonic() + 10
-            while not (sent := [e for e in _exchanges(base, service="mss", protocol="smtp")
+            while not (sent := [e for e in _exchanges(base, tmp_path, service="mss", protocol="smtp")
                                 if e["operation"] == "smtp-session" and e["summary"]["messages"]]):
                 assert time.monotonic() < deadline
                 time.sleep(0.1)
@@ -75,7 +81,7 @@ def test_message_sent_through_one_worker_is_read_from_another(tmp_path) -> None:
                 assert typ == "OK" and data[0].split(), f"connection {n} did not see the message"
                 m.logout()
                 deadline = time.monotonic() + 10
-                while len(found := [e for e in _exchanges(base, service="mss", protocol="imap")
+                while len(found := [e for e in _exchanges(base, tmp_path, service="mss", protocol="imap")
                                     if e["operation"] == "imap-session"]) <= n:
                     assert time.monotonic() < deadline
                     time.sleep(0.1)
