@@ -11,14 +11,19 @@ from urllib.parse import parse_qs, urlsplit
 
 from dmp_helpers import PAT1, cr_bio_bundle
 
-OIDC = "/psc/realms/esante-wallet/protocol/openid-connect"
+WALLET_AUTH = "/psc/wallet/auth"  # PSC authorizes on its wallet host, not under the issuer (psc/README.md)
 CALLBACK = "http://127.0.0.1:8000/callback"
+
+
+def _oidc(ws: str) -> str:
+    """The workspace's own PSC realm: each workspace is a realm with its own issuer."""
+    return f"/psc/w/{ws}/realms/esante-wallet/protocol/openid-connect"
 
 
 def _code_flow(c, ws: str, secret: str) -> dict:  # noqa: ANN001
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    r = c.get(OIDC + "/auth", params={
+    r = c.get(WALLET_AUTH, params={
         "response_type": "code", "client_id": f"sandbox-demo-{ws}", "redirect_uri": CALLBACK,
         "scope": "openid scope_all", "state": "s", "nonce": "n", "code_challenge": challenge,
         "code_challenge_method": "S256", "acr_values": "eidas1", "login_hint": "899700218896"})
@@ -28,8 +33,8 @@ def _code_flow(c, ws: str, secret: str) -> dict:  # noqa: ANN001
 
 
 def _token(c, ws: str, secret: str, flow: dict):  # noqa: ANN001, ANN202
-    return c.post(OIDC + "/token", data={"grant_type": "authorization_code", "code": flow["code"],
-                                         "redirect_uri": CALLBACK, "code_verifier": flow["verifier"]},
+    return c.post(_oidc(ws) + "/token", data={"grant_type": "authorization_code", "code": flow["code"],
+                                              "redirect_uri": CALLBACK, "code_verifier": flow["verifier"]},
                   auth=(f"sandbox-demo-{ws}", secret))
 
 
@@ -98,9 +103,9 @@ def test_only_a_workspace_own_credentials_open_it(sandbox, two_tenants) -> None:
         # --- OIDC: A's code cannot be redeemed by B's client; B's client cannot introspect A's token
         flow = _code_flow(own, a.name, secret_a)
         assert _token(other, b.name, secret_b, flow).status_code == 400
-        assert other.post(OIDC + "/token/introspect", data={"token": tok_a},
+        assert other.post(_oidc(b.name) + "/token/introspect", data={"token": tok_a},
                           auth=(f"sandbox-demo-{b.name}", secret_b)).json()["active"] is False
-        assert other.post(OIDC + "/token", data={"grant_type": "client_credentials"},
+        assert other.post(_oidc(a.name) + "/token", data={"grant_type": "client_credentials"},
                           auth=(f"sandbox-demo-{a.name}", secret_b)).status_code == 401
 
         # --- the patient's view: a patient token of B does not show A's documents
