@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.api import exchanges, faults, personas, workspaces
+from sandbox.api import exchanges, faults, health, personas, workspaces
 from sandbox.services import Endpoint, Service
 from sandbox.settings import Settings
 
@@ -11,6 +11,7 @@ def _endpoints(settings: Settings) -> list[Endpoint]:
     base = settings.base_url
     return [
         Endpoint("OpenAPI / Swagger UI", f"{base}/docs"),
+        Endpoint("Health (no credentials)", f"{base}/health"),
         Endpoint("Workspaces", f"{base}/sandbox/api/workspaces"),
         Endpoint("Personas", f"{base}/sandbox/api/personas?kind=patient"),
         Endpoint("Evidence (exchanges)", f"{base}/sandbox/api/exchanges"),
@@ -25,6 +26,6 @@ def _endpoints(settings: Settings) -> list[Endpoint]:
 service = Service(
     name="sandbox",
     title="Sandbox platform",
-    routers=lambda ctx: [workspaces.router, personas.router, exchanges.router, faults.router],
+    routers=lambda ctx: [workspaces.router, personas.router, exchanges.router, faults.router, health.router],
     endpoints=_endpoints,
 )

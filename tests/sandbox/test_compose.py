@@ -15,8 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def served_ports(s: Settings) -> set[int]:
-    """The ports ``serve`` listens on with these settings (mail: not yet, no listener exists)."""
-    return {s.port} | ({s.https_port} if s.https_enabled else set())
+    """The ports ``serve`` listens on with these settings (HTTP, HTTPS, MSSanté's SMTP and IMAP)."""
+    return ({s.port} | ({s.https_port} if s.https_enabled else set())
+            | {s.smtp_port, s.smtps_port, s.imap_port, s.imaps_port})
 
 
 def _settings_of(environment: dict[str, str], tmp_path: Path) -> Settings:
