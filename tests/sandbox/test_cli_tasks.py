@@ -25,6 +25,12 @@ def run(*args: str, env: dict[str, str] | None = None, ok: bool = True) -> subpr
     return p
 
 
+def operator(sandbox: RunningSandbox) -> dict[str, str]:
+    """The environment of a user of ``sandbox``: its /sandbox/api asks for the operator key, which the
+    CLI reads from the data folder or ``MES_SANDBOX_OPERATOR_KEY`` (the test sandbox has its own folder)."""
+    return {"MES_SANDBOX_OPERATOR_KEY": sandbox.operator_key}
+
+
 def _all_commands() -> list[tuple[str, Any]]:
     from sandbox.cli import LazyGroup, app, load_command
     from sandbox.services import discover_commands
@@ -79,11 +85,12 @@ def test_help_mirrors_match_their_sources() -> None:
 
 def test_psc_token_dmp_provide_and_evidence(sandbox: RunningSandbox, workspace: str, tmp_path: Path) -> None:
     url = ["--url", sandbox.base_url]
-    token = run("psc", "token", "--persona", "899700218896", "-w", workspace, *url).stdout.strip()
+    env = operator(sandbox)
+    token = run("psc", "token", "--persona", "899700218896", "-w", workspace, *url, env=env).stdout.strip()
     assert token.count(".") == 2  # a JWS
     run("samples", "write", str(tmp_path))
     for name in ("lettre-de-liaison.json", "cr-bio.json", "cr-img.json"):
-        out = run("dmp", "provide", str(tmp_path / name), "--patient", PAT1, "-w", workspace, *url).stdout
+        out = run("dmp", "provide", str(tmp_path / name), "--patient", PAT1, "-w", workspace, *url, env=env).stdout
         lines = out.strip().splitlines()
         assert [ln.split()[0] for ln in lines] == ["201"] * 3, out
         binary = next(ln.split()[-1] for ln in lines if "Binary/" in ln)
@@ -93,11 +100,11 @@ def test_psc_token_dmp_provide_and_evidence(sandbox: RunningSandbox, workspace: 
     bundle = tmp_path / "bundle.json"
     run("dmp", "provide", str(tmp_path / "cr-bio.json"), "--patient", PAT1, "--out", str(bundle))
     assert json.loads(bundle.read_text())["type"] == "transaction"
-    ids = run("exchanges", "list", "-w", workspace, "--service", "dmp", "--ids", *url).stdout.split()
+    ids = run("exchanges", "list", "-w", workspace, "--service", "dmp", "--ids", *url, env=env).stdout.split()
     assert len(ids) >= 3  # the three ITI-65 and the ITI-68 reads
-    shown = json.loads(run("exchanges", "show", ids[0], *url).stdout)
+    shown = json.loads(run("exchanges", "show", ids[0], *url, env=env).stdout)
     assert shown["service"] == "dmp" and shown["workspace"] == workspace
-    assert '"resourceType"' in run("exchanges", "show", ids[0], "--body", "request", *url).stdout
+    assert '"resourceType"' in run("exchanges", "show", ids[0], "--body", "request", *url, env=env).stdout
 
 
 def test_insi_search(sandbox: RunningSandbox, workspace: str) -> None:
@@ -114,12 +121,14 @@ def test_insi_search(sandbox: RunningSandbox, workspace: str) -> None:
 
 def test_faults_add_list_clear(sandbox: RunningSandbox, workspace: str) -> None:
     url = ["--url", sandbox.base_url]
-    assert "unavailable" in run("faults", "kinds", *url).stdout
-    added = json.loads(run("faults", "add", "dmp", "unavailable", "--times", "2", "-w", workspace, *url).stdout)
+    env = operator(sandbox)
+    assert "unavailable" in run("faults", "kinds", *url, env=env).stdout
+    added = json.loads(run("faults", "add", "dmp", "unavailable", "--times", "2", "-w", workspace, *url,
+                           env=env).stdout)
     assert added["kind"] == "unavailable" and added["times"] == 2
-    assert len(json.loads(run("faults", "list", "-w", workspace, *url).stdout)) == 1
-    assert json.loads(run("faults", "clear", "-w", workspace, *url).stdout) == {"cleared": 1}
-    bad = run("faults", "add", "dmp", "no-such-kind", "-w", workspace, *url, ok=False)
+    assert len(json.loads(run("faults", "list", "-w", workspace, *url, env=env).stdout)) == 1
+    assert json.loads(run("faults", "clear", "-w", workspace, *url, env=env).stdout) == {"cleared": 1}
+    bad = run("faults", "add", "dmp", "no-such-kind", "-w", workspace, *url, env=env, ok=False)
     assert bad.returncode == 1 and "422" in bad.stderr and "Traceback" not in bad.stderr
 
 
