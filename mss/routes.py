@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -24,6 +24,7 @@ from sandbox.context import SandboxContext
 from sandbox.errors import ProblemError
 
 MAX_WAIT_SECONDS = 60.0
+MAX_ID = 2**63 - 1  # message ids are 64-bit integers in both databases: larger ones are 422, not 500
 
 
 class SendIn(BaseModel):
@@ -99,14 +100,14 @@ def build(ctx: SandboxContext) -> APIRouter:
 
     @router.get("/messages", summary="Messages, oldest first")
     async def list_messages(mailbox: str | None = None, folder: str | None = Query(None, description="INBOX | Sent"),
-                            after_id: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000),
+                            after_id: int = Query(0, ge=0, le=MAX_ID), limit: int = Query(100, ge=1, le=1000),
                             workspace: str = Depends(header_workspace)) -> dict[str, Any]:
         found = await st.list(workspace, mailbox=mailboxes.normalise(mailbox) if mailbox else None, folder=folder,
                               after_id=after_id, limit=limit)
         return {"messages": [m.summary() for m in found]}
 
     @router.get("/messages/wait", summary="Wait (long poll) for a message newer than after_id")
-    async def wait(mailbox: str | None = None, folder: str | None = None, after_id: int = Query(0, ge=0),
+    async def wait(mailbox: str | None = None, folder: str | None = None, after_id: int = Query(0, ge=0, le=MAX_ID),
                    timeout: float = Query(10.0, gt=0, le=MAX_WAIT_SECONDS),
                    workspace: str = Depends(header_workspace)) -> dict[str, Any]:
         found = await st.wait_for(workspace, mailbox=mailboxes.normalise(mailbox) if mailbox else None,
@@ -114,12 +115,13 @@ def build(ctx: SandboxContext) -> APIRouter:
         return {"timed_out": not found, "messages": [m.summary() for m in found]}
 
     @router.get("/messages/{message_id}", summary="One message with its findings and parsed XDM")
-    async def get_message(message_id: int, workspace: str = Depends(header_workspace)) -> dict[str, Any]:
+    async def get_message(message_id: int = Path(..., ge=1, le=MAX_ID),
+                          workspace: str = Depends(header_workspace)) -> dict[str, Any]:
         return _detail(await message_or_404(workspace, message_id))
 
     @router.get("/messages/{message_id}/raw", summary="The message as received (.eml)",
                 response_class=Response, responses={200: {"content": {"message/rfc822": {}}}})
-    async def raw(message_id: int, workspace: str = Depends(header_workspace)) -> Response:
+    async def raw(message_id: int = Path(..., ge=1, le=MAX_ID), workspace: str = Depends(header_workspace)) -> Response:
         m = await message_or_404(workspace, message_id)
         data = await st.raw(workspace, m.sha256)
         if data is None:
@@ -128,7 +130,8 @@ def build(ctx: SandboxContext) -> APIRouter:
                         headers={"Content-Disposition": f'attachment; filename="message-{m.id}.eml"'})
 
     @router.delete("/messages/{message_id}", status_code=204, summary="Delete one message")
-    async def delete(message_id: int, workspace: str = Depends(header_workspace)) -> Response:
+    async def delete(message_id: int = Path(..., ge=1, le=MAX_ID),
+                     workspace: str = Depends(header_workspace)) -> Response:
         await message_or_404(workspace, message_id)
         await st.delete(workspace, [message_id])
         return Response(status_code=204)

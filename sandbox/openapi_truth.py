@@ -12,6 +12,7 @@ uses — the same prefixes :func:`sandbox.errors.render_generic` uses.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 PROBLEM = {"type": "object", "required": ["type", "title", "status"],
@@ -33,6 +34,7 @@ SHAPES: list[tuple[str, dict[str, dict[str, Any]], list[str], list[str]]] = [
     ("/dmp/mes/api", FHIR_ERRORS, ["application/json", "application/fhir+json"], ["application/json"]),
     ("/ins/fhir", FHIR_ERRORS, ["application/fhir+json"], ["application/fhir+json"]),
     ("/profiles/fhir", FHIR_ERRORS, ["application/fhir+json"], ["application/fhir+json"]),
+    ("/annuaire/fhir", FHIR_ERRORS, ["application/fhir+json"], []),
     ("/ins/insi", {"application/soap+xml": TEXT, "text/xml": TEXT, **PROBLEM_ERRORS},
      ["application/soap+xml", "text/xml", "text/html"], ["application/soap+xml"]),
     ("/psc/demo", {"text/html": TEXT}, ["text/html"], []),
@@ -59,6 +61,16 @@ def _shape(path: str) -> tuple[dict[str, dict[str, Any]], list[str], list[str]]:
     raise AssertionError("the '/' shape matches every path")
 
 
+def _declare_path_parameters(path: str, op: dict[str, Any]) -> None:
+    """Routes mounted under a templated prefix (PSC's per-workspace realms ``/psc/w/{ws}/…``) read
+    the parameter from the path, not from their signature: declare every ``{name}`` of the path."""
+    declared = {p.get("name") for p in op.get("parameters", []) if p.get("in") == "path"}
+    for name in re.findall(r"{([^}/]+)}", path):
+        if name not in declared:
+            op.setdefault("parameters", []).append(
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}})
+
+
 def complete(doc: dict[str, Any]) -> dict[str, Any]:
     """Complete a FastAPI-generated document in place (see the module docstring); returns it."""
     for path, ops in doc.get("paths", {}).items():
@@ -66,6 +78,7 @@ def complete(doc: dict[str, Any]) -> dict[str, Any]:
         for method, op in ops.items():
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
+            _declare_path_parameters(path, op)
             responses = op.setdefault("responses", {})
             for code, answer in list(responses.items()):
                 if code.startswith("2") and "content" in answer:
@@ -75,6 +88,8 @@ def complete(doc: dict[str, Any]) -> dict[str, Any]:
                     answer["content"] = {m: {"schema": body_schema if "json" in m and m != "application/jwt"
                                              else TEXT if m.startswith("text/") or "xml" in m else ANY_JSON}
                                          for m in ok_media}
+                    for media in declared.keys() - answer["content"].keys():  # a route's own type
+                        answer["content"][media] = {"schema": ANY_JSON}
             if path.startswith("/psc/"):  # authorization, logout and the demo answer with redirects
                 for code in ("302", "303"):
                     responses.setdefault(code, {"description": "Redirect (Location)"})

@@ -163,3 +163,13 @@ def test_workspace_reset_clears_mail(mss) -> None:
         assert c.post("/sandbox/api/workspaces/mss-reset/reset").status_code == 200
         assert c.get("/mss/api/messages", headers=h).json()["messages"] == []
         assert c.delete("/sandbox/api/workspaces/mss-reset").status_code in (200, 204)
+
+
+def test_message_ids_beyond_64_bits_are_422_not_500(mss) -> None:
+    """Found by schemathesis: a 38-digit id overflowed the database's integer (500)."""
+    huge = "51423533067363210967138969202320211968"
+    with mss.client() as c:
+        for r in (c.get(f"/mss/api/messages/{huge}"), c.delete(f"/mss/api/messages/{huge}"),
+                  c.get(f"/mss/api/messages/{huge}/raw"), c.get("/mss/api/messages", params={"after_id": huge})):
+            assert r.status_code == 422, (r.request.url, r.text)
+            assert r.headers["content-type"].startswith("application/problem+json")
