@@ -16,6 +16,7 @@ from conformance.catalogue import coverage, load_catalogue
 from conformance.cli_run import CliFailure, ExitCode, RunRequest, execute
 from conformance.model import UnknownIdError
 from conformance.registry import SuiteRegistry
+from sandbox.operator_key import cli_api_headers
 from sandbox.settings import Settings
 
 console = Console()
@@ -29,8 +30,11 @@ def _settings() -> Settings:
 
 
 def http_client(url: str | None) -> httpx.Client:
-    """The HTTP client of the commands that talk to a running sandbox (one place to swap)."""
-    return httpx.Client(base_url=(url or _settings().base_url).rstrip("/"), timeout=30)
+    """The HTTP client of the commands that talk to a running sandbox (one place to swap); it carries
+    the operator key read from this machine's data dir (``/conformance/api`` needs a key)."""
+    settings = _settings()
+    return httpx.Client(base_url=(url or settings.base_url).rstrip("/"), timeout=30,
+                        headers=cli_api_headers(settings))
 
 
 def _lang(lang: str | None) -> str:

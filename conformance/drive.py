@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from conformance.results import DriveRecord, TestResult
+from sandbox.api_auth import PROTECTED_PREFIXES
 from sandbox.faults import Fault, FaultSpec
+from sandbox.operator_key import cli_api_headers
 
 if TYPE_CHECKING:
     from sandbox.context import SandboxContext
@@ -67,7 +69,10 @@ class Driver:
             raise DriveError("this run has no access to the sandbox's HTTP surface")
         self._calls += 1
         hdrs = {"X-Sandbox-Workspace": self._workspace, "X-Correlation-ID": f"{self._prefix}{self._calls}",
-                **self._headers, **(headers or {})}
+                **self._headers}
+        if path.startswith(PROTECTED_PREFIXES):  # the sandbox's own APIs take the operator key
+            hdrs.update(cli_api_headers(self._sandbox.settings))
+        hdrs.update(headers or {})
         transport = httpx.ASGITransport(app=self._app)
         async with httpx.AsyncClient(transport=transport, base_url=self._sandbox.settings.base_url) as client:
             r = await client.request(method, path, json=json, content=content, headers=hdrs, params=params)

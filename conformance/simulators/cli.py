@@ -32,6 +32,9 @@ def register(app: typer.Typer) -> None:
         cert: str = typer.Option(None, "--cert", help="INSI-AUTO certificate (PEM) for mutual TLS"),
         key: str = typer.Option(None, "--key", help="its private key (PEM)"),
         ca: str = typer.Option(None, "--ca", help="CA bundle of the sandbox's test PKI"),
+        api_key: str = typer.Option(None, "--api-key", help="Key of the sandbox's API (fault scripting, the demo "
+                                                            "client's secret): the operator key or the workspace's "
+                                                            "key (default: this machine's operator key)"),
     ) -> None:
         """Play the dpi-ldl scenario as the reference DPI and print what it did."""
         if list_faults:
@@ -49,7 +52,8 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         base = (url or Settings().base_url).rstrip("/")  # type: ignore[call-arg]
         config = SimulatorConfig(base, workspace=workspace, faults=tuple(fault), insi_url=insi_url or "",
-                                 cert=(cert, key) if cert and key else None, verify=ca or True)
+                                 cert=(cert, key) if cert and key else None, verify=ca or True,
+                                 api_key=api_key or "")
         started = time.perf_counter()
         try:
             with DpiSimulator(config) as simulator:

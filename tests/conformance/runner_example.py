@@ -174,6 +174,8 @@ def fake_vendor(base_url: str, workspace: str, *, stubborn: bool = False,
     """perform(action, params) through the real protocols; ``stubborn`` repeats the same search
     after a CR 02 instead of refining it (a real vendor mistake)."""
     headers = {"X-Sandbox-Workspace": workspace}
+    # each workspace is its own PSC realm (the default workspace keeps the shared one)
+    realm = "/psc/realms/esante-wallet" if workspace == "default" else f"/psc/w/{workspace}/realms/esante-wallet"
 
     def perform(action: str, params: dict[str, Any]) -> None:
         if calls is not None:
@@ -185,7 +187,7 @@ def fake_vendor(base_url: str, workspace: str, *, stubborn: bool = False,
                        headers={**headers, "Content-Type": "application/soap+xml; charset=utf-8"})
             elif action in ("discovery", "discovery_many"):
                 for _ in range(int(params.get("times", 1))):
-                    c.get("/psc/realms/esante-wallet/.well-known/wallet-openid-configuration", headers=headers)
+                    c.get(f"{realm}/.well-known/wallet-openid-configuration", headers=headers)
             else:
                 raise ValueError(f"unknown action {action}")
 

@@ -30,8 +30,10 @@ def mes(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture()
-def env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "MES_SANDBOX_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}
+def env(tmp_path: Path, csb) -> dict[str, str]:  # noqa: ANN001
+    """A CI machine's environment: its own data dir, and the sandbox's operator key it was given."""
+    return {**os.environ, "MES_SANDBOX_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200",
+            "MES_SANDBOX_OPERATOR_KEY": csb.operator_key}
 
 
 def vendor_for_next_run(sb, workspace: str, **kw) -> threading.Thread:  # noqa: ANN001
@@ -79,9 +81,10 @@ def test_run_writes_every_report_and_verify_checks_it(csb, ws, env, tmp_path) ->
 
 
 @pytest.fixture()
-def cli_app(tmp_path, monkeypatch) -> typer.Typer:
-    """The conformance commands in-process (faster than a subprocess per case)."""
+def cli_app(tmp_path, monkeypatch, csb) -> typer.Typer:  # noqa: ANN001
+    """The conformance commands in-process (faster than a subprocess per case), given the sandbox's operator key."""
     monkeypatch.setenv("MES_SANDBOX_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MES_SANDBOX_OPERATOR_KEY", csb.operator_key)
     app = typer.Typer()
     conformance_cli.register(app)
     app.add_typer(sandbox_cli.pki_app, name="pki")  # `pki show` lives in the sandbox CLI

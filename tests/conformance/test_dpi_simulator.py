@@ -44,7 +44,7 @@ def _run(sb: RunningSandbox, faults: tuple[str, ...]) -> Outcome:
         r = c.post("/conformance/api/runs", json={"suite": "dpi-ldl", "workspace": ws, "step_timeout": STEP_TIMEOUT})
         assert r.status_code == 201, r.text
         run_id = r.json()["id"]
-    with simulator(sb.base_url, ws, faults) as sim:
+    with simulator(sb.base_url, ws, faults, api_key=sb.operator_key) as sim:
         vendor = VendorThread(sb.client, run_id, sim.perform).start()
         try:
             with sb.client() as c:
@@ -121,7 +121,7 @@ def test_readme_fault_table_is_reality(runs: dict[str, Outcome]) -> None:
 
 
 def test_simulator_alone_plays_the_scenario(sandbox: RunningSandbox, workspace: str) -> None:
-    with DpiSimulator(SimulatorConfig(sandbox.base_url, workspace=workspace)) as sim:
+    with DpiSimulator(SimulatorConfig(sandbox.base_url, workspace=workspace, api_key=sandbox.operator_key)) as sim:
         records = play(sim)
     assert [r.action for r in records] == [s.action for s in SCENARIO]
     assert all(r.ok for r in records[:3])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 
-import httpx
 from runner_example import ENDINGS, EXAMPLE, fake_vendor
 
 from conformance.service import make_service
@@ -175,7 +174,9 @@ def test_a_finished_run_survives_a_restart(tmp_path) -> None:
                 done = wait_finished(c, run["id"])
                 signed = c.get(f"/conformance/api/runs/{run['id']}/report.json").content
                 key = c.get("/conformance/api/signing-key").json()
-        with running_sandbox(services=services, data_dir=tmp_path, database_url=url) as sb2:
+        # restarted on another free port: this node takes the deployment's public base URL over
+        with running_sandbox(services=services, data_dir=tmp_path, database_url=url,
+                             take_over_public_base_url=True) as sb2:
             with sb2.client() as c:
                 again = c.get(f"/conformance/api/runs/{run['id']}").json()
                 assert again["state"] == done["state"] == "done" and again["outcome"] == "error"
@@ -185,7 +186,7 @@ def test_a_finished_run_survives_a_restart(tmp_path) -> None:
 
 
 def test_suites_are_listed_with_their_inputs_and_requirements(csb) -> None:
-    with httpx.Client(base_url=csb.base_url) as c:
+    with csb.client() as c:  # the operator key: /conformance/api takes a key
         suites = {s["id"]: s for s in c.get("/conformance/api/suites").json()["suites"]}
         assert suites["example"]["tests"] == 3
         detail = c.get("/conformance/api/suites/example").json()

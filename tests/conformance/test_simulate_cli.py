@@ -29,7 +29,8 @@ def test_unreachable_sandbox() -> None:
 
 
 def test_plays_against_a_running_sandbox(sandbox, workspace) -> None:  # noqa: ANN001
-    r = runner.invoke(app, ["simulate", "dpi", "--url", sandbox.base_url, "--workspace", workspace],
+    r = runner.invoke(app, ["simulate", "dpi", "--url", sandbox.base_url, "--workspace", workspace,
+                                "--api-key", sandbox.operator_key],
                       env={"COLUMNS": "300"})
     assert r.exit_code == 0, r.output
     assert "18 actions" in r.output and "dmp.retrieve" in r.output

@@ -12,9 +12,10 @@ from conformance.simulators.dpi.scenario import SCENARIO, Step, play
 from conformance.simulators.dpi.simulator import ACTIONS, DpiSimulator, Record, SimulatorConfig, UnknownAction
 
 
-def simulator(base_url: str, workspace: str, faults: Sequence[str] = ()) -> DpiSimulator:
-    """Factory registered for suite ``dpi-ldl`` (entry-point group ``mes_sandbox.conformance_simulators``)."""
-    return DpiSimulator(SimulatorConfig(base_url, workspace=workspace, faults=tuple(faults)))
+def simulator(base_url: str, workspace: str, faults: Sequence[str] = (), api_key: str = "") -> DpiSimulator:
+    """Factory registered for suite ``dpi-ldl`` (entry-point group ``mes_sandbox.conformance_simulators``);
+    ``api_key`` opens the sandbox's own API (default: this machine's operator key)."""
+    return DpiSimulator(SimulatorConfig(base_url, workspace=workspace, faults=tuple(faults), api_key=api_key))
 
 
 __all__ = ["ACTIONS", "BY_NAME", "FAULTS", "SCENARIO", "DpiSimulator", "Fault", "Record", "SimulatorConfig", "Step",

@@ -69,10 +69,11 @@ def play(sim: DpiSimulator, steps: tuple[Step, ...] = SCENARIO) -> list[Record]:
     for step in steps:
         if step.drive:
             spec = {"times": 1, "operation": "", "params": {}, **step.drive}
-            r = sim.http.post(f"{sim.config.base_url}/sandbox/api/workspaces/{sim.config.workspace}/faults", json=spec)
+            r = sim.http.post(f"{sim.config.base_url}/sandbox/api/workspaces/{sim.config.workspace}/faults", json=spec,
+                              headers=sim.api_headers)
             r.raise_for_status()
         out.append(sim.perform(step.action, step.params))
         if step.drive:
             sim.http.delete(f"{sim.config.base_url}/sandbox/api/workspaces/{sim.config.workspace}/faults",
-                            params={"service": step.drive["service"]})
+                            params={"service": step.drive["service"]}, headers=sim.api_headers)
     return out

@@ -24,6 +24,7 @@ from conformance.simulators.dpi.dmp_client import INS_NIR_OID, TRE_A07_MISSPELT,
 from conformance.simulators.dpi.faults import BY_NAME
 from conformance.simulators.dpi.insi_client import InsiAnswer, InsiClient, InsiError, Traits
 from conformance.simulators.dpi.psc_login import LoginError, PscClient, Session
+from sandbox.operator_key import cli_api_headers
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class SimulatorConfig:
     base_url: str
     workspace: str = "default"
     client_id: str = ""
-    client_secret: str = "sandbox-demo-secret"
+    client_secret: str = ""  # default: read from the sandbox with api_key (demo secrets are random per workspace)
     redirect_uri: str = "http://127.0.0.1:8000/callback"
     post_logout_redirect_uri: str = "http://127.0.0.1:8000/"
     professional: str = "899700218896"
@@ -55,9 +56,14 @@ class SimulatorConfig:
     cert: tuple[str, str] | None = None  # client certificate and key (PEM) for INSi over mutual TLS
     verify: str | bool = True  # CA bundle of the sandbox's test PKI for https
     timeout: float = 30.0
+    #: key of the sandbox's own API (fault scripting, reading the demo client's secret): the operator
+    #: key or the workspace's key; default: the operator key of this machine's sandbox data dir
+    api_key: str = ""
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
+        if not self.api_key:
+            self.api_key = cli_api_headers().get("Authorization", "").removeprefix("Bearer ")
         if not self.client_id:
             self.client_id = "sandbox-demo" if self.workspace == "default" else f"sandbox-demo-{self.workspace}"
         if not self.insi_url:
@@ -82,6 +88,7 @@ class DpiSimulator:
     professional_name: tuple[str, str] = ("", "")
     records: list[Record] = field(default_factory=list)
     action: str = ""
+    _secret: str = ""
 
     def __post_init__(self) -> None:
         unknown = [f for f in self.config.faults if f not in BY_NAME]
@@ -135,8 +142,23 @@ class DpiSimulator:
         # a workspace's own realm (/psc/w/<ws>/realms/…) when the sandbox has one, else the shared one
         own = f"{c.base_url}/psc/w/{c.workspace}/realms/esante-wallet" if c.workspace != "default" else ""
         issuers = c.issuer or f"{own} {c.base_url}{REALM_PATH}".strip()
-        return PscClient(self.http, issuers, c.client_id, c.client_secret, c.redirect_uri,
+        return PscClient(self.http, issuers, c.client_id, c.client_secret or self._client_secret(), c.redirect_uri,
                          c.post_logout_redirect_uri)
+
+    @property
+    def api_headers(self) -> dict[str, str]:
+        """``Authorization`` for the sandbox's own API (``/sandbox/api``), never sent to the national services."""
+        return {"Authorization": f"Bearer {self.config.api_key}"} if self.config.api_key else {}
+
+    def _client_secret(self) -> str:
+        """The demo PSC client's secret, as its administrator reads it (random per workspace)."""
+        if not self._secret:
+            c = self.config
+            r = self.http.get(f"{c.base_url}/sandbox/api/workspaces/{c.workspace}/psc/clients/{c.client_id}",
+                              headers=self.api_headers)
+            r.raise_for_status()
+            self._secret = r.json()["client_secret"]
+        return self._secret
 
     def _login(self, *, faulty: bool = False) -> Session:
         self.psc = self._psc()  # a fresh login reads the discovery document again
