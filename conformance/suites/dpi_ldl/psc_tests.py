@@ -175,7 +175,10 @@ async def pkce(ctx: TestContext) -> None:
     verifier = form(await ctx.request_body(token)).get("code_verifier", "")
     if requests:
         challenge = (query_params(requests[-1]).get("code_challenge") or [""])[0]
-        ctx.check(bool(verifier) and _s256(verifier) == challenge, BAD_VERIFIER, exchanges=(requests[-1], token))
+        # the evidence redacts the verifier (sandbox.redaction): PSC checks it against the challenge
+        # (RFC 7636 §4.6), so a redacted verifier matched exactly when the code exchange succeeded
+        matched = token.status == "200" if verifier.startswith("redacted:") else _s256(verifier) == challenge
+        ctx.check(bool(verifier) and matched, BAD_VERIFIER, exchanges=(requests[-1], token))
 
 
 @test("03", title=Text("Niveau d'authentification eidas1", "Authentication level eidas1"),
@@ -207,7 +210,9 @@ async def id_token_verified(ctx: TestContext) -> None:
     if not tokens:
         ctx.fail(REFUSED, exchanges=window[-1:], what="PSC token", status="(none)")
     token = tokens[-1]
-    client = ctx.inputs.get("client_id") or f"sandbox-demo-{ctx.workspace}"
+    # the seeded demo client: sandbox-demo in the default workspace, sandbox-demo-<ws> elsewhere
+    demo = "sandbox-demo" if ctx.workspace == "default" else f"sandbox-demo-{ctx.workspace}"
+    client = ctx.inputs.get("client_id") or demo
     ctx.check(token.status == "200", REFUSED, exchanges=(token,), what="PSC token", status=token.status)
     ctx.check(token.actor == client, WRONG_CLIENT, exchanges=(token,), actor=token.actor, client=client)
     userinfo = [e for e in window if e.operation == "psc.userinfo" and e.started_at >= token.ended_at]
