@@ -15,7 +15,8 @@ from conformance.catalogue import coverage
 from conformance.model import Suite, UnknownIdError
 from conformance.renderers import RENDERERS, split_signed
 from conformance.signing import public_jwk
-from conformance.store import RunState
+from conformance.store import Run, RunState
+from sandbox.api.deps import caller
 from sandbox.context import SandboxContext
 from sandbox.errors import ProblemError
 from sandbox.http_evidence import annotate
@@ -82,7 +83,8 @@ def build(ctx: SandboxContext) -> APIRouter:
                 "requirements": [{**row.requirement.to_dict(), "tests": list(row.tests), "status": row.status}
                                  for row in cov.rows]}
 
-    @router.get("/report.schema.json", summary="The JSON Schema of the signed report file")
+    @router.get("/report.schema.json", summary="The JSON Schema of the signed report file",
+                responses={200: {"content": {"application/schema+json": {}}}})
     async def report_schema() -> Response:
         return Response(SCHEMA_PATH.read_bytes(), media_type="application/schema+json")
 
@@ -90,9 +92,22 @@ def build(ctx: SandboxContext) -> APIRouter:
     async def signing_key() -> dict[str, Any]:
         return public_jwk(rt().key)
 
+    async def run_of(request: Request, run_id: str) -> Run:
+        """The run, when the caller's key opens its workspace; 404 otherwise (another workspace's
+        run is not even said to exist: a workspace is a boundary)."""
+        run = await rt().store.require(run_id)
+        if not caller(request).may(run.workspace):
+            raise ProblemError(404, "unknown-run", f"no run {run_id!r}")
+        annotate(request, workspace=run.workspace)
+        return run
+
     @router.post("/runs", status_code=201, summary="Start a run (409 if one is in progress in the workspace)")
     async def create_run(body: RunIn, request: Request) -> dict[str, Any]:
-        workspace = body.workspace or request.headers.get("x-sandbox-workspace") or ctx.settings.default_workspace
+        who = caller(request)
+        workspace = (body.workspace or request.headers.get("x-sandbox-workspace") or who.workspace
+                     or ctx.settings.default_workspace)
+        if not who.may(workspace):
+            raise ProblemError(403, "other-workspace", f"this key does not open workspace {workspace[:64]!r}")
         annotate(request, workspace=workspace)
         run = await engine.start_run(rt(), workspace=workspace, suite_id=body.suite, inputs=body.inputs,
                                      only=body.only, lang=body.lang, step_timeout=body.step_timeout,
@@ -100,31 +115,37 @@ def build(ctx: SandboxContext) -> APIRouter:
         return run.to_dict(base())
 
     @router.get("/runs", summary="Recent runs")
-    async def list_runs(workspace: str | None = Query(None), limit: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
+    async def list_runs(request: Request, workspace: str | None = Query(None),
+                        limit: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
+        who = caller(request)
+        if not who.operator:  # a workspace key lists its own workspace's runs only
+            if workspace is not None and workspace != who.workspace:
+                raise ProblemError(403, "other-workspace", f"this key does not open workspace {workspace[:64]!r}")
+            workspace = who.workspace
         return {"runs": [r.to_dict(base()) for r in await rt().store.recent(workspace, limit)]}
 
     @router.get("/runs/{run_id}", summary="Run status, with the step it waits on (prompt and machine action)")
     async def get_run(run_id: str, request: Request) -> dict[str, Any]:
-        run = await rt().store.require(run_id)
-        annotate(request, workspace=run.workspace)
-        return run.to_dict(base())
+        return (await run_of(request, run_id)).to_dict(base())
 
     @router.get("/runs/{run_id}/results", summary="Results recorded so far")
-    async def get_results(run_id: str) -> dict[str, Any]:
-        run = await rt().store.require(run_id)
+    async def get_results(run_id: str, request: Request) -> dict[str, Any]:
+        run = await run_of(request, run_id)
         return {"run": run.id, "state": run.state, "results": [r.to_dict() for r in await rt().store.results(run.id)]}
 
     @router.post("/runs/{run_id}/cancel", summary="Cancel a run in progress")
-    async def cancel_run(run_id: str) -> dict[str, Any]:
+    async def cancel_run(run_id: str, request: Request) -> dict[str, Any]:
+        await run_of(request, run_id)
         return (await engine.cancel(rt(), run_id)).to_dict(base())
 
     @router.post("/runs/{run_id}/rerun", status_code=201,
                  summary="Run some tests or groups again with the same inputs; other results are carried over")
     async def rerun_run(run_id: str, body: RerunIn, request: Request) -> dict[str, Any]:
+        await run_of(request, run_id)
         return (await engine.rerun(rt(), run_id, body.only, asgi_app=request.app)).to_dict(base())
 
-    async def signed(run_id: str) -> bytes:
-        run = await rt().store.require(run_id)
+    async def signed(request: Request, run_id: str) -> bytes:
+        run = await run_of(request, run_id)
         data = await rt().store.report(run_id) if run.state in RunState.FINISHED else None
         if data is None:
             raise ProblemError(409, "report-not-ready", f"run {run_id!r} has no report yet (state {run.state})",
@@ -132,18 +153,19 @@ def build(ctx: SandboxContext) -> APIRouter:
         return data
 
     @router.get("/runs/{run_id}/report.json", summary="The signed canonical report (RFC 8785 JSON)")
-    async def report_json(run_id: str) -> Response:
-        return Response(await signed(run_id), media_type="application/json",
+    async def report_json(run_id: str, request: Request) -> Response:
+        return Response(await signed(request, run_id), media_type="application/json",
                         headers={"Content-Disposition": f'attachment; filename="conformance-{run_id}.json"'})
 
     @router.get("/runs/{run_id}/report.{fmt}", summary="The report rendered: html, junit.xml or sarif")
-    async def report_rendered(run_id: str, fmt: str, lang: str | None = Query(None, pattern="^(fr|en)$")) -> Response:
+    async def report_rendered(run_id: str, fmt: str, request: Request,
+                              lang: str | None = Query(None, pattern="^(fr|en)$")) -> Response:
         name = {"html": "html", "junit.xml": "junit", "sarif": "sarif"}.get(fmt)
         if name is None:
             raise ProblemError(404, "unknown-report-format", f"no report format {fmt!r}",
                                formats=["json", "html", "junit.xml", "sarif"])
-        run = await rt().store.require(run_id)
-        report, kid = split_signed(await signed(run_id))
+        run = await run_of(request, run_id)
+        report, kid = split_signed(await signed(request, run_id))
         renderer = RENDERERS[name]
         return Response(renderer.render(report, lang or run.lang, kid), media_type=renderer.media_type)
 

@@ -69,10 +69,19 @@ def issuer(ctx: SandboxContext) -> str:
     return f"{ctx.settings.base_url}/dmp"
 
 
-def _unauthorized(text: str) -> FhirError:
-    return FhirError(401, "login", text,
-                     headers={"WWW-Authenticate": f'Bearer realm="dmp", error="invalid_token", '
-                                                  f'error_description="{text[:120]}"'})
+class Unauthorized(FhirError):
+    """401 for a refused token. ``workspace``: the one the token's signature proved (an expired or
+    revoked token of ours), so the refusal is filed as that workspace's evidence; else None."""
+
+    def __init__(self, text: str, workspace: str | None = None) -> None:
+        super().__init__(401, "login", text,
+                         headers={"WWW-Authenticate": f'Bearer realm="dmp", error="invalid_token", '
+                                                      f'error_description="{text[:120]}"'})
+        self.workspace = workspace
+
+
+def _unauthorized(text: str, workspace: str | None = None) -> Unauthorized:
+    return Unauthorized(text, workspace)
 
 
 def parse_mode(value: str | None) -> Mode:
@@ -124,7 +133,7 @@ async def _professional(ctx: SandboxContext, token: str, mode_header: str | None
     try:
         tok = await verify_access_token(ctx, token, audience=DMP_AUDIENCE)
     except TokenError as exc:
-        raise _unauthorized(f"jeton PSC refusé ({exc.reason.value}) : {exc.description}") from None
+        raise _unauthorized(f"jeton PSC refusé ({exc.reason.value}) : {exc.description}", exc.workspace) from None
     if DMP_SCOPE not in tok.scopes:
         raise FhirError(403, "forbidden", f"portée insuffisante : le jeton doit porter le scope {DMP_SCOPE!r}",
                         headers={"WWW-Authenticate": f'Bearer realm="dmp", error="insufficient_scope", '

@@ -61,6 +61,9 @@ class TokenError(Exception):
         super().__init__(f"{reason}: {description}")
         self.reason = reason
         self.description = description
+        #: the workspace of a token whose signature verified (ours, but expired, revoked...): the
+        #: refusal is that workspace's evidence; None when the token proved nothing
+        self.workspace: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,16 @@ async def verify_with_faults(rt: runtime.Psc, token: str, *, audience: str | Non
     """:func:`verify`, also taking a scripted fault of ``fault_kinds`` for the caller to act on —
     (free when nothing is scripted: the registry remembers which services have live faults)."""
     _, claims = await verify_signature(rt, token)
+    try:
+        return await _verify_claims(rt, claims, audience, operation, fault_kinds)
+    except TokenError as exc:
+        proven = claims.get("workspace")
+        exc.workspace = proven if isinstance(proven, str) else None
+        raise
+
+
+async def _verify_claims(rt: runtime.Psc, claims: dict[str, Any], audience: str | None, operation: str,
+                         fault_kinds: tuple[str, ...]) -> tuple[VerifiedToken, Fault | None]:
     if claims.get("typ") != "Bearer":
         raise TokenError(TokenErrorReason.WRONG_TYPE, f"typ {claims.get('typ')!r} is not an access token")
     now = datetime.now(UTC)

@@ -8,7 +8,7 @@ import orjson
 from fastapi import Request
 from fastapi.responses import Response
 
-from dmp.auth import ACCESS_MODE_HEADER, Caller, authenticate
+from dmp.auth import ACCESS_MODE_HEADER, Caller, Unauthorized, authenticate
 from dmp.fhir import FHIR_JSON
 from sandbox.context import SandboxContext
 from sandbox.errors import FhirError
@@ -43,8 +43,13 @@ async def caller_of(ctx: SandboxContext, request: Request, operation: str, label
     ws_header = request.headers.get("x-sandbox-workspace")
     # the workspace is recorded once the token proved it: a bare header is not a credential
     annotate(request, service="dmp", operation=f"dmp.{label or operation}")
-    caller = await authenticate(ctx, request.headers.get("authorization"), request.headers.get(ACCESS_MODE_HEADER),
-                                ws_header)
+    try:
+        caller = await authenticate(ctx, request.headers.get("authorization"),
+                                    request.headers.get(ACCESS_MODE_HEADER), ws_header)
+    except Unauthorized as exc:
+        if exc.workspace:  # a genuine token of that workspace, refused (expired, revoked...)
+            annotate(request, workspace=exc.workspace)
+        raise
     annotate(request, workspace=caller.workspace, actor=caller.label,
              summary={"actor": caller.actor_id, "role": caller.role.value, "access_mode": caller.mode.value})
     return caller

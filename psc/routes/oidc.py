@@ -36,7 +36,8 @@ def build(ctx: SandboxContext) -> APIRouter:
     async def unknown_realm(request: Request) -> Response | None:
         """404 for a workspace realm that does not exist; notes the realm's workspace otherwise."""
         realm = _realm(request)
-        if realm is None:
+        if realm is None:  # PSC's own path is the default workspace's realm
+            annotate(request, workspace=ctx.settings.default_workspace)
             return None
         if await ctx.workspaces.get(realm) is None:
             return json_response({"error": "not_found", "error_description": f"unknown realm {realm[:64]!r}"},

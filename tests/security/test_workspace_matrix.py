@@ -127,3 +127,23 @@ def test_only_a_workspace_own_credentials_open_it(sandbox, two_tenants) -> None:
     finally:
         for c in (own, other, anon):
             c.close()
+
+
+def test_conformance_runs_stay_in_their_workspace(sandbox, two_tenants) -> None:
+    """A workspace key neither starts, lists, reads, cancels nor downloads another workspace's runs."""
+    a, b = two_tenants
+    with sandbox.client(key=a.key) as own, sandbox.client(key=b.key) as other:
+        assert other.post("/conformance/api/runs", json={"suite": "dpi-ldl", "workspace": a.name}).status_code == 403
+        r = own.post("/conformance/api/runs", json={"suite": "dpi-ldl", "workspace": a.name, "step_timeout": 5})
+        assert r.status_code == 201, r.text
+        run = f"/conformance/api/runs/{r.json()['id']}"
+        try:
+            for path in (run, run + "/results", run + "/report.json", run + "/report.html"):
+                assert other.get(path).status_code == 404, path
+            assert other.post(run + "/cancel").status_code == 404
+            assert other.post(run + "/rerun", json={"only": ["dpi-ldl.psc"]}).status_code == 404
+            assert other.get("/conformance/api/runs", params={"workspace": a.name}).status_code == 403
+            assert all(x["workspace"] == b.name for x in other.get("/conformance/api/runs").json()["runs"])
+            assert own.get(run).status_code == 200
+        finally:
+            own.post(run + "/cancel")
