@@ -112,6 +112,8 @@ def build(ctx: SandboxContext) -> APIRouter:
             if exc.redirect_uri is None:
                 return html("error.html", 400, error=exc.error.error, description=exc.error.description)
             client = await rt.clients.get(params.get("client_id") or "")
+            if client is not None:  # a refusal sent back to the client's own redirect URI is its evidence
+                note(request, "authorize", workspace=client.workspace, actor=client.client_id)
             return RedirectResponse(authorize.error_redirect(rt, exc, client.workspace if client else None),
                                     status_code=status, headers={"Cache-Control": "no-store"})
 
