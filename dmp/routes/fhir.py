@@ -128,8 +128,9 @@ def build(ctx: SandboxContext) -> APIRouter:
     async def patch_conditional(request: Request) -> Response:
         identifier = request.query_params.get("identifier")
         if not identifier:
-            annotate(request, service="dmp", operation="dmp.pdsm-patch")
-            raise FhirError(400, "required", "PATCH conditionnel : paramètre identifier=<system>|<value> requis")
+            async def refuse(caller: Caller) -> Response:  # authenticated first, like every DMP call
+                raise FhirError(400, "required", "PATCH conditionnel : paramètre identifier=<system>|<value> requis")
+            return await guarded(request, "pdsm-patch", refuse)
         return await do_patch(request, identifier, None)
 
     @router.patch("/DocumentReference/{doc_id}")
