@@ -12,7 +12,7 @@ process, rounds interleaved so a slow spell of the machine hits every candidate 
 Server (issue 2: ``serve`` ready in ≤ 3 s on SQLite), against ``python -c "import fastapi"``:
 
 - cold start: fresh data folder (no database, no PKI) → ``mes-sandbox serve`` answers
-  ``GET /sandbox/api/workspaces`` (migrations, PKI creation and seeding included);
+  ``GET /health`` (migrations, PKI creation and seeding included);
 - warm start: same, second start on the now existing data folder;
 - seed: ``mes-sandbox workspace create`` on an existing database (one more seeded workspace).
 """
@@ -66,15 +66,16 @@ def timed_cpu(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def start_until_ready(env: dict[str, str]) -> float:
-    port, tls = free_port(), free_port()
-    env = {**env, "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_PORT": str(tls)}
+    """Seconds until ``serve`` answers; ``env`` names the ports (a warm start reuses the cold start's:
+    the database records the deployment's public base URL, which derives from the port)."""
+    port = int(env["MES_SANDBOX_PORT"])
     t = time.perf_counter()
     proc = subprocess.Popen([PY, "-c", "from sandbox.cli import main; main()", "serve"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/sandbox/api/workspaces", timeout=1) as r:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
                     if r.status == 200:
                         return time.perf_counter() - t
             except OSError:
@@ -122,7 +123,7 @@ def cli_phase(runs: int) -> None:
     try:
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/sandbox/api/workspaces", timeout=1):
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
                     break
             except OSError:
                 if server.poll() is not None:
@@ -182,7 +183,8 @@ def main() -> None:
         data = Path(tempfile.mkdtemp(prefix="mes-sandbox-bench-"))
         try:
             with fresh_database(data) as url:
-                env = {**os.environ, "MES_SANDBOX_DATA_DIR": str(data), "MES_SANDBOX_DATABASE_URL": url}
+                env = {**os.environ, "MES_SANDBOX_DATA_DIR": str(data), "MES_SANDBOX_DATABASE_URL": url,
+                       "MES_SANDBOX_PORT": str(free_port()), "MES_SANDBOX_HTTPS_PORT": str(free_port())}
                 cold.append(start_until_ready(env))
                 warm.append(start_until_ready(env))
                 seed.append(timed([PY, "-c", "from sandbox.cli import main; main()", "workspace", "create",

@@ -72,10 +72,11 @@ class LazyGroup(TyperGroup):
 
 def load_command(spec: Command) -> Any:
     """Import ``spec.target`` and return the click command it registers under ``spec.name``."""
-    import importlib
+    from sandbox.services import load_without_package
 
-    module, _, attr = spec.target.partition(":")
-    register = getattr(importlib.import_module(module), attr)
+    # the target module alone, not its package's __init__ (``psc``'s whole public API would cost a
+    # second before ``psc token`` could start); what a command body imports loads when it runs
+    register = load_without_package(spec.target)
     holder = typer.Typer()
     register(holder)
 

@@ -150,7 +150,7 @@ def discover_commands() -> list[Command]:
     """Every registered :class:`Command` (their target modules are not imported), sorted by name."""
     found: dict[str, Command] = {}
     for ep in entry_points(group=COMMANDS_GROUP):
-        cmd = _load_without_package(ep.value)
+        cmd = load_without_package(ep.value)
         if not isinstance(cmd, Command) or cmd.name != ep.name:
             raise TypeError(f"entry point {ep.name!r} of {COMMANDS_GROUP} is not a Command named {ep.name!r}")
         if cmd.name in found:
@@ -159,7 +159,7 @@ def discover_commands() -> list[Command]:
     return [found[n] for n in sorted(found)]
 
 
-def _load_without_package(value: str) -> Any:
+def load_without_package(value: str) -> Any:
     """The object ``module:attr`` names, the module executed from its file alone: its package's
     ``__init__`` is not run (``import profiles.commands`` would first import all of ``profiles``)."""
     import importlib
