@@ -213,22 +213,12 @@ class EvidenceRepository:
 
     async def list(self, f: ExchangeFilter) -> list[Exchange]:
         q = select(ExchangeRow)
-        if f.workspace:
-            q = q.where(ExchangeRow.workspace == f.workspace)
-        if f.protocol:
-            q = q.where(ExchangeRow.protocol == f.protocol)
-        if f.service:
-            q = q.where(ExchangeRow.service == f.service)
-        if f.correlation_id:
-            q = q.where(ExchangeRow.correlation_id == f.correlation_id)
-        if f.operation:
-            q = q.where(ExchangeRow.operation == f.operation)
-        if f.actor:
-            q = q.where(ExchangeRow.actor == f.actor)
-        if f.status:
-            q = q.where(ExchangeRow.status == f.status)
-        if f.direction:
-            q = q.where(ExchangeRow.direction == f.direction)
+        for value, column in ((f.workspace, ExchangeRow.workspace), (f.protocol, ExchangeRow.protocol),
+                              (f.service, ExchangeRow.service), (f.correlation_id, ExchangeRow.correlation_id),
+                              (f.operation, ExchangeRow.operation), (f.actor, ExchangeRow.actor),
+                              (f.status, ExchangeRow.status), (f.direction, ExchangeRow.direction)):
+            if value:  # every equality filter the exchanges API accepts, applied the same way
+                q = q.where(column == value)
         if f.since:
             q = q.where(ExchangeRow.started_at >= f.since)
         if f.until:
