@@ -96,6 +96,13 @@ def print_command_start(starts: dict[str, tuple[float, float]]) -> None:
     print(f"{'command (fresh process, to first result)':42} {'median ms':>10} {'- baseline':>12} {'min ms':>9}")
     for label, (med, mn) in starts.items():
         print(f"{label:42} {med:10.0f} {med - base_med:12.0f} {mn:9.0f}")
+    import os
+
+    # without cached bytecode every module is compiled from source at each start (≈ +80 ms here):
+    # PYTHONDONTWRITEBYTECODE in the environment keeps an editable install from ever caching it
+    cached = any((ROOT / "profiles" / "__pycache__").glob("api.*.pyc"))
+    print(f"bytecode cache of profiles/: {'present' if cached else 'absent'}"
+          f"{'; PYTHONDONTWRITEBYTECODE is set' if os.environ.get('PYTHONDONTWRITEBYTECODE') else ''}")
     print("target: mes-sandbox validate ≤ 400 ms to first result on a quiet machine")
 
 

@@ -121,3 +121,38 @@ def test_typer_command_takes_ig_and_profile_file() -> None:
     r = CliRunner().invoke(app, ["validate", str(CASE / "input.json"), "--profile",
                                  str(CASE / "ig" / "pat-bad-path.json")])
     assert r.exit_code == 1 and "[CARD_MIN]" in r.stdout
+
+
+def test_mes_sandbox_validate_starts_without_pydantic_or_the_server_stack() -> None:
+    # typer coerces typed parameters (the root group's --help/--version included) through pydantic,
+    # ≈ 0.25 s of import: `mes-sandbox validate` is dispatched past the root group and parses its
+    # options with the standard library (issue 16: ≤ 0.4 s to first result)
+    code = (
+        "import sys\n"
+        f"sys.argv = ['mes-sandbox', 'validate', {str(FX)!r}, '--format', 'json']\n"
+        "from sandbox.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    rc = exc.code\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'fastapi', 'sqlalchemy', "
+        "'uvicorn', 'httpx', 'rich'))\n"
+        "print(rc, heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    *body, last = out.stdout.strip().splitlines()
+    assert last == "0 []"
+    assert json.loads("\n".join(body))[0]["issues"] == []
+
+
+def test_mes_sandbox_validate_usage_and_help() -> None:
+    exe = [sys.executable, "-c", "from sandbox.cli import main; main()"]
+    r = subprocess.run([*exe, "validate", str(FX), "--format", "xml"], cwd=REPO, capture_output=True, text=True)
+    assert r.returncode == ExitCode.USAGE and "--format" in r.stderr
+    r = subprocess.run([*exe, "validate"], cwd=REPO, capture_output=True, text=True)
+    assert r.returncode == ExitCode.USAGE and "files" in r.stderr
+    r = subprocess.run([*exe, "validate", "--help"], cwd=REPO, capture_output=True, text=True)
+    assert r.returncode == 0 and "--ig" in r.stdout and "--policy" in r.stdout
+    r = subprocess.run([*exe, "validate", str(CASE / "input.json"), "--ig", str(CASE / "ig"), "--profile",
+                        PROFILE_URL, "--lang", "en"], cwd=REPO, capture_output=True, text=True)
+    assert r.returncode == ExitCode.ERRORS and "[CARD_MIN]" in r.stdout
