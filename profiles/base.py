@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from profiles.corrected_invariants import apply_corrections
 from profiles.invariants import CHOICE_NAMES, CONTAINED_ONLY, compiled
 
 TABLE = Path(__file__).parent / "data" / "r4-base.json.gz"
@@ -95,6 +96,7 @@ class ChildMap(dict):  # type: ignore[type-arg]
 
 class BaseModel:
     def __init__(self, table: dict[str, Any]) -> None:
+        apply_corrections(table)  # R4 expressions that contradict their own text (item 10)
         self.table = table
         self.types: dict[str, Any] = table["types"]
         self.constraints: dict[str, Any] = table["constraints"]

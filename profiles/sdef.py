@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from profiles.corrected_invariants import corrected
 from profiles.value_limits import limits_of
 
 NATIVE_CHECK_EXT = "https://mes-sandbox.invalid/fhir/StructureDefinition/native-check"
@@ -233,7 +234,7 @@ def compile_sd(sd: dict[str, Any], mirror_ext: str, model: Any = None, known: An
                     native = ext.get("valueCode")
             if c.get("expression") or native:
                 node.constraints.append((c["key"], c.get("severity", "error"), c.get("human", ""),
-                                         c.get("expression", ""), native))
+                                         corrected(c.get("expression", "")), native))
         sl = el.get("slicing")
         if sl:
             node.slicing = Slicing(
