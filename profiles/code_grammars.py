@@ -8,8 +8,8 @@
 - ``timezones`` (``urn:ietf:bcp:175``): an IANA time zone name, checked against the platform's
   tz database when it has one, by its ``Area/Location`` shape otherwise.
 
-The UCUM value set (``ucum-units``) is not judged here: our UCUM atom table covers clinical units
-only, and a valid unit outside it must not become an error.
+- ``ucum-units`` (``http://unitsofmeasure.org``): a valid UCUM expression, by the UCUM grammar over
+  the whole UCUM table (:mod:`profiles.ucum`).
 """
 
 from __future__ import annotations
@@ -40,12 +40,19 @@ def _timezone(code: str) -> bool:
     return code in zones if zones else _TZ_SHAPE.match(code) is not None
 
 
+def _ucum(code: str) -> bool:
+    from profiles import ucum  # its table loads with the validator; imported here to keep this module a leaf
+
+    return ucum.is_valid(code)
+
+
 #: value set url -> (its code system, the grammar of its codes)
 GRAMMARS: dict[str, tuple[str, Callable[[str], bool]]] = {
     "http://hl7.org/fhir/ValueSet/mimetypes": ("urn:ietf:bcp:13",
                                                lambda c: c in _SHORTHANDS or _MIME.match(c) is not None),
     "http://hl7.org/fhir/ValueSet/currencies": ("urn:iso:std:iso:4217", lambda c: _CURRENCY.match(c) is not None),
     "http://hl7.org/fhir/ValueSet/timezones": ("urn:ietf:bcp:175", _timezone),
+    "http://hl7.org/fhir/ValueSet/ucum-units": ("http://unitsofmeasure.org", _ucum),
 }
 
 

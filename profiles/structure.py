@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from profiles import json_shapes, walkers
+from profiles import json_shapes, ucum, walkers
 from profiles.base import COMPLEX, OP_ARRAY, OP_OBJECT, OP_PRIMITIVE, OP_PRIMITIVE_POST, BaseModel, Child, ChildMap
 from profiles.base_bindings import bind_code, bind_codeable_concept, bind_coding
 from profiles.context import Ctx, RefSite
@@ -291,5 +291,7 @@ def after(ctx: Ctx, child: Child, item: dict[str, Any], at: str, resource: dict[
             bind_coding(ctx, child.binding, item, at)
         elif t == "Quantity" and isinstance(item.get("code"), str):
             bind_code(ctx, child.binding, item.get("system"), item["code"], at)
+    if t in ucum.QUANTITY_TYPES:
+        ucum.check_code(ctx, item, at)
     if child.checks:
         ctx.run_checks(child.checks, item, child.ctx or child.type, resource, root, at)
