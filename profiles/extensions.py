@@ -10,14 +10,17 @@ Every ``extension`` / ``modifierExtension`` of a resource (its datatypes, backbo
 - an unknown URL is a warning ``EXT_UNKNOWN`` (a workspace policy ``{"EXT_UNKNOWN": "error"}``
   makes it an error, like the reference validator's "any extension" switch turned off).
 
-A context that is a FHIRPath expression is not evaluated (accepted).
+A context of type ``fhirpath`` is evaluated on the resource (fhirpathpy): the element holding the
+extension must be one of the nodes it selects (a primitive by its path, fhirpathpy keeps no identity
+for them). A definition's ``contextInvariant`` expressions are evaluated on that element, with
+``%extension`` (R4 §2.12.0.3); an expression fhirpathpy cannot evaluate is accepted.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from profiles import rule_plan
+from profiles import fhirpath_contexts, rule_plan
 from profiles.base import COMPLEX, RESOURCE, BaseModel
 from profiles.context import Ctx
 from profiles.element_checks import check_binding, type_name
@@ -52,7 +55,7 @@ def _walk(ctx: Ctx, model: BaseModel, node: dict[str, Any], cmap_key: str, holde
             if isinstance(val, list):
                 for i, ext in enumerate(val):
                     if isinstance(ext, dict):
-                        _extension(ctx, model, ext, holder, "", f"{loc}.{key}[{i}]", res, root)
+                        _extension(ctx, model, ext, holder, "", f"{loc}.{key}[{i}]", res, root, node)
             continue
         if key[:1] == "_":
             child = cmap.get(key[1:])
@@ -79,7 +82,7 @@ def _items(val: Any) -> list[tuple[int, Any]]:
 
 
 def _extension(ctx: Ctx, model: BaseModel, ext: dict[str, Any], holder: Holder, parent_url: str,
-               loc: str, res: Res, root: Res) -> None:
+               loc: str, res: Res, root: Res, node: dict[str, Any]) -> None:
     url = ext.get("url")
     if not isinstance(url, str):
         return  # Extension.url 1..1: reported by the base walker
@@ -89,13 +92,15 @@ def _extension(ctx: Ctx, model: BaseModel, ext: dict[str, Any], holder: Holder, 
     if target is not None:
         prof = reg.compiled(target)
         if prof is not None:
-            contexts = [(c.get("type", ""), c.get("expression", "")) for c in reg.sds[target].get("context", [])
+            sd = reg.sds[target]
+            contexts = [(c.get("type", ""), c.get("expression", "")) for c in sd.get("context", [])
                         if isinstance(c, dict)]
-            _context(ctx, model, contexts, url, holder, parent_url, loc)
+            if _context(ctx, model, contexts, url, holder, parent_url, loc, node, res):
+                fhirpath_contexts.check_invariants(ctx, sd, url, ext, node, holder[0], loc, res, root)
             if id(ext) not in ctx.checked_extensions:  # not already done by a profile's slice
                 rule_plan.apply_rule_item(ctx, prof.root, ext, loc, "Extension", res, root)
     elif core is not None:
-        _context(ctx, model, [tuple(c) for c in core["ctx"]], url, holder, parent_url, loc)
+        _context(ctx, model, [tuple(c) for c in core["ctx"]], url, holder, parent_url, loc, node, res)
         _core_value(ctx, core, ext, url, loc)
     elif not parent_url or "://" in url:  # a part of a complex extension is named by a plain word
         ctx.warn(IssueType.NOT_SUPPORTED, loc, MsgId.EXTENSION_UNKNOWN, url=url)
@@ -105,7 +110,7 @@ def _extension(ctx: Ctx, model: BaseModel, ext: dict[str, Any], holder: Holder, 
             for i, part in enumerate(val):
                 if isinstance(part, dict):
                     _extension(ctx, model, part, ("Extension", "Extension", "Extension.extension"), url,
-                               f"{loc}.extension[{i}]", res, root)
+                               f"{loc}.extension[{i}]", res, root, ext)
         elif key.startswith("value") and len(key) > 5 and key[5].isupper() and isinstance(val, dict):
             t = type_name(key[5:])
             if t in model.types and model.types[t]["kind"] == "complex-type":
@@ -141,10 +146,11 @@ def _core_value(ctx: Ctx, core: dict[str, Any], ext: dict[str, Any], url: str, l
 
 
 def _context(ctx: Ctx, model: BaseModel, contexts: list[Any], url: str, holder: Holder, parent_url: str,
-             loc: str) -> None:
-    """R4 §2.12.0.3 "context of use": the extension may appear where one of its contexts says."""
+             loc: str, node: dict[str, Any], res: Res) -> bool:
+    """R4 §2.12.0.3 "context of use": the extension may appear where one of its contexts says
+    (False, reported, when it may not)."""
     if not contexts:
-        return
+        return True
     htype, hpath, epath = holder
     names = {htype, hpath, epath, hpath + "[x]"}
     t = htype
@@ -156,12 +162,15 @@ def _context(ctx: Ctx, model: BaseModel, contexts: list[Any], url: str, holder: 
     names.add("Element")
     for ctype, expr in contexts:
         if ctype == "fhirpath":
-            return  # not evaluated here: accepted
+            primitive = model.types.get(htype, {}).get("kind") == "primitive-type"
+            if fhirpath_contexts.selects(expr, res, node, hpath if primitive else None):
+                return True
         if ctype == "extension" and parent_url and expr.split("|", 1)[0] == parent_url:
-            return
+            return True
         if ctype == "element":
             e = expr.split("#", 1)[1] if "#" in expr else expr
             if e in names or (e.endswith(".extension") and e[:-len(".extension")] in names):
-                return
+                return True
     ctx.error(IssueType.STRUCTURE, loc, MsgId.EXTENSION_CONTEXT, url=url, path=hpath,
               contexts=", ".join(e for _t, e in contexts))
+    return False

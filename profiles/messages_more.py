@@ -31,6 +31,41 @@ MORE: dict[str, tuple[str, str, str]] = {
         "Extension {url} is not allowed here ({path}); allowed contexts: {contexts}",
         "Move the extension to an element its definition allows, or use another extension.",
     ),
+    "EXT_CONTEXT_INVARIANT": (
+        "L'extension {url} ne respecte pas l'invariant de contexte de sa définition : {rule}",
+        "Extension {url} breaks a context invariant of its definition: {rule}",
+        "Use the extension only where its definition's contextInvariant holds.",
+    ),
+    "QR_LINKID_UNKNOWN": (
+        "L'item '{link_id}' n'existe pas à cet endroit du questionnaire {url}",
+        "Item '{link_id}' does not exist at this place of questionnaire {url}",
+        "Use the linkId of an item of the questionnaire, nested as in the questionnaire.",
+    ),
+    "QR_REQUIRED": (
+        "L'item obligatoire '{link_id}' du questionnaire {url} est absent ou sans réponse",
+        "Required item '{link_id}' of questionnaire {url} is missing or has no answer",
+        "Answer every item the questionnaire marks required (status completed).",
+    ),
+    "QR_ANSWER_TYPE": (
+        "Réponse de type {found} pour l'item '{link_id}' de type {type} (attendu : {expected})",
+        "Answer of type {found} for item '{link_id}' of type {type} (expected: {expected})",
+        "Answer with value[x] of the type the questionnaire item asks for.",
+    ),
+    "QR_ANSWER_NOT_ALLOWED": (
+        "L'item '{link_id}' de type {type} ne prend pas de réponse",
+        "Item '{link_id}' of type {type} takes no answer",
+        "Put answers on question items only (not on group or display items).",
+    ),
+    "QR_REPEATS": (
+        "L'item '{link_id}' ne se répète pas mais a {count} réponses",
+        "Item '{link_id}' does not repeat but has {count} answers",
+        "Give one answer, or mark the questionnaire item repeats = true.",
+    ),
+    "QR_ANSWER_OPTION": (
+        "La réponse {found} de l'item '{link_id}' n'est pas l'une de ses options ({options})",
+        "Answer {found} of item '{link_id}' is not one of its options ({options})",
+        "Answer with one of the item's answerOption values.",
+    ),
     "EXT_VALUE_TYPE": (
         "L'extension {url} n'accepte pas une valeur de type {found} (attendu : {expected})",
         "Extension {url} does not accept a value of type {found} (expected: {expected})",
