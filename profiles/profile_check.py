@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from profiles import conformance_resources, datatype_limits, extensions, nir, rule_plan
+from profiles import conformance_resources, datatype_limits, extensions, nir, questionnaires, rule_plan
 from profiles.context import Ctx
 from profiles.issues import IssueType, Severity
 from profiles.messages import MsgId
@@ -50,12 +50,31 @@ def check_profiles(ctx: Ctx, resource: dict[str, Any], loc: str, explicit: str |
             for url in _by_content(reg, res):
                 if not (isinstance(profs, list) and url in profs) and url != explicit:
                     apply_profile(ctx, url, res, rloc, root)
+        elif res.get("resourceType") == "QuestionnaireResponse":
+            questionnaires.check(ctx, res, rloc)
+        for url in reg.global_profiles.get(res.get("resourceType"), ()) if reg.global_profiles else ():
+            _apply_global(ctx, url, res, rloc, root, profs, explicit if res is resource else None)
         extensions.check_extensions(ctx, res, rloc, root)
         if isinstance(res.get("resourceType"), str) and res["resourceType"] in _CONFORMANCE:
             conformance_resources.check(ctx, res, rloc)
 
 
 _CONFORMANCE = frozenset(("SearchParameter", "StructureDefinition"))
+
+
+def _apply_global(ctx: Ctx, url: str, res: dict[str, Any], loc: str, root: dict[str, Any], profs: Any,
+                  explicit: str | None) -> None:
+    """An ImplementationGuide ``global`` profile (R4 ImplementationGuide.global: "a profile that
+    all resources of the type must conform to"), unless the resource already claims it."""
+    reg = ctx.registry
+    target, _alias = reg.resolve_url(url)
+    if target is None:
+        ctx.error(IssueType.NOT_FOUND, loc, MsgId.PROFILE_UNKNOWN, url=url)
+        return
+    claimed = [reg.resolve_url(p)[0] for p in (profs if isinstance(profs, list) else ()) if isinstance(p, str)]
+    if target in claimed or (explicit and reg.resolve_url(explicit)[0] == target):
+        return
+    apply_profile(ctx, target, res, loc, root)
 
 
 def _by_content(reg: Any, obs: dict[str, Any]) -> list[str]:

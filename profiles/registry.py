@@ -66,6 +66,8 @@ class Registry:
         self.content_profiles: dict[str, str] = {}
         self.questionnaires: dict[str, dict[str, Any]] = {}
         self.guides: dict[str, dict[str, Any]] = {}
+        #: resource type -> profiles every resource of that type must meet (ImplementationGuide.global)
+        self.global_profiles: dict[str, list[str]] = {}
         self._compiled: dict[str, CompiledProfile] = {}
 
     def add_core_profiles(self) -> None:
@@ -98,6 +100,11 @@ class Registry:
                 self.questionnaires[r["url"]] = r
             elif rt == "ImplementationGuide" and isinstance(r.get("url"), str):
                 self.guides[r["url"]] = r
+                for g in r.get("global", []) if isinstance(r.get("global"), list) else ():
+                    if isinstance(g, dict) and isinstance(g.get("type"), str) and isinstance(g.get("profile"), str):
+                        urls = self.global_profiles.setdefault(g["type"], [])
+                        if g["profile"] not in urls:
+                            urls.append(g["profile"])
         self.terminology.add_resources(resources)
 
     def load_source(self, path: str | Path) -> int:
