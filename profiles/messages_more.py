@@ -66,6 +66,11 @@ MORE: dict[str, tuple[str, str, str]] = {
         "Answer {found} of item '{link_id}' is not one of its options ({options})",
         "Answer with one of the item's answerOption values.",
     ),
+    "QR_NOT_ENABLED": (
+        "L'item '{link_id}' a une réponse alors que ses conditions enableWhen le désactivent",
+        "Item '{link_id}' has an answer although its enableWhen conditions disable it",
+        "Remove the answer, or answer the questions its enableWhen depends on so that it is enabled.",
+    ),
     "EXT_VALUE_TYPE": (
         "L'extension {url} n'accepte pas une valeur de type {found} (attendu : {expected})",
         "Extension {url} does not accept a value of type {found} (expected: {expected})",

@@ -14,8 +14,13 @@ question's under ``answer.item``, as R4 nests them):
 - more than one answer on an item that does not repeat: ``QR_REPEATS``;
 - a ``choice`` answer that is none of the item's ``answerOption`` values: ``QR_ANSWER_OPTION``;
 - in a ``completed`` or ``amended`` response, a ``required`` item missing or unanswered:
-  ``QR_REQUIRED``. Items with ``enableWhen`` are left out of that check (whether they were
-  enabled is not evaluated: no false error).
+  ``QR_REQUIRED``, unless its ``enableWhen`` leaves it disabled;
+- answers on an item its ``enableWhen`` disables: ``QR_NOT_ENABLED``.
+
+``enableWhen`` (R4 §19.1.0.4, operators of ``questionnaire-enable-operator``) is evaluated on the
+answers of the whole response, found by ``linkId``, combined by ``enableBehavior`` (all/any). A
+condition it cannot decide (a comparison of values of different types, ``!=`` on an unanswered
+question) makes the item neither required nor refused: no false error.
 
 An unknown Questionnaire is not an error (the response is checked on its own, as before).
 """
@@ -49,7 +54,9 @@ def check(ctx: Ctx, qr: dict[str, Any], loc: str) -> None:
     if q is None:
         return
     done = qr.get("status") in _DONE
-    _items(ctx, _list(q.get("item")), _list(qr.get("item")), loc, url.split("|", 1)[0], done)
+    answers: dict[str, list[Item]] = {}
+    _collect(_list(qr.get("item")), answers)
+    _items(ctx, _list(q.get("item")), _list(qr.get("item")), loc, url.split("|", 1)[0], done, answers)
 
 
 def _find(ctx: Ctx, qr: dict[str, Any], url: str) -> dict[str, Any] | None:
@@ -65,12 +72,23 @@ def _list(v: Any) -> list[Item]:
     return [x for x in v if isinstance(x, dict)] if isinstance(v, list) else []
 
 
+def _collect(items: list[Item], out: dict[str, list[Item]]) -> None:
+    """linkId -> the answers it has, anywhere in the response."""
+    for r in items:
+        answers = _list(r.get("answer"))
+        if isinstance(r.get("linkId"), str):
+            out.setdefault(r["linkId"], []).extend(answers)
+        _collect(_list(r.get("item")), out)
+        for a in answers:
+            _collect(_list(a.get("item")), out)
+
+
 def _items(ctx: Ctx, q_items: list[Item], r_items: list[Item], loc: str, url: str, done: bool,
-           key: str = "item") -> None:
+           answers_of: dict[str, list[Item]]) -> None:
     by_id = {i.get("linkId"): i for i in q_items if isinstance(i.get("linkId"), str)}
     present: set[str] = set()
     for n, r in enumerate(r_items):
-        at = f"{loc}.{key}[{n}]"
+        at = f"{loc}.item[{n}]"
         link = r.get("linkId")
         if not isinstance(link, str):
             continue  # linkId 1..1: the base walker reports it
@@ -81,21 +99,84 @@ def _items(ctx: Ctx, q_items: list[Item], r_items: list[Item], loc: str, url: st
         answers = _list(r.get("answer"))
         if answers if q.get("type") not in _NO_ANSWER else _list(r.get("item")):
             present.add(link)
-        _item(ctx, q, r, answers, at, url, done)
+        if answers and enabled(q, answers_of) is False:
+            ctx.error(IssueType.BUSINESS_RULE, f"{at}.answer[0]", MsgId.QR_NOT_ENABLED, link_id=link)
+        _item(ctx, q, r, answers, at, url, done, answers_of)
     if done:
         for link, q in by_id.items():
-            if q.get("required") is True and link not in present and not q.get("enableWhen"):
+            if q.get("required") is True and link not in present and enabled(q, answers_of) is True:
                 ctx.error(IssueType.REQUIRED, loc, MsgId.QR_REQUIRED, link_id=link, url=url)
 
 
-def _item(ctx: Ctx, q: Item, r: Item, answers: list[Item], at: str, url: str, done: bool) -> None:
+def enabled(q: Item, answers_of: dict[str, list[Item]]) -> bool | None:
+    """Whether the questionnaire item ``q`` is enabled by the response (None: cannot tell)."""
+    conditions = _list(q.get("enableWhen"))
+    if not conditions:
+        return True
+    results = [_condition(c, answers_of.get(c.get("question"), [])) for c in conditions]
+    if q.get("enableBehavior") == "any":
+        return True if True in results else (None if None in results else False)
+    return False if False in results else (None if None in results else True)
+
+
+def _condition(c: Item, answers: list[Item]) -> bool | None:
+    op = c.get("operator")
+    ckey = next((k for k in c if k.startswith("answer") and k[6:7].isupper()), None)
+    if ckey is None or not isinstance(op, str):
+        return None
+    want = c[ckey]
+    if op == "exists":
+        return (len(answers) > 0) == want if isinstance(want, bool) else None
+    akey = "value" + ckey[6:]
+    values = [a[akey] for a in answers if akey in a]
+    if len(values) != len(answers):
+        return None  # answers of another type than the condition's: not comparable
+    if op == "=":
+        return any(_same(v, want) for v in values)
+    if op == "!=":
+        return (not any(_same(v, want) for v in values)) if values else None
+    cmp = _ORDER.get(op)
+    if cmp is None or not values or not all(_orderable(v, want) for v in values):
+        return None
+    return any(cmp(_key(v), _key(want)) for v in values)
+
+
+_ORDER = {">": lambda a, b: a > b, "<": lambda a, b: a < b, ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b}
+
+
+def _same(v: Any, want: Any) -> bool:
+    if isinstance(v, dict) and isinstance(want, dict):
+        if "code" in want:  # Coding, Quantity
+            return v.get("code") == want.get("code") and v.get("system") == want.get("system") and (
+                v.get("value") == want.get("value"))
+        return v.get("reference") == want.get("reference")
+    return bool(v == want)
+
+
+def _orderable(v: Any, want: Any) -> bool:
+    if isinstance(v, bool) or isinstance(want, bool):
+        return False
+    if isinstance(v, (int, float)) and isinstance(want, (int, float)):
+        return True
+    if isinstance(v, str) and isinstance(want, str):
+        return len(v) == len(want)  # dates, dateTimes, times of the same precision compare as text
+    return (isinstance(v, dict) and isinstance(want, dict) and v.get("code") == want.get("code")
+            and isinstance(v.get("value"), (int, float)) and isinstance(want.get("value"), (int, float)))
+
+
+def _key(v: Any) -> Any:
+    return v["value"] if isinstance(v, dict) else v
+
+
+def _item(ctx: Ctx, q: Item, r: Item, answers: list[Item], at: str, url: str, done: bool,
+          answers_of: dict[str, list[Item]]) -> None:
     qtype = q.get("type") if isinstance(q.get("type"), str) else ""
     link = r["linkId"]
     children = _list(q.get("item"))
     if qtype in _NO_ANSWER:
         if answers:
             ctx.error(IssueType.STRUCTURE, f"{at}.answer[0]", MsgId.QR_ANSWER_NOT_ALLOWED, link_id=link, type=qtype)
-        _items(ctx, children, _list(r.get("item")), at, url, done)
+        _items(ctx, children, _list(r.get("item")), at, url, done, answers_of)
         return
     if len(answers) > 1 and q.get("repeats") is not True:
         ctx.error(IssueType.STRUCTURE, f"{at}.answer[1]", MsgId.QR_REPEATS, link_id=link, count=len(answers))
@@ -115,9 +196,9 @@ def _item(ctx: Ctx, q: Item, r: Item, answers: list[Item], at: str, url: str, do
                           MsgId.QR_ANSWER_OPTION, link_id=link, found=_show(a[vkey]),
                           options=", ".join(_show(_option_value(o)) for o in options[:10]))
         if children or a.get("item") is not None:
-            _items(ctx, children, _list(a.get("item")), aat, url, done)
+            _items(ctx, children, _list(a.get("item")), aat, url, done, answers_of)
     if children and r.get("item") is not None:  # R4 also lets a question's children sit beside its answers
-        _items(ctx, children, _list(r.get("item")), at, url, done)
+        _items(ctx, children, _list(r.get("item")), at, url, done, answers_of)
 
 
 def _allowed_types(q: Item, qtype: str) -> tuple[str, ...]:

@@ -464,7 +464,7 @@ def main() -> None:
     # A registered command runs without the root group parsing first: the root's typer options
     # (--help, --version) are coerced through pydantic, ≈ 0.25 s of import before any command
     # starts (issue 16: `mes-sandbox validate` ≤ 0.4 s). The root has no option a command needs.
-    spec = group.lazy.get(sys.argv[1]) if len(sys.argv) > 1 else None
+    spec = group.lazy.get(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1] not in group.commands else None
     if spec is not None:
         load_command(spec).main(sys.argv[2:], prog_name=f"mes-sandbox {spec.name}")
         return
