@@ -27,7 +27,8 @@ NOTICE = ("UCUM codes (c/s), from the UCUM table (ucum-essence) as shipped by np
 def generate(defs: dict) -> dict:
     cfg = defs["units"]["config"]
     col = {name if isinstance(name, str) else name[0]: i for i, name in enumerate(cfg)}
-    metric, other = set(), set()
+    metric: set[str] = set()
+    other: set[str] = set()
     for row in defs["units"]["data"]:
         if row[col["source_"]] != "UCUM":
             continue

@@ -52,7 +52,7 @@ def check_profiles(ctx: Ctx, resource: dict[str, Any], loc: str, explicit: str |
                     apply_profile(ctx, url, res, rloc, root)
         elif res.get("resourceType") == "QuestionnaireResponse":
             questionnaires.check(ctx, res, rloc)
-        for url in reg.global_profiles.get(res.get("resourceType"), ()) if reg.global_profiles else ():
+        for url in reg.global_profiles.get(str(res.get("resourceType")), ()) if reg.global_profiles else ():
             _apply_global(ctx, url, res, rloc, root, profs, explicit if res is resource else None)
         extensions.check_extensions(ctx, res, rloc, root)
         if isinstance(res.get("resourceType"), str) and res["resourceType"] in _CONFORMANCE:

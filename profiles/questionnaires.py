@@ -113,7 +113,7 @@ def enabled(q: Item, answers_of: dict[str, list[Item]]) -> bool | None:
     conditions = _list(q.get("enableWhen"))
     if not conditions:
         return True
-    results = [_condition(c, answers_of.get(c.get("question"), [])) for c in conditions]
+    results = [_condition(c, answers_of.get(str(c.get("question")), [])) for c in conditions]
     if q.get("enableBehavior") == "any":
         return True if True in results else (None if None in results else False)
     return False if False in results else (None if None in results else True)
@@ -170,7 +170,7 @@ def _key(v: Any) -> Any:
 
 def _item(ctx: Ctx, q: Item, r: Item, answers: list[Item], at: str, url: str, done: bool,
           answers_of: dict[str, list[Item]]) -> None:
-    qtype = q.get("type") if isinstance(q.get("type"), str) else ""
+    qtype = str(q.get("type") or "")
     link = r["linkId"]
     children = _list(q.get("item"))
     if qtype in _NO_ANSWER:
