@@ -156,3 +156,19 @@ def test_mes_sandbox_validate_usage_and_help() -> None:
     r = subprocess.run([*exe, "validate", str(CASE / "input.json"), "--ig", str(CASE / "ig"), "--profile",
                         PROFILE_URL, "--lang", "en"], cwd=REPO, capture_output=True, text=True)
     assert r.returncode == ExitCode.ERRORS and "[CARD_MIN]" in r.stdout
+
+
+def test_ig_questionnaire_and_guide_are_used_by_the_command() -> None:
+    qr_case = CASES / "questionnaire-response-invalid"
+    code, out = run([qr_case / "input.json"], None, [qr_case / "ig"], Format.JSON, Lang.EN, None)
+    assert code == ExitCode.ERRORS
+    ids = {i["message_id"] for i in json.loads(out)[0]["issues"]}
+    assert {"QR_LINKID_UNKNOWN", "QR_ANSWER_TYPE", "QR_REPEATS", "QR_ANSWER_OPTION"} <= ids
+    # without the Questionnaire the response is checked on its own
+    code, out = run([qr_case / "input.json"], None, [], Format.JSON, Lang.EN, None)
+    assert not {i["message_id"] for i in json.loads(out)[0]["issues"]} & {i for i in ids if i.startswith("QR_")}
+    ig_case = CASES / "ig-global-profile-invalid"
+    ig_file = ig_case / "ig" / "ImplementationGuide-test-ig.json"
+    sd_file = ig_case / "ig" / "StructureDefinition-pat-with-name.json"
+    code, out = run([ig_case / "input.json"], None, [ig_file, sd_file], Format.TEXT, Lang.EN, None)
+    assert code == ExitCode.ERRORS and "Bundle.entry[0].resource [CARD_MIN]" in out
