@@ -75,7 +75,8 @@ class Child:
         self.ctx = ctx
         self.cmap: ChildMap | None = None  # children of this element's context, set on first walk
         # something to do once a complex value is walked (structure.after, walkers.after_of)
-        self.after = type_code == "Reference" or self.binding is not None or bool(self.checks)
+        # (a Coding: its code is parsed when its system is UCUM, profiles.ucum.check_code)
+        self.after = type_code in ("Reference", "Coding") or self.binding is not None or bool(self.checks)
         self.after_fn: Any = None  # walkers.after_of, generated on first use
         # structure._reference_fast_path of a Reference, computed on first use; False otherwise
         self.ref_fast: Any = None if type_code == "Reference" else False

@@ -291,7 +291,7 @@ def after(ctx: Ctx, child: Child, item: dict[str, Any], at: str, resource: dict[
             bind_coding(ctx, child.binding, item, at)
         elif t == "Quantity" and isinstance(item.get("code"), str):
             bind_code(ctx, child.binding, item.get("system"), item["code"], at)
-    if t in ucum.QUANTITY_TYPES:
+    if t in ucum.UCUM_TYPES:
         ucum.check_code(ctx, item, at)
     if child.checks:
         ctx.run_checks(child.checks, item, child.ctx or child.type, resource, root, at)

@@ -178,12 +178,14 @@ def check_quantity(ctx: Ctx, value: Any, loc: str) -> None:
         ctx.error(IssueType.CODE_INVALID, f"{loc}.code", MsgId.UCUM_INVALID, code=value["code"], reason=str(exc))
 
 
-#: the datatypes that are Quantities (R4 §2.24.0.13-19): each checks its code when its system is UCUM
-QUANTITY_TYPES = frozenset(("Quantity", "Age", "Count", "Distance", "Duration", "SimpleQuantity", "MoneyQuantity"))
+#: the Quantities (R4 §2.24.0.13-19) and Coding: each checks its code when its system is UCUM
+UCUM_TYPES = frozenset(("Quantity", "Age", "Count", "Distance", "Duration", "SimpleQuantity", "MoneyQuantity",
+                        "Coding"))
 
 
 def check_code(ctx: Ctx, value: dict[str, Any], loc: str) -> None:
-    """A Quantity whose system is UCUM has a valid UCUM code (the HL7 validator's UCUM check)."""
+    """A Quantity or Coding whose system is UCUM has a valid UCUM code (the HL7 validator's UCUM
+    check: a code of a code system it knows is a code of that system)."""
     code = value.get("code")
     if code.__class__ is str and value.get("system") == UCUM_SYSTEM:
         err = _parse_cached(code)

@@ -131,9 +131,9 @@ def after_of(child: Child) -> Callable[..., None]:
         else:  # constraints only, in place
             names: dict[str, Any] = {}
             lines = _check_lines(child, "c", child.ctx or child.type, names)
-            if child.type in ucum.QUANTITY_TYPES:  # as structure.after
+            if child.type in ucum.UCUM_TYPES:  # as structure.after
                 names["ucum_check"] = ucum.check_code
-                lines.append("    ucum_check(ctx, v, at)")
+                lines += [f"    if v.get('system') == {ucum.UCUM_SYSTEM!r}:", "        ucum_check(ctx, v, at)"]
             source = "\n".join(["def after(ctx, v, at, resource, root):", *lines]) + "\n"
             exec(compile(source, f"<after {child.path}>", "exec"), names)  # noqa: S102
             child.after_fn = names["after"]
