@@ -93,8 +93,9 @@ def _extension(ctx: Ctx, model: BaseModel, ext: dict[str, Any], holder: Holder, 
         prof = reg.compiled(target)
         if prof is not None:
             sd = reg.sds[target]
-            contexts = [(c.get("type", ""), c.get("expression", "")) for c in sd.get("context", [])
-                        if isinstance(c, dict)]
+            declared = sd.get("context")
+            contexts = [(c.get("type", ""), c.get("expression", "")) for c in declared
+                        if isinstance(c, dict)] if isinstance(declared, list) else []
             if _context(ctx, model, contexts, url, holder, parent_url, loc, node, res):
                 fhirpath_contexts.check_invariants(ctx, sd, url, ext, node, holder[0], loc, res, root)
             if id(ext) not in ctx.checked_extensions:  # not already done by a profile's slice
@@ -160,6 +161,9 @@ def _context(ctx: Ctx, model: BaseModel, contexts: list[Any], url: str, holder: 
         names.add(t)
         t = model.types[t].get("base") or ""
     names.add("Element")
+    contexts = [(t, e) for t, e in contexts if isinstance(e, str)]  # a definition's garbage is no context
+    if not contexts:
+        return True
     for ctype, expr in contexts:
         if ctype == "fhirpath":
             primitive = model.types.get(htype, {}).get("kind") == "primitive-type"

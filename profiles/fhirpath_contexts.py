@@ -41,7 +41,7 @@ def _compiled(expression: str, raw: bool) -> Any:
 def selects(expression: str, res: dict[str, Any], holder: dict[str, Any], primitive_path: str | None) -> bool:
     """Whether ``expression``, evaluated on ``res``, selects ``holder`` (or, for a primitive's
     companion, an element at ``primitive_path``). True when it cannot be evaluated."""
-    fp = _compiled(expression, True)
+    fp = _compiled(expression, True) if expression else _FAILED
     if fp is _FAILED:
         return True
     try:

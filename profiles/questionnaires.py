@@ -42,8 +42,8 @@ ANSWER_TYPES: dict[str, tuple[str, ...]] = {
     "url": ("Uri",), "choice": ("Coding",), "open-choice": ("Coding", "String"),
     "attachment": ("Attachment",), "reference": ("Reference",), "quantity": ("Quantity",),
 }
-_NO_ANSWER = frozenset(("group", "display"))
-_DONE = frozenset(("completed", "amended"))
+_NO_ANSWER = ("group", "display")  # tuples: `in` on garbage (a list) must not raise
+_DONE = ("completed", "amended")
 
 
 def check(ctx: Ctx, qr: dict[str, Any], loc: str) -> None:
