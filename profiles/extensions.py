@@ -91,6 +91,8 @@ def _extension(ctx: Ctx, model: BaseModel, ext: dict[str, Any], holder: Holder, 
     core = model.extensions.get(url.split("|", 1)[0])
     if target is not None:
         prof = reg.compiled(target)
+        if prof is None and target in reg.broken:
+            ctx.error(IssueType.PROCESSING, loc, MsgId.PROFILE_UNUSABLE, url=target, reason=reg.broken[target])
         if prof is not None:
             sd = reg.sds[target]
             declared = sd.get("context")

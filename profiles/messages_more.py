@@ -14,6 +14,11 @@ MORE: dict[str, tuple[str, str, str]] = {
         "(the instance is not at fault)",
         "Fix the profile's element path (the instance needs no change).",
     ),
+    "PROF_UNUSABLE": (
+        "Le profil {url} est inutilisable (StructureDefinition mal formée : {reason}) ; il n'est pas appliqué",
+        "Profile {url} is unusable (malformed StructureDefinition: {reason}); it is not applied",
+        "Fix the StructureDefinition given with --ig (element, type and binding shapes of FHIR R4).",
+    ),
     "PROF_NONE_MATCHES": (
         "La valeur ({found}) n'est conforme à aucun des profils autorisés : {urls}",
         "The value ({found}) conforms to none of the allowed profiles: {urls}",

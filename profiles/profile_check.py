@@ -114,7 +114,10 @@ def apply_profile(ctx: Ctx, url: str, res: dict[str, Any], loc: str, root: dict[
     reg = ctx.registry
     prof = reg.compiled(url)
     if prof is None:
-        ctx.error(IssueType.NOT_FOUND, loc, MsgId.PROFILE_UNKNOWN, url=url)
+        if url in reg.broken:
+            ctx.error(IssueType.PROCESSING, loc, MsgId.PROFILE_UNUSABLE, url=url, reason=reg.broken[url])
+        else:
+            ctx.error(IssueType.NOT_FOUND, loc, MsgId.PROFILE_UNKNOWN, url=url)
         return
     if prof.problems and url not in ctx.profile_problems:
         ctx.profile_problems.add(url)

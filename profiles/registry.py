@@ -69,6 +69,10 @@ class Registry:
         #: resource type -> profiles every resource of that type must meet (ImplementationGuide.global)
         self.global_profiles: dict[str, list[str]] = {}
         self._compiled: dict[str, CompiledProfile] = {}
+        #: canonical -> why a loaded StructureDefinition cannot be compiled (malformed, from --ig)
+        self.broken: dict[str, str] = {}
+        #: ours and the core profiles (tested with the code): compiled without the shape check
+        self.trusted: set[str] = set()
 
     def add_core_profiles(self) -> None:
         """The core profiles of the base table (vital signs), and the LOINC codes that select them."""
@@ -184,9 +188,35 @@ class Registry:
             sd = self.sds.get(url)
             if sd is None:
                 return None
-            c = compile_sd(sd, MIRRORS_EXT, self.model, self.sds)
+            if url in self.broken:
+                return None
+            problem = None if url in self.trusted else self._shape_problem(sd)
+            if problem is not None:
+                self.broken[url] = problem
+                return None
+            try:
+                c = compile_sd(sd, MIRRORS_EXT, self.model, self.sds)
+            except (TypeError, AttributeError, ValueError, KeyError) as exc:
+                # a definition whose JSON shapes are not a StructureDefinition's (wrong types,
+                # missing parts): the profile is unusable, reported where it is asked for
+                self.broken[url] = f"{type(exc).__name__}: {str(exc)[:80]}"
+                return None
             self._compiled[url] = c
         return c
+
+    def _shape_problem(self, sd: dict[str, Any]) -> str | None:
+        """The first JSON-shape error of a loaded StructureDefinition, validated as a resource by
+        the base walker (wrong types, unknown elements, bad primitives); None when it has none.
+        Its invariants and terminology are not a reason to refuse it."""
+        from profiles.context import Ctx
+        from profiles.structure import validate_resource
+
+        ctx = Ctx(self)
+        validate_resource(ctx, sd, "StructureDefinition")
+        for i in ctx.issues:
+            if i.severity.value in ("error", "fatal") and i.code.value in ("structure", "value"):
+                return f"{i.expression}: {i.text('en')}"[:160]
+        return None
 
     def profile_type(self, url: str) -> str | None:
         target, _ = self.resolve_url(url)
@@ -205,6 +235,7 @@ def build_registry(packages: Sequence[str | Path] = ()) -> Registry:
     reg.add_core_profiles()
     reg.terminology.load_dir(TERMINOLOGY_DIR)
     reg.load_dir(DEFINITIONS_DIR)
+    reg.trusted = set(reg.sds)
     for p in packages:
         reg.load_source(p)
     return reg
