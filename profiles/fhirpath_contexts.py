@@ -24,7 +24,7 @@ from profiles.invariants import _OPTIONS, _typed_node
 from profiles.issues import IssueType
 from profiles.messages import MsgId
 
-_FAILED = object()  # an expression fhirpathpy cannot compile
+_FAILED: Any = object()  # an expression fhirpathpy cannot compile
 
 
 @cache
