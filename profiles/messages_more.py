@@ -71,6 +71,16 @@ MORE: dict[str, tuple[str, str, str]] = {
         "Answer {found} of item '{link_id}' is not one of its options ({options})",
         "Answer with one of the item's answerOption values.",
     ),
+    "QR_ANSWER_VALUESET": (
+        "La réponse {found} de l'item '{link_id}' n'est pas dans son jeu de valeurs {vs}",
+        "Answer {found} of item '{link_id}' is not in its value set {vs}",
+        "Answer with a code of the item's answerValueSet.",
+    ),
+    "QR_MAX_LENGTH": (
+        "La réponse de l'item '{link_id}' fait {length} caractères (maximum {max})",
+        "The answer of item '{link_id}' is {length} characters long (maximum {max})",
+        "Shorten the answer to the item's maxLength.",
+    ),
     "QR_NOT_ENABLED": (
         "L'item '{link_id}' a une réponse alors que ses conditions enableWhen le désactivent",
         "Item '{link_id}' has an answer although its enableWhen conditions disable it",

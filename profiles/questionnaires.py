@@ -13,6 +13,8 @@ question's under ``answer.item``, as R4 nests them):
   ``QR_ANSWER_TYPE``;
 - more than one answer on an item that does not repeat: ``QR_REPEATS``;
 - a ``choice`` answer that is none of the item's ``answerOption`` values: ``QR_ANSWER_OPTION``;
+- a ``choice`` Coding outside the item's ``answerValueSet`` (when we know the value set):
+  ``QR_ANSWER_VALUESET``; a string answer longer than ``maxLength``: ``QR_MAX_LENGTH``;
 - in a ``completed`` or ``amended`` response, a ``required`` item missing or unanswered:
   ``QR_REQUIRED``, unless its ``enableWhen`` leaves it disabled;
 - answers on an item its ``enableWhen`` disables: ``QR_NOT_ENABLED``.
@@ -195,10 +197,25 @@ def _item(ctx: Ctx, q: Item, r: Item, answers: list[Item], at: str, url: str, do
                 ctx.error(IssueType.CODE_INVALID, f"{aat}.value.ofType({_fhir_type(found)})",
                           MsgId.QR_ANSWER_OPTION, link_id=link, found=_show(a[vkey]),
                           options=", ".join(_show(_option_value(o)) for o in options[:10]))
+            else:
+                _value_limits(ctx, q, qtype, vkey, a[vkey], f"{aat}.value.ofType({_fhir_type(found)})", link)
         if children or a.get("item") is not None:
             _items(ctx, children, _list(a.get("item")), aat, url, done, answers_of)
     if children and r.get("item") is not None:  # R4 also lets a question's children sit beside its answers
         _items(ctx, children, _list(r.get("item")), at, url, done, answers_of)
+
+
+def _value_limits(ctx: Ctx, q: Item, qtype: str, vkey: str, value: Any, at: str, link: str) -> None:
+    """``answerValueSet`` of a ``choice`` item (when the value set is known) and ``maxLength``."""
+    vs = q.get("answerValueSet")
+    if qtype == "choice" and vkey == "valueCoding" and isinstance(vs, str) and isinstance(value, dict):
+        ok, _alias = ctx.registry.terminology.member(vs, value.get("system"), value.get("code"))
+        if ok is False:
+            ctx.error(IssueType.CODE_INVALID, at, MsgId.QR_ANSWER_VALUESET, link_id=link, found=_show(value), vs=vs)
+    limit = q.get("maxLength")
+    if vkey == "valueString" and isinstance(value, str) and isinstance(limit, int) and not isinstance(limit, bool) \
+            and len(value) > limit:
+        ctx.error(IssueType.VALUE, at, MsgId.QR_MAX_LENGTH, link_id=link, length=len(value), max=limit)
 
 
 def _allowed_types(q: Item, qtype: str) -> tuple[str, ...]:
