@@ -208,8 +208,9 @@ def _item(ctx: Ctx, q: Item, r: Item, answers: list[Item], at: str, url: str, do
 def _value_limits(ctx: Ctx, q: Item, qtype: str, vkey: str, value: Any, at: str, link: str) -> None:
     """``answerValueSet`` of a ``choice`` item (when the value set is known) and ``maxLength``."""
     vs = q.get("answerValueSet")
-    if qtype == "choice" and vkey == "valueCoding" and isinstance(vs, str) and isinstance(value, dict):
-        ok, _alias = ctx.registry.terminology.member(vs, value.get("system"), value.get("code"))
+    code = value.get("code") if isinstance(value, dict) else None
+    if qtype == "choice" and vkey == "valueCoding" and isinstance(vs, str) and isinstance(code, str):
+        ok, _alias = ctx.registry.terminology.member(vs, value.get("system"), code)
         if ok is False:
             ctx.error(IssueType.CODE_INVALID, at, MsgId.QR_ANSWER_VALUESET, link_id=link, found=_show(value), vs=vs)
     limit = q.get("maxLength")
