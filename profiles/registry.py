@@ -27,6 +27,11 @@ MIRRORS_EXT = f"{PROJECT_BASE}/StructureDefinition/mirrors-canonical"
 DEFINITIONS_DIR = Path(__file__).parent / "definitions"
 
 
+#: base-walker messages that say a JSON value has the wrong type: a definition with one cannot compile
+_SHAPE_ERRORS = frozenset(("STRUCT_NOT_OBJECT", "STRUCT_ARRAY_EXPECTED", "STRUCT_ARRAY_NOT_ALLOWED",
+                           "STRUCT_NULL_VALUE", "STRUCT_OBJECT_EXPECTED", "PRIM_JSON_TYPE"))
+
+
 class PackageError(Exception):
     """A package file cannot be read (setup error, raised to the CLI)."""
 
@@ -89,6 +94,8 @@ class Registry:
             return
         self.sds[url] = sd
         self._compiled.pop(url, None)
+        self.broken.pop(url, None)
+        self.trusted.discard(url)  # a definition given later (--ig) replaces ours: checked again
         for ext in sd.get("extension", []):
             if ext.get("url") == MIRRORS_EXT:
                 official = ext.get("valueCanonical") or ext.get("valueUri")
@@ -205,16 +212,16 @@ class Registry:
         return c
 
     def _shape_problem(self, sd: dict[str, Any]) -> str | None:
-        """The first JSON-shape error of a loaded StructureDefinition, validated as a resource by
-        the base walker (wrong types, unknown elements, bad primitives); None when it has none.
-        Its invariants and terminology are not a reason to refuse it."""
+        """The first JSON-type error of a loaded StructureDefinition, validated as a resource by
+        the base walker (an object, array or primitive where R4 wants another); None when it has
+        none. Unknown elements, invariants and terminology are not reasons to refuse it."""
         from profiles.context import Ctx
         from profiles.structure import validate_resource
 
         ctx = Ctx(self)
         validate_resource(ctx, sd, "StructureDefinition")
         for i in ctx.issues:
-            if i.severity.value in ("error", "fatal") and i.code.value in ("structure", "value"):
+            if i.message_id in _SHAPE_ERRORS:
                 return f"{i.expression}: {i.text('en')}"[:160]
         return None
 
