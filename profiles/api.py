@@ -55,6 +55,10 @@ def validate_with_suppressed(
 
             check_profiles(ctx, resource, loc, profile)
             resolve_references(ctx)
+            if reg.guides:  # an --ig guide whose dependencies were not given: say why profiles are unknown
+                for guide, package, version in reg.missing_dependencies():
+                    ctx.info(IssueType.NOT_FOUND, str(loc), MsgId.IG_DEPENDENCY_MISSING, url=guide, package=package,
+                             version=version or "-")
     except RecursionError:
         ctx.error(IssueType.STRUCTURE, loc, MsgId.NOT_AN_OBJECT, found="too deeply nested")
     except Exception as exc:  # noqa: BLE001 - a validator bug must not become a 500 (DESIGN "Errors")

@@ -14,6 +14,11 @@ MORE: dict[str, tuple[str, str, str]] = {
         "(the instance is not at fault)",
         "Fix the profile's element path (the instance needs no change).",
     ),
+    "PROF_IG_DEPENDENCY_MISSING": (
+        "Le guide {url} dépend du paquet {package} ({version}), non chargé : ses profils sont inconnus ici",
+        "Guide {url} depends on package {package} ({version}), which is not loaded: its profiles are unknown here",
+        "Give that package with --ig as well (a .tgz or its folder).",
+    ),
     "PROF_UNUSABLE": (
         "Le profil {url} est inutilisable (StructureDefinition mal formée : {reason}) ; il n'est pas appliqué",
         "Profile {url} is unusable (malformed StructureDefinition: {reason}); it is not applied",

@@ -78,6 +78,8 @@ class Registry:
         self.broken: dict[str, str] = {}
         #: ours and the core profiles (tested with the code): compiled without the shape check
         self.trusted: set[str] = set()
+        #: FHIR package ids loaded (package.json names, loaded ImplementationGuides' packageId)
+        self.packages: set[str] = set()
 
     def add_core_profiles(self) -> None:
         """The core profiles of the base table (vital signs), and the LOINC codes that select them."""
@@ -111,6 +113,8 @@ class Registry:
                 self.questionnaires[r["url"]] = r
             elif rt == "ImplementationGuide" and isinstance(r.get("url"), str):
                 self.guides[r["url"]] = r
+                if isinstance(r.get("packageId"), str):
+                    self.packages.add(r["packageId"])
                 for g in r.get("global", []) if isinstance(r.get("global"), list) else ():
                     if isinstance(g, dict) and isinstance(g.get("type"), str) and isinstance(g.get("profile"), str):
                         urls = self.global_profiles.setdefault(g["type"], [])
@@ -127,6 +131,9 @@ class Registry:
             res: list[dict[str, Any]] = []
             for f in sorted(p.rglob("*.json")):
                 if f.name in ("package.json", ".index.json"):
+                    if f.name == "package.json":
+                        with f.open("rb") as fh:
+                            self._note_manifest(fh)
                     continue
                 try:
                     res += _conformance(json.loads(f.read_bytes(), parse_float=DecimalLiteral))
@@ -151,6 +158,27 @@ class Registry:
             return len(res)
         return self.load_package(p)
 
+    def _note_manifest(self, fh: Any) -> None:
+        """Record the package id of a ``package.json`` (an unreadable one is no package)."""
+        try:
+            name = json.loads(fh.read()).get("name") if fh is not None else None
+        except (ValueError, AttributeError):
+            return
+        if isinstance(name, str):
+            self.packages.add(name)
+
+    def missing_dependencies(self) -> list[tuple[str, str, str]]:
+        """(guide, package id, version) of each ``ImplementationGuide.dependsOn`` package that was
+        not loaded (R4 core is built in: never missing)."""
+        out = []
+        for url, ig in sorted(self.guides.items()):
+            deps = ig.get("dependsOn")
+            for d in deps if isinstance(deps, list) else ():
+                pid = d.get("packageId") if isinstance(d, dict) else None
+                if isinstance(pid, str) and pid not in self.packages and not pid.startswith("hl7.fhir.r4.core"):
+                    out.append((url, pid, str(d.get("version") or "")))
+        return out
+
     def load_dir(self, folder: Path) -> None:
         # decimals kept as written: fixed/pattern decimals compare with their precision
         res = [json.loads(p.read_bytes(), parse_float=DecimalLiteral) for p in sorted(folder.glob("*.json"))]
@@ -165,6 +193,8 @@ class Registry:
                     if not m.isfile() or not m.name.endswith(".json") or "/other/" in m.name:
                         continue
                     if m.name.rsplit("/", 1)[-1] in ("package.json", ".index.json"):
+                        if m.name.count("/") <= 1:  # the package's own manifest, not an example's
+                            self._note_manifest(tar.extractfile(m))
                         continue
                     fh = tar.extractfile(m)
                     if fh is None:

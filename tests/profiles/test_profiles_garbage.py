@@ -16,7 +16,7 @@ from profiles import validate
 from profiles.registry import Registry, build_registry
 
 GARBAGE = [None, 0, 1.5, -1, True, "", "x", "#", [], [None], [1, "a"], {}, {"a": 1}, {"valueString": 2}]
-FAMILIES = ("questionnaire-response-", "ext-fhirpath-context-", "ig-global-profile-", "corrected-", "ucum-units-")
+FAMILIES = ("questionnaire-response-", "ext-fhirpath-context-", "ig-", "corrected-", "ucum-units-")
 CASE_DIRS = sorted(p for p in CASES.iterdir() if p.is_dir() and p.name.startswith(FAMILIES))
 
 
