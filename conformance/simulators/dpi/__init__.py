@@ -22,5 +22,5 @@ def simulator(base_url: str, workspace: str, faults: Sequence[str] = (), api_key
                                         mail=mail))
 
 
-__all__ = ["ACTIONS", "BY_NAME", "FAULTS", "SCENARIO", "DpiSimulator", "Fault", "MailEndpoints", "Record", "SimulatorConfig", "Step",
-           "UnknownAction", "play", "simulator"]
+__all__ = ["ACTIONS", "BY_NAME", "FAULTS", "SCENARIO", "DpiSimulator", "Fault", "MailEndpoints", "Record",
+           "SimulatorConfig", "Step", "UnknownAction", "play", "simulator"]

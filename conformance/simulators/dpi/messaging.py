@@ -78,7 +78,8 @@ class MessagingActions:
                                   ask_receipt=not self.fault("mss-no-receipt-request"))
         refused = self._with_mail_token(lambda token: mail.send(
             self.mail, msg, me, rcpts, token, weak_tls=self.fault("mss-weak-cipher")))
-        return f"sent to {len(rcpts) - len(refused)} of {len(rcpts)}" + (f", refused {sorted(refused)}" if refused else "")
+        done = f"sent to {len(rcpts) - len(refused)} of {len(rcpts)}"
+        return done + (f", refused {sorted(refused)}" if refused else "")
 
     def _mss_receive(self: DpiSimulator, params: dict[str, Any]) -> str:
         me = self._mailbox()

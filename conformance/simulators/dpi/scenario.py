@@ -100,8 +100,10 @@ def _patient_masks_latest(sim: DpiSimulator) -> None:
                       json={"patient": ins}, headers=sim.api_headers)
     r.raise_for_status()
     auth = {"Authorization": f"Bearer {r.json()['access_token']}"}
-    docs = [d for d in sim.http.get(f"{base}/dmp/mes/api/documents", headers=auth).json().get("documents") or []
-            if not d.get("masked_from_professionals")]
+    docs = sim.http.get(f"{base}/dmp/mes/api/documents", headers=auth).json().get("documents") or []
+    unmasked = [d for d in docs if not d.get("masked_from_professionals")]
     if docs:
-        latest = max(docs, key=lambda d: (str(d.get("date") or ""), str(d.get("id"))))
+        latest = max(unmasked or docs, key=lambda d: (str(d.get("date") or ""), str(d.get("id"))))
+        if not unmasked:
+            sim.http.post(f"{base}/dmp/mes/api/documents/{latest['id']}/unmask", headers=auth).raise_for_status()
         sim.http.post(f"{base}/dmp/mes/api/documents/{latest['id']}/mask", headers=auth).raise_for_status()

@@ -428,7 +428,7 @@ async def retrieve(ctx: TestContext) -> None:
 
 group = Group("dmp", Text("DMP (PDSm / IHE MHD)", "DMP (PDSm / IHE MHD)"),
               Text("La lettre de liaison dans le DMP : versement, remplacement, masquage, recherche, consultation, "
-                   "erreurs, masquage par le patient.", "The discharge letter in the DMP: feed, replacement, masking, search, "
-                   "retrieval, errors, masking by the patient."),
+                   "erreurs, masquage par le patient.", "The discharge letter in the DMP: feed, replacement, masking, "
+                   "search, retrieval, errors, masking by the patient."),
               (dmp_checked, subject_ins, metadata, author, replacement, search, masking, missing_dmp, unavailable,
                retrieve, patient_masking))

@@ -30,13 +30,14 @@ from conformance.suites.dpi_ldl.evidence import (
 )
 
 VISIBILITY = Message(
-    "dpi-ldl.dmp.visibility", "Après le masquage par le patient : {problem}.", "After the patient's masking: {problem}.",
+    "dpi-ldl.dmp.visibility", "Après le masquage par le patient : {problem}.",
+    "After the patient's masking: {problem}.",
     "Relisez les fiches (ITI-67 avec status) et affichez la visibilité que le DMP renvoie ; ne rétablissez jamais la "
     "valeur de votre copie locale (ni PATCH de securityLabel, ni nouveau versement).",
     "Read the entries again (ITI-67 with status) and show the visibility the DMP returns; never put your local "
     "copy's value back (no securityLabel PATCH, no new feed).")
 SETUP = Message(
-    "dpi-ldl.dmp.visibility-setup", "Aucun document du logiciel à masquer pour le patient ({detail}).",
+    "dpi-ldl.dmp.visibility-setup", "Aucun document du logiciel que le patient puisse masquer ({detail}).",
     "No document of the software to mask for the patient ({detail}).",
     "Versez d'abord la lettre de liaison (dmp.03).", "Feed the discharge letter first (dmp.03).")
 
@@ -75,11 +76,15 @@ async def patient_masking(ctx: TestContext) -> None:
     token.raise_for_status()
     auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
     fed = await _fed_ids(ctx)
-    candidates = [d for d in await _patient_documents(ctx, auth)
-                  if d.get("id") in fed and not d.get("masked_from_professionals")]
-    if not candidates:
-        ctx.fail(SETUP, detail=f"{len(fed)} versé(s), tous masqués ou remplacés / fed, all masked or replaced")
-    target = max(candidates, key=lambda d: (str(d.get("date") or ""), str(d.get("id"))))
+    current = [d for d in await _patient_documents(ctx, auth) if d.get("id") in fed]
+    if not current:
+        ctx.fail(SETUP, detail=f"{len(fed)} versé(s), aucun courant / fed, none current")
+    # the latest one not masked yet; when the software masked them all (dmp.07), the patient lifts
+    # the software's masking of the latest and sets their own
+    unmasked = [d for d in current if not d.get("masked_from_professionals")]
+    target = max(unmasked or current, key=lambda d: (str(d.get("date") or ""), str(d.get("id"))))
+    if not unmasked:
+        (await ctx.drive.http("POST", f"/dmp/mes/api/documents/{target['id']}/unmask", headers=auth)).raise_for_status()
     masked = await ctx.drive.http("POST", f"/dmp/mes/api/documents/{target['id']}/mask", headers=auth)
     masked.raise_for_status()
     p = ctx.inputs["patient"]

@@ -34,7 +34,8 @@ INPUTS = (
     InputSpec("patient_no_dmp", Text("patient sans DMP", "patient without a DMP"), dict, PATIENT_NO_DMP),
     InputSpec("retry_after", Text("Retry-After (s) du 503 programmé", "Retry-After (s) of the scripted 503"), int, 1),
     InputSpec("correspondent", Text("BAL MSSanté du correspondant (médecin traitant) destinataire de la lettre",
-                                    "MSSanté mailbox of the correspondent (GP) the letter goes to"), str, CORRESPONDENT),
+                                    "MSSanté mailbox of the correspondent (GP) the letter goes to"), str,
+              CORRESPONDENT),
     InputSpec("mss_tls12_only", Text("refuser TLS 1.3 (le Référentiel #2 ECO.1.1.2 ne nomme que TLS 1.2)",
                                      "refuse TLS 1.3 (Référentiel #2 ECO.1.1.2 names TLS 1.2 only)"), bool, False),
 )

@@ -61,7 +61,8 @@ TLS = M("tls", "Session {session} : {problem}.", "Session {session}: {problem}."
         "Client : TLS 1.2, suites ECDHE avec AES-GCM ou AES-CBC et SHA-256/384 (Référentiel #2 ECO.1.1.2/1.1.3).",
         "Client: TLS 1.2, ECDHE suites with AES-GCM or AES-CBC and SHA-256/384 (Référentiel #2 ECO.1.1.2/1.1.3).")
 PATIENT = M("patient", "Message au patient : {problem}.", "Message to the patient: {problem}.",
-            "Un seul patient par message, à <INS>@patient.mssante.fr ; X-MSS-MES: FIN quand les réponses sont bloquées.",
+            "Un seul patient par message, à <INS>@patient.mssante.fr ; X-MSS-MES: FIN quand les réponses sont "
+            "bloquées.",
             "One patient per message, to <INS>@patient.mssante.fr; X-MSS-MES: FIN when replies are blocked.")
 ASK_RECEIPT = M("ask-receipt", "Accusé de réception : {problem}.", "Receipt: {problem}.",
                 "Ajoutez Disposition-Notification-To avec l'adresse d'envoi du message.",
@@ -164,11 +165,11 @@ async def mss_headers(ctx: TestContext) -> None:
 
 @test("04", title=Text("Contenu : CDA LDL-SES validé", "Content: LDL-SES CDA validated"),
       description=Text("Le CDA joint est lu par le lecteur d'en-tête CDA de profiles (règles de l'en-tête français, "
-                       "chaque règle en défaut citée par son identifiant) : modèle LDL-SES, code 11490-0, matricule INS "
-                       "renvoyé par INSi avec son OID ; un document FHIR joint est validé par profiles.validate.",
+                       "chaque règle en défaut citée par son identifiant) : modèle LDL-SES, code 11490-0, matricule "
+                       "INS renvoyé par INSi avec son OID ; un document FHIR joint est validé par profiles.validate.",
                        "The attached CDA is read by the profiles CDA header reader (French header rules, each failed "
-                       "rule cited by its id): LDL-SES template, code 11490-0, the INS matricule INSi returned with its "
-                       "OID; an attached FHIR document is validated by profiles.validate."),
+                       "rule cited by its id): LDL-SES template, code 11490-0, the INS matricule INSi returned with "
+                       "its OID; an attached FHIR document is validated by profiles.validate."),
       verifies=("CISIS.LDL/01", "CISIS.DOC/02", "INS.RNIV/02"))
 async def content(ctx: TestContext) -> None:
     returned = await ins_returned(ctx)
@@ -219,7 +220,8 @@ async def tls(ctx: TestContext) -> None:
       description=Text("Le message part à <INS>@patient.mssante.fr du matricule INS qualifié, sans autre adresse de "
                        "patient (ni tentée en RCPT TO, ni en en-tête), et porte X-MSS-MES: FIN comme demandé.",
                        "The message goes to <INS>@patient.mssante.fr of the qualified INS matricule, with no other "
-                       "patient address (neither tried in RCPT TO nor in a header), and carries X-MSS-MES: FIN as asked."),
+                       "patient address (neither tried in RCPT TO nor in a header), and carries X-MSS-MES: FIN as "
+                       "asked."),
       verifies=("ECO.2.2.8", "SC.MSS/CONF.21", "ECO.2.1.1", "INS.RNIV/03"))
 async def patient_message(ctx: TestContext) -> None:
     returned = await ins_returned(ctx)
@@ -248,8 +250,9 @@ async def patient_message(ctx: TestContext) -> None:
 
 @test("07", title=Text("Accusé de réception demandé", "Receipt asked for"),
       description=Text("Le message demande un accusé (Disposition-Notification-To) à l'adresse d'envoi, seule à "
-                       "laquelle un intégrateur répond.", "The message asks for a receipt (Disposition-Notification-To) "
-                       "at the sending address, the only one an integrating system answers."),
+                       "laquelle un intégrateur répond.", "The message asks for a receipt "
+                       "(Disposition-Notification-To) at the sending address, the only one an integrating system "
+                       "answers."),
       verifies=("MSS.MDN/01",))
 async def receipt_asked(ctx: TestContext) -> None:
     for m in await letters(ctx):
@@ -260,9 +263,9 @@ async def receipt_asked(ctx: TestContext) -> None:
 
 
 @test("08", title=Text("Réception : relève IMAP et accusé MDN", "Receiving: IMAP read and MDN receipt"),
-      description=Text("Le bac à sable envoie au logiciel un message du correspondant demandant un accusé ; le logiciel "
-                       "le relève en IMAP puis renvoie un MDN (multipart/report, Original-Message-ID, Final-Recipient, "
-                       "Disposition processed) à l'adresse Disposition-Notification-To.",
+      description=Text("Le bac à sable envoie au logiciel un message du correspondant demandant un accusé ; le "
+                       "logiciel le relève en IMAP puis renvoie un MDN (multipart/report, Original-Message-ID, "
+                       "Final-Recipient, Disposition processed) à l'adresse Disposition-Notification-To.",
                        "The sandbox sends the software a message from the correspondent asking for a receipt; the "
                        "software reads it over IMAP, then sends an MDN (multipart/report, Original-Message-ID, "
                        "Final-Recipient, Disposition processed) to the Disposition-Notification-To address."),
@@ -318,7 +321,8 @@ async def receive(ctx: TestContext) -> None:
 
 
 group = Group("mss", Text("MSSanté", "MSSanté"),
-              Text("La lettre de liaison par messagerie sécurisée au correspondant et au patient ; réception et accusés.",
+              Text("La lettre de liaison par messagerie sécurisée au correspondant et au patient ; réception et "
+                   "accusés.",
                    "The discharge letter by secure messaging to the correspondent and the patient; receiving and "
                    "receipts."),
               (xdm_attachment, subject, mss_headers, content, tls, patient_message, receipt_asked, receive))
