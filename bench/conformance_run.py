@@ -79,6 +79,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-conformance-") as tmp:
         env = {**os.environ, "MES_SANDBOX_DATA_DIR": tmp, "MES_SANDBOX_PORT": str(port),
                "MES_SANDBOX_HTTPS_PORT": str(tls), "MES_SANDBOX_PUBLIC_BASE_URL": url}
+        # rsuite: free MSSanté ports too (the mss group's simulator reads them from the same settings)
+        env.update({f"MES_SANDBOX_{name}_PORT": str(free_port()) for name in ("SMTP", "SMTPS", "IMAP", "IMAPS")})
         if args.database_url:
             env["MES_SANDBOX_DATABASE_URL"] = args.database_url
         proc = serve(env, port)
