@@ -28,6 +28,7 @@ from conformance.suites.dpi_ldl.mail_evidence import (
     subject_pattern,
     xdm_problems,
 )
+from profiles import read_cda_header
 
 #: Référentiel #2 ECO.1.1.3 (ECDHE_RSA suites); the sandbox's server key is ECDSA, so their ECDSA
 #: forms are what a compliant client negotiates with it (mss/README.md "Deviations")
@@ -136,8 +137,6 @@ async def subject(ctx: TestContext) -> None:
       verifies=("ECO.2.4.1", "ECO.2.4.2", "ECO.2.4.3", "SC.MSS/CONF.14", "SC.MSS/CONF.15", "SC.MSS/CONF.16",
                 "ECO.2.2.1"))
 async def mss_headers(ctx: TestContext) -> None:
-    from profiles import read_cda_header
-
     seen_ids: set[str] = set()
     for m in await letters(ctx):
         headers = [read_cda_header(data) for _, data in _cdas(m)]
