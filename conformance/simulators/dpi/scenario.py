@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.simulators.dpi.messaging import mailbox
 from conformance.simulators.dpi.simulator import DpiSimulator, Record
 from conformance.suites.dpi_ldl.inputs import (
     CORRESPONDENT,
@@ -82,7 +83,7 @@ def play(sim: DpiSimulator, steps: tuple[Step, ...] = SCENARIO) -> list[Record]:
             _patient_masks_latest(sim)
         elif step.drive and step.drive.get("mss_send"):
             r = sim.http.post(f"{sim.config.base_url}/mss/api/send", headers=sim.api_headers, json={
-                "from": CORRESPONDENT, "to": [sim._mailbox()], "subject": "Résultat de consultation",
+                "from": CORRESPONDENT, "to": [mailbox(sim)], "subject": "Résultat de consultation",
                 "text": "Merci d'accuser réception.", "disposition_notification": True})
             r.raise_for_status()
         out.append(sim.perform(step.action, step.params))

@@ -17,16 +17,16 @@ import smtplib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import httpx
 
-from conformance.simulators.dpi import letter
+from conformance.simulators.dpi import letter, messaging
 from conformance.simulators.dpi.dmp_client import INS_NIR_OID, TRE_A07_MISSPELT, DmpClient, TokenRefused, dmp_is_open
 from conformance.simulators.dpi.faults import BY_NAME
 from conformance.simulators.dpi.insi_client import InsiAnswer, InsiClient, InsiError, Traits
 from conformance.simulators.dpi.mail import MailEndpoints
-from conformance.simulators.dpi.messaging import MessagingActions
 from conformance.simulators.dpi.psc_login import LoginError, PscClient, Session
 from sandbox.operator_key import cli_api_headers
 
@@ -86,7 +86,7 @@ class Record:
 
 
 @dataclass
-class DpiSimulator(MessagingActions):
+class DpiSimulator:
     config: SimulatorConfig
     session: Session | None = None
     identities: dict[Traits, InsiAnswer] = field(default_factory=dict)
@@ -390,8 +390,8 @@ class DpiSimulator(MessagingActions):
             master = (res.get("masterIdentifier") or {}).get("value")
             codes = [c.get("code") for lab in res.get("securityLabel") or [] for c in lab.get("coding") or []]
             if master in mine and "MASQUE_PS" in codes:
-                self._with_token(lambda m=master: self.dmp.set_labels(
-                    "urn:ietf:rfc:3986", m, [{"coding": [{"system": letter.TRE_A08, "code": "N"}]}]))
+                self._with_token(partial(self.dmp.set_labels, "urn:ietf:rfc:3986", str(master),
+                                         [{"coding": [{"system": letter.TRE_A08, "code": "N"}]}]))
         return f"HTTP {r.status_code}"
 
     def _dmp_retrieve(self, params: dict[str, Any]) -> str:
@@ -411,3 +411,10 @@ class DpiSimulator(MessagingActions):
             return "no document to retrieve"
         r = self._with_token(lambda: self.dmp.retrieve(urls[0]))
         return f"HTTP {r.status_code}, {len(r.content)} bytes"
+
+    # -- MSSanté (:mod:`.messaging`) ---------------------------------------------------------
+    def _mss_send_letter(self, params: dict[str, Any]) -> str:
+        return messaging.send_letter(self, params)
+
+    def _mss_receive(self, params: dict[str, Any]) -> str:
+        return messaging.receive(self, params)

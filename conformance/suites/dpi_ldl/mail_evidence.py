@@ -209,8 +209,8 @@ def notification_fields(msg: Message) -> dict[str, str]:
     for part in msg.walk():
         if part.get_content_type() == "message/disposition-notification":
             payload = part.get_payload()
-            blocks = payload if isinstance(payload, list) else [email.message_from_string(
-                str(payload), policy=email.policy.default)]
+            blocks = ([p for p in payload if isinstance(p, Message)] if isinstance(payload, list)
+                      else [email.message_from_string(str(payload), policy=email.policy.default)])
             # the parser unfolds long fields (an Original-Message-ID is often folded)
             return {str(k).lower(): " ".join(str(v).split()) for block in blocks for k, v in block.items()}
     return {}
