@@ -137,9 +137,11 @@ async def dmp_checked(ctx: TestContext) -> None:
 
 @test("02", title=Text("Patient désigné par son INS qualifié", "Patient designated by their qualified INS"),
       description=Text("Le sujet de la lettre est le matricule INS renvoyé par INSi (15 caractères, clé exacte), codé "
-                       "avec l'OID renvoyé (1.2.250.1.213.1.4.8 pour un NIR) et typé selon sa nature.",
+                       "avec l'OID renvoyé (1.2.250.1.213.1.4.8 pour un NIR) et typé selon sa nature ; dans le CDA, "
+                       "les règles INS du lecteur d'en-tête de profiles (CDA-INS-*).",
                        "The letter's subject is the INS matricule INSi returned (15 characters, valid key), coded with "
-                       "the OID returned (1.2.250.1.213.1.4.8 for a NIR) and typed after its nature."),
+                       "the OID returned (1.2.250.1.213.1.4.8 for a NIR) and typed after its nature; in the CDA, the "
+                       "INS rules of the profiles header reader (CDA-INS-*)."),
       verifies=("PDSM.ITI-65/07", "INS.RNIV/02", "INS.RNIV/03"))
 async def subject_ins(ctx: TestContext) -> None:
     ex, bundle = await letter(ctx)
@@ -173,9 +175,12 @@ async def subject_ins(ctx: TestContext) -> None:
 @test("03", title=Text("Métadonnées de la lettre de liaison", "Discharge letter metadata"),
       description=Text("Lot transaction complet ; type LOINC 11490-0, classe TRE_A03 10, format "
                        "urn:asip:ci-sis:ldl-ses:2017, confidentialité TRE_A08 ; SubmissionSet complète ; contenu "
-                       "CDA LDL-SES cohérent avec les métadonnées.", "Complete transaction batch; LOINC type 11490-0, "
-                       "TRE_A03 class 10, format urn:asip:ci-sis:ldl-ses:2017, TRE_A08 confidentiality; complete "
-                       "SubmissionSet; LDL-SES CDA content consistent with the metadata."),
+                       "jugé par profiles (CDA : lecteur d'en-tête, règles citées par identifiant, modèle LDL-SES ; "
+                       "FHIR : profiles.validate) et cohérent avec les métadonnées.", "Complete transaction batch; "
+                       "LOINC type 11490-0, TRE_A03 class 10, format urn:asip:ci-sis:ldl-ses:2017, TRE_A08 "
+                       "confidentiality; complete SubmissionSet; content judged by profiles (CDA: header reader, "
+                       "rules cited by id, LDL-SES template; FHIR: profiles.validate) and consistent with the "
+                       "metadata."),
       verifies=("PDSM.ITI-65/01", "PDSM.ITI-65/02", "PDSM.ITI-65/03", "PDSM.ITI-65/04", "PDSM.ITI-65/05",
                 "PDSM.ITI-65/08", "CISIS.LDL/01", "CISIS.DOC/01", "CISIS.DOC/02"))
 async def metadata(ctx: TestContext) -> None:
