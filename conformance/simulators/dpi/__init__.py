@@ -7,10 +7,11 @@ catalogue of named vendor mistakes.
 
 from collections.abc import Sequence
 
+from conformance.simulators.dpi.config import SimulatorConfig
 from conformance.simulators.dpi.faults import BY_NAME, FAULTS, Fault
 from conformance.simulators.dpi.mail import MailEndpoints
 from conformance.simulators.dpi.scenario import SCENARIO, Step, play
-from conformance.simulators.dpi.simulator import ACTIONS, DpiSimulator, Record, SimulatorConfig, UnknownAction
+from conformance.simulators.dpi.simulator import ACTIONS, DpiSimulator, Record, UnknownAction
 
 
 def simulator(base_url: str, workspace: str, faults: Sequence[str] = (), api_key: str = "",

@@ -23,12 +23,12 @@ from typing import Any
 import httpx
 
 from conformance.simulators.dpi import letter, messaging
+from conformance.simulators.dpi.config import SimulatorConfig
 from conformance.simulators.dpi.dmp_client import INS_NIR_OID, TRE_A07_MISSPELT, DmpClient, TokenRefused, dmp_is_open
 from conformance.simulators.dpi.faults import BY_NAME
 from conformance.simulators.dpi.insi_client import InsiAnswer, InsiClient, InsiError, Traits
 from conformance.simulators.dpi.mail import MailEndpoints
 from conformance.simulators.dpi.psc_login import LoginError, PscClient, Session
-from sandbox.operator_key import cli_api_headers
 
 log = logging.getLogger(__name__)
 
@@ -41,39 +41,6 @@ ACTIONS = ("psc.login", "psc.refresh", "psc.logout", "insi.search", "dmp.feed", 
 
 class UnknownAction(ValueError):
     """The runner asked for an action this simulator does not know."""
-
-
-@dataclass
-class SimulatorConfig:
-    """Where the vendor's product points and who it is."""
-
-    base_url: str
-    workspace: str = "default"
-    client_id: str = ""
-    client_secret: str = ""  # default: read from the sandbox with api_key (demo secrets are random per workspace)
-    redirect_uri: str = "http://127.0.0.1:8000/callback"
-    post_logout_redirect_uri: str = "http://127.0.0.1:8000/"
-    professional: str = "899700218896"
-    faults: tuple[str, ...] = ()
-    issuer: str = ""  # default: the workspace's own PSC realm if the sandbox has one, else the shared realm
-    insi_url: str = ""  # default: <base_url>/ins/insi (plain HTTP, loopback); an https URL for mutual TLS
-    cert: tuple[str, str] | None = None  # client certificate and key (PEM) for INSi over mutual TLS
-    verify: str | bool = True  # CA bundle of the sandbox's test PKI for https
-    timeout: float = 30.0
-    #: key of the sandbox's own API (fault scripting, reading the demo client's secret): the operator
-    #: key or the workspace's key; default: the operator key of this machine's sandbox data dir
-    api_key: str = ""
-    mailbox: str = ""  # the professional's MSSanté address; default: read from the sandbox with api_key
-    mail: MailEndpoints | None = None  # default: the SMTP/IMAP ports and CA of this machine's sandbox
-
-    def __post_init__(self) -> None:
-        self.base_url = self.base_url.rstrip("/")
-        if not self.api_key:
-            self.api_key = cli_api_headers().get("Authorization", "").removeprefix("Bearer ")
-        if not self.client_id:
-            self.client_id = "sandbox-demo" if self.workspace == "default" else f"sandbox-demo-{self.workspace}"
-        if not self.insi_url:
-            self.insi_url = self.base_url + "/ins/insi"
 
 
 @dataclass
