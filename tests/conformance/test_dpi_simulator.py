@@ -64,7 +64,7 @@ def _run(sb: RunningSandbox, faults: tuple[str, ...]) -> Outcome:
                    vendor.log.performed, vendor.log.errors)
 
 
-# 36 full runs: the module's first test waits for all of them (a few minutes on a loaded 2-core machine)
+# 37 full runs: the module's first test waits for all of them (a few minutes on a loaded 2-core machine)
 pytestmark = pytest.mark.timeout(900)
 
 

@@ -101,6 +101,8 @@ FAULTS: tuple[Fault, ...] = (
        ("mss.06",)),
     _f("mss-no-receipt-request", "ne demande pas d'accusé de réception (Disposition-Notification-To absent)",
        "does not ask for a receipt (no Disposition-Notification-To)", ("mss.send_letter",), ("mss.07",)),
+    _f("mss-no-mdn", "relève le message qui demande un accusé mais n'en renvoie aucun",
+       "reads the message asking for a receipt but sends none back", ("mss.receive",), ("mss.08",)),
     _f("mss-reply-not-mdn", "répond « bien reçu » par un courriel ordinaire au lieu d'un accusé MDN",
        "answers \"received\" with a plain mail instead of an MDN", ("mss.receive",), ("mss.08",)),
 )

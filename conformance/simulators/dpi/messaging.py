@@ -88,7 +88,7 @@ def receive(sim: DpiSimulator, params: dict[str, Any]) -> str:
     messages = with_mail_token(sim, lambda token: mail.fetch_unseen(sim.mail, me, token))
     sent = 0
     for original in messages:
-        if not original.get("Disposition-Notification-To"):
+        if not original.get("Disposition-Notification-To") or sim.fault("mss-no-mdn"):
             continue
         answer, to = (mail.plain_reply(original, me=me) if sim.fault("mss-reply-not-mdn")
                       else mail.mdn(original, me=me))
