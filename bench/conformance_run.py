@@ -43,7 +43,8 @@ def serve(env: dict[str, str], port: int) -> subprocess.Popen:
     end = time.monotonic() + 60
     while time.monotonic() < end:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/sandbox/api/workspaces", timeout=1) as r:
+            # rsuite: /sandbox/api needs the operator key now; /health answers without credentials
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
                 if r.status == 200:
                     return proc
         except OSError:
@@ -54,10 +55,11 @@ def serve(env: dict[str, str], port: int) -> subprocess.Popen:
     raise RuntimeError("mes-sandbox serve not ready in 60 s")
 
 
-def workspace(url: str) -> str:
+def workspace(url: str, key: str) -> str:
     name = f"bench-{uuid.uuid4().hex[:8]}"
     req = urllib.request.Request(f"{url}/sandbox/api/workspaces", data=json.dumps({"name": name}).encode(),
-                                 headers={"Content-Type": "application/json"}, method="POST")
+                                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+                                 method="POST")
     with urllib.request.urlopen(req, timeout=30) as r:
         assert r.status == 201
     return name
@@ -79,16 +81,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-conformance-") as tmp:
         env = {**os.environ, "MES_SANDBOX_DATA_DIR": tmp, "MES_SANDBOX_PORT": str(port),
                "MES_SANDBOX_HTTPS_PORT": str(tls), "MES_SANDBOX_PUBLIC_BASE_URL": url}
+        # rsuite: free MSSanté ports too (the mss group's simulator reads them from the same settings)
+        env.update({f"MES_SANDBOX_{name}_PORT": str(free_port()) for name in ("SMTP", "SMTPS", "IMAP", "IMAPS")})
         if args.database_url:
             env["MES_SANDBOX_DATABASE_URL"] = args.database_url
         proc = serve(env, port)
+        # rsuite: the operator key of this fresh data folder (creating workspaces needs it)
+        key = subprocess.run([*CLI, "operator-key", "show"], env=env, capture_output=True, text=True).stdout.strip()
         try:
             base: list[float] = []
             runs: list[float] = []
             for i in range(args.rounds):
                 order = ("baseline", "run") if i % 2 == 0 else ("run", "baseline")
                 for which in order:
-                    ws = workspace(url)
+                    ws = workspace(url, key)
                     if which == "baseline":
                         secs, rc, out = timed([*CLI, "simulate", "dpi", "--url", url, "--workspace", ws], env)
                         base.append(secs)

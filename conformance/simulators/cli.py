@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from conformance.simulators.dpi import BY_NAME, FAULTS, DpiSimulator, SimulatorConfig, play
+from conformance.simulators.dpi import BY_NAME, FAULTS, DpiSimulator, MailEndpoints, SimulatorConfig, play
 from sandbox.settings import Settings
 
 console = Console()
@@ -35,6 +35,10 @@ def register(app: typer.Typer) -> None:
         api_key: str = typer.Option(None, "--api-key", help="Key of the sandbox's API (fault scripting, the demo "
                                                             "client's secret): the operator key or the workspace's "
                                                             "key (default: this machine's operator key)"),
+        smtp: str = typer.Option(None, "--smtp", help="MSSanté SMTP (STARTTLS) as HOST:PORT (default: the URL's host "
+                                                      "and MES_SANDBOX_SMTP_PORT or 2525)"),
+        imap: str = typer.Option(None, "--imap", help="MSSanté IMAP (STARTTLS) as HOST:PORT (default: the URL's host "
+                                                      "and MES_SANDBOX_IMAP_PORT or 2143)"),
     ) -> None:
         """Play the dpi-ldl scenario as the reference DPI and print what it did."""
         if list_faults:
@@ -51,9 +55,14 @@ def register(app: typer.Typer) -> None:
             console.print("[red]error:[/red] --cert and --key go together")
             raise typer.Exit(2)
         base = (url or Settings().base_url).rstrip("/")  # type: ignore[call-arg]
+        try:
+            mail = mail_endpoints(base, smtp, imap, ca)
+        except ValueError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
         config = SimulatorConfig(base, workspace=workspace, faults=tuple(fault), insi_url=insi_url or "",
                                  cert=(cert, key) if cert and key else None, verify=ca or True,
-                                 api_key=api_key or "")
+                                 api_key=api_key or "", mail=mail)
         started = time.perf_counter()
         try:
             with DpiSimulator(config) as simulator:
@@ -67,3 +76,20 @@ def register(app: typer.Typer) -> None:
             table.add_row(r.action, "yes" if r.ok else "no", r.detail)
         console.print(table)
         console.print(f"{len(records)} actions in {elapsed:.2f} s")
+
+
+def mail_endpoints(base: str, smtp: str | None, imap: str | None, ca: str | None) -> MailEndpoints:
+    """The MSSanté listeners: the options given, else this machine's sandbox settings."""
+    default = MailEndpoints.from_environment(base)
+
+    def hostport(value: str | None, fallback: tuple[str, int], option: str) -> tuple[str, int]:
+        if not value:
+            return fallback
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"{option} {value!r}: HOST:PORT expected")
+        return host, int(port)
+
+    return MailEndpoints(hostport(smtp, default.smtp, "--smtp"), hostport(imap, default.imap, "--imap"),
+                         ca or default.ca_file)
+

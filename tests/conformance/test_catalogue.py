@@ -17,9 +17,9 @@ from conformance.registry import SuiteRegistry
 ID_STYLES = {
     "psc": r"^PSC\.OIDC/\d{2}$",
     "ins": r"^INS\.(INSI|RNIV)/\d{2}$",
-    "pdsm-mhd": r"^PDSM\.(ITI-6[5-8]|PATCH|TD02)/\d{2}$",
+    "pdsm-mhd": r"^PDSM\.(ITI-6[5-8]|PATCH|TD02|VIS)/\d{2}$",
     "cisis-documents": r"^CISIS\.[A-Z0-9]+/\d{2}$",
-    "mssante-ref2": r"^(ECO\.\d\.\d\.\d+|SC\.MSS/(CONF|UX)\.\d+|LGC\.MSS/UX\.\d+)$",
+    "mssante-ref2": r"^(ECO\.\d\.\d\.\d+|SC\.MSS/(CONF|UX)\.\d+|LGC\.MSS/UX\.\d+|MSS\.MDN/\d{2})$",
 }
 
 

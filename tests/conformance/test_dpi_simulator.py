@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conformance.simulate import VendorThread, wait_finished
-from conformance.simulators.dpi import FAULTS, SCENARIO, DpiSimulator, SimulatorConfig, play, simulator
+from conformance.simulators.dpi import FAULTS, SCENARIO, DpiSimulator, MailEndpoints, SimulatorConfig, play, simulator
 from conformance.simulators.dpi.readme_table import END, START, fault_table
 from conformance.suites.dpi_ldl import suite
 from sandbox.testing import RunningSandbox, running_sandbox
@@ -37,6 +37,12 @@ class Outcome:
     errors: list[str]
 
 
+def mail_endpoints(sb: RunningSandbox) -> MailEndpoints:
+    """The test sandbox's MSSanté listeners (bound to free ports) and its CA."""
+    ports = sb.ctx.state["listeners"]
+    return MailEndpoints(("127.0.0.1", ports["smtp"]), ("127.0.0.1", ports["imap"]), str(sb.ctx.pki.ca_bundle))
+
+
 def _run(sb: RunningSandbox, faults: tuple[str, ...]) -> Outcome:
     ws = f"sim-{uuid.uuid4().hex[:10]}"
     with sb.client() as c:
@@ -44,7 +50,7 @@ def _run(sb: RunningSandbox, faults: tuple[str, ...]) -> Outcome:
         r = c.post("/conformance/api/runs", json={"suite": "dpi-ldl", "workspace": ws, "step_timeout": STEP_TIMEOUT})
         assert r.status_code == 201, r.text
         run_id = r.json()["id"]
-    with simulator(sb.base_url, ws, faults, api_key=sb.operator_key) as sim:
+    with simulator(sb.base_url, ws, faults, api_key=sb.operator_key, mail=mail_endpoints(sb)) as sim:
         vendor = VendorThread(sb.client, run_id, sim.perform).start()
         try:
             with sb.client() as c:
@@ -58,7 +64,7 @@ def _run(sb: RunningSandbox, faults: tuple[str, ...]) -> Outcome:
                    vendor.log.performed, vendor.log.errors)
 
 
-# 27 full runs: the module's first test waits for all of them (a few minutes on a loaded 2-core machine)
+# 37 full runs: the module's first test waits for all of them (a few minutes on a loaded 2-core machine)
 pytestmark = pytest.mark.timeout(900)
 
 
@@ -121,9 +127,13 @@ def test_readme_fault_table_is_reality(runs: dict[str, Outcome]) -> None:
 
 
 def test_simulator_alone_plays_the_scenario(sandbox: RunningSandbox, workspace: str) -> None:
-    with DpiSimulator(SimulatorConfig(sandbox.base_url, workspace=workspace, api_key=sandbox.operator_key)) as sim:
+    with DpiSimulator(SimulatorConfig(sandbox.base_url, workspace=workspace, api_key=sandbox.operator_key,
+                                      mail=mail_endpoints(sandbox))) as sim:
         records = play(sim)
     assert [r.action for r in records] == [s.action for s in SCENARIO]
     assert all(r.ok for r in records[:3])
     ops = [e["operation"] for e in sandbox.exchanges(workspace=workspace, service="dmp")]
     assert ops.count("dmp.iti-65") >= 3 and "dmp.iti-68" in ops and "dmp.pdsm-patch" in ops
+    assert all(r.ok for r in records if r.action.startswith("mss.")), records
+    mail = [e for e in sandbox.exchanges(workspace=workspace, service="mss") if e["operation"] == "smtp-message"]
+    assert len(mail) >= 2  # the letter, and the receipt for the message the correspondent sent

@@ -28,11 +28,19 @@ def test_unreachable_sandbox() -> None:
     assert r.exit_code == 1 and "unreachable" in r.output
 
 
+def test_bad_mail_endpoint_is_a_usage_error() -> None:
+    r = runner.invoke(app, ["simulate", "dpi", "--smtp", "no-port"])
+    assert r.exit_code == 2 and "--smtp" in r.output and "HOST:PORT" in r.output
+
+
 def test_plays_against_a_running_sandbox(sandbox, workspace) -> None:  # noqa: ANN001
+    ports = sandbox.ctx.state["listeners"]
     r = runner.invoke(app, ["simulate", "dpi", "--url", sandbox.base_url, "--workspace", workspace,
-                                "--api-key", sandbox.operator_key],
+                            "--api-key", sandbox.operator_key, "--smtp", f"127.0.0.1:{ports['smtp']}",
+                            "--imap", f"127.0.0.1:{ports['imap']}", "--ca", str(sandbox.ctx.pki.ca_bundle)],
                       env={"COLUMNS": "300"})
     assert r.exit_code == 0, r.output
-    assert "18 actions" in r.output and "dmp.retrieve" in r.output
+    assert "21 actions" in r.output and "dmp.retrieve" in r.output and "mss.receive" in r.output
     ops = {e["operation"] for e in sandbox.exchanges(workspace=workspace)}
-    assert {"psc.token", "rechercherInsAvecTraitsIdentite", "dmp.iti-65", "dmp.iti-67", "dmp.iti-68"} <= ops
+    assert {"psc.token", "rechercherInsAvecTraitsIdentite", "dmp.iti-65", "dmp.iti-67", "dmp.iti-68",
+            "smtp-message", "imap-session"} <= ops

@@ -89,6 +89,12 @@ class DmpClient:
         return self._send("PATCH", f"{self.base}/DocumentReference", params={"identifier": f"{system}|{value}"},
                           content=json.dumps(ops).encode(), headers=self._headers({"Content-Type": JSON_PATCH}))
 
+    def set_labels(self, system: str, value: str, labels: list[dict[str, Any]]) -> httpx.Response:
+        """PDSm PATCH replacing the whole securityLabel (what a DPI re-asserting its local state sends)."""
+        ops = [{"op": "replace", "path": "/securityLabel", "value": labels}]
+        return self._send("PATCH", f"{self.base}/DocumentReference", params={"identifier": f"{system}|{value}"},
+                          content=json.dumps(ops).encode(), headers=self._headers({"Content-Type": JSON_PATCH}))
+
 
 def dmp_is_open(r: httpx.Response) -> bool:
     """An empty TD0.2 searchset = no DMP; ``Patient.active`` false = closed (PDSm4DMP TD0.2)."""

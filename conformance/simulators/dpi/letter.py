@@ -13,6 +13,7 @@ import hashlib
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from xml.sax.saxutils import escape
 
 NOS = "https://mos.esante.gouv.fr/NOS"
 TRE_A03 = f"{NOS}/TRE_A03-ClasseDocument/FHIR/TRE-A03-ClasseDocument"
@@ -61,16 +62,37 @@ def contained_patient(ins: str, oid: str, traits: dict[str, Any]) -> dict[str, A
     return res
 
 
-def cda(ins: str, oid: str, title: str) -> bytes:
-    """A minimal CDA R2 header of an LDL-SES (template ``1.2.250.1.213.1.1.1.29``)."""
+def cda(ins: str, oid: str, title: str, *, patient: dict[str, Any] | None = None, author_rpps: str = "",
+        author_family: str = "", author_given: str = "") -> bytes:
+    """A CDA R2 header of an LDL-SES (template ``1.2.250.1.213.1.1.1.29``) with what the French header
+    rules ask (FACTS §5; ``profiles.read_cda_header``): effective time with a zone, set id and version,
+    the patient's INS with its traits, the author with a national id and a time, the custodian."""
+    p = patient or {}
+    now = datetime.now(UTC).strftime("%Y%m%d%H%M%S+0000")
+    sex = {"female": "F", "male": "M"}.get(str(p.get("gender", "")), str(p.get("gender", "")))
+    given = "".join(f"<given>{escape(g)}</given>" for g in p.get("given") or [])
+    traits = (f'<patient><name><family qualifier="BR">{escape(str(p.get("family", "")))}</family>{given}</name>'
+              f'<administrativeGenderCode code="{escape(sex)}" codeSystem="2.16.840.1.113883.5.1"/>'
+              f'<birthTime value="{str(p.get("birth_date", "")).replace("-", "")}"/></patient>') if p else ""
+    author = (f'<author><time value="{now}"/><assignedAuthor><id root="1.2.250.1.71.4.2.1" '
+              f'extension="{escape(author_rpps)}"/><assignedPerson><name><family>{escape(author_family)}</family>'
+              f'<given>{escape(author_given)}</given></name></assignedPerson></assignedAuthor></author>'
+              if author_rpps else "")
+    set_id = uuid.uuid4().hex
     return (
         '<?xml version="1.0" encoding="UTF-8"?><ClinicalDocument xmlns="urn:hl7-org:v3">'
         '<realmCode code="FR"/><typeId root="2.16.840.1.113883.1.3" extension="POCD_HD000040"/>'
         f'<templateId root="1.2.250.1.213.1.1.1.1"/><templateId root="{LDL_TEMPLATE}"/>'
         f'<id root="1.2.250.1.999.2" extension="{uuid.uuid4().hex}"/>'
-        f'<code code="{LDL_TYPE}" codeSystem="2.16.840.1.113883.6.1"/><title>{title}</title>'
-        '<confidentialityCode code="N" codeSystem="2.16.840.1.113883.5.25"/>'
-        f'<recordTarget><patientRole><id root="{oid}" extension="{ins}"/></patientRole></recordTarget>'
+        f'<code code="{LDL_TYPE}" codeSystem="2.16.840.1.113883.6.1" '
+        'displayName="Lettre de liaison à la sortie d\'un établissement de soins"/>'
+        f'<title>{escape(title)}</title><effectiveTime value="{now}"/>'
+        '<confidentialityCode code="N" codeSystem="2.16.840.1.113883.5.25"/><languageCode code="fr-FR"/>'
+        f'<setId root="1.2.250.1.999.2.1" extension="{set_id}"/><versionNumber value="1"/>'
+        f'<recordTarget><patientRole><id root="{oid}" extension="{ins}"/>{traits}</patientRole></recordTarget>'
+        f'{author}<custodian><assignedCustodian><representedCustodianOrganization>'
+        '<id root="1.2.250.1.71.4.2.2" extension="10B0193488"/><name>HOPITAL GENERIQUE FIN VARI</name>'
+        '</representedCustodianOrganization></assignedCustodian></custodian>'
         '<component><structuredBody><component><section>'
         '<templateId root="1.2.250.1.213.1.1.2.35.1"/><title>Statut du document</title>'
         '<text>Document validé</text></section></component></structuredBody></component>'
@@ -87,7 +109,8 @@ def letter_bundle(*, ins: str, oid: str, author_rpps: str, author_family: str, a
     ``birth_date``, ``birth_place``) as INSi returned them."""
     ss, dr, bin_ = (f"urn:uuid:{uuid.uuid4()}" for _ in range(3))
     now = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
-    data = cda(ins, oid, title)
+    data = cda(ins, oid, title, patient=patient, author_rpps=author_rpps, author_family=author_family,
+               author_given=author_given)
     master = f"urn:oid:1.2.250.1.999.2.{uuid.uuid4().int % 10**15}"
     subject = {"reference": f"Patient?identifier=urn:oid:{oid}|{ins}"}
     author = {"resourceType": "Practitioner", "id": "auteur",

@@ -11,20 +11,24 @@ sandbox's public fault API the faults the runner's driving steps would script).
 
 from __future__ import annotations
 
+import imaplib
 import logging
+import smtplib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import httpx
 
-from conformance.simulators.dpi import letter
+from conformance.simulators.dpi import letter, messaging
+from conformance.simulators.dpi.config import SimulatorConfig
 from conformance.simulators.dpi.dmp_client import INS_NIR_OID, TRE_A07_MISSPELT, DmpClient, TokenRefused, dmp_is_open
 from conformance.simulators.dpi.faults import BY_NAME
 from conformance.simulators.dpi.insi_client import InsiAnswer, InsiClient, InsiError, Traits
+from conformance.simulators.dpi.mail import MailEndpoints
 from conformance.simulators.dpi.psc_login import LoginError, PscClient, Session
-from sandbox.operator_key import cli_api_headers
 
 log = logging.getLogger(__name__)
 
@@ -32,42 +36,11 @@ REALM_PATH = "/psc/realms/esante-wallet"
 TEST_OID = "1.2.250.1.213.1.4.10"
 OTHER_PROFESSIONAL = "899700366240"
 ACTIONS = ("psc.login", "psc.refresh", "psc.logout", "insi.search", "dmp.feed", "dmp.replace", "dmp.search",
-           "dmp.mask", "dmp.retrieve")
+           "dmp.mask", "dmp.retrieve", "dmp.refresh", "mss.send_letter", "mss.receive")
 
 
 class UnknownAction(ValueError):
     """The runner asked for an action this simulator does not know."""
-
-
-@dataclass
-class SimulatorConfig:
-    """Where the vendor's product points and who it is."""
-
-    base_url: str
-    workspace: str = "default"
-    client_id: str = ""
-    client_secret: str = ""  # default: read from the sandbox with api_key (demo secrets are random per workspace)
-    redirect_uri: str = "http://127.0.0.1:8000/callback"
-    post_logout_redirect_uri: str = "http://127.0.0.1:8000/"
-    professional: str = "899700218896"
-    faults: tuple[str, ...] = ()
-    issuer: str = ""  # default: the workspace's own PSC realm if the sandbox has one, else the shared realm
-    insi_url: str = ""  # default: <base_url>/ins/insi (plain HTTP, loopback); an https URL for mutual TLS
-    cert: tuple[str, str] | None = None  # client certificate and key (PEM) for INSi over mutual TLS
-    verify: str | bool = True  # CA bundle of the sandbox's test PKI for https
-    timeout: float = 30.0
-    #: key of the sandbox's own API (fault scripting, reading the demo client's secret): the operator
-    #: key or the workspace's key; default: the operator key of this machine's sandbox data dir
-    api_key: str = ""
-
-    def __post_init__(self) -> None:
-        self.base_url = self.base_url.rstrip("/")
-        if not self.api_key:
-            self.api_key = cli_api_headers().get("Authorization", "").removeprefix("Bearer ")
-        if not self.client_id:
-            self.client_id = "sandbox-demo" if self.workspace == "default" else f"sandbox-demo-{self.workspace}"
-        if not self.insi_url:
-            self.insi_url = self.base_url + "/ins/insi"
 
 
 @dataclass
@@ -87,6 +60,7 @@ class DpiSimulator:
     documents: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     professional_name: tuple[str, str] = ("", "")
     records: list[Record] = field(default_factory=list)
+    masked: set[str] = field(default_factory=set)  # masterIdentifiers the DPI masked itself
     action: str = ""
     _secret: str = ""
 
@@ -102,6 +76,7 @@ class DpiSimulator:
         self.psc = self._psc()
         self.insi = InsiClient(self.insi_http, c.insi_url, c.workspace)
         self.dmp = DmpClient(self.http, c.base_url + "/dmp/fhir", c.workspace, self._access_token)
+        self.mail = c.mail or MailEndpoints.from_environment(c.base_url)
 
     def close(self) -> None:
         self.http.close()
@@ -124,7 +99,8 @@ class DpiSimulator:
         self.action = action
         try:
             rec = Record(action, True, handler(dict(params or {})))
-        except (LoginError, InsiError, TokenRefused, httpx.HTTPError, KeyError, ValueError) as exc:
+        except (LoginError, InsiError, TokenRefused, httpx.HTTPError, KeyError, ValueError, smtplib.SMTPException,
+                imaplib.IMAP4.error, OSError) as exc:
             rec = Record(action, False, f"{type(exc).__name__}: {exc}")
         finally:
             self.action = ""
@@ -362,6 +338,27 @@ class DpiSimulator:
         _, doc = last
         system = TRE_A07_MISSPELT if self.fault("mask-misspelt-system") else letter.TRE_A07
         r = self._with_token(lambda: self.dmp.mask("urn:ietf:rfc:3986", doc["master"], label_system=system))
+        self.masked.add(doc["master"])
+        return f"HTTP {r.status_code}"
+
+    def _dmp_refresh(self, params: dict[str, Any]) -> str:
+        """The patient's document list again (ITI-67 with status). With ``restore-visibility`` the DPI
+        puts back the visibility its own copy records over a masking it did not do (the patient's)."""
+        ident = self._identity(params["patient"])
+        if ident is None:
+            return "identity not qualified"
+        ins, oid = ident
+        r = self._with_token(lambda: self.dmp.search(ins, oid=oid))
+        if r.status_code != 200 or not self.fault("restore-visibility"):
+            return f"HTTP {r.status_code}"
+        mine = {d["master"] for d in self.documents.get(ins, [])} - self.masked
+        for e in r.json().get("entry") or []:
+            res = e.get("resource") or {}
+            master = (res.get("masterIdentifier") or {}).get("value")
+            codes = [c.get("code") for lab in res.get("securityLabel") or [] for c in lab.get("coding") or []]
+            if master in mine and "MASQUE_PS" in codes:
+                self._with_token(partial(self.dmp.set_labels, "urn:ietf:rfc:3986", str(master),
+                                         [{"coding": [{"system": letter.TRE_A08, "code": "N"}]}]))
         return f"HTTP {r.status_code}"
 
     def _dmp_retrieve(self, params: dict[str, Any]) -> str:
@@ -381,3 +378,10 @@ class DpiSimulator:
             return "no document to retrieve"
         r = self._with_token(lambda: self.dmp.retrieve(urls[0]))
         return f"HTTP {r.status_code}, {len(r.content)} bytes"
+
+    # -- MSSanté (:mod:`.messaging`) ---------------------------------------------------------
+    def _mss_send_letter(self, params: dict[str, Any]) -> str:
+        return messaging.send_letter(self, params)
+
+    def _mss_receive(self, params: dict[str, Any]) -> str:
+        return messaging.receive(self, params)

@@ -7,9 +7,9 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
-from defusedxml import ElementTree as ET  # noqa: N817 - the usual alias
-
 from conformance import EvidenceQuery, Group, Message, TestContext, Text, test
+from conformance.suites.dpi_ldl.dmp_visibility import patient_masking
+from conformance.suites.dpi_ldl.documents import CDA_MEDIA, FHIR_MEDIA, judge_cda, judge_fhir, judge_letter_cda
 from conformance.suites.dpi_ldl.evidence import (
     DMP_SEARCH_OPS,
     FEED_PROMPT,
@@ -19,6 +19,7 @@ from conformance.suites.dpi_ldl.evidence import (
     document_reference,
     entries,
     gap_seconds,
+    ins_returned,
     letter,
     now,
     ordered,
@@ -39,7 +40,6 @@ CONFIDENTIALITY_SYSTEMS = (TRE_A08, "http://terminology.hl7.org/CodeSystem/v3-Co
 INS_OIDS = {"1.2.250.1.213.1.4.8": "INS-NIR", "1.2.250.1.213.1.4.9": "INS-NIA", "1.2.250.1.213.1.4.10": "INS-NIR-TEST",
             "1.2.250.1.213.1.4.11": "INS-NIR-DEMO"}
 LDL = {"type": "11490-0", "class": "10", "format": "urn:asip:ci-sis:ldl-ses:2017", "template": "1.2.250.1.213.1.1.1.29"}
-CDA_NS = {"h": "urn:hl7-org:v3"}
 PATCHABLE = ("/status", "/securityLabel", "/extension")
 
 
@@ -121,16 +121,6 @@ def _letter_doc(bundle: Any) -> dict[str, Any]:
     return document_reference(bundle) or {}
 
 
-async def _ins_returned(ctx: TestContext) -> dict[str, str]:
-    """INS value → OID, for every INS INSi returned in the run."""
-    out: dict[str, str] = {}
-    for ex in await ctx.find(EvidenceQuery(service="ins", protocol="soap")):
-        s = ex.summary or {}
-        if s.get("cr") == "00" and s.get("ins"):
-            out[str(s["ins"])] = str(s.get("oid") or "")
-    return out
-
-
 @test("01", title=Text("Existence du DMP vérifiée avant le versement", "DMP existence checked before feeding"),
       description=Text("Avant la lettre, le logiciel interroge Patient?identifier=<INS> (TD0.2) pour le même patient.",
                        "Before the letter, the software asks Patient?identifier=<INS> (TD0.2) for the same patient."),
@@ -147,15 +137,17 @@ async def dmp_checked(ctx: TestContext) -> None:
 
 @test("02", title=Text("Patient désigné par son INS qualifié", "Patient designated by their qualified INS"),
       description=Text("Le sujet de la lettre est le matricule INS renvoyé par INSi (15 caractères, clé exacte), codé "
-                       "avec l'OID renvoyé (1.2.250.1.213.1.4.8 pour un NIR) et typé selon sa nature.",
+                       "avec l'OID renvoyé (1.2.250.1.213.1.4.8 pour un NIR) et typé selon sa nature ; dans le CDA, "
+                       "les règles INS du lecteur d'en-tête de profiles (CDA-INS-*).",
                        "The letter's subject is the INS matricule INSi returned (15 characters, valid key), coded with "
-                       "the OID returned (1.2.250.1.213.1.4.8 for a NIR) and typed after its nature."),
+                       "the OID returned (1.2.250.1.213.1.4.8 for a NIR) and typed after its nature; in the CDA, the "
+                       "INS rules of the profiles header reader (CDA-INS-*)."),
       verifies=("PDSM.ITI-65/07", "INS.RNIV/02", "INS.RNIV/03"))
 async def subject_ins(ctx: TestContext) -> None:
     ex, bundle = await letter(ctx)
     doc = _letter_doc(bundle)
     system, value = subject_identifier(doc)
-    returned = await _ins_returned(ctx)
+    returned = await ins_returned(ctx)
     if len(value) != 15:
         ctx.check(False, SUBJECT_VALUE, at="DocumentReference.subject", exchanges=(ex,), value=value,
                   problem=f"{len(value)} caractères au lieu de 15 / {len(value)} characters instead of 15")
@@ -167,6 +159,10 @@ async def subject_ins(ctx: TestContext) -> None:
     expected = returned.get(value) or "1.2.250.1.213.1.4.8"
     ctx.check(system == f"urn:oid:{expected}", SUBJECT_OID, at="DocumentReference.subject", exchanges=(ex,),
               system=system, expected=expected)
+    content = (doc.get("content") or [{}])[0]
+    data = binary_data(bundle, str((content.get("attachment") or {}).get("url", "")))
+    if str((content.get("attachment") or {}).get("contentType", "")) in CDA_MEDIA:  # the CDA's INS (FACTS §5)
+        judge_cda(ctx, data, (ex,), at="Binary:", only=("CDA-INS", "CDA-BIRTH-TIME"))
     pat = contained(doc, (doc.get("context") or {}).get("sourcePatientInfo")) or contained(doc, doc.get("subject"))
     for ident in (pat or {}).get("identifier") or []:
         if isinstance(ident, dict) and ident.get("value") == value:
@@ -179,11 +175,14 @@ async def subject_ins(ctx: TestContext) -> None:
 @test("03", title=Text("Métadonnées de la lettre de liaison", "Discharge letter metadata"),
       description=Text("Lot transaction complet ; type LOINC 11490-0, classe TRE_A03 10, format "
                        "urn:asip:ci-sis:ldl-ses:2017, confidentialité TRE_A08 ; SubmissionSet complète ; contenu "
-                       "CDA LDL-SES cohérent avec les métadonnées.", "Complete transaction batch; LOINC type 11490-0, "
-                       "TRE_A03 class 10, format urn:asip:ci-sis:ldl-ses:2017, TRE_A08 confidentiality; complete "
-                       "SubmissionSet; LDL-SES CDA content consistent with the metadata."),
+                       "jugé par profiles (CDA : lecteur d'en-tête, règles citées par identifiant, modèle LDL-SES ; "
+                       "FHIR : profiles.validate) et cohérent avec les métadonnées.", "Complete transaction batch; "
+                       "LOINC type 11490-0, TRE_A03 class 10, format urn:asip:ci-sis:ldl-ses:2017, TRE_A08 "
+                       "confidentiality; complete SubmissionSet; content judged by profiles (CDA: header reader, "
+                       "rules cited by id, LDL-SES template; FHIR: profiles.validate) and consistent with the "
+                       "metadata."),
       verifies=("PDSM.ITI-65/01", "PDSM.ITI-65/02", "PDSM.ITI-65/03", "PDSM.ITI-65/04", "PDSM.ITI-65/05",
-                "PDSM.ITI-65/08", "CISIS.LDL/01", "CISIS.DOC/01"))
+                "PDSM.ITI-65/08", "CISIS.LDL/01", "CISIS.DOC/01", "CISIS.DOC/02"))
 async def metadata(ctx: TestContext) -> None:
     ex, bundle = await letter(ctx)
     ctx.check(bundle.get("type") == "transaction", STRUCTURE, at="Bundle.type", exchanges=(ex,),
@@ -214,20 +213,17 @@ async def metadata(ctx: TestContext) -> None:
     ctx.check(sset.get("subject") == doc.get("subject"), STRUCTURE, at="List.subject", exchanges=(ex,),
               problem="SubmissionSet et DocumentReference désignent des patients différents / different patients")
     data = binary_data(bundle, str((content.get("attachment") or {}).get("url", "")))
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError:
-        ctx.fail(CONTENT, exchanges=(ex,), problem="le Binary n'est pas un CDA XML / the Binary is not CDA XML")
-    templates = {t.get("root") for t in root.findall("h:templateId", CDA_NS)}
-    ctx.check(LDL["template"] in templates, CONTENT, exchanges=(ex,),
-              problem=f"modèle {LDL['template']} absent / template missing")
-    code = root.find("h:code", CDA_NS)
-    ctx.check(code is not None and code.get("code") == LDL["type"], CONTENT, exchanges=(ex,),
-              problem="code du document différent de 11490-0 / document code is not 11490-0")
     _, ins = subject_identifier(doc)
-    ids = [i.get("extension") for i in root.findall("h:recordTarget/h:patientRole/h:id", CDA_NS)]
-    ctx.check(ins in ids, CONTENT, exchanges=(ex,),
-              problem=f"patient du CDA {ids} différent du sujet {ins} / CDA patient differs from the subject")
+    media = str((content.get("attachment") or {}).get("contentType", ""))
+    if media in FHIR_MEDIA:  # a FHIR document: its profiles (CISIS.DOC/02)
+        judge_fhir(ctx, data, (ex,), at="Binary:")
+        return
+    # a CDA: the header reader of profiles; its INS rules are judged with the subject (dmp.02)
+    h = judge_letter_cda(ctx, data, (ex,), at="Binary:", exclude=("CDA-INS",))
+    ctx.check(ins in [e for _, e in h.patient_ids], CONTENT, exchanges=(ex,),
+              problem=f"patient du CDA {h.patient_ids} différent du sujet {ins} / CDA patient differs from the subject")
+    ctx.check(h.code in [c for _, c in types], CONTENT, exchanges=(ex,),
+              problem=f"code du CDA {h.code!r}, type des métadonnées {types} / CDA code differs from the metadata type")
 
 
 @test("04", title=Text("Auteur : le professionnel connecté", "Author: the logged-in professional"),
@@ -437,7 +433,7 @@ async def retrieve(ctx: TestContext) -> None:
 
 group = Group("dmp", Text("DMP (PDSm / IHE MHD)", "DMP (PDSm / IHE MHD)"),
               Text("La lettre de liaison dans le DMP : versement, remplacement, masquage, recherche, consultation, "
-                   "erreurs.", "The discharge letter in the DMP: feed, replacement, masking, search, retrieval, "
-                   "errors."),
+                   "erreurs, masquage par le patient.", "The discharge letter in the DMP: feed, replacement, masking, "
+                   "search, retrieval, errors, masking by the patient."),
               (dmp_checked, subject_ins, metadata, author, replacement, search, masking, missing_dmp, unavailable,
-               retrieve))
+               retrieve, patient_masking))

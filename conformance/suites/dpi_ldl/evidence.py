@@ -63,6 +63,16 @@ def patient_params(p: dict[str, Any]) -> dict[str, Any]:
     return {"patient": dict(p)}
 
 
+async def ins_returned(ctx: TestContext) -> dict[str, str]:
+    """INS value → OID, for every INS INSi returned in the run."""
+    out: dict[str, str] = {}
+    for ex in await ctx.find(EvidenceQuery(service="ins", protocol="soap")):
+        s = ex.summary or {}
+        if s.get("cr") == "00" and s.get("ins"):
+            out[str(s["ins"])] = str(s.get("oid") or "")
+    return out
+
+
 # -- shared steps ---------------------------------------------------------------------------------
 LOGIN_PROMPT = Text(
     "Connectez le professionnel {professional} avec Pro Santé Connect depuis le logiciel (flux code "

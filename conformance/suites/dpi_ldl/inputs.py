@@ -6,6 +6,7 @@ from __future__ import annotations
 from conformance import InputSpec, Text
 
 PROFESSIONAL = "899700218896"
+CORRESPONDENT = "kit.doc0036624@pro.sandbox.mssante.fr"  # Dr KIT DOC0036624's PER mailbox (seeded world)
 PATIENT = {"birth_name": "ADRTROIS", "first_names": ["DOMINIQUE"], "sex": "F", "birth_date": "1997-02-26",
            "birth_place": "2A020", "identity_status": "QUAL"}
 PATIENT_TYPED = {**PATIENT, "birth_name": "Adrtrois", "first_names": ["Dominique"]}
@@ -32,4 +33,9 @@ INPUTS = (
                                    "(PROV)"), dict, PATIENT_PROV),
     InputSpec("patient_no_dmp", Text("patient sans DMP", "patient without a DMP"), dict, PATIENT_NO_DMP),
     InputSpec("retry_after", Text("Retry-After (s) du 503 programmé", "Retry-After (s) of the scripted 503"), int, 1),
+    InputSpec("correspondent", Text("BAL MSSanté du correspondant (médecin traitant) destinataire de la lettre",
+                                    "MSSanté mailbox of the correspondent (GP) the letter goes to"), str,
+              CORRESPONDENT),
+    InputSpec("mss_tls12_only", Text("refuser TLS 1.3 (le Référentiel #2 ECO.1.1.2 ne nomme que TLS 1.2)",
+                                     "refuse TLS 1.3 (Référentiel #2 ECO.1.1.2 names TLS 1.2 only)"), bool, False),
 )
