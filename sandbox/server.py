@@ -87,8 +87,7 @@ class Servers:
         if self.https_socket is not None or self.handoff_tls:
             registry = PeerRegistry()
             ctx.state[REGISTRY_KEY] = registry
-            pki = ctx.pki
-            pki.ensure()
+            pki = ctx.pki  # its files are written by the app's start-up, before this listener loads them
             secure = PkiTLSConfig(  # dur: both server chains (ECDSA, RSA), TLS ≥ 1.2 (sandbox.tls)
                 self.app, pki=pki, log_level=self.log_level, access_log=False, proxy_headers=False,
                 lifespan="off", http=registry.protocol_class(),
