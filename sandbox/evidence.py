@@ -216,9 +216,11 @@ class EvidenceRepository:
                 "response_sha256": ex.response_sha256,
             })
 
-        # identical bodies are kept once
+        # identical bodies are kept once; a response may be waiting for this commit
+        # (EvidenceRecorder.record_durable): on PostgreSQL it need not wait for the WAL's fsync,
+        # a node's SIGKILL cannot undo a commit the server has (docs/scale.md)
         await self.db.execute_many([(_INSERT_BODY[self.db.engine.dialect.name], list(bodies.values())),
-                                    (_INSERT_EXCHANGE, rows)])
+                                    (_INSERT_EXCHANGE, rows)], wait_for_flush=False)
 
     async def list(self, f: ExchangeFilter) -> list[Exchange]:
         q = select(ExchangeRow)
