@@ -147,3 +147,15 @@ def test_an_existing_folder_ca_is_kept_on_upgrade(tmp_path):
     with tempfile.TemporaryDirectory(prefix="mes-sandbox-pki-") as tmp, fresh_database(Path(tmp)) as url:
         asyncio.run(run(url))
     assert folder.root_cert.read_bytes() == before
+
+
+def test_a_missing_or_short_secret_file_is_named_in_one_line(tmp_path):
+    with pytest.raises(pki_store.PkiSecretError, match="no PKI secret file .*MES_SANDBOX_PKI_SECRET_FILE"):
+        pki_store.read_or_create_secret(tmp_path / "absent", create=False)
+    short = tmp_path / "short"
+    short.write_text("too-short\n")
+    with pytest.raises(pki_store.PkiSecretError, match="fewer than 32 characters"):
+        pki_store.read_or_create_secret(short, create=True)
+    made = pki_store.read_or_create_secret(tmp_path / "made", create=True)
+    assert (tmp_path / "made").stat().st_mode & 0o777 == 0o600 and len(made) >= 32
+    assert pki_store.read_or_create_secret(tmp_path / "made", create=True) == made  # created once
