@@ -8,7 +8,9 @@ the protocol, operation and a summary, so one exchange is recorded, not two.
 Durability (issue 19): for a request that may change state (any method but GET, HEAD, OPTIONS) the
 exchange is committed before the response's last body chunk is sent
 (:meth:`sandbox.evidence.EvidenceRecorder.record_durable`), so a client that has its full answer
-has its evidence, even if the node is killed right after. Reads are recorded in the background.
+has its evidence, even if the node is killed right after. Reads are recorded in the background,
+unless their handler says they change state (``annotate(request, durable=True)``: e.g. an OIDC
+logout or authorization answered to a GET).
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ def annotate(scope_or_request: Any, **fields: Any) -> None:
     """Attach evidence fields to the current HTTP exchange.
 
     Accepted fields: ``workspace``, ``actor``, ``protocol``, ``operation``, ``service``, ``summary``
-    (a dict merged into the recorded summary).
+    (a dict merged into the recorded summary), ``durable`` (True: commit this exchange before the
+    response ends, as for a POST, although the method is GET).
     """
     scope = scope_or_request if isinstance(scope_or_request, dict) else scope_or_request.scope
     notes = scope.setdefault("state", {}).setdefault(STATE_KEY, {})
@@ -112,7 +115,7 @@ class EvidenceMiddleware:
         resp_chunks: list[bytes] = []
         status = 0
         resp_type = ""
-        durable = record and scope["method"] not in BATCHED_METHODS
+        batched_method = scope["method"] in BATCHED_METHODS
         recorded = False
 
         async def send_wrapper(message: Message) -> None:
@@ -127,7 +130,8 @@ class EvidenceMiddleware:
                         resp_type = v.decode("latin-1")
             elif message["type"] == "http.response.body" and record:
                 resp_chunks.append(message.get("body", b""))
-                if durable and not message.get("more_body", False):
+                if not message.get("more_body", False) and (
+                        not batched_method or scope["state"].get(STATE_KEY, {}).get("durable")):
                     # the last chunk leaves only once the exchange is committed (group commit)
                     recorded = True
                     await self.recorder.record_durable(

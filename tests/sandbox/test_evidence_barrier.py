@@ -57,3 +57,35 @@ def test_a_post_is_in_the_evidence_when_its_answer_arrives(sandbox, client):
     assert sandbox.call(stored, post) == 1
     assert client.get("/sandbox/api/workspaces", headers={"X-Correlation-ID": get}).status_code == 200
     assert len(sandbox.exchanges(correlation_id=get)) == 1  # the exchanges API flushes first
+
+
+def test_a_get_whose_handler_says_it_changes_state_is_committed_before_it_ends(sandbox):
+    """``annotate(request, durable=True)`` (an OIDC logout answered to a GET, say): the middleware
+    holds the last chunk until the exchange is committed, as for a POST."""
+    from sandbox.http_evidence import EvidenceMiddleware, annotate
+
+    corr = uuid.uuid4().hex
+
+    async def changes_state(scope, receive, send) -> None:  # noqa: ANN001 - an ASGI app
+        annotate(scope, workspace="default", durable=True)
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"logged out", "more_body": False})
+
+    async def scenario() -> list[int]:
+        ctx = sandbox.ctx
+        mw = EvidenceMiddleware(changes_state, recorder=ctx.recorder, default_workspace="default",
+                                max_request_bytes=1024, services=["psc"], too_large=None)
+        seen: list[int] = []
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict) -> None:  # the client's side: count what is stored as each part arrives
+            seen.append(len(await ctx.evidence.list(ExchangeFilter(correlation_id=corr))))
+
+        scope = {"type": "http", "method": "GET", "path": "/psc/logout", "query_string": b"",
+                 "headers": [(b"x-correlation-id", corr.encode())]}
+        await mw(scope, receive, send)
+        return seen
+
+    assert sandbox.call(scenario) == [0, 1]  # stored before the body reached the client
