@@ -15,5 +15,5 @@ ENV MES_SANDBOX_HOST=0.0.0.0 \
 VOLUME ["/data"]
 EXPOSE 8080 8443 2525 2465 2143 2993
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=5 \
-  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/sandbox/api/workspaces', timeout=2).status == 200 else 1)"
+  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=2).status == 200 else 1)"
 CMD ["mes-sandbox", "serve"]

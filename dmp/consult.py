@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dmp import audit, guard, iti66_lists, iti67_find, iti68_retrieve, store
+from dmp import audit, document_urls, guard, iti66_lists, iti67_find, iti68_retrieve, store
 from dmp.access_rules import Action, Decision
 from dmp.auth import Caller
 from dmp.search_params import grouped
@@ -35,7 +35,9 @@ async def find_documents(ctx: SandboxContext, caller: Caller, items: list[tuple[
     audit.writer(ctx).add(guard.audit_record(caller, fq.ins, "iti-67", "0", decision,
                                              entity="DocumentReference?" + "&".join(f"{k}={v}" for k, v in items),
                                              results=len(docs)))
-    bundle = iti67_find.searchset(ctx.settings.base_url, "DocumentReference", [d.resource for d in docs], total,
+    base = ctx.settings.base_url  # stored content URLs are relative (dmp.document_urls)
+    bundle = iti67_find.searchset(base, "DocumentReference", [document_urls.render(d.resource, base) for d in docs],
+                                  total,
                                   items, fq.count, fq.offset, fq.ignored)
     return bundle, decision
 

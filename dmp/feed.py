@@ -32,7 +32,7 @@ class FeedResult:
 async def provide(ctx: SandboxContext, caller: Caller, bundle: Any, options: dict[str, Any]) -> FeedResult:
     t = now()
     pro = caller.name.split(" ", 1)
-    sub = parse(bundle, base_url=ctx.settings.base_url, now=t, caller_id=caller.actor_id,
+    sub = parse(bundle, now=t, caller_id=caller.actor_id,
                 caller_given=pro[0] if len(pro) > 1 else "", caller_family=pro[-1], workspace=caller.workspace)
     # validation is the CPU-heavy part of a submission: off the event loop (sandbox.cpu)
     verdict = await ctx.cpu.run(validation.validate_entries, sub.to_validate, validation.policy_of(options),

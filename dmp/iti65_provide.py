@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from dmp import pdsm_patch, terminology
+from dmp import document_urls, pdsm_patch, terminology
 from dmp.fhir import (
-    BASE_PATH,
     MHD_LIST_TYPES,
     bad_request,
     copied,
@@ -85,11 +84,12 @@ def _list_kind(res: dict[str, Any]) -> str:
     return ""
 
 
-def parse(bundle: Any, *, base_url: str, now: datetime, caller_id: str, caller_family: str = "",
+def parse(bundle: Any, *, now: datetime, caller_id: str, caller_family: str = "",
           caller_given: str = "", workspace: str) -> Submission:
-    """Check and translate an ITI-65 Bundle; raises :class:`FhirError` (400/422) on bad input."""
+    """Check and translate an ITI-65 Bundle; raises :class:`FhirError` (400/422) on bad input. Content
+    URLs are stored relative to the FHIR base (:mod:`dmp.document_urls`, issue 19)."""
     try:
-        return _parse(bundle, base_url=base_url, now=now, caller_id=caller_id, caller_family=caller_family,
+        return _parse(bundle, now=now, caller_id=caller_id, caller_family=caller_family,
                       caller_given=caller_given, workspace=workspace)
     except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
         # an element of an unexpected JSON type deep inside a resource: bad input, never a 500
@@ -97,7 +97,7 @@ def parse(bundle: Any, *, base_url: str, now: datetime, caller_id: str, caller_f
                           f"{str(exc)[:120]})", "Bundle") from None
 
 
-def _parse(bundle: Any, *, base_url: str, now: datetime, caller_id: str, caller_family: str,
+def _parse(bundle: Any, *, now: datetime, caller_id: str, caller_family: str,
            caller_given: str, workspace: str) -> Submission:
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         found = bundle.get("resourceType") if isinstance(bundle, dict) else type(bundle).__name__
@@ -182,7 +182,7 @@ def _parse(bundle: Any, *, base_url: str, now: datetime, caller_id: str, caller_
                                   "lastModified": stamp})
             continue
         if rtype == "DocumentReference":
-            doc = _document(res, at, nid, i, sub, resolver, ref_of, base_url, now, workspace, caller_id,
+            doc = _document(res, at, nid, i, sub, resolver, ref_of, now, workspace, caller_id,
                             caller_family, caller_given, errors)
             if doc.row["master_id"] in masters:
                 raise _fail(409, "duplicate", f"masterIdentifier en double dans le lot : {doc.row['master_id']}",
@@ -217,7 +217,7 @@ def _parse(bundle: Any, *, base_url: str, now: datetime, caller_id: str, caller_
 
 
 def _document(res: dict[str, Any], at: str, nid: str, i: int, sub: Submission, resolver: Resolver, ref_of: Any,
-              base_url: str, now: datetime, workspace: str, caller_id: str, caller_family: str,
+              now: datetime, workspace: str, caller_id: str, caller_family: str,
               caller_given: str, errors: list[dict[str, Any]]) -> NewDocument:
     mi = res.get("masterIdentifier")
     if not isinstance(mi, dict) or not isinstance(mi.get("value"), str) or not mi["value"]:
@@ -270,7 +270,7 @@ def _document(res: dict[str, Any], at: str, nid: str, i: int, sub: Submission, r
     stored["status"] = "current"
     stored["subject"] = _subject(res.get("subject"), sub)
     new_att = {k: v for k, v in att.items() if k != "data"}
-    new_att.update({"url": f"{base_url}{BASE_PATH}/Binary/{bid}", "size": size, "hash": digest, "contentType": ctype})
+    new_att.update({"url": document_urls.stored(bid), "size": size, "hash": digest, "contentType": ctype})
     stored["content"] = [{**contents[0], "attachment": new_att}] + contents[1:]
     if "date" not in stored:
         stored["date"] = instant(now)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from dmp import audit, consult, guard, store, update
+from dmp import audit, consult, document_urls, guard, store, update
 from dmp.access_rules import Action, Role
 from dmp.auth import Caller, issuer, patient_keys
 from dmp.patient_tokens import TTL_SECONDS, PatientClaims
@@ -72,9 +72,9 @@ async def set_masked(ctx: SandboxContext, caller: Caller, doc_id: str, masked: b
     if not labels:
         ops = [{"op": "remove", "path": "/securityLabel"}] if "securityLabel" in doc.resource else []
     if not ops:
-        return _summary(doc.resource)
+        return _summary(document_urls.render(doc.resource, ctx.settings.base_url))
     result = await update.patch(ctx, caller, "", update.JSON_PATCH, ops, None, doc_id=doc_id)
-    return _summary(result.resource)
+    return _summary(document_urls.render(result.resource, ctx.settings.base_url))
 
 
 async def set_blocked(ctx: SandboxContext, caller: Caller, idnps: str, blocked: bool) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from sandbox import __version__, migrate, openapi_truth
+from sandbox import __version__, migrate, openapi_truth, pki_store
 from sandbox.api_auth import ApiAuth
 from sandbox.browser_safety import BrowserSafety
 from sandbox.context import SandboxContext
@@ -57,13 +57,14 @@ def create_app(settings: Settings | None = None, services: list[Service] | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        ctx.pki.ensure()
         ensure_operator_key(settings.data_dir, settings.operator_key)
         secure_data_files(settings.data_dir, settings.database_url)
         await migrate.upgrade(ctx.db, services)
         try:
             await claim_base_url(ctx.db, settings)
-        except BaseUrlMismatch as exc:
+            # dur (issue 19): the deployment's one CA, from the database, before any TLS context loads
+            await pki_store.sync(ctx.pki, ctx.db, settings.pki_secret_path)
+        except (BaseUrlMismatch, pki_store.PkiSecretError) as exc:
             log.error("%s", exc)
             await ctx.db.dispose()
             raise

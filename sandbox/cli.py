@@ -128,7 +128,7 @@ def with_context(fn: Callable[[SandboxContext], Awaitable[T]]) -> T:
     with another ``MES_SANDBOX_DATA_DIR`` than the server's)."""
     import asyncio
 
-    from sandbox import migrate
+    from sandbox import migrate, pki_store
     from sandbox.context import SandboxContext
     from sandbox.credentials import secure_data_files
     from sandbox.errors import ProblemError
@@ -139,8 +139,8 @@ def with_context(fn: Callable[[SandboxContext], Awaitable[T]]) -> T:
         services = discover()
         ctx = SandboxContext(settings=from_environment(), services=services)
         secure_data_files(ctx.settings.data_dir, ctx.settings.database_url)
-        ctx.pki.ensure()
         await migrate.upgrade(ctx.db, services)
+        await pki_store.sync(ctx.pki, ctx.db, ctx.settings.pki_secret_path)  # dur: the database's CA
         await ctx.recorder.start()
         try:
             if not await ctx.workspaces.list():
@@ -395,12 +395,12 @@ def pki_issue(
     password: str = typer.Option("", help="PKCS#12 password (none by default)"),
 ) -> None:
     """Issue a certificate from the test CA."""
-    from sandbox.pki import CertKind, TestPKI
+    from sandbox.pki import CertKind
+    from sandbox.pki_store import synced
     from sandbox.settings import from_environment
 
     settings = from_environment()
-    pki = TestPKI(settings.pki_dir)
-    pki.ensure()
+    pki = synced(settings)  # dur: the database's CA (every node of a deployment shares it)
     issued = pki.issue(CertKind(kind.value), subject, out, identifier=identifier, organisation=organisation,
                        password=password)
     for label, path in (("certificate", issued.cert_pem), ("private key", issued.key_pem),
@@ -415,12 +415,11 @@ def pki_show(as_json: bool = typer.Option(False, "--json", help="Print the repor
     import json
 
     from conformance import signing
-    from sandbox.pki import TestPKI
+    from sandbox.pki_store import synced
     from sandbox.settings import from_environment
 
     settings = from_environment()
-    ca = TestPKI(settings.pki_dir)
-    ca.ensure()
+    ca = synced(settings)  # dur: the database's CA
     jwk = signing.public_jwk(signing.load_or_create(settings.pki_dir))
     if as_json:
         typer.echo(json.dumps(jwk, indent=1))
@@ -435,11 +434,10 @@ def pki_show(as_json: bool = typer.Option(False, "--json", help="Print the repor
 @pki_app.command("ca-bundle")
 def pki_ca_bundle() -> None:
     """Print the path of the test CA bundle to trust (created with the PKI if missing)."""
-    from sandbox.pki import TestPKI
+    from sandbox.pki_store import synced
     from sandbox.settings import from_environment
 
-    pki = TestPKI(from_environment().pki_dir)
-    pki.ensure()
+    pki = synced(from_environment())  # dur: the database's CA
     typer.echo(str(pki.ca_bundle.resolve()))
 
 

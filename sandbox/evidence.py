@@ -6,6 +6,15 @@ middleware), and a service handling SOAP on HTTP only *annotates* that record
 (:func:`annotate`); SMTP/IMAP handlers call :meth:`EvidenceRecorder.record`. Bodies are stored
 once, by the SHA-256 of their full bytes, cut at ``evidence_body_limit``. Writes are batched by a
 background task so recording costs a request almost nothing; :meth:`flush` makes them visible.
+
+Durability (issue 19): :meth:`EvidenceRecorder.record_durable` waits until the exchange is committed
+(group commit: one transaction for whatever is queued, without the batching pause). The HTTP
+middleware uses it for requests that change state (every method but GET/HEAD/OPTIONS: ITI-65, PDSm
+PATCH, token issuance, INSi SOAP, ...) before the response's last bytes leave, so an exchange a
+client saw answered is in the evidence even after a SIGKILL of the node. Reads stay batched: what a
+killed node had answered in its last batching window (about :data:`BATCH_WINDOW` plus one write)
+can be lost (docs/scale.md). :meth:`EvidenceRecorder.barrier` is the flush barrier for the
+conformance runner: everything recorded on this node before the call is committed when it returns.
 """
 
 from __future__ import annotations
@@ -207,9 +216,11 @@ class EvidenceRepository:
                 "response_sha256": ex.response_sha256,
             })
 
-        # identical bodies are kept once
+        # identical bodies are kept once; a response may be waiting for this commit
+        # (EvidenceRecorder.record_durable): on PostgreSQL it need not wait for the WAL's fsync,
+        # a node's SIGKILL cannot undo a commit the server has (docs/scale.md)
         await self.db.execute_many([(_INSERT_BODY[self.db.engine.dialect.name], list(bodies.values())),
-                                    (_INSERT_EXCHANGE, rows)])
+                                    (_INSERT_EXCHANGE, rows)], wait_for_flush=False)
 
     async def list(self, f: ExchangeFilter) -> list[Exchange]:
         q = select(ExchangeRow)
@@ -297,6 +308,7 @@ class EvidenceRecorder:
         self.repo = repo
         self._queue: asyncio.Queue[Exchange] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._durable_init()  # dur (issue 19)
 
     def record(self, exchange: Exchange) -> None:
         """Record an exchange (non-blocking)."""
@@ -308,17 +320,77 @@ class EvidenceRecorder:
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
-            # let a burst accumulate: one transaction for many exchanges costs far less than many
-            await asyncio.sleep(BATCH_WINDOW)
+            # let a burst accumulate: one transaction for many exchanges costs far less than many;
+            # not while a response waits for its exchange (it is held back meanwhile)
+            if not self._waiters:
+                await asyncio.sleep(BATCH_WINDOW)
             while not self._queue.empty() and len(batch) < 500:
                 batch.append(self._queue.get_nowait())
+            self._taken += len(batch)
+            written = False
             try:
                 await self.repo.write(batch)
+                written = True
             except Exception:  # evidence must never take a service down
                 log.exception("could not record %d exchange(s)", len(batch))
             finally:
                 for _ in batch:
                     self._queue.task_done()
+                self._settle(batch, written)
+
+    # --- dur (issue 19): durable recording and the flush barrier ---------------------------
+    def _durable_init(self) -> None:
+        self._waiters: dict[str, asyncio.Future[bool]] = {}
+        self._taken = 0  # exchanges the writer has taken from the queue
+        self._written = 0  # ... and finished writing (committed or failed)
+        self._progress = asyncio.Event()
+
+    def _settle(self, batch: list[Exchange], written: bool) -> None:
+        self._written += len(batch)
+        for ex in batch:
+            waiter = self._waiters.pop(ex.id, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(written)
+        self._progress.set()
+        self._progress = asyncio.Event()
+
+    async def record_durable(self, exchange: Exchange, timeout: float = 10.0) -> bool:
+        """Record ``exchange`` and wait until it is committed; True when it is. Group commit: it
+        shares a transaction with whatever else is queued. After ``timeout`` seconds (database
+        stuck) it stops waiting and answers False; the exchange stays queued."""
+        if self._task is None or self._task.done():  # no writer (a command): write it now
+            try:
+                await self.repo.write([exchange])
+                return True
+            except Exception:
+                log.exception("could not record exchange %s", exchange.id)
+                return False
+        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiters[exchange.id] = waiter
+        self._queue.put_nowait(exchange)
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiter), timeout)
+        except TimeoutError:
+            return False
+
+    async def barrier(self, timeout: float = 30.0) -> bool:
+        """Flush barrier: wait until every exchange recorded on this node *before the call* is
+        written (unlike :meth:`flush`, exchanges recorded meanwhile do not keep it waiting under a
+        steady load). True when reached within ``timeout`` seconds."""
+        if self._task is None or self._task.done():
+            return True
+        target = self._taken + self._queue.qsize()
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self._written < target:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return False
+            try:
+                await asyncio.wait_for(self._progress.wait(), left)
+            except TimeoutError:
+                return False
+        return True
+    # --- end dur
 
     async def flush(self) -> None:
         """Wait until every exchange recorded so far is in the database."""

@@ -4,6 +4,13 @@ and carrying a correlation id (``X-Correlation-ID``: taken from the client or ge
 Handlers tell the middleware what it cannot see through :func:`annotate`: the workspace a token
 or header selected, the actor (client id, certificate subject, persona), and — for SOAP on HTTP —
 the protocol, operation and a summary, so one exchange is recorded, not two.
+
+Durability (issue 19): for a request that may change state (any method but GET, HEAD, OPTIONS) the
+exchange is committed before the response's last body chunk is sent
+(:meth:`sandbox.evidence.EvidenceRecorder.record_durable`), so a client that has its full answer
+has its evidence, even if the node is killed right after. Reads are recorded in the background,
+unless their handler says they change state (``annotate(request, durable=True)``: e.g. an OIDC
+logout or authorization answered to a GET).
 """
 
 from __future__ import annotations
@@ -19,13 +26,17 @@ STATE_KEY = "sandbox.evidence"
 #: where exchanges go that no verified credential tied to a workspace (DESIGN "Shared sandbox")
 ANONYMOUS_WORKSPACE = "anonymous"
 UNRECORDED_PREFIXES = ("/docs", "/redoc", "/openapi.json", "/favicon.ico", "/sandbox/api/exchanges")
+#: methods whose exchanges are recorded in the background (they change nothing: losing the last
+#: few on a crash loses no trace of a change); every other one is committed before its answer ends
+BATCHED_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def annotate(scope_or_request: Any, **fields: Any) -> None:
     """Attach evidence fields to the current HTTP exchange.
 
     Accepted fields: ``workspace``, ``actor``, ``protocol``, ``operation``, ``service``, ``summary``
-    (a dict merged into the recorded summary).
+    (a dict merged into the recorded summary), ``durable`` (True: commit this exchange before the
+    response ends, as for a POST, although the method is GET).
     """
     scope = scope_or_request if isinstance(scope_or_request, dict) else scope_or_request.scope
     notes = scope.setdefault("state", {}).setdefault(STATE_KEY, {})
@@ -104,9 +115,11 @@ class EvidenceMiddleware:
         resp_chunks: list[bytes] = []
         status = 0
         resp_type = ""
+        batched_method = scope["method"] in BATCHED_METHODS
+        recorded = False
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status, resp_type
+            nonlocal status, resp_type, recorded
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = list(message.get("headers", []))
@@ -117,16 +130,27 @@ class EvidenceMiddleware:
                         resp_type = v.decode("latin-1")
             elif message["type"] == "http.response.body" and record:
                 resp_chunks.append(message.get("body", b""))
+                if not message.get("more_body", False) and (
+                        not batched_method or scope["state"].get(STATE_KEY, {}).get("durable")):
+                    # the last chunk leaves only once the exchange is committed (group commit)
+                    recorded = True
+                    await self.recorder.record_durable(
+                        self._exchange(scope, path, correlation, started, status, [body], resp_chunks, resp_type))
             await send(message)
 
         try:
             await self.app(scope, replay, send_wrapper)
         finally:
-            if record:
+            if record and not recorded:
                 self._record(scope, path, correlation, started, status, [body], resp_chunks, resp_type)
 
     def _record(self, scope: Scope, path: str, correlation: str, started: datetime, status: int,
                 req_chunks: list[bytes], resp_chunks: list[bytes], resp_type: str) -> None:
+        self.recorder.record(self._exchange(scope, path, correlation, started, status, req_chunks, resp_chunks,
+                                            resp_type))
+
+    def _exchange(self, scope: Scope, path: str, correlation: str, started: datetime, status: int,
+                  req_chunks: list[bytes], resp_chunks: list[bytes], resp_type: str) -> Exchange:
         notes: dict[str, Any] = scope.get("state", {}).get(STATE_KEY, {})
         summary = {"method": scope["method"], "path": path}
         if scope.get("query_string"):
@@ -143,7 +167,7 @@ class EvidenceMiddleware:
         if workspace == ANONYMOUS_WORKSPACE:  # kept short: anonymous floods must not fill the disk
             request_body = request_body[:self.anonymous_body_limit]
             response_body = response_body[:self.anonymous_body_limit]
-        self.recorder.record(Exchange(
+        return Exchange(
             workspace=workspace[:64],
             protocol=Protocol(notes.get("protocol", Protocol.HTTP)),
             service=notes.get("service") or self._service(path),
@@ -159,4 +183,4 @@ class EvidenceMiddleware:
             request_content_type=_header(scope, b"content-type"),
             response_body=response_body or None,
             response_content_type=resp_type,
-        ))
+        )

@@ -16,7 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from sandbox.services import Listener
-from sandbox.tls import REGISTRY_KEY, PeerRegistry
+from sandbox.tls import REGISTRY_KEY, PeerRegistry, PkiTLSConfig
 
 LISTENERS_KEY = "listeners"  # ctx.state: listener name -> port bound
 
@@ -87,13 +87,10 @@ class Servers:
         if self.https_socket is not None or self.handoff_tls:
             registry = PeerRegistry()
             ctx.state[REGISTRY_KEY] = registry
-            pki = ctx.pki
-            pki.ensure()
-            secure = uvicorn.Config(
-                self.app, log_level=self.log_level, access_log=False, proxy_headers=False, lifespan="off",
-                http=registry.protocol_class(), ssl_certfile=str(pki.server_chain),
-                ssl_keyfile=str(pki.server_key), ssl_ca_certs=str(pki.ca_bundle),
-                ssl_cert_reqs=ssl.CERT_OPTIONAL,
+            pki = ctx.pki  # its files are written by the app's start-up, before this listener loads them
+            secure = PkiTLSConfig(  # dur: both server chains (ECDSA, RSA), TLS ≥ 1.2 (sandbox.tls)
+                self.app, pki=pki, log_level=self.log_level, access_log=False, proxy_headers=False,
+                lifespan="off", http=registry.protocol_class(),
             )
             self.servers.append(uvicorn.Server(secure))
 

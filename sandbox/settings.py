@@ -108,6 +108,14 @@ class Settings(BaseSettings):
         description="The operator key (all workspaces). Empty = generated on first start into "
         "`<data_dir>/operator-key` (0600); set it to share one key between several nodes.",
     )
+    # --- dur (issue 19): the test PKI lives in the database, its private keys sealed with this secret
+    pki_secret_file: Path | None = Field(
+        None,
+        description="File holding the secret that seals the test PKI's private keys in the database "
+        "(AES-256-GCM). Empty = `<data_dir>/pki-secret`, generated (0600) by the node that creates the "
+        "CA. Every node of one database needs the same file (see docs/scale.md).",
+    )
+    # --- end dur
     allowed_hosts: list[str] = Field(
         default_factory=list,
         description="Host header values accepted (DNS-rebinding guard), besides the loopback names and the "
@@ -162,6 +170,10 @@ class Settings(BaseSettings):
     @property
     def pki_dir(self) -> Path:
         return self.data_dir / "pki"
+
+    @property
+    def pki_secret_path(self) -> Path:
+        return self.pki_secret_file or self.data_dir / "pki-secret"
 
 
 def from_environment(**overrides: Any) -> Settings:

@@ -5,14 +5,20 @@ certificate; client certificates are optional at the TLS layer and verified agai
 CAs when presented. Uvicorn does not put the peer certificate into the ASGI scope, so the
 listener's protocol records it per connection (:class:`PeerRegistry`) and
 :func:`client_certificate` finds it again from the request's client address.
+
+The listener's TLS context is the test PKI's (:class:`PkiTLSConfig`): TLS ≥ 1.2, both server
+certificates (ECDSA and RSA, FACTS §2.2 Ref#2 ECO.1.1.2/1.1.3 suites), not uvicorn's own context,
+which loads one chain and restricts ciphers to the TLS 1.0 list (no AES-GCM).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 from dataclasses import dataclass
 from typing import Any
 
+import uvicorn
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -82,3 +88,17 @@ def client_certificate(request_or_scope: Any) -> ClientCertificate | None:
     app = scope.get("app")
     registry: PeerRegistry | None = app.state.ctx.state.get(REGISTRY_KEY) if app is not None else None
     return registry.lookup(scope) if registry is not None else None
+
+
+class PkiTLSConfig(uvicorn.Config):
+    """Uvicorn settings whose TLS context is ``pki.server_context()`` (both chains), built when
+    uvicorn loads its config, i.e. when the listener starts, after the app's start-up wrote the
+    database's CA into the PKI folder (:mod:`sandbox.pki_store`)."""
+
+    def __init__(self, app: Any, *, pki: Any, **kw: Any) -> None:
+        self.pki = pki  # sandbox.pki.TestPKI
+        super().__init__(app, ssl_certfile=str(pki.server_chain), ssl_keyfile=str(pki.server_key), **kw)
+
+    def load(self) -> None:
+        super().load()
+        self.ssl = self.pki.server_context(client_certs=ssl.CERT_OPTIONAL)

@@ -23,6 +23,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_DATA_DIR] = folder
     os.environ["MES_SANDBOX_DATA_DIR"] = folder
     os.environ.pop("MES_SANDBOX_DATABASE_URL", None)
+    # dur (issue 19): the nodes a test starts on one database share one PKI secret, as a deployment's do
+    os.environ["MES_SANDBOX_PKI_SECRET_FILE"] = os.path.join(folder, "pki-secret")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -14,6 +14,7 @@ from dmp import (
     cache,
     capability,
     consult,
+    document_urls,
     faults,
     feed,
     guard,
@@ -105,7 +106,8 @@ def build(ctx: SandboxContext) -> APIRouter:
     async def read_document(doc_id: str, request: Request) -> Response:
         async def run(caller: Caller) -> Response:
             doc, _ = await consult.read_document(ctx, caller, doc_id)
-            return fhir(doc.resource, headers={"ETag": f'W/"{doc.version}"'})
+            return fhir(document_urls.render(doc.resource, ctx.settings.base_url),
+                        headers={"ETag": f'W/"{doc.version}"'})
         return await guarded(request, "iti-67", run, label="documentreference.read")
 
     async def do_patch(request: Request, identifier: str, doc_id: str | None) -> Response:
@@ -120,7 +122,7 @@ def build(ctx: SandboxContext) -> APIRouter:
                                         doc_id=doc_id)
             annotate(request, summary={"identifier": identifier or doc_id, "version": result.version,
                                        "status": result.resource.get("status"), "rule": result.decision.rule})
-            res = dict(result.resource)
+            res = document_urls.render(dict(result.resource), ctx.settings.base_url)
             return fhir(res, headers={"ETag": f'W/"{result.version}"'})
         return await guarded(request, "pdsm-patch", run)
 
