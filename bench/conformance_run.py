@@ -28,10 +28,13 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sandbox.credentials import read_operator_key  # noqa: E402
 from sandbox.testing import free_port  # noqa: E402
 
 PY = sys.executable
@@ -43,7 +46,7 @@ def serve(env: dict[str, str], port: int) -> subprocess.Popen:
     end = time.monotonic() + 60
     while time.monotonic() < end:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/sandbox/api/workspaces", timeout=1) as r:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
                 if r.status == 200:
                     return proc
         except OSError:
@@ -54,31 +57,97 @@ def serve(env: dict[str, str], port: int) -> subprocess.Popen:
     raise RuntimeError("mes-sandbox serve not ready in 60 s")
 
 
-def workspace(url: str) -> str:
+def workspace(url: str, data_dir: Path) -> str:
     name = f"bench-{uuid.uuid4().hex[:8]}"
+    # /sandbox/api needs the operator key the server wrote into its data folder on first start
+    key = read_operator_key(data_dir)
     req = urllib.request.Request(f"{url}/sandbox/api/workspaces", data=json.dumps({"name": name}).encode(),
-                                 headers={"Content-Type": "application/json"}, method="POST")
+                                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+                                 method="POST")
     with urllib.request.urlopen(req, timeout=30) as r:
         assert r.status == 201
     return name
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str, tuple[datetime, datetime]]:
+    wall = datetime.now(UTC)
     t = time.perf_counter()
     p = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    return time.perf_counter() - t, p.returncode, p.stdout[-2000:] + p.stderr[-2000:]
+    secs = time.perf_counter() - t
+    return secs, p.returncode, p.stdout[-2000:] + p.stderr[-2000:], (wall, wall + timedelta(seconds=secs))
+
+
+def _get_json(url: str, key: str | None) -> Any:
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"} if key else {})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def timeline(url: str, data_dir: Path, ws: str, span: tuple[datetime, datetime]) -> str:
+    """Where the time of one command went, from the workspace's recorded exchanges: process start
+    to its first call, time the vendor's calls were in flight vs. idle gaps (per test for a run),
+    and last call to process exit."""
+    key = read_operator_key(data_dir)
+    exs = _get_json(f"{url}/sandbox/api/exchanges?workspace={ws}&limit=1000", key)
+    exs = exs["exchanges"] if isinstance(exs, dict) else exs
+    start, end = span
+    rows = sorted(((datetime.fromisoformat(e["started_at"]), datetime.fromisoformat(e["ended_at"]), e["service"],
+                    e["operation"]) for e in exs if datetime.fromisoformat(e["started_at"]) >= start),
+                  key=lambda r: r[0])
+    vendor = [r for r in rows if r[2] not in ("conformance", "sandbox")]
+    own = [r for r in rows if r[2] in ("conformance", "sandbox")]
+    out = [f"  {ws}: {len(vendor)} vendor calls, {len(own)} runner/API calls"]
+    if not rows:
+        return "\n".join(out)
+    busy = 0.0
+    cur_s, cur_e = vendor[0][0], vendor[0][1]
+    for s0, e0, *_ in vendor[1:]:
+        if s0 > cur_e:
+            busy += (cur_e - cur_s).total_seconds()
+            cur_s, cur_e = s0, e0
+        else:
+            cur_e = max(cur_e, e0)
+    busy += (cur_e - cur_s).total_seconds()
+    first, last = rows[0][0], max(r[1] for r in rows)
+    out.append(f"    process start → first call {(first - start).total_seconds():.2f} s; first → last call "
+               f"{(last - first).total_seconds():.2f} s (vendor calls in flight {busy:.2f} s); last call → exit "
+               f"{(end - last).total_seconds():.2f} s")
+    if any(r[2] == "conformance" for r in own):
+        listing = _get_json(f"{url}/conformance/api/runs?workspace={ws}", key)["runs"]
+        if listing:
+            run = listing[0]
+            created, finished = (datetime.fromisoformat(run["created_at"]),
+                                 datetime.fromisoformat(run["finished_at"]))
+            results = _get_json(f"{url}/conformance/api/runs/{run['id']}/results", key)["results"]
+            prev = created
+            gaps = []
+            for res in results:
+                t0, t1 = datetime.fromisoformat(res["started_at"]), datetime.fromisoformat(res["ended_at"])
+                calls = [r for r in vendor if t0 <= r[0] <= t1]
+                gaps.append(f"{res['id'].split('.', 1)[1]} {(t1 - t0).total_seconds():.2f}"
+                            f"/{(t0 - prev).total_seconds():.2f}({len(calls)})")
+                prev = t1
+            out.append(f"    run {(finished - created).total_seconds():.2f} s (start → created "
+                       f"{(created - start).total_seconds():.2f} s, last test → finished "
+                       f"{(finished - prev).total_seconds():.2f} s, finished → exit "
+                       f"{(end - finished).total_seconds():.2f} s)")
+            out.append("    per test: duration/gap before(vendor calls): " + ", ".join(gaps))
+    return "\n".join(out)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--timeline", action="store_true", help="print where each command's time went")
     ap.add_argument("--database-url", default="", help="PostgreSQL URL (default: SQLite in a fresh folder)")
     args = ap.parse_args()
     port, tls = free_port(), free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="bench-conformance-") as tmp:
         env = {**os.environ, "MES_SANDBOX_DATA_DIR": tmp, "MES_SANDBOX_PORT": str(port),
-               "MES_SANDBOX_HTTPS_PORT": str(tls), "MES_SANDBOX_PUBLIC_BASE_URL": url}
+               "MES_SANDBOX_HTTPS_PORT": str(tls), "MES_SANDBOX_PUBLIC_BASE_URL": url,
+               # any free port: another sandbox on this machine may hold the default mail ports
+               **{f"MES_SANDBOX_{name}_PORT": "0" for name in ("SMTP", "SMTPS", "IMAP", "IMAPS")}}
         if args.database_url:
             env["MES_SANDBOX_DATABASE_URL"] = args.database_url
         proc = serve(env, port)
@@ -88,19 +157,21 @@ def main() -> None:
             for i in range(args.rounds):
                 order = ("baseline", "run") if i % 2 == 0 else ("run", "baseline")
                 for which in order:
-                    ws = workspace(url)
+                    ws = workspace(url, Path(tmp))
                     if which == "baseline":
-                        secs, rc, out = timed([*CLI, "simulate", "dpi", "--url", url, "--workspace", ws], env)
+                        secs, rc, out, span = timed([*CLI, "simulate", "dpi", "--url", url, "--workspace", ws], env)
                         base.append(secs)
                     else:
                         report = Path(tmp) / f"report-{ws}.json"
-                        secs, rc, out = timed([*CLI, "conformance", "run", "dpi-ldl", "--url", url, "--workspace", ws,
-                                               "--simulate", "--json", str(report)], env)
+                        secs, rc, out, span = timed([*CLI, "conformance", "run", "dpi-ldl", "--url", url,
+                                                     "--workspace", ws, "--simulate", "--json", str(report)], env)
                         runs.append(secs)
                     print(f"round {i + 1} {which:8s} {secs:6.2f} s  exit {rc}", flush=True)
                     if rc != 0:
                         print(out)
                         raise SystemExit(f"{which} failed (exit {rc})")
+                    if args.timeline:
+                        print(timeline(url, Path(tmp), ws, span), flush=True)
         finally:
             proc.terminate()
             proc.wait(15)

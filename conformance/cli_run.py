@@ -5,7 +5,6 @@ then write the reports and exit with the verdict's :class:`ExitCode`."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ from rich.table import Table
 from rich.text import Text as RichText
 
 from conformance.model import PresetError, load_preset
-from conformance.simulate import NoSimulatorError, VendorThread, find_simulator, perform_of
+from conformance.simulate import NoSimulatorError, VendorThread, find_simulator, perform_of, wait_status
 
 
 class ExitCode(IntEnum):
@@ -100,14 +99,27 @@ def _status_view(run: dict[str, Any], lang: str) -> Group:
     return Group(*parts)
 
 
+def _next(client: httpx.Client, run: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """The run's status once it changes (a long poll), or after ``timeout`` seconds."""
+    try:
+        r = wait_status(client, run["id"], run.get("version"), timeout)
+    except httpx.HTTPError as exc:
+        raise CliFailure(ExitCode.ERROR, f"sandbox unreachable at {client.base_url}: {exc}") from None
+    if r.status_code >= 400:
+        raise CliFailure(ExitCode.ERROR, f"GET /conformance/api/runs/{run['id']}/wait: {problem_text(r)}")
+    status: dict[str, Any] = r.json()
+    return status
+
+
 def follow(client: httpx.Client, run: dict[str, Any], console: Console, lang: str,
-           poll: float = 0.25) -> dict[str, Any]:
-    """Poll the run until it finishes, showing its progress and pending prompt."""
+           tick: float = 1.0, wait: float = 20.0) -> dict[str, Any]:
+    """Follow the run until it finishes (long polls: each change shows at once), showing its
+    progress and pending prompt; on a terminal the poll ends every ``tick`` seconds so the
+    countdown of the step moves."""
     if console.is_terminal:
         with Live(_status_view(run, lang), console=console, refresh_per_second=8, transient=True) as live:
             while run["state"] == "running":
-                time.sleep(poll)
-                run = _get(client, f"/conformance/api/runs/{run['id']}").json()
+                run = _next(client, run, tick)
                 live.update(_status_view(run, lang))
         return run
     last = None
@@ -118,8 +130,7 @@ def follow(client: httpx.Client, run: dict[str, Any], console: Console, lang: st
             console.print(f"[{run.get('current_test')}] → {step['prompt'].get(lang) or step['prompt']['fr']}"
                           f" (waiting for: {step['awaiting']})")
         last = key
-        time.sleep(poll)
-        run = _get(client, f"/conformance/api/runs/{run['id']}").json()
+        run = _next(client, run, wait)
     return run
 
 

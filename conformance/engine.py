@@ -26,6 +26,7 @@ from conformance.catalogue import FOLDER as REQUIREMENTS_FOLDER
 from conformance.catalogue import Catalogue, load_catalogue
 from conformance.context import (
     DEFAULT_POLL_INTERVAL,
+    DEFAULT_QUIET,
     DEFAULT_STEP_TIMEOUT,
     DRIVE_CORRELATION_PREFIX,
     OutcomeSignal,
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 STATE_KEY = "conformance"
 WATCH_INTERVAL = 2.0
 MAX_STEP_TIMEOUT = 3600.0
+MAX_QUIET = 60.0
 
 
 @dataclass
@@ -111,7 +113,7 @@ def _problem_for(exc: UnknownIdError | PresetError) -> ProblemError:
 
 async def start_run(rt: ConformanceRuntime, *, workspace: str, suite_id: str, inputs: dict[str, Any],
                     only: Sequence[str] = (), lang: str | None = None, step_timeout: float | None = None,
-                    asgi_app: Any = None, rerun_of: Run | None = None) -> Run:
+                    quiet: float | None = None, asgi_app: Any = None, rerun_of: Run | None = None) -> Run:
     """Check the request, persist the run (refused with 409 if one is live in ``workspace``) and
     start executing it in this process."""
     await rt.sandbox.workspaces.require(workspace)
@@ -124,6 +126,9 @@ async def start_run(rt: ConformanceRuntime, *, workspace: str, suite_id: str, in
     timeout = DEFAULT_STEP_TIMEOUT if step_timeout is None else float(step_timeout)
     if not 0 < timeout <= MAX_STEP_TIMEOUT:
         raise ProblemError(422, "invalid-step-timeout", f"step_timeout must be in (0, {MAX_STEP_TIMEOUT:g}] seconds")
+    quiet = DEFAULT_QUIET if quiet is None else float(quiet)
+    if not 0 < quiet <= MAX_QUIET:
+        raise ProblemError(422, "invalid-quiet", f"quiet must be in (0, {MAX_QUIET:g}] seconds")
     lang = lang or rt.sandbox.settings.language
     if lang not in ("fr", "en"):
         raise ProblemError(422, "invalid-language", "lang must be 'fr' or 'en'")
@@ -134,7 +139,7 @@ async def start_run(rt: ConformanceRuntime, *, workspace: str, suite_id: str, in
     now = datetime.now(UTC)
     row = RunRow(id=time_ordered_uuid(), run_workspace=workspace, suite=suite.id, suite_version=suite.version,
                  state=RunState.RUNNING, outcome=str(Outcome.WAIT), lang=lang, inputs=resolved,
-                 selected=[r.full_id for r in refs], options={"step_timeout": timeout},
+                 selected=[r.full_id for r in refs], options={"step_timeout": timeout, "quiet": quiet},
                  rerun_of=rerun_of.id if rerun_of else None, created_at=now, pending=None, current_test="",
                  done_count=0, total_count=len(refs), cancel_requested=0, report=None, error="")
     run = await rt.store.create(row)
@@ -155,7 +160,8 @@ async def rerun(rt: ConformanceRuntime, run_id: str, only: Sequence[str], asgi_a
     if not only:
         raise ProblemError(422, "nothing-to-rerun", "name the tests or groups to run again")
     return await start_run(rt, workspace=parent.workspace, suite_id=parent.suite, inputs=parent.inputs, only=only,
-                           lang=parent.lang, step_timeout=parent.options.get("step_timeout"), asgi_app=asgi_app,
+                           lang=parent.lang, step_timeout=parent.options.get("step_timeout"),
+                           quiet=parent.options.get("quiet"), asgi_app=asgi_app,
                            rerun_of=parent)
 
 
@@ -231,7 +237,8 @@ async def _execute(rt: ConformanceRuntime, run: Run, suite: Suite, refs: list[Te
                    carried: list[str], asgi_app: Any) -> None:
     settings = RunSettings(run.id, run.workspace, run.lang, run.created_at,
                            step_timeout=float(run.options.get("step_timeout", DEFAULT_STEP_TIMEOUT)),
-                           poll_interval=DEFAULT_POLL_INTERVAL)
+                           poll_interval=DEFAULT_POLL_INTERVAL,
+                           quiet=float(run.options.get("quiet", DEFAULT_QUIET)))
     state = RunState.DONE
     error = ""
     current = asyncio.current_task()

@@ -1,6 +1,13 @@
 """Runs and results in the database (DESIGN "The conformance runner", *engine*: a run belongs to a
 workspace and is persisted). Returns domain objects; rows stay here.
 
+Watching a run without polling: :meth:`RunStore.wait_change` (the long poll behind
+``GET /conformance/api/runs/{id}/wait``) answers as soon as the run's :attr:`Run.version` differs
+from the one the caller has. :meth:`RunStore.update` wakes the waiters of this process at once;
+a run executed by another process (``serve --workers``, several nodes) changes only the shared
+database, so the wait also re-reads the run every :data:`WATCH_POLL` seconds — the bounded
+fallback poll.
+
 One live run per workspace: the ``conformance_locks`` primary key decides across processes and
 nodes. The engine refreshes the lock's heartbeat while it runs; a lock whose heartbeat is older
 than :data:`STALE_AFTER` belongs to a process that died, and the next run takes it over (the dead
@@ -9,8 +16,14 @@ run is marked ``interrupted``).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
+import json
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -22,6 +35,8 @@ from sandbox.db import Database, as_utc
 from sandbox.errors import ProblemError
 
 STALE_AFTER = timedelta(seconds=30)
+#: the long poll re-reads a run this often for changes made by another process
+WATCH_POLL = 0.25
 
 
 class RunState:
@@ -32,7 +47,7 @@ class RunState:
     FINISHED = (DONE, CANCELLED, INTERRUPTED)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # not slots: cached_property needs the instance dict
 class Run:
     id: str
     workspace: str
@@ -55,11 +70,19 @@ class Run:
     has_report: bool
     error: str
 
+    @cached_property
+    def version(self) -> str:
+        """Changes whenever what a watcher shows changes (state, pending step, progress…)."""
+        seen = [self.state, self.outcome, self.pending, self.current_test, self.done_count, self.total_count,
+                self.cancel_requested, self.has_report, self.error]
+        return hashlib.sha256(json.dumps(seen, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
     def to_dict(self, base: str = "") -> dict[str, Any]:
         link = f"{base}/conformance/api/runs/{self.id}"
         return {
             "id": self.id, "workspace": self.workspace, "suite": self.suite, "suite_version": self.suite_version,
-            "state": self.state, "outcome": self.outcome, "lang": self.lang, "inputs": self.inputs,
+            "state": self.state, "version": self.version, "outcome": self.outcome, "lang": self.lang,
+            "inputs": self.inputs,
             "selected": self.selected, "options": self.options, "rerun_of": self.rerun_of,
             "created_at": self.created_at.isoformat(),
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
@@ -83,6 +106,33 @@ def _domain(row: RunRow) -> Run:
 class RunStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._changed: weakref.WeakValueDictionary[str, asyncio.Event] = weakref.WeakValueDictionary()
+
+    def _event(self, run_id: str) -> asyncio.Event:
+        event = self._changed.get(run_id)
+        if event is None:
+            event = self._changed[run_id] = asyncio.Event()
+        return event
+
+    def _notify(self, run_id: str) -> None:
+        event = self._changed.pop(run_id, None)
+        if event is not None:
+            event.set()
+
+    async def wait_change(self, run_id: str, after: str | None, timeout: float,
+                          poll: float = WATCH_POLL) -> Run:
+        """The run as soon as its :attr:`Run.version` differs from ``after`` (at once when
+        ``after`` is None or the run is finished), else after ``timeout`` seconds as it is."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while True:
+            event = self._event(run_id)  # before reading: an update in between still wakes us
+            run = await self.require(run_id)
+            left = end - loop.time()
+            if after is None or run.version != after or run.state in RunState.FINISHED or left <= 0:
+                return run
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), min(left, poll))
 
     async def create(self, run: RunRow) -> Run:
         """Insert ``run`` and take its workspace's lock; 409 if another run is live there."""
@@ -131,6 +181,7 @@ class RunStore:
     async def update(self, run_id: str, **values: Any) -> None:
         async with self.db.session() as s:
             await s.execute(update(RunRow).where(RunRow.id == run_id).values(**values))
+        self._notify(run_id)
 
     async def heartbeat(self, run_id: str, workspace: str) -> None:
         async with self.db.session() as s:

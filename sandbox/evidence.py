@@ -11,12 +11,14 @@ background task so recording costs a request almost nothing; :meth:`flush` makes
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
 import secrets
 import time
 import uuid
+import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -297,10 +299,28 @@ class EvidenceRecorder:
         self.repo = repo
         self._queue: asyncio.Queue[Exchange] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        # -- wake-up of waiters (conformance runner, issue 18): see :meth:`changed` -------------
+        self._changed: weakref.WeakValueDictionary[str, asyncio.Event] = weakref.WeakValueDictionary()
+        self._hurry = asyncio.Event()  # set by flush(): end the batch window now
+        self._in_window = False
 
     def record(self, exchange: Exchange) -> None:
         """Record an exchange (non-blocking)."""
         self._queue.put_nowait(exchange)
+        if self._changed:
+            event = self._changed.pop(exchange.workspace, None)
+            if event is not None:
+                event.set()
+
+    def changed(self, workspace: str) -> asyncio.Event:
+        """An event set when this process next records an exchange of ``workspace`` (before it is
+        written: :meth:`flush` then writes it at once). Take it *before* reading the store, then
+        wait on it, and no exchange is missed. In-process only: exchanges recorded by another
+        worker or node wake nobody here (waiters keep a bounded poll for those)."""
+        event = self._changed.get(workspace)
+        if event is None:
+            event = self._changed[workspace] = asyncio.Event()
+        return event
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="evidence-writer")
@@ -308,8 +328,14 @@ class EvidenceRecorder:
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
-            # let a burst accumulate: one transaction for many exchanges costs far less than many
-            await asyncio.sleep(BATCH_WINDOW)
+            # let a burst accumulate: one transaction for many exchanges costs far less than many;
+            # a flush() waiting for this batch ends the window early (nothing more to gain by waiting)
+            if not self._hurry.is_set():
+                self._in_window = True
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._hurry.wait(), BATCH_WINDOW)
+                self._in_window = False
+            self._hurry.clear()
             while not self._queue.empty() and len(batch) < 500:
                 batch.append(self._queue.get_nowait())
             try:
@@ -323,6 +349,8 @@ class EvidenceRecorder:
     async def flush(self) -> None:
         """Wait until every exchange recorded so far is in the database."""
         if self._task is not None and not self._task.done():
+            if self._in_window or not self._queue.empty():
+                self._hurry.set()
             await self._queue.join()
 
     async def stop(self) -> None:
