@@ -4,6 +4,7 @@ then write the reports and exit with the verdict's :class:`ExitCode`."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -99,10 +100,12 @@ def _status_view(run: dict[str, Any], lang: str) -> Group:
     return Group(*parts)
 
 
-def _next(client: httpx.Client, run: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """The run's status once it changes (a long poll), or after ``timeout`` seconds."""
+def _next(client: httpx.Client, run: dict[str, Any], timeout: float, until: str = "change") -> dict[str, Any]:
+    """The run's status once it changes (a long poll; ``until="step"``: once a new step is
+    pending, or the run ended), or after ``timeout`` seconds."""
+    after = run.get("step_version") if until == "step" else run.get("version")
     try:
-        r = wait_status(client, run["id"], run.get("version"), timeout)
+        r = wait_status(client, run["id"], after or None, timeout, until=until)
     except httpx.HTTPError as exc:
         raise CliFailure(ExitCode.ERROR, f"sandbox unreachable at {client.base_url}: {exc}") from None
     if r.status_code >= 400:
@@ -130,7 +133,7 @@ def follow(client: httpx.Client, run: dict[str, Any], console: Console, lang: st
             console.print(f"[{run.get('current_test')}] → {step['prompt'].get(lang) or step['prompt']['fr']}"
                           f" (waiting for: {step['awaiting']})")
         last = key
-        run = _next(client, run, wait)
+        run = _next(client, run, wait, until="step")  # only a new step is printed
     return run
 
 
@@ -175,7 +178,8 @@ def execute(req: RunRequest, make_client: Callable[[], httpx.Client], console: C
     inputs = _inputs(req)
     vendor: VendorThread | None = None
     sim: Any = None
-    with make_client() as client:
+    vendor_client: httpx.Client | None = None
+    with make_client() as client, contextlib.ExitStack() as cleanup:
         workspace = req.workspace
         if req.simulate:
             try:
@@ -188,6 +192,9 @@ def execute(req: RunRequest, make_client: Callable[[], httpx.Client], console: C
             sim = factory(str(client.base_url).rstrip("/"), workspace, list(req.faults))
             if hasattr(sim, "prepare"):
                 inputs = {**sim.prepare(), **inputs}
+            # made before the run starts, so the simulator is ready the moment the first step is
+            vendor_client = make_client()
+            cleanup.callback(vendor_client.close)
         body: dict[str, Any] = {"suite": req.suite, "inputs": inputs, "only": list(req.only)}
         for key, value in (("workspace", workspace), ("lang", req.lang), ("step_timeout", req.step_timeout)):
             if value is not None:
@@ -202,8 +209,9 @@ def execute(req: RunRequest, make_client: Callable[[], httpx.Client], console: C
         if r.status_code >= 400:
             raise CliFailure(ExitCode.ERROR, problem_text(r))
         run = r.json()
-        if sim is not None:
-            vendor = VendorThread(make_client, run["id"], perform_of(sim)).start()
+        if sim is not None and vendor_client is not None:
+            premade = vendor_client
+            vendor = VendorThread(lambda: premade, run["id"], perform_of(sim)).start()
         try:
             run = follow(client, run, console, lang)
         except KeyboardInterrupt:

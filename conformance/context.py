@@ -15,11 +15,14 @@ query per interval. At the deadline one last flush-and-read runs after a grace o
 windows, so an exchange another process recorded just before the deadline still counts.
 
 Quiet windows — the one wait that remains. A negative check ("the software sent nothing else for
-this step") cannot be answered by any event: absence has no event. :meth:`TestContext.quiet` waits
-until no new matching exchange has been recorded for :attr:`RunSettings.quiet` seconds (each new one
-restarts the window, up to :data:`MAX_QUIET_ROUNDS` windows), with the same wake-up and barrier. The
-window is a run option (``quiet``, default :data:`DEFAULT_QUIET` — the longest pause a software
-makes between two calls of one step; raise it for a slow or human-driven software).
+this step") cannot be answered by an exchange: absence has no event. :meth:`TestContext.quiet`
+ends as soon as the vendor says it has performed the step — a simulator does, by asking for the
+next step with ``GET /conformance/api/runs/{id}/wait?until=step&done=true`` (in-process only; its
+calls are all answered, hence recorded, by then) — and otherwise waits until no new matching
+exchange has been recorded for :attr:`RunSettings.quiet` seconds (each new one restarts the
+window, up to :data:`MAX_QUIET_ROUNDS` windows), with the same wake-up and barrier. The window is a
+run option (``quiet``, default :data:`DEFAULT_QUIET` — the longest pause a software makes between
+two calls of one step; raise it for a slow or human-driven software).
 
 Correlation — never by luck. Every query is confined to the run's workspace and to exchanges that
 started after the step was published (after the run started for :meth:`TestContext.find`), and
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -121,6 +125,10 @@ class PendingStep:
     deadline: datetime
     seen: int = 0
 
+    @property
+    def version(self) -> str:
+        return step_version(self.test_id, self.started_at.isoformat())
+
     def to_dict(self) -> dict[str, Any]:
         return {"test": self.test_id, "prompt": self.prompt.to_dict(), "action": self.action,
                 "params": self.params, "awaiting": self.awaiting, "count": self.count, "seen": self.seen,
@@ -128,6 +136,13 @@ class PendingStep:
 
 
 Publisher = Callable[[PendingStep | None], Awaitable[None]]
+#: ``(step version, timeout) -> bool``: whether the vendor said, within ``timeout`` s, that it performed that step
+PerformedWaiter = Callable[[str, float], Awaitable[bool]]
+
+
+def step_version(test_id: str, started_at: str) -> str:
+    """Names one published step (its test and start); the ``step_version`` of the run status."""
+    return hashlib.sha256(f"{test_id}|{started_at}".encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -152,12 +167,14 @@ class TestContext:
     __test__ = False
 
     def __init__(self, sandbox: SandboxContext, run: RunSettings, inputs: Mapping[str, Any], result: TestResult,
-                 publish: Publisher, drive: Driver) -> None:
+                 publish: Publisher, drive: Driver, performed: PerformedWaiter | None = None) -> None:
         self.sandbox = sandbox
         self.run = run
         self.inputs: Mapping[str, Any] = inputs
         self.result = result
         self._publish = publish
+        self._performed = performed
+        self._last_step: PendingStep | None = None
         self.drive = drive
         self._cited: dict[str, CitedExchange] = {}
         self._bodies: dict[str, bytes] = {}
@@ -196,6 +213,7 @@ class TestContext:
         step = PendingStep(self.test_id, prompt, action, dict(params or {}), q.describe(), count, started,
                            datetime.fromtimestamp(deadline, UTC))
         await self._publish(step)
+        self._last_step = step
         loop = asyncio.get_running_loop()
         end = loop.time() + timeout
         seen = 0
@@ -227,11 +245,18 @@ class TestContext:
         return found
 
     async def quiet(self, query: EvidenceQuery, since: datetime, *, seconds: float | None = None) -> list[Exchange]:
-        """Exchanges matching ``query`` since ``since`` once none new has been recorded for
-        ``seconds`` (default: the run's quiet window), oldest first: for a negative check, after
-        the step's trailing calls have landed. See the module docstring for why this waits."""
+        """Exchanges matching ``query`` since ``since`` once the step's trailing calls have landed,
+        oldest first: for a negative check. When the vendor says it performed this test's last
+        step (a simulator does, through ``/wait?done=true``), that is the end; otherwise once no
+        new match has been recorded for ``seconds`` (default: the run's quiet window). See the
+        module docstring for why this waits."""
         window = self.run.quiet if seconds is None else seconds
         q = query.with_since(since)
+        step = self._last_step
+        if step is not None and self._performed is not None and await self._performed(step.version, window):
+            # its last response left before it said so; that exchange is recorded right after
+            await asyncio.sleep(BATCH_WINDOW)
+            return sorted(await self._fetch(q), key=lambda e: (e.started_at, e.id))
         loop = asyncio.get_running_loop()
         found: list[Exchange] = []
         for _ in range(MAX_QUIET_ROUNDS):

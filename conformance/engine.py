@@ -191,9 +191,15 @@ async def run_test(rt: ConformanceRuntime, run: Run, ref: TestRef, settings: Run
     driver = Driver(rt.sandbox, run.workspace, result, f"{DRIVE_CORRELATION_PREFIX}{run.id}-", asgi_app)
 
     async def publish(step: PendingStep | None) -> None:
-        await rt.store.update(run.id, pending=step.to_dict() if step else None)
+        # a step found is cleared with the test's result (one write less per step; a simulator
+        # ignores a step it performed, and a next step of the test replaces it anyway)
+        if step is not None:
+            await rt.store.update(run.id, pending=step.to_dict())
 
-    ctx = TestContext(rt.sandbox, settings, inputs, result, publish, driver)
+    async def performed(version: str, timeout: float) -> bool:
+        return await rt.store.wait_performed(run.id, version, timeout)
+
+    ctx = TestContext(rt.sandbox, settings, inputs, result, publish, driver, performed)
     try:
         await ref.test.run(ctx)
         result.outcome = Outcome.FAIL if any(f.level == "fail" for f in result.findings) else Outcome.PASS
@@ -246,8 +252,9 @@ async def _execute(rt: ConformanceRuntime, run: Run, suite: Suite, refs: list[Te
     watcher = asyncio.create_task(_watch(rt, run, current))
     done = 0
     try:
+        if refs:
+            await rt.store.update(run.id, current_test=refs[0].full_id)
         for i, ref in enumerate(refs):
-            await rt.store.update(run.id, current_test=ref.full_id)
             try:
                 result = await run_test(rt, run, ref, settings, dict(run.inputs), asgi_app)
             except asyncio.CancelledError:
@@ -257,9 +264,10 @@ async def _execute(rt: ConformanceRuntime, run: Run, suite: Suite, refs: list[Te
                                            outcome=Outcome.CANCEL)
                     await rt.store.save_result(run.id, positions[later.full_id], cancelled)
                 break
-            await rt.store.save_result(run.id, positions[ref.full_id], result)
             done += 1
-            await rt.store.update(run.id, done_count=done)
+            # the result, the progress and the next test in one transaction (one wake-up of watchers)
+            await rt.store.test_done(run.id, positions[ref.full_id], result, done_count=done, pending=None,
+                                     current_test=refs[i + 1].full_id if i + 1 < len(refs) else "")
     except asyncio.CancelledError:  # cancelled between two tests
         state = RunState.CANCELLED
     except Exception as exc:  # the runner itself failed (database gone…): the run ends in error

@@ -5,7 +5,7 @@ errors are RFC 9457 problem JSON."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -135,16 +135,29 @@ def build(ctx: SandboxContext) -> APIRouter:
     @router.get("/runs/{run_id}/wait", summary="Long poll: the run status as soon as it changes (or after timeout)",
                 description="Answers with the run status (as `GET /runs/{run_id}`) as soon as its `version` differs "
                 "from `after` — a new pending step, a step cleared, progress, the end of the run — or after "
-                "`timeout` seconds with the status unchanged. Without `after` it answers at once. A finished run "
-                "answers at once. Simulators and the CLI wait for the next step this way instead of polling.")
+                "`timeout` seconds with the status unchanged; with `until=step`, as soon as a pending step other "
+                "than `after` (a `step_version`; without `after`: any step) is published. Without `after` (and "
+                "`until=change`) it answers at once; a finished run answers at once. Simulators and the CLI wait "
+                "for the next step this way instead of polling.")
     async def wait_run(run_id: str, request: Request,
                        after: str | None = Query(None, max_length=64, pattern="^[0-9a-f]{1,64}$",
-                                                 description="The `version` of the status the caller has"),
+                                                 description="The `version` (with `until=step`: the "
+                                                 "`step_version`) of the status the caller has"),
                        timeout: float = Query(20.0, gt=0, le=MAX_WAIT,
                                               description=f"Seconds to wait at most (0 < timeout ≤ {MAX_WAIT:g})"),
+                       until: Literal["change", "step"] = Query(
+                           "change", description="`change`: any change of the status; `step`: a new pending "
+                           "step (what a simulator waits for) or the end of the run"),
+                       done: bool = Query(False, description="With `until=step`: the caller (a simulator) "
+                                          "has performed step `after` and made all its calls"),
                        ) -> dict[str, Any]:
-        await run_of(request, run_id)
-        return (await rt().store.wait_change(run_id, after, timeout)).to_dict(base())
+        run = await run_of(request, run_id)
+        if done:
+            if until != "step" or not after:
+                raise ProblemError(422, "invalid-done", "done=true needs until=step and after=<step_version>")
+            rt().store.performed(run_id, after)
+        return (await rt().store.wait_change(run_id, after, timeout, step=until == "step",
+                                             current=run)).to_dict(base())
 
     @router.get("/runs/{run_id}/results", summary="Results recorded so far")
     async def get_results(run_id: str, request: Request) -> dict[str, Any]:

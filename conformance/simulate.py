@@ -65,12 +65,16 @@ class SimulationLog:
     errors: list[str] = field(default_factory=list)
 
 
-def wait_status(client: httpx.Client, run_id: str, after: str | None, timeout: float) -> httpx.Response:
+def wait_status(client: httpx.Client, run_id: str, after: str | None, timeout: float,
+                until: str = "change", done: bool = False) -> httpx.Response:
     """``GET /conformance/api/runs/{id}/wait``: the run status once it differs from version
-    ``after`` (at once without ``after``), or after ``timeout`` seconds unchanged."""
-    params: dict[str, Any] = {"timeout": f"{timeout:g}"}
+    ``after`` (at once without ``after``), or after ``timeout`` seconds unchanged; with
+    ``until="step"``, once a pending step other than ``after`` (a ``step_version``) is published."""
+    params: dict[str, Any] = {"timeout": f"{timeout:g}", "until": until}
     if after:
         params["after"] = after
+        if done:  # "I performed step ``after``": the runner's quiet windows end now
+            params["done"] = "true"
     return client.get(f"/conformance/api/runs/{run_id}/wait", params=params, timeout=timeout + 30)
 
 
@@ -85,9 +89,10 @@ def run_vendor_loop(client: httpx.Client, run_id: str, perform: Perform, *, stop
     log = log or SimulationLog()
     done: set[tuple[str, str]] = set()
     version: str | None = None
+    performed = False
     while not stop.is_set():
         try:
-            r = wait_status(client, run_id, version, wait)
+            r = wait_status(client, run_id, version, wait, until="step", done=performed)
         except httpx.HTTPError as exc:
             log.errors.append(f"status: {exc}")
             stop.wait(poll_interval * 4)
@@ -98,8 +103,9 @@ def run_vendor_loop(client: httpx.Client, run_id: str, perform: Perform, *, stop
         run = r.json()
         if run["state"] != "running":
             return log
-        version = run.get("version")
         step = run.get("pending")
+        version = run.get("step_version") or version
+        performed = False
         if step and step.get("action"):
             key = (step["test"], step["started_at"])
             if key not in done:
@@ -109,6 +115,7 @@ def run_vendor_loop(client: httpx.Client, run_id: str, perform: Perform, *, stop
                     log.performed.append((step["test"], step["action"]))
                 except Exception as exc:  # noqa: BLE001 - a simulator's mistake is the runner's to judge
                     log.errors.append(f"{step['test']} {step['action']}: {type(exc).__name__}: {exc}")
+                performed = True  # every call it made has been answered
     return log
 
 

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from conformance.context import step_version
 from conformance.models import LockRow, ResultRow, RunRow
 from conformance.results import TestResult
 from sandbox.db import Database, as_utc
@@ -77,11 +78,19 @@ class Run:
                 self.cancel_requested, self.has_report, self.error]
         return hashlib.sha256(json.dumps(seen, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
+    @cached_property
+    def step_version(self) -> str:
+        """Names the pending step (its test and start), empty when none: what a simulator watches."""
+        if not self.pending:
+            return ""
+        return step_version(str(self.pending.get("test")), str(self.pending.get("started_at")))
+
     def to_dict(self, base: str = "") -> dict[str, Any]:
         link = f"{base}/conformance/api/runs/{self.id}"
         return {
             "id": self.id, "workspace": self.workspace, "suite": self.suite, "suite_version": self.suite_version,
-            "state": self.state, "version": self.version, "outcome": self.outcome, "lang": self.lang,
+            "state": self.state, "version": self.version, "step_version": self.step_version,
+            "outcome": self.outcome, "lang": self.lang,
             "inputs": self.inputs,
             "selected": self.selected, "options": self.options, "rerun_of": self.rerun_of,
             "created_at": self.created_at.isoformat(),
@@ -107,6 +116,8 @@ class RunStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._changed: weakref.WeakValueDictionary[str, asyncio.Event] = weakref.WeakValueDictionary()
+        #: run id → the step version its vendor last said it performed (this process only)
+        self._performed: dict[str, str] = {}
 
     def _event(self, run_id: str) -> asyncio.Event:
         event = self._changed.get(run_id)
@@ -119,17 +130,46 @@ class RunStore:
         if event is not None:
             event.set()
 
-    async def wait_change(self, run_id: str, after: str | None, timeout: float,
-                          poll: float = WATCH_POLL) -> Run:
+    def performed(self, run_id: str, version: str) -> None:
+        """The vendor of ``run_id`` has performed step ``version`` (and is idle)."""
+        self._performed[run_id] = version
+        self._notify(f"performed:{run_id}")
+
+    async def wait_performed(self, run_id: str, version: str, timeout: float) -> bool:
+        """Whether the vendor says it performed step ``version`` within ``timeout`` seconds; False
+        at once when it never said so for any step of this run (it is not a simulator)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while True:
+            event = self._event(f"performed:{run_id}")
+            said = self._performed.get(run_id)
+            left = end - loop.time()
+            if said is None or said == version or left <= 0:
+                return said == version
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), left)
+
+    async def wait_change(self, run_id: str, after: str | None, timeout: float, *, step: bool = False,
+                          current: Run | None = None, poll: float = WATCH_POLL) -> Run:
         """The run as soon as its :attr:`Run.version` differs from ``after`` (at once when
-        ``after`` is None or the run is finished), else after ``timeout`` seconds as it is."""
+        ``after`` is None or the run is finished), else after ``timeout`` seconds as it is.
+
+        With ``step``, only a new pending step counts: the run is returned once it has a pending
+        step whose :attr:`Run.step_version` differs from ``after`` (any step when ``after`` is
+        None), or has finished — a simulator is not woken by progress it ignores.
+        ``current``: the run as the caller just read it (saves a read)."""
         loop = asyncio.get_running_loop()
         end = loop.time() + timeout
         while True:
             event = self._event(run_id)  # before reading: an update in between still wakes us
-            run = await self.require(run_id)
+            run = current if current is not None else await self.require(run_id)
+            current = None
             left = end - loop.time()
-            if after is None or run.version != after or run.state in RunState.FINISHED or left <= 0:
+            if step:  # without ``after``: any pending step
+                changed = bool(run.pending) and run.step_version != (after or "")
+            else:  # without ``after``: at once
+                changed = after is None or run.version != after
+            if changed or run.state in RunState.FINISHED or left <= 0:
                 return run
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), min(left, poll))
@@ -189,6 +229,7 @@ class RunStore:
                             .values(heartbeat_at=datetime.now(UTC)))
 
     async def release(self, run_id: str, workspace: str) -> None:
+        self._performed.pop(run_id, None)
         async with self.db.session() as s:
             await s.execute(delete(LockRow).where(LockRow.workspace_name == workspace, LockRow.run_id == run_id))
 
@@ -197,6 +238,15 @@ class RunStore:
             await s.execute(delete(ResultRow).where(ResultRow.run_id == run_id, ResultRow.test_id == result.test_id))
             s.add(ResultRow(run_id=run_id, test_id=result.test_id, position=position, outcome=str(result.outcome),
                             data=result.to_dict()))
+
+    async def test_done(self, run_id: str, position: int, result: TestResult, **values: Any) -> None:
+        """Save ``result`` and update the run (progress, next test) in one transaction."""
+        async with self.db.session() as s:
+            await s.execute(delete(ResultRow).where(ResultRow.run_id == run_id, ResultRow.test_id == result.test_id))
+            s.add(ResultRow(run_id=run_id, test_id=result.test_id, position=position, outcome=str(result.outcome),
+                            data=result.to_dict()))
+            await s.execute(update(RunRow).where(RunRow.id == run_id).values(**values))
+        self._notify(run_id)
 
     async def results(self, run_id: str) -> list[TestResult]:
         async with self.db.session() as s:
