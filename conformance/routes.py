@@ -149,13 +149,14 @@ def build(ctx: SandboxContext) -> APIRouter:
                            "change", description="`change`: any change of the status; `step`: a new pending "
                            "step (what a simulator waits for) or the end of the run"),
                        done: bool = Query(False, description="With `until=step`: the caller (a simulator) "
-                                          "has performed step `after` and made all its calls"),
+                                          "has performed step `after` (without `after`: none yet) and all its "
+                                          "calls were answered; the runner's negative checks end at once"),
                        ) -> dict[str, Any]:
         run = await run_of(request, run_id)
         if done:
-            if until != "step" or not after:
-                raise ProblemError(422, "invalid-done", "done=true needs until=step and after=<step_version>")
-            rt().store.performed(run_id, after)
+            if until != "step":
+                raise ProblemError(422, "invalid-done", "done=true needs until=step")
+            rt().store.performed(run_id, after or "")
         return (await rt().store.wait_change(run_id, after, timeout, step=until == "step",
                                              current=run)).to_dict(base())
 

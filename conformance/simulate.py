@@ -73,8 +73,8 @@ def wait_status(client: httpx.Client, run_id: str, after: str | None, timeout: f
     params: dict[str, Any] = {"timeout": f"{timeout:g}", "until": until}
     if after:
         params["after"] = after
-        if done:  # "I performed step ``after``": the runner's quiet windows end now
-            params["done"] = "true"
+    if done:  # "I performed step ``after`` (or none yet) and am idle": the runner's quiet windows end now
+        params["done"] = "true"
     return client.get(f"/conformance/api/runs/{run_id}/wait", params=params, timeout=timeout + 30)
 
 
@@ -89,7 +89,7 @@ def run_vendor_loop(client: httpx.Client, run_id: str, perform: Perform, *, stop
     log = log or SimulationLog()
     done: set[tuple[str, str]] = set()
     version: str | None = None
-    performed = False
+    performed = True  # the first request says "idle": this vendor will tell when it has performed a step
     while not stop.is_set():
         try:
             r = wait_status(client, run_id, version, wait, until="step", done=performed)

@@ -131,13 +131,13 @@ class RunStore:
             event.set()
 
     def performed(self, run_id: str, version: str) -> None:
-        """The vendor of ``run_id`` has performed step ``version`` (and is idle)."""
+        """The vendor of ``run_id`` has performed step ``version`` (``""``: none yet) and is idle."""
         self._performed[run_id] = version
         self._notify(f"performed:{run_id}")
 
     async def wait_performed(self, run_id: str, version: str, timeout: float) -> bool:
         """Whether the vendor says it performed step ``version`` within ``timeout`` seconds; False
-        at once when it never said so for any step of this run (it is not a simulator)."""
+        at once when it never said anything of the kind in this run (it is not a simulator)."""
         loop = asyncio.get_running_loop()
         end = loop.time() + timeout
         while True:
