@@ -4,7 +4,9 @@ sandbox over HTTP; the others work offline."""
 
 from __future__ import annotations
 
+import functools
 import json
+import ssl
 from pathlib import Path
 
 import httpx
@@ -29,12 +31,18 @@ def _settings() -> Settings:
     return Settings()  # type: ignore[call-arg]
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every client of the command: loading the CA bundle costs ~0.1 s each time."""
+    return httpx.create_ssl_context()
+
+
 def http_client(url: str | None) -> httpx.Client:
     """The HTTP client of the commands that talk to a running sandbox (one place to swap); it carries
     the operator key read from this machine's data dir (``/conformance/api`` needs a key)."""
     settings = _settings()
     return httpx.Client(base_url=(url or settings.base_url).rstrip("/"), timeout=30,
-                        headers=cli_api_headers(settings))
+                        headers=cli_api_headers(settings), verify=_tls())
 
 
 def _lang(lang: str | None) -> str:

@@ -254,8 +254,9 @@ class TestContext:
         q = query.with_since(since)
         step = self._last_step
         # a vendor that tells when it has performed a step does so once its calls are over
-        if step is not None and self._performed is not None and await self._performed(step.version,
-                                                                                       self.run.step_timeout):
+        # (only a step with an action is performed by a simulator)
+        if (step is not None and step.action and self._performed is not None
+                and await self._performed(step.version, self.run.step_timeout)):
             # its last response left before it said so; that exchange is recorded right after
             await asyncio.sleep(BATCH_WINDOW)
             return sorted(await self._fetch(q), key=lambda e: (e.started_at, e.id))

@@ -150,20 +150,18 @@ class RunStore:
                 await asyncio.wait_for(event.wait(), left)
 
     async def wait_change(self, run_id: str, after: str | None, timeout: float, *, step: bool = False,
-                          current: Run | None = None, poll: float = WATCH_POLL) -> Run:
+                          poll: float = WATCH_POLL) -> Run:
         """The run as soon as its :attr:`Run.version` differs from ``after`` (at once when
         ``after`` is None or the run is finished), else after ``timeout`` seconds as it is.
 
         With ``step``, only a new pending step counts: the run is returned once it has a pending
         step whose :attr:`Run.step_version` differs from ``after`` (any step when ``after`` is
-        None), or has finished — a simulator is not woken by progress it ignores.
-        ``current``: the run as the caller just read it (saves a read)."""
+        None), or has finished — a simulator is not woken by progress it ignores."""
         loop = asyncio.get_running_loop()
         end = loop.time() + timeout
         while True:
             event = self._event(run_id)  # before reading: an update in between still wakes us
-            run = current if current is not None else await self.require(run_id)
-            current = None
+            run = await self.require(run_id)
             left = end - loop.time()
             if step:  # without ``after``: any pending step
                 changed = bool(run.pending) and run.step_version != (after or "")
