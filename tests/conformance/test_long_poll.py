@@ -5,10 +5,12 @@ which a simulator ends by saying it has performed the step. Real sandbox, real H
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from conformance.simulate import wait_finished, wait_status
+from sandbox.evidence import ExchangeFilter
 
 
 def _wait(runner: Any, run_id: str, **params: Any) -> Any:
@@ -100,3 +102,25 @@ def test_a_quiet_window_ends_when_nothing_more_arrives(runner) -> None:
     assert r.status_code == 201, r.text
     run = _play_without_saying_done(runner, r.json()["id"], 1.5)
     assert run["outcome"] == "pass", runner.results(run["id"])
+
+
+def test_the_recorder_wakes_the_waiters_of_the_workspace_it_records(csb, ws) -> None:
+    """The in-process hook the runner's waits sleep on: an exchange of workspace W sets W's event
+    (not another workspace's), and flush() then has it in the store."""
+    recorder = csb.ctx.recorder
+
+    async def take() -> tuple[asyncio.Event, asyncio.Event]:
+        return recorder.changed(ws), recorder.changed(f"{ws}-other")
+
+    async def settle(mine: asyncio.Event, other: asyncio.Event) -> tuple[bool, bool, int]:
+        await asyncio.wait_for(mine.wait(), 30)
+        await recorder.flush()
+        found = await csb.ctx.evidence.list(ExchangeFilter(workspace=ws, service="sandbox", limit=1000))
+        return mine.is_set(), other.is_set(), len(found)
+
+    mine, other = asyncio.run_coroutine_threadsafe(take(), csb._loop).result(30)
+    assert not mine.is_set()
+    with csb.client() as c:  # an operator call about the workspace is recorded under it
+        assert c.get(f"/sandbox/api/workspaces/{ws}/faults").status_code == 200
+    woken, other_woken, recorded = asyncio.run_coroutine_threadsafe(settle(mine, other), csb._loop).result(60)
+    assert woken and not other_woken and recorded >= 1
