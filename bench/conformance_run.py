@@ -13,7 +13,11 @@ in a fresh workspace each, in alternating order:
   the simulator performs it, the runner waits for and judges the exchanges, then signs the report.
 
 Both are timed as the commands a user types (process start included for both). Prints each time,
-the medians, and run ÷ baseline (target ≤ 1.25) and the run's median (target ≤ 15 s).
+the medians, and run ÷ baseline (target ≤ 1.25) and the run's median (target ≤ 15 s), with the
+machine's load average (a shared machine makes the seconds noisy; the ratio is what counts).
+``--timeline`` also prints, per command, where its time went, from the exchanges recorded in its
+workspace: process start → first call, the calls' span and how long calls were in flight, last
+call → exit; for a run, each test's duration and the gap before it.
 """
 
 from __future__ import annotations
@@ -141,6 +145,7 @@ def main() -> None:
     ap.add_argument("--timeline", action="store_true", help="print where each command's time went")
     ap.add_argument("--database-url", default="", help="PostgreSQL URL (default: SQLite in a fresh folder)")
     args = ap.parse_args()
+    print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()), flush=True)
     port, tls = free_port(), free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="bench-conformance-") as tmp:
@@ -180,6 +185,7 @@ def main() -> None:
     print(f"full run (conformance run dpi-ldl --simulate): median {r:.2f} s  ({', '.join(f'{x:.2f}' for x in runs)})")
     print(f"run ÷ simulator alone: {r / b:.2f}  (target ≤ 1.25)")
     print(f"whole run: {r:.2f} s  (target ≤ 15 s)")
+    print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":
