@@ -86,6 +86,8 @@ def register(app: typer.Typer) -> None:
         simulate_fault: list[str] = typer.Option([], "--simulate-fault", help="Simulator fault to inject (repeat)"),
         lang: str = typer.Option(None, "--lang", help="fr | en"),
         step_timeout: float = typer.Option(None, "--step-timeout", help="Seconds each waiting step waits"),
+        quiet: float = typer.Option(None, "--quiet-window", help="Seconds without a new call that end a step's "
+                                    "trailing calls (default 0.15; raise it for a slow or human-driven software)"),
         url: str = typer.Option(None, "--url", help="Sandbox base URL (default: MES_SANDBOX_PUBLIC_BASE_URL or "
                                                     "http://127.0.0.1:8080)"),
     ) -> None:
@@ -94,7 +96,8 @@ def register(app: typer.Typer) -> None:
             console.print("[red]error:[/red] --simulate-fault needs --simulate")
             raise typer.Exit(int(ExitCode.USAGE))
         req = RunRequest(suite, workspace, only, preset, lang, step_timeout, simulate, simulate_fault,
-                         {"json": json_out, "html": html_out, "junit": junit_out, "sarif": sarif_out}, evidence)
+                         {"json": json_out, "html": html_out, "junit": junit_out, "sarif": sarif_out}, evidence,
+                         quiet)
         try:
             code = execute(req, lambda: http_client(url), console, _lang(lang), _settings().default_workspace)
         except CliFailure as exc:

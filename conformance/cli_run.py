@@ -71,6 +71,7 @@ class RunRequest:
     faults: Sequence[str]
     outputs: dict[str, Path | None]  # json, html, junit, sarif
     evidence: Path | None
+    quiet: float | None = None  # the run's quiet window (seconds)
 
 
 def _inputs(req: RunRequest) -> dict[str, Any]:
@@ -196,7 +197,8 @@ def execute(req: RunRequest, make_client: Callable[[], httpx.Client], console: C
             vendor_client = make_client()
             cleanup.callback(vendor_client.close)
         body: dict[str, Any] = {"suite": req.suite, "inputs": inputs, "only": list(req.only)}
-        for key, value in (("workspace", workspace), ("lang", req.lang), ("step_timeout", req.step_timeout)):
+        for key, value in (("workspace", workspace), ("lang", req.lang), ("step_timeout", req.step_timeout),
+                           ("quiet", req.quiet)):
             if value is not None:
                 body[key] = value
         try:
