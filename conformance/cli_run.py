@@ -21,7 +21,14 @@ from rich.table import Table
 from rich.text import Text as RichText
 
 from conformance.model import PresetError, load_preset
-from conformance.simulate import NoSimulatorError, VendorThread, find_simulator, perform_of, wait_status
+from conformance.simulate import (
+    WAIT_TIMEOUT,
+    NoSimulatorError,
+    VendorThread,
+    find_simulator,
+    perform_of,
+    wait_status,
+)
 
 
 class ExitCode(IntEnum):
@@ -116,7 +123,7 @@ def _next(client: httpx.Client, run: dict[str, Any], timeout: float, until: str 
 
 
 def follow(client: httpx.Client, run: dict[str, Any], console: Console, lang: str,
-           tick: float = 1.0, wait: float = 20.0) -> dict[str, Any]:
+           tick: float = 1.0, wait: float = WAIT_TIMEOUT) -> dict[str, Any]:
     """Follow the run until it finishes (long polls: each change shows at once), showing its
     progress and pending prompt; on a terminal the poll ends every ``tick`` seconds so the
     countdown of the step moves."""

@@ -23,7 +23,8 @@ from typing import Any, Protocol
 import httpx
 
 ENTRY_POINT_GROUP = "mes_sandbox.conformance_simulators"
-#: seconds a simulator's long poll waits for the next step (short: a stopped loop ends within it)
+#: seconds a client's long poll waits (short: a stopped loop ends within it, and ``serve`` waits for
+#: requests in flight before it stops)
 WAIT_TIMEOUT = 5.0
 Perform = Callable[[str, dict[str, Any]], None]
 
