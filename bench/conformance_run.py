@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -73,12 +74,26 @@ def workspace(url: str, data_dir: Path) -> str:
     return name
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a running process has used (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str, tuple[datetime, datetime]]:
     wall = datetime.now(UTC)
     t = time.perf_counter()
     p = subprocess.run(cmd, env=env, capture_output=True, text=True)
     secs = time.perf_counter() - t
     return secs, p.returncode, p.stdout[-2000:] + p.stderr[-2000:], (wall, wall + timedelta(seconds=secs))
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _get_json(url: str, key: str | None) -> Any:
@@ -159,10 +174,12 @@ def main() -> None:
         try:
             base: list[float] = []
             runs: list[float] = []
+            cpus: dict[str, list[float]] = {"baseline": [], "run": []}
             for i in range(args.rounds):
                 order = ("baseline", "run") if i % 2 == 0 else ("run", "baseline")
                 for which in order:
                     ws = workspace(url, Path(tmp))
+                    server_cpu, command_cpu = cpu_seconds(proc.pid), children_cpu()
                     if which == "baseline":
                         secs, rc, out, span = timed([*CLI, "simulate", "dpi", "--url", url, "--workspace", ws], env)
                         base.append(secs)
@@ -171,7 +188,11 @@ def main() -> None:
                         secs, rc, out, span = timed([*CLI, "conformance", "run", "dpi-ldl", "--url", url,
                                                      "--workspace", ws, "--simulate", "--json", str(report)], env)
                         runs.append(secs)
-                    print(f"round {i + 1} {which:8s} {secs:6.2f} s  exit {rc}", flush=True)
+                    # CPU is what a loaded machine makes wait: the runner's extra work shows here first
+                    cpu = (cpu_seconds(proc.pid) - server_cpu, children_cpu() - command_cpu)
+                    cpus[which].append(sum(cpu))
+                    print(f"round {i + 1} {which:8s} {secs:6.2f} s  exit {rc}  (CPU: sandbox {cpu[0]:.2f} s, "
+                          f"command {cpu[1]:.2f} s)", flush=True)
                     if rc != 0:
                         print(out)
                         raise SystemExit(f"{which} failed (exit {rc})")
@@ -184,6 +205,8 @@ def main() -> None:
     print(f"\nsimulator alone (mes-sandbox simulate dpi): median {b:.2f} s  ({', '.join(f'{x:.2f}' for x in base)})")
     print(f"full run (conformance run dpi-ldl --simulate): median {r:.2f} s  ({', '.join(f'{x:.2f}' for x in runs)})")
     print(f"run ÷ simulator alone: {r / b:.2f}  (target ≤ 1.25)")
+    cb, cr = statistics.median(cpus["baseline"]), statistics.median(cpus["run"])
+    print(f"CPU (sandbox + command): simulator alone {cb:.2f} s, run {cr:.2f} s, run ÷ simulator alone {cr / cb:.2f}")
     print(f"whole run: {r:.2f} s  (target ≤ 15 s)")
     print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 

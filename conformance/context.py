@@ -7,7 +7,8 @@ recorder's wake-up event for the run's workspace (:meth:`sandbox.evidence.Eviden
 *before* it reads, then flushes this process's recorder (a flush barrier: everything recorded so far
 is then in the database) and reads the store from the step's start; if the matches are not there
 yet it sleeps on the event, which the recorder sets as soon as it records an exchange of that
-workspace. So a step ends within milliseconds of the vendor's exchange, not a poll interval later.
+workspace that the query may match (so a login of six calls costs one read, not six). So a step
+ends within milliseconds of the vendor's exchange, not a poll interval later.
 Across processes (``serve --workers``, several nodes) another process may record the vendor's
 exchange and only the database is shared: the wait is also bounded by
 :attr:`RunSettings.poll_interval` (:data:`DEFAULT_POLL_INTERVAL`), a fallback poll that costs one
@@ -76,6 +77,11 @@ WAIT_TIMEOUT = Message(
 )
 BODY_NOT_JSON = Message("runner.body.not-json", "Le corps de l'échange {exchange} n'est pas du JSON : {error}.",
                         "The body of exchange {exchange} is not JSON: {error}.")
+
+
+def _candidate(ex: Exchange) -> bool:
+    """Not the runner's own traffic (its driving calls, the run status requests)."""
+    return ex.service not in RUNNER_SERVICES and not ex.correlation_id.startswith(DRIVE_CORRELATION_PREFIX)
 
 
 async def _wait_event(event: asyncio.Event, timeout: float) -> None:
@@ -219,7 +225,7 @@ class TestContext:
         seen = 0
         try:
             while True:
-                woken = self.sandbox.recorder.changed(self.workspace)  # before reading: nothing missed
+                woken = self._changed(q)  # before reading: nothing missed
                 found = await self._fetch(q)
                 if len(found) >= count:
                     break
@@ -266,7 +272,7 @@ class TestContext:
             quiet_until = loop.time() + window
             before = len(found)
             while True:
-                woken = self.sandbox.recorder.changed(self.workspace)
+                woken = self._changed(q)
                 found = await self._fetch(q)
                 left = quiet_until - loop.time()
                 if len(found) != before or left <= 0:
@@ -276,6 +282,11 @@ class TestContext:
                 break
         return sorted(found, key=lambda e: (e.started_at, e.id))
 
+    def _changed(self, q: EvidenceQuery) -> asyncio.Event:
+        """Set when this process records an exchange ``q`` may match (one read per candidate, not
+        one per exchange of the workspace)."""
+        return self.sandbox.recorder.changed(self.workspace, lambda ex: _candidate(ex) and q.matches(ex))
+
     async def _fetch(self, q: EvidenceQuery) -> list[Exchange]:
         await self.sandbox.recorder.flush()
         out: list[Exchange] = []
@@ -284,11 +295,7 @@ class TestContext:
             page = await self.sandbox.evidence.list(ExchangeFilter(
                 workspace=self.workspace, protocol=q.protocol, service=q.service,
                 correlation_id=q.correlation_id, since=q.since, until=q.until, limit=1000, offset=offset))
-            for ex in page:
-                if ex.service in RUNNER_SERVICES or ex.correlation_id.startswith(DRIVE_CORRELATION_PREFIX):
-                    continue
-                if q.matches(ex):
-                    out.append(ex)
+            out.extend(ex for ex in page if _candidate(ex) and q.matches(ex))
             if len(page) < 1000:
                 return out
             offset += len(page)

@@ -19,6 +19,7 @@ import secrets
 import time
 import uuid
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -300,27 +301,43 @@ class EvidenceRecorder:
         self._queue: asyncio.Queue[Exchange] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         # -- wake-up of waiters (conformance runner, issue 18): see :meth:`changed` -------------
-        self._changed: weakref.WeakValueDictionary[str, asyncio.Event] = weakref.WeakValueDictionary()
+        self._waiters: dict[str, list[tuple[weakref.ref[asyncio.Event], Callable[[Exchange], bool] | None]]] = {}
         self._hurry = asyncio.Event()  # set by flush(): end the batch window now
         self._in_window = False
 
     def record(self, exchange: Exchange) -> None:
         """Record an exchange (non-blocking)."""
         self._queue.put_nowait(exchange)
-        if self._changed:
-            event = self._changed.pop(exchange.workspace, None)
-            if event is not None:
-                event.set()
+        if self._waiters:
+            self._wake(exchange)
 
-    def changed(self, workspace: str) -> asyncio.Event:
-        """An event set when this process next records an exchange of ``workspace`` (before it is
-        written: :meth:`flush` then writes it at once). Take it *before* reading the store, then
-        wait on it, and no exchange is missed. In-process only: exchanges recorded by another
-        worker or node wake nobody here (waiters keep a bounded poll for those)."""
-        event = self._changed.get(workspace)
-        if event is None:
-            event = self._changed[workspace] = asyncio.Event()
+    def changed(self, workspace: str, match: Callable[[Exchange], bool] | None = None) -> asyncio.Event:
+        """An event set when this process next records an exchange of ``workspace`` (that
+        ``match`` accepts), before it is written: :meth:`flush` then writes it at once. Take it
+        *before* reading the store, then wait on it, and no exchange is missed. In-process only:
+        exchanges recorded by another worker or node wake nobody here (waiters keep a bounded
+        poll for those). A waiter that drops the event is forgotten."""
+        event = asyncio.Event()
+        self._waiters.setdefault(workspace, []).append((weakref.ref(event), match))
         return event
+
+    def _wake(self, exchange: Exchange) -> None:
+        waiting = self._waiters.pop(exchange.workspace, None)
+        keep = []
+        for ref, match in waiting or ():
+            event = ref()
+            if event is None:
+                continue
+            try:
+                hit = match is None or match(exchange)
+            except Exception:  # a waiter's predicate must not cost the exchange: wake it, it reads the store
+                hit = True
+            if hit:
+                event.set()
+            else:
+                keep.append((ref, match))
+        if keep:
+            self._waiters[exchange.workspace] = keep
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="evidence-writer")

@@ -109,18 +109,19 @@ def test_the_recorder_wakes_the_waiters_of_the_workspace_it_records(csb, ws) -> 
     (not another workspace's), and flush() then has it in the store."""
     recorder = csb.ctx.recorder
 
-    async def take() -> tuple[asyncio.Event, asyncio.Event]:
-        return recorder.changed(ws), recorder.changed(f"{ws}-other")
+    async def take() -> tuple[asyncio.Event, asyncio.Event, asyncio.Event]:
+        return (recorder.changed(ws, lambda ex: ex.service == "sandbox"), recorder.changed(f"{ws}-other"),
+                recorder.changed(ws, lambda ex: ex.service == "dmp"))  # a waiter's query: no match, no wake-up
 
-    async def settle(mine: asyncio.Event, other: asyncio.Event) -> tuple[bool, bool, int]:
-        await asyncio.wait_for(mine.wait(), 30)
+    async def settle(*events: asyncio.Event) -> tuple[list[bool], int]:
+        await asyncio.wait_for(events[0].wait(), 30)
         await recorder.flush()
         found = await csb.ctx.evidence.list(ExchangeFilter(workspace=ws, service="sandbox", limit=1000))
-        return mine.is_set(), other.is_set(), len(found)
+        return [e.is_set() for e in events], len(found)
 
-    mine, other = asyncio.run_coroutine_threadsafe(take(), csb._loop).result(30)
-    assert not mine.is_set()
+    events = asyncio.run_coroutine_threadsafe(take(), csb._loop).result(30)
+    assert not any(e.is_set() for e in events)
     with csb.client() as c:  # an operator call about the workspace is recorded under it
         assert c.get(f"/sandbox/api/workspaces/{ws}/faults").status_code == 200
-    woken, other_woken, recorded = asyncio.run_coroutine_threadsafe(settle(mine, other), csb._loop).result(60)
-    assert woken and not other_woken and recorded >= 1
+    woken, recorded = asyncio.run_coroutine_threadsafe(settle(*events), csb._loop).result(60)
+    assert woken == [True, False, False] and recorded >= 1
