@@ -318,7 +318,8 @@ class EvidenceRecorder:
         exchanges recorded by another worker or node wake nobody here (waiters keep a bounded
         poll for those). A waiter that drops the event is forgotten."""
         event = asyncio.Event()
-        self._waiters.setdefault(workspace, []).append((weakref.ref(event), match))
+        waiting = [w for w in self._waiters.get(workspace, ()) if w[0]() is not None]  # forget dropped ones
+        self._waiters[workspace] = [*waiting, (weakref.ref(event), match)]
         return event
 
     def _wake(self, exchange: Exchange) -> None:
