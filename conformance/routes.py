@@ -152,12 +152,14 @@ def build(ctx: SandboxContext) -> APIRouter:
                                           "has performed step `after` (without `after`: none yet) and all its "
                                           "calls were answered; the runner's negative checks end at once"),
                        ) -> dict[str, Any]:
-        await run_of(request, run_id)
+        changed = rt().store.watch(run_id)  # before reading the run: no update missed
+        run = await run_of(request, run_id)
         if done:
             if until != "step":
                 raise ProblemError(422, "invalid-done", "done=true needs until=step")
             rt().store.performed(run_id, after or "")
-        return (await rt().store.wait_change(run_id, after, timeout, step=until == "step")).to_dict(base())
+        return (await rt().store.wait_change(run_id, after, timeout, step=until == "step",
+                                             current=(run, changed))).to_dict(base())
 
     @router.get("/runs/{run_id}/results", summary="Results recorded so far")
     async def get_results(run_id: str, request: Request) -> dict[str, Any]:

@@ -149,19 +149,28 @@ class RunStore:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), left)
 
+    def watch(self, run_id: str) -> asyncio.Event:
+        """Set at the next update of ``run_id`` in this process; take it before reading the run."""
+        return self._event(run_id)
+
     async def wait_change(self, run_id: str, after: str | None, timeout: float, *, step: bool = False,
-                          poll: float = WATCH_POLL) -> Run:
+                          poll: float = WATCH_POLL, current: tuple[Run, asyncio.Event] | None = None) -> Run:
         """The run as soon as its :attr:`Run.version` differs from ``after`` (at once when
         ``after`` is None or the run is finished), else after ``timeout`` seconds as it is.
 
         With ``step``, only a new pending step counts: the run is returned once it has a pending
         step whose :attr:`Run.step_version` differs from ``after`` (any step when ``after`` is
-        None), or has finished — a simulator is not woken by progress it ignores."""
+        None), or has finished — a simulator is not woken by progress it ignores. ``current``:
+        the run as the caller read it *after* taking :meth:`watch` (saves a read)."""
         loop = asyncio.get_running_loop()
         end = loop.time() + timeout
         while True:
-            event = self._event(run_id)  # before reading: an update in between still wakes us
-            run = await self.require(run_id)
+            if current is not None:
+                run, event = current
+                current = None
+            else:
+                event = self._event(run_id)  # before reading: an update in between still wakes us
+                run = await self.require(run_id)
             left = end - loop.time()
             if step:  # without ``after``: any pending step
                 changed = bool(run.pending) and run.step_version != (after or "")
