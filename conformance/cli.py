@@ -4,7 +4,9 @@ sandbox over HTTP; the others work offline."""
 
 from __future__ import annotations
 
+import functools
 import json
+import ssl
 from pathlib import Path
 
 import httpx
@@ -29,12 +31,18 @@ def _settings() -> Settings:
     return Settings()  # type: ignore[call-arg]
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every client of the command: loading the CA bundle costs ~0.1 s each time."""
+    return httpx.create_ssl_context()
+
+
 def http_client(url: str | None) -> httpx.Client:
     """The HTTP client of the commands that talk to a running sandbox (one place to swap); it carries
     the operator key read from this machine's data dir (``/conformance/api`` needs a key)."""
     settings = _settings()
     return httpx.Client(base_url=(url or settings.base_url).rstrip("/"), timeout=30,
-                        headers=cli_api_headers(settings))
+                        headers=cli_api_headers(settings), verify=_tls())
 
 
 def _lang(lang: str | None) -> str:
@@ -78,6 +86,8 @@ def register(app: typer.Typer) -> None:
         simulate_fault: list[str] = typer.Option([], "--simulate-fault", help="Simulator fault to inject (repeat)"),
         lang: str = typer.Option(None, "--lang", help="fr | en"),
         step_timeout: float = typer.Option(None, "--step-timeout", help="Seconds each waiting step waits"),
+        quiet: float = typer.Option(None, "--quiet-window", help="Seconds without a new call that end a step's "
+                                    "trailing calls (default 0.15; raise it for a slow or human-driven software)"),
         url: str = typer.Option(None, "--url", help="Sandbox base URL (default: MES_SANDBOX_PUBLIC_BASE_URL or "
                                                     "http://127.0.0.1:8080)"),
     ) -> None:
@@ -86,7 +96,8 @@ def register(app: typer.Typer) -> None:
             console.print("[red]error:[/red] --simulate-fault needs --simulate")
             raise typer.Exit(int(ExitCode.USAGE))
         req = RunRequest(suite, workspace, only, preset, lang, step_timeout, simulate, simulate_fault,
-                         {"json": json_out, "html": html_out, "junit": junit_out, "sarif": sarif_out}, evidence)
+                         {"json": json_out, "html": html_out, "junit": junit_out, "sarif": sarif_out}, evidence,
+                         quiet)
         try:
             code = execute(req, lambda: http_client(url), console, _lang(lang), _settings().default_workspace)
         except CliFailure as exc:

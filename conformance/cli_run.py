@@ -4,8 +4,8 @@ then write the reports and exit with the verdict's :class:`ExitCode`."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,7 +21,14 @@ from rich.table import Table
 from rich.text import Text as RichText
 
 from conformance.model import PresetError, load_preset
-from conformance.simulate import NoSimulatorError, VendorThread, find_simulator, perform_of
+from conformance.simulate import (
+    WAIT_TIMEOUT,
+    NoSimulatorError,
+    VendorThread,
+    find_simulator,
+    perform_of,
+    wait_status,
+)
 
 
 class ExitCode(IntEnum):
@@ -71,6 +78,7 @@ class RunRequest:
     faults: Sequence[str]
     outputs: dict[str, Path | None]  # json, html, junit, sarif
     evidence: Path | None
+    quiet: float | None = None  # the run's quiet window (seconds)
 
 
 def _inputs(req: RunRequest) -> dict[str, Any]:
@@ -100,14 +108,29 @@ def _status_view(run: dict[str, Any], lang: str) -> Group:
     return Group(*parts)
 
 
+def _next(client: httpx.Client, run: dict[str, Any], timeout: float, until: str = "change") -> dict[str, Any]:
+    """The run's status once it changes (a long poll; ``until="step"``: once a new step is
+    pending, or the run ended), or after ``timeout`` seconds."""
+    after = run.get("step_version") if until == "step" else run.get("version")
+    try:
+        r = wait_status(client, run["id"], after or None, timeout, until=until)
+    except httpx.HTTPError as exc:
+        raise CliFailure(ExitCode.ERROR, f"sandbox unreachable at {client.base_url}: {exc}") from None
+    if r.status_code >= 400:
+        raise CliFailure(ExitCode.ERROR, f"GET /conformance/api/runs/{run['id']}/wait: {problem_text(r)}")
+    status: dict[str, Any] = r.json()
+    return status
+
+
 def follow(client: httpx.Client, run: dict[str, Any], console: Console, lang: str,
-           poll: float = 0.25) -> dict[str, Any]:
-    """Poll the run until it finishes, showing its progress and pending prompt."""
+           tick: float = 1.0, wait: float = WAIT_TIMEOUT) -> dict[str, Any]:
+    """Follow the run until it finishes (long polls: each change shows at once), showing its
+    progress and pending prompt; on a terminal the poll ends every ``tick`` seconds so the
+    countdown of the step moves."""
     if console.is_terminal:
         with Live(_status_view(run, lang), console=console, refresh_per_second=8, transient=True) as live:
             while run["state"] == "running":
-                time.sleep(poll)
-                run = _get(client, f"/conformance/api/runs/{run['id']}").json()
+                run = _next(client, run, tick)
                 live.update(_status_view(run, lang))
         return run
     last = None
@@ -118,8 +141,7 @@ def follow(client: httpx.Client, run: dict[str, Any], console: Console, lang: st
             console.print(f"[{run.get('current_test')}] → {step['prompt'].get(lang) or step['prompt']['fr']}"
                           f" (waiting for: {step['awaiting']})")
         last = key
-        time.sleep(poll)
-        run = _get(client, f"/conformance/api/runs/{run['id']}").json()
+        run = _next(client, run, wait, until="step")  # only a new step is printed
     return run
 
 
@@ -164,7 +186,8 @@ def execute(req: RunRequest, make_client: Callable[[], httpx.Client], console: C
     inputs = _inputs(req)
     vendor: VendorThread | None = None
     sim: Any = None
-    with make_client() as client:
+    vendor_client: httpx.Client | None = None
+    with make_client() as client, contextlib.ExitStack() as cleanup:
         workspace = req.workspace
         if req.simulate:
             try:
@@ -177,8 +200,12 @@ def execute(req: RunRequest, make_client: Callable[[], httpx.Client], console: C
             sim = factory(str(client.base_url).rstrip("/"), workspace, list(req.faults))
             if hasattr(sim, "prepare"):
                 inputs = {**sim.prepare(), **inputs}
+            # made before the run starts, so the simulator is ready the moment the first step is
+            vendor_client = make_client()
+            cleanup.callback(vendor_client.close)
         body: dict[str, Any] = {"suite": req.suite, "inputs": inputs, "only": list(req.only)}
-        for key, value in (("workspace", workspace), ("lang", req.lang), ("step_timeout", req.step_timeout)):
+        for key, value in (("workspace", workspace), ("lang", req.lang), ("step_timeout", req.step_timeout),
+                           ("quiet", req.quiet)):
             if value is not None:
                 body[key] = value
         try:
@@ -191,8 +218,9 @@ def execute(req: RunRequest, make_client: Callable[[], httpx.Client], console: C
         if r.status_code >= 400:
             raise CliFailure(ExitCode.ERROR, problem_text(r))
         run = r.json()
-        if sim is not None:
-            vendor = VendorThread(make_client, run["id"], perform_of(sim)).start()
+        if sim is not None and vendor_client is not None:
+            premade = vendor_client
+            vendor = VendorThread(lambda: premade, run["id"], perform_of(sim)).start()
         try:
             run = follow(client, run, console, lang)
         except KeyboardInterrupt:

@@ -2,13 +2,28 @@
 that accumulate (STYLE §5), outcomes raised (Inferno's ``test_runner.rb`` maps them in one place:
 :mod:`conformance.engine`), and driving steps (:class:`conformance.drive.Driver`).
 
-Waiting — how no exchange is missed. Evidence writes are batched (:mod:`sandbox.evidence`), so
-:meth:`TestContext.wait_for` *polls*: each round flushes this process's recorder (everything this
-process recorded so far is then in the database) and reads the store from the step's start; the
-poll interval is short (0.1 s by default). Polling rather than a wake-up from the recorder is
-chosen because under ``serve --workers`` another process records the vendor's exchange and only
-the database is shared. At the deadline one last flush-and-read runs after a grace of a few
-batch windows, so an exchange recorded just before the deadline still counts.
+Waiting — how no exchange is missed, without a sleep loop. :meth:`TestContext.wait_for` takes the
+recorder's wake-up event for the run's workspace (:meth:`sandbox.evidence.EvidenceRecorder.changed`)
+*before* it reads, then flushes this process's recorder (a flush barrier: everything recorded so far
+is then in the database) and reads the store from the step's start; if the matches are not there
+yet it sleeps on the event, which the recorder sets as soon as it records an exchange of that
+workspace that the query may match (so a login of six calls costs one read, not six). So a step
+ends within milliseconds of the vendor's exchange, not a poll interval later.
+Across processes (``serve --workers``, several nodes) another process may record the vendor's
+exchange and only the database is shared: the wait is also bounded by
+:attr:`RunSettings.poll_interval` (:data:`DEFAULT_POLL_INTERVAL`), a fallback poll that costs one
+query per interval. At the deadline one last flush-and-read runs after a grace of a few batch
+windows, so an exchange another process recorded just before the deadline still counts.
+
+Quiet windows — the one wait that remains. A negative check ("the software sent nothing else for
+this step") cannot be answered by an exchange: absence has no event. :meth:`TestContext.quiet`
+ends as soon as the vendor says it has performed the step — a simulator does, by asking for the
+next step with ``GET /conformance/api/runs/{id}/wait?until=step&done=true`` (in-process only; its
+calls are all answered, hence recorded, by then) — and otherwise waits until no new matching
+exchange has been recorded for :attr:`RunSettings.quiet` seconds (each new one restarts the
+window, up to :data:`MAX_QUIET_ROUNDS` windows), with the same wake-up and barrier. The window is a
+run option (``quiet``, default :data:`DEFAULT_QUIET` — the longest pause a software makes between
+two calls of one step; raise it for a slow or human-driven software).
 
 Correlation — never by luck. Every query is confined to the run's workspace and to exchanges that
 started after the step was published (after the run started for :meth:`TestContext.find`), and
@@ -19,6 +34,8 @@ calls and the ``/conformance/api`` polling are never candidates.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,7 +56,12 @@ if TYPE_CHECKING:
 DRIVE_CORRELATION_PREFIX = "conformance-drive-"
 #: exchanges of these services are the runner's own traffic (run status polling), never evidence
 RUNNER_SERVICES = ("conformance",)
-DEFAULT_POLL_INTERVAL = 0.1
+#: the fallback poll of a waiting step (exchanges recorded by another process wake nobody here)
+DEFAULT_POLL_INTERVAL = 0.25
+#: seconds without a new matching exchange that end a quiet window (see the module docstring)
+DEFAULT_QUIET = 0.15
+#: a software that keeps calling cannot hold a quiet window open for ever
+MAX_QUIET_ROUNDS = 20
 #: bodies of one test copied as excerpts into the report; later ones are cited by hash only
 MAX_EXCERPTS_PER_TEST = 24
 DEFAULT_STEP_TIMEOUT = 120.0
@@ -55,6 +77,18 @@ WAIT_TIMEOUT = Message(
 )
 BODY_NOT_JSON = Message("runner.body.not-json", "Le corps de l'échange {exchange} n'est pas du JSON : {error}.",
                         "The body of exchange {exchange} is not JSON: {error}.")
+
+
+def _candidate(ex: Exchange) -> bool:
+    """Not the runner's own traffic (its driving calls, the run status requests)."""
+    return ex.service not in RUNNER_SERVICES and not ex.correlation_id.startswith(DRIVE_CORRELATION_PREFIX)
+
+
+async def _wait_event(event: asyncio.Event, timeout: float) -> None:
+    """Until ``event`` is set or ``timeout`` seconds have passed."""
+    if timeout > 0 and not event.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout)
 
 
 class OutcomeSignal(BaseException):  # noqa: N818 - a signal, like pytest's outcomes
@@ -97,6 +131,10 @@ class PendingStep:
     deadline: datetime
     seen: int = 0
 
+    @property
+    def version(self) -> str:
+        return step_version(self.test_id, self.started_at.isoformat())
+
     def to_dict(self) -> dict[str, Any]:
         return {"test": self.test_id, "prompt": self.prompt.to_dict(), "action": self.action,
                 "params": self.params, "awaiting": self.awaiting, "count": self.count, "seen": self.seen,
@@ -104,6 +142,13 @@ class PendingStep:
 
 
 Publisher = Callable[[PendingStep | None], Awaitable[None]]
+#: ``(step version, timeout) -> bool``: whether the vendor said, within ``timeout`` s, that it performed that step
+PerformedWaiter = Callable[[str, float], Awaitable[bool]]
+
+
+def step_version(test_id: str, started_at: str) -> str:
+    """Names one published step (its test and start); the ``step_version`` of the run status."""
+    return hashlib.sha256(f"{test_id}|{started_at}".encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -116,6 +161,7 @@ class RunSettings:
     started_at: datetime
     step_timeout: float = DEFAULT_STEP_TIMEOUT
     poll_interval: float = DEFAULT_POLL_INTERVAL
+    quiet: float = DEFAULT_QUIET
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -127,12 +173,14 @@ class TestContext:
     __test__ = False
 
     def __init__(self, sandbox: SandboxContext, run: RunSettings, inputs: Mapping[str, Any], result: TestResult,
-                 publish: Publisher, drive: Driver) -> None:
+                 publish: Publisher, drive: Driver, performed: PerformedWaiter | None = None) -> None:
         self.sandbox = sandbox
         self.run = run
         self.inputs: Mapping[str, Any] = inputs
         self.result = result
         self._publish = publish
+        self._performed = performed
+        self._last_step: PendingStep | None = None
         self.drive = drive
         self._cited: dict[str, CitedExchange] = {}
         self._bodies: dict[str, bytes] = {}
@@ -171,11 +219,13 @@ class TestContext:
         step = PendingStep(self.test_id, prompt, action, dict(params or {}), q.describe(), count, started,
                            datetime.fromtimestamp(deadline, UTC))
         await self._publish(step)
+        self._last_step = step
         loop = asyncio.get_running_loop()
         end = loop.time() + timeout
         seen = 0
         try:
             while True:
+                woken = self._changed(q)  # before reading: nothing missed
                 found = await self._fetch(q)
                 if len(found) >= count:
                     break
@@ -183,8 +233,9 @@ class TestContext:
                     seen = len(found)
                     step = PendingStep(**{**step.__dict__, "seen": seen})
                     await self._publish(step)
-                if loop.time() >= end:
-                    await asyncio.sleep(BATCH_WINDOW * 5)  # grace: a write already under way lands
+                left = end - loop.time()
+                if left <= 0:
+                    await asyncio.sleep(BATCH_WINDOW * 5)  # grace: another process's write under way lands
                     found = await self._fetch(q)
                     if len(found) >= count:
                         break
@@ -192,12 +243,49 @@ class TestContext:
                         self._cite(ex)
                     self.fail(WAIT_TIMEOUT, timeout=f"{timeout:g}", what=q.describe(), count=count,
                               got=len(found), workspace=self.workspace)
-                await asyncio.sleep(self.run.poll_interval)
+                await _wait_event(woken, min(left, self.run.poll_interval))
         finally:
             await self._publish(None)
         for ex in found:
             self._cite(ex)
         return found
+
+    async def quiet(self, query: EvidenceQuery, since: datetime, *, seconds: float | None = None) -> list[Exchange]:
+        """Exchanges matching ``query`` since ``since`` once the step's trailing calls have landed,
+        oldest first: for a negative check. When the vendor says it performed this test's last
+        step (a simulator does, through ``/wait?done=true``), that is the end; otherwise once no
+        new match has been recorded for ``seconds`` (default: the run's quiet window). See the
+        module docstring for why this waits."""
+        window = self.run.quiet if seconds is None else seconds
+        q = query.with_since(since)
+        step = self._last_step
+        # a vendor that tells when it has performed a step does so once its calls are over
+        # (only a step with an action is performed by a simulator)
+        if (step is not None and step.action and self._performed is not None
+                and await self._performed(step.version, self.run.step_timeout)):
+            # its last response left before it said so; that exchange is recorded right after
+            await asyncio.sleep(BATCH_WINDOW)
+            return sorted(await self._fetch(q), key=lambda e: (e.started_at, e.id))
+        loop = asyncio.get_running_loop()
+        found: list[Exchange] = []
+        for _ in range(MAX_QUIET_ROUNDS):
+            quiet_until = loop.time() + window
+            before = len(found)
+            while True:
+                woken = self._changed(q)
+                found = await self._fetch(q)
+                left = quiet_until - loop.time()
+                if len(found) != before or left <= 0:
+                    break
+                await _wait_event(woken, min(left, self.run.poll_interval))
+            if len(found) == before and loop.time() >= quiet_until:
+                break
+        return sorted(found, key=lambda e: (e.started_at, e.id))
+
+    def _changed(self, q: EvidenceQuery) -> asyncio.Event:
+        """Set when this process records an exchange ``q`` may match (one read per candidate, not
+        one per exchange of the workspace)."""
+        return self.sandbox.recorder.changed(self.workspace, lambda ex: _candidate(ex) and q.matches(ex))
 
     async def _fetch(self, q: EvidenceQuery) -> list[Exchange]:
         await self.sandbox.recorder.flush()
@@ -207,11 +295,7 @@ class TestContext:
             page = await self.sandbox.evidence.list(ExchangeFilter(
                 workspace=self.workspace, protocol=q.protocol, service=q.service,
                 correlation_id=q.correlation_id, since=q.since, until=q.until, limit=1000, offset=offset))
-            for ex in page:
-                if ex.service in RUNNER_SERVICES or ex.correlation_id.startswith(DRIVE_CORRELATION_PREFIX):
-                    continue
-                if q.matches(ex):
-                    out.append(ex)
+            out.extend(ex for ex in page if _candidate(ex) and q.matches(ex))
             if len(page) < 1000:
                 return out
             offset += len(page)

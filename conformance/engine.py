@@ -26,6 +26,7 @@ from conformance.catalogue import FOLDER as REQUIREMENTS_FOLDER
 from conformance.catalogue import Catalogue, load_catalogue
 from conformance.context import (
     DEFAULT_POLL_INTERVAL,
+    DEFAULT_QUIET,
     DEFAULT_STEP_TIMEOUT,
     DRIVE_CORRELATION_PREFIX,
     OutcomeSignal,
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 STATE_KEY = "conformance"
 WATCH_INTERVAL = 2.0
 MAX_STEP_TIMEOUT = 3600.0
+MAX_QUIET = 60.0
 
 
 @dataclass
@@ -111,7 +113,7 @@ def _problem_for(exc: UnknownIdError | PresetError) -> ProblemError:
 
 async def start_run(rt: ConformanceRuntime, *, workspace: str, suite_id: str, inputs: dict[str, Any],
                     only: Sequence[str] = (), lang: str | None = None, step_timeout: float | None = None,
-                    asgi_app: Any = None, rerun_of: Run | None = None) -> Run:
+                    quiet: float | None = None, asgi_app: Any = None, rerun_of: Run | None = None) -> Run:
     """Check the request, persist the run (refused with 409 if one is live in ``workspace``) and
     start executing it in this process."""
     await rt.sandbox.workspaces.require(workspace)
@@ -124,6 +126,9 @@ async def start_run(rt: ConformanceRuntime, *, workspace: str, suite_id: str, in
     timeout = DEFAULT_STEP_TIMEOUT if step_timeout is None else float(step_timeout)
     if not 0 < timeout <= MAX_STEP_TIMEOUT:
         raise ProblemError(422, "invalid-step-timeout", f"step_timeout must be in (0, {MAX_STEP_TIMEOUT:g}] seconds")
+    quiet = DEFAULT_QUIET if quiet is None else float(quiet)
+    if not 0 < quiet <= MAX_QUIET:
+        raise ProblemError(422, "invalid-quiet", f"quiet must be in (0, {MAX_QUIET:g}] seconds")
     lang = lang or rt.sandbox.settings.language
     if lang not in ("fr", "en"):
         raise ProblemError(422, "invalid-language", "lang must be 'fr' or 'en'")
@@ -134,7 +139,7 @@ async def start_run(rt: ConformanceRuntime, *, workspace: str, suite_id: str, in
     now = datetime.now(UTC)
     row = RunRow(id=time_ordered_uuid(), run_workspace=workspace, suite=suite.id, suite_version=suite.version,
                  state=RunState.RUNNING, outcome=str(Outcome.WAIT), lang=lang, inputs=resolved,
-                 selected=[r.full_id for r in refs], options={"step_timeout": timeout},
+                 selected=[r.full_id for r in refs], options={"step_timeout": timeout, "quiet": quiet},
                  rerun_of=rerun_of.id if rerun_of else None, created_at=now, pending=None, current_test="",
                  done_count=0, total_count=len(refs), cancel_requested=0, report=None, error="")
     run = await rt.store.create(row)
@@ -155,7 +160,8 @@ async def rerun(rt: ConformanceRuntime, run_id: str, only: Sequence[str], asgi_a
     if not only:
         raise ProblemError(422, "nothing-to-rerun", "name the tests or groups to run again")
     return await start_run(rt, workspace=parent.workspace, suite_id=parent.suite, inputs=parent.inputs, only=only,
-                           lang=parent.lang, step_timeout=parent.options.get("step_timeout"), asgi_app=asgi_app,
+                           lang=parent.lang, step_timeout=parent.options.get("step_timeout"),
+                           quiet=parent.options.get("quiet"), asgi_app=asgi_app,
                            rerun_of=parent)
 
 
@@ -185,9 +191,15 @@ async def run_test(rt: ConformanceRuntime, run: Run, ref: TestRef, settings: Run
     driver = Driver(rt.sandbox, run.workspace, result, f"{DRIVE_CORRELATION_PREFIX}{run.id}-", asgi_app)
 
     async def publish(step: PendingStep | None) -> None:
-        await rt.store.update(run.id, pending=step.to_dict() if step else None)
+        # a step found is cleared with the test's result (one write less per step; a simulator
+        # ignores a step it performed, and a next step of the test replaces it anyway)
+        if step is not None:
+            await rt.store.update(run.id, pending=step.to_dict())
 
-    ctx = TestContext(rt.sandbox, settings, inputs, result, publish, driver)
+    async def performed(version: str, timeout: float) -> bool:
+        return await rt.store.wait_performed(run.id, version, timeout)
+
+    ctx = TestContext(rt.sandbox, settings, inputs, result, publish, driver, performed)
     try:
         await ref.test.run(ctx)
         result.outcome = Outcome.FAIL if any(f.level == "fail" for f in result.findings) else Outcome.PASS
@@ -231,7 +243,8 @@ async def _execute(rt: ConformanceRuntime, run: Run, suite: Suite, refs: list[Te
                    carried: list[str], asgi_app: Any) -> None:
     settings = RunSettings(run.id, run.workspace, run.lang, run.created_at,
                            step_timeout=float(run.options.get("step_timeout", DEFAULT_STEP_TIMEOUT)),
-                           poll_interval=DEFAULT_POLL_INTERVAL)
+                           poll_interval=DEFAULT_POLL_INTERVAL,
+                           quiet=float(run.options.get("quiet", DEFAULT_QUIET)))
     state = RunState.DONE
     error = ""
     current = asyncio.current_task()
@@ -239,8 +252,9 @@ async def _execute(rt: ConformanceRuntime, run: Run, suite: Suite, refs: list[Te
     watcher = asyncio.create_task(_watch(rt, run, current))
     done = 0
     try:
+        if refs:
+            await rt.store.update(run.id, current_test=refs[0].full_id)
         for i, ref in enumerate(refs):
-            await rt.store.update(run.id, current_test=ref.full_id)
             try:
                 result = await run_test(rt, run, ref, settings, dict(run.inputs), asgi_app)
             except asyncio.CancelledError:
@@ -250,9 +264,10 @@ async def _execute(rt: ConformanceRuntime, run: Run, suite: Suite, refs: list[Te
                                            outcome=Outcome.CANCEL)
                     await rt.store.save_result(run.id, positions[later.full_id], cancelled)
                 break
-            await rt.store.save_result(run.id, positions[ref.full_id], result)
             done += 1
-            await rt.store.update(run.id, done_count=done)
+            # the result, the progress and the next test in one transaction (one wake-up of watchers)
+            await rt.store.test_done(run.id, positions[ref.full_id], result, done_count=done, pending=None,
+                                     current_test=refs[i + 1].full_id if i + 1 < len(refs) else "")
     except asyncio.CancelledError:  # cancelled between two tests
         state = RunState.CANCELLED
     except Exception as exc:  # the runner itself failed (database gone…): the run ends in error

@@ -5,7 +5,7 @@ errors are RFC 9457 problem JSON."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,6 +23,8 @@ from sandbox.http_evidence import annotate
 
 PREFIX = "/conformance/api"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "report.schema.json"
+#: the longest long poll of ``GET /runs/{id}/wait`` (seconds)
+MAX_WAIT = 60.0
 
 
 class RunIn(BaseModel):
@@ -33,6 +35,8 @@ class RunIn(BaseModel):
     only: list[str] = Field(default_factory=list, description="Test or group ids to run (default: all)")
     lang: str | None = Field(None, description="fr | en (default: the sandbox's language)")
     step_timeout: float | None = Field(None, description="Seconds a waiting step waits (default 120)")
+    quiet: float | None = Field(None, description="Seconds without a new exchange that end a negative check's wait "
+                                "for trailing calls (default 0.15; raise it for a slow or human-driven software)")
 
 
 class RerunIn(BaseModel):
@@ -111,7 +115,7 @@ def build(ctx: SandboxContext) -> APIRouter:
         annotate(request, workspace=workspace)
         run = await engine.start_run(rt(), workspace=workspace, suite_id=body.suite, inputs=body.inputs,
                                      only=body.only, lang=body.lang, step_timeout=body.step_timeout,
-                                     asgi_app=request.app)
+                                     quiet=body.quiet, asgi_app=request.app)
         return run.to_dict(base())
 
     @router.get("/runs", summary="Recent runs")
@@ -127,6 +131,35 @@ def build(ctx: SandboxContext) -> APIRouter:
     @router.get("/runs/{run_id}", summary="Run status, with the step it waits on (prompt and machine action)")
     async def get_run(run_id: str, request: Request) -> dict[str, Any]:
         return (await run_of(request, run_id)).to_dict(base())
+
+    @router.get("/runs/{run_id}/wait", summary="Long poll: the run status as soon as it changes (or after timeout)",
+                description="Answers with the run status (as `GET /runs/{run_id}`) as soon as its `version` differs "
+                "from `after` — a new pending step, a step cleared, progress, the end of the run — or after "
+                "`timeout` seconds with the status unchanged; with `until=step`, as soon as a pending step other "
+                "than `after` (a `step_version`; without `after`: any step) is published. Without `after` (and "
+                "`until=change`) it answers at once; a finished run answers at once. Simulators and the CLI wait "
+                "for the next step this way instead of polling.")
+    async def wait_run(run_id: str, request: Request,
+                       after: str | None = Query(None, max_length=64, pattern="^[0-9a-f]{1,64}$",
+                                                 description="The `version` (with `until=step`: the "
+                                                 "`step_version`) of the status the caller has"),
+                       timeout: float = Query(20.0, gt=0, le=MAX_WAIT,
+                                              description=f"Seconds to wait at most (0 < timeout ≤ {MAX_WAIT:g})"),
+                       until: Literal["change", "step"] = Query(
+                           "change", description="`change`: any change of the status; `step`: a new pending "
+                           "step (what a simulator waits for) or the end of the run"),
+                       done: bool = Query(False, description="With `until=step`: the caller (a simulator) "
+                                          "has performed step `after` (without `after`: none yet) and all its "
+                                          "calls were answered; the runner's negative checks end at once"),
+                       ) -> dict[str, Any]:
+        changed = rt().store.watch(run_id)  # before reading the run: no update missed
+        run = await run_of(request, run_id)
+        if done:
+            if until != "step":
+                raise ProblemError(422, "invalid-done", "done=true needs until=step")
+            rt().store.performed(run_id, after or "")
+        return (await rt().store.wait_change(run_id, after, timeout, step=until == "step",
+                                             current=(run, changed))).to_dict(base())
 
     @router.get("/runs/{run_id}/results", summary="Results recorded so far")
     async def get_results(run_id: str, request: Request) -> dict[str, Any]:

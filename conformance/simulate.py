@@ -1,4 +1,5 @@
-"""Playing the vendor: a loop that reads the run's pending step over HTTP and performs its
+"""Playing the vendor: a loop that learns the run's pending step over HTTP (a long poll of
+``/conformance/api/runs/{id}/wait``, no sleep loop) and performs its
 machine-readable action, so a reference simulator stands exactly where a vendor's software
 stands (it acts only through the real protocols; the runner judges only what it recorded).
 
@@ -22,6 +23,9 @@ from typing import Any, Protocol
 import httpx
 
 ENTRY_POINT_GROUP = "mes_sandbox.conformance_simulators"
+#: seconds a client's long poll waits (short: a stopped loop ends within it, and ``serve`` waits for
+#: requests in flight before it stops)
+WAIT_TIMEOUT = 5.0
 Perform = Callable[[str, dict[str, Any]], None]
 
 
@@ -62,16 +66,34 @@ class SimulationLog:
     errors: list[str] = field(default_factory=list)
 
 
+def wait_status(client: httpx.Client, run_id: str, after: str | None, timeout: float,
+                until: str = "change", done: bool = False) -> httpx.Response:
+    """``GET /conformance/api/runs/{id}/wait``: the run status once it differs from version
+    ``after`` (at once without ``after``), or after ``timeout`` seconds unchanged; with
+    ``until="step"``, once a pending step other than ``after`` (a ``step_version``) is published."""
+    params: dict[str, Any] = {"timeout": f"{timeout:g}", "until": until}
+    if after:
+        params["after"] = after
+    if done:  # "I performed step ``after`` (or none yet) and am idle": the runner's quiet windows end now
+        params["done"] = "true"
+    return client.get(f"/conformance/api/runs/{run_id}/wait", params=params, timeout=timeout + 30)
+
+
 def run_vendor_loop(client: httpx.Client, run_id: str, perform: Perform, *, stop: threading.Event,
-                    poll_interval: float = 0.05, log: SimulationLog | None = None) -> SimulationLog:
+                    poll_interval: float = 0.05, wait: float = WAIT_TIMEOUT,
+                    log: SimulationLog | None = None) -> SimulationLog:
     """Until the run finishes or ``stop`` is set: each new pending step that carries an action is
-    performed once. An exception inside ``perform`` is logged and the loop goes on (the runner
+    performed once. The next step is learnt by a long poll (the server answers as soon as the
+    run changes, or after ``wait`` seconds); ``poll_interval`` only paces retries after a
+    network error. An exception inside ``perform`` is logged and the loop goes on (the runner
     will then judge what did, or did not, arrive)."""
     log = log or SimulationLog()
     done: set[tuple[str, str]] = set()
+    version: str | None = None
+    performed = True  # the first request says "idle": this vendor will tell when it has performed a step
     while not stop.is_set():
         try:
-            r = client.get(f"/conformance/api/runs/{run_id}")
+            r = wait_status(client, run_id, version, wait, until="step", done=performed)
         except httpx.HTTPError as exc:
             log.errors.append(f"status: {exc}")
             stop.wait(poll_interval * 4)
@@ -83,6 +105,8 @@ def run_vendor_loop(client: httpx.Client, run_id: str, perform: Perform, *, stop
         if run["state"] != "running":
             return log
         step = run.get("pending")
+        version = run.get("step_version") or version
+        performed = False
         if step and step.get("action"):
             key = (step["test"], step["started_at"])
             if key not in done:
@@ -92,7 +116,7 @@ def run_vendor_loop(client: httpx.Client, run_id: str, perform: Perform, *, stop
                     log.performed.append((step["test"], step["action"]))
                 except Exception as exc:  # noqa: BLE001 - a simulator's mistake is the runner's to judge
                     log.errors.append(f"{step['test']} {step['action']}: {type(exc).__name__}: {exc}")
-        stop.wait(poll_interval)
+                performed = True  # every call it made has been answered
     return log
 
 
@@ -123,13 +147,15 @@ class VendorThread:
         self._thread.join(timeout)
 
 
-def wait_finished(client: httpx.Client, run_id: str, timeout: float = 600, poll: float = 0.1) -> dict[str, Any]:
-    """Poll a run until it is no longer running; its final status."""
+def wait_finished(client: httpx.Client, run_id: str, timeout: float = 600,
+                  poll: float = WAIT_TIMEOUT) -> dict[str, Any]:
+    """Wait (long polls of at most ``poll`` seconds) until a run is no longer running; its final status."""
     end = time.monotonic() + timeout
+    version: str | None = None
     while True:
-        r = client.get(f"/conformance/api/runs/{run_id}")
+        r = wait_status(client, run_id, version, max(0.05, min(poll, end - time.monotonic())))
         r.raise_for_status()
         run = r.json()
         if run["state"] != "running" or time.monotonic() > end:
             return run
-        time.sleep(poll)
+        version = run.get("version")

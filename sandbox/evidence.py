@@ -20,12 +20,15 @@ conformance runner: everything recorded on this node before the call is committe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
 import secrets
 import time
 import uuid
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -309,10 +312,45 @@ class EvidenceRecorder:
         self._queue: asyncio.Queue[Exchange] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._durable_init()  # dur (issue 19)
+        # -- wake-up of waiters (conformance runner, issue 18): see :meth:`changed` -------------
+        self._watchers: dict[str, list[tuple[weakref.ref[asyncio.Event], Callable[[Exchange], bool] | None]]] = {}
+        self._hurry = asyncio.Event()  # set by flush(): end the batch window now
+        self._in_window = False
 
     def record(self, exchange: Exchange) -> None:
         """Record an exchange (non-blocking)."""
         self._queue.put_nowait(exchange)
+        if self._watchers:
+            self._wake(exchange)
+
+    def changed(self, workspace: str, match: Callable[[Exchange], bool] | None = None) -> asyncio.Event:
+        """An event set when this process next records an exchange of ``workspace`` (that
+        ``match`` accepts), before it is written: :meth:`flush` then writes it at once. Take it
+        *before* reading the store, then wait on it, and no exchange is missed. In-process only:
+        exchanges recorded by another worker or node wake nobody here (waiters keep a bounded
+        poll for those). A waiter that drops the event is forgotten."""
+        event = asyncio.Event()
+        waiting = [w for w in self._watchers.get(workspace, ()) if w[0]() is not None]  # forget dropped ones
+        self._watchers[workspace] = [*waiting, (weakref.ref(event), match)]
+        return event
+
+    def _wake(self, exchange: Exchange) -> None:
+        waiting = self._watchers.pop(exchange.workspace, None)
+        keep = []
+        for ref, match in waiting or ():
+            event = ref()
+            if event is None:
+                continue
+            try:
+                hit = match is None or match(exchange)
+            except Exception:  # a waiter's predicate must not cost the exchange: wake it, it reads the store
+                hit = True
+            if hit:
+                event.set()
+            else:
+                keep.append((ref, match))
+        if keep:
+            self._watchers[exchange.workspace] = keep
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="evidence-writer")
@@ -321,9 +359,14 @@ class EvidenceRecorder:
         while True:
             batch = [await self._queue.get()]
             # let a burst accumulate: one transaction for many exchanges costs far less than many;
-            # not while a response waits for its exchange (it is held back meanwhile)
-            if not self._waiters:
-                await asyncio.sleep(BATCH_WINDOW)
+            # a flush() waiting for this batch, or a response held back until its exchange is
+            # written (record_durable), ends the window early: nothing more to gain by waiting
+            if not self._durable and not self._hurry.is_set():
+                self._in_window = True
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._hurry.wait(), BATCH_WINDOW)
+                self._in_window = False
+            self._hurry.clear()
             while not self._queue.empty() and len(batch) < 500:
                 batch.append(self._queue.get_nowait())
             self._taken += len(batch)
@@ -340,7 +383,7 @@ class EvidenceRecorder:
 
     # --- dur (issue 19): durable recording and the flush barrier ---------------------------
     def _durable_init(self) -> None:
-        self._waiters: dict[str, asyncio.Future[bool]] = {}
+        self._durable: dict[str, asyncio.Future[bool]] = {}
         self._taken = 0  # exchanges the writer has taken from the queue
         self._written = 0  # ... and finished writing (committed or failed)
         self._progress = asyncio.Event()
@@ -348,7 +391,7 @@ class EvidenceRecorder:
     def _settle(self, batch: list[Exchange], written: bool) -> None:
         self._written += len(batch)
         for ex in batch:
-            waiter = self._waiters.pop(ex.id, None)
+            waiter = self._durable.pop(ex.id, None)
             if waiter is not None and not waiter.done():
                 waiter.set_result(written)
         self._progress.set()
@@ -366,8 +409,10 @@ class EvidenceRecorder:
                 log.exception("could not record exchange %s", exchange.id)
                 return False
         waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiters[exchange.id] = waiter
-        self._queue.put_nowait(exchange)
+        self._durable[exchange.id] = waiter
+        if self._in_window:  # this response waits for the batch: end its window now
+            self._hurry.set()
+        self.record(exchange)
         try:
             return await asyncio.wait_for(asyncio.shield(waiter), timeout)
         except TimeoutError:
@@ -395,6 +440,8 @@ class EvidenceRecorder:
     async def flush(self) -> None:
         """Wait until every exchange recorded so far is in the database."""
         if self._task is not None and not self._task.done():
+            if self._in_window or not self._queue.empty():
+                self._hurry.set()
             await self._queue.join()
 
     async def stop(self) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from runner_example import BULK, ENDINGS, EXAMPLE, fake_vendor  # noqa: E402
+from runner_example import BULK, ENDINGS, EXAMPLE, QUIET, fake_vendor  # noqa: E402
 
 from conformance.service import make_service  # noqa: E402
 from conformance.simulate import VendorThread, wait_finished  # noqa: E402
@@ -24,7 +24,7 @@ from sandbox.testing import RunningSandbox, running_sandbox  # noqa: E402
 
 
 def runner_services() -> list:
-    return [s for s in discover() if s.name != "conformance"] + [make_service((EXAMPLE, ENDINGS, BULK))]
+    return [s for s in discover() if s.name != "conformance"] + [make_service((EXAMPLE, ENDINGS, BULK, QUIET))]
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ CR 02). The fake vendor stands where a vendor's software stands: it uses only th
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -146,6 +147,28 @@ BULK = Suite("bulk", T("Volume", "Volume"), T("", ""), "0.1", inputs=(),
              groups=(Group("io", T("E/S", "I/O"), T("", ""), (many,)),))
 
 
+# -- a negative check: trailing calls of a step (TestContext.quiet) ------------------------------
+TRAILING = Message("example.trailing", "{got} lectures de la découverte (attendu {expected}).",
+                   "{got} discovery reads (expected {expected}).")
+
+
+@test("01", title=T("Appels de fin d'étape", "Trailing calls of a step"))
+async def trailing(ctx: TestContext) -> None:
+    query = EvidenceQuery(service="psc", operation="psc.discovery")
+    [first, *_] = await ctx.wait_for(query, prompt=T("Lisez la découverte deux fois", "Read the discovery twice"),
+                                     action="discovery_twice", params={"pause": ctx.inputs["pause"]})
+    found = await ctx.quiet(query, first.started_at)
+    ctx.check(len(found) == ctx.inputs["expected"], TRAILING, exchanges=found, got=len(found),
+              expected=ctx.inputs["expected"])
+
+
+QUIET = Suite("quiet", T("Fenêtre de calme", "Quiet window"), T("", ""), "0.1",
+              inputs=(InputSpec("pause", T("Pause entre les deux lectures (s)", "Pause between the reads (s)"), float,
+                                0.0),
+                      InputSpec("expected", T("Lectures attendues", "Reads expected"), int, 2)),
+              groups=(Group("q", T("Calme", "Quiet"), T("", ""), (trailing,)),))
+
+
 # -- the fake vendor ---------------------------------------------------------------------------
 A1 = """<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" xmlns:ctxbam="urn:siram:bam:ctxbam"
  xmlns:ctxlps="urn:siram:lps:ctxlps" xmlns:wsa="http://www.w3.org/2005/08/addressing"
@@ -188,6 +211,10 @@ def fake_vendor(base_url: str, workspace: str, *, stubborn: bool = False,
             elif action in ("discovery", "discovery_many"):
                 for _ in range(int(params.get("times", 1))):
                     c.get(f"{realm}/.well-known/wallet-openid-configuration", headers=headers)
+            elif action == "discovery_twice":  # the second read trails the first by ``pause`` seconds
+                c.get(f"{realm}/.well-known/wallet-openid-configuration", headers=headers)
+                time.sleep(float(params["pause"]))
+                c.get(f"{realm}/.well-known/wallet-openid-configuration", headers=headers)
             else:
                 raise ValueError(f"unknown action {action}")
 

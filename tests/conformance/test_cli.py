@@ -131,6 +131,7 @@ def test_run_exits_3_on_failure_and_2_on_usage_errors(csb, ws, cli_app, tmp_path
         (["example", "--only", "insi.77"], 2, "insi.77"),
         (["example", "--preset", str(tmp_path / "typed.json")], 2, "field: nom"),
         (["example", "--preset", str(tmp_path / "broken.json")], 2, "invalid JSON"),
+        (["example", "--quiet-window", "0"], 2, "quiet must be in"),
     ]
     (tmp_path / "typed.json").write_text(json.dumps({"nom": 12}))
     (tmp_path / "broken.json").write_text("{broken")

@@ -4,7 +4,6 @@ and small parsers of recorded bodies (form, SOAP, FHIR)."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import re
 from collections.abc import Iterable
@@ -21,8 +20,6 @@ SOAP_NS = {"s": "http://www.w3.org/2003/05/soap-envelope", "ins": "http://www.cn
            "wsa": "http://www.w3.org/2005/08/addressing", "ctxbam": "urn:siram:bam:ctxbam",
            "ctxlps": "urn:siram:lps:ctxlps"}
 DMP_SEARCH_OPS = ("dmp.iti-67", "dmp.documentreference.read")
-#: how long a negative check ("and nothing else was sent") lets trailing calls of the step land
-SETTLE = 0.25
 
 
 def query_params(ex: Exchange) -> dict[str, list[str]]:
@@ -50,9 +47,9 @@ def now() -> datetime:
 
 
 async def settle(ctx: TestContext, start: datetime, query: EvidenceQuery) -> list[Exchange]:
-    """Exchanges matching ``query`` since ``start``, after letting the step's trailing calls land."""
-    await asyncio.sleep(SETTLE)
-    return since(await ctx.find(query), start)
+    """Exchanges matching ``query`` since ``start``, after letting the step's trailing calls land
+    (the run's quiet window: :meth:`conformance.TestContext.quiet`)."""
+    return await ctx.quiet(query, start)
 
 
 def patient_text(p: dict[str, Any]) -> str:
