@@ -9,10 +9,12 @@ are returned, not raised, so a revocation commits before the caller reports the 
 Functions are synchronous SQLAlchemy Core on the caller's connection, run through
 ``Database.run``: the token endpoint is the hot path, the ORM's unit of work buys nothing here, and
 on SQLite a whole grant then runs in one go on a synchronous connection instead of paying
-aiosqlite's thread trip per statement. Session states are cached per process (:mod:`psc.runtime`):
-``psc_sessions`` is watched for updates and deletes (a revocation is recorded in its own
-transaction, :mod:`sandbox.changes`); a new session needs no invalidation, nothing refers to it yet. On PostgreSQL a code exchange is one statement
+aiosqlite's thread trip per statement. On PostgreSQL a code exchange is one statement
 (:func:`exchange_code_at_once`): there each statement, BEGIN and COMMIT is a round trip.
+
+Session states are cached per process (:mod:`psc.runtime`): ``psc_sessions`` is watched for
+updates and deletes (a revocation is recorded in its own transaction, :mod:`sandbox.changes`); a
+new session needs no invalidation, nothing refers to it yet.
 """
 
 from __future__ import annotations

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from sandbox.changes import watch
 from sandbox.credentials import hash_key, new_workspace_key
 from sandbox.db import as_utc, workspace_tables
 from sandbox.errors import ProblemError
 from sandbox.http_evidence import ANONYMOUS_WORKSPACE
-from sandbox.changes import watch
 from sandbox.models import WorkspaceRow
 from sandbox.seeding import seed_workspace
 

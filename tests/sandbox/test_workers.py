@@ -14,8 +14,8 @@ from multiprocessing.connection import wait
 import httpx
 
 from sandbox.changes import ChangeCounter, Changes, FreshCache
-from sandbox.db import Database
 from sandbox.credentials import read_operator_key
+from sandbox.db import Database
 from sandbox.faults import FaultRegistry, FaultSpec
 from sandbox.pki import CertKind, TestPKI
 from sandbox.server import bind
