@@ -14,7 +14,7 @@ from sqlalchemy import insert, select, update
 from psc.models import PscSessionRow
 from psc.store import SESSIONS, revoke_session
 from sandbox import migrate
-from sandbox.changes import ChangeScope, Changes, FreshCache
+from sandbox.changes import Changes, ChangeScope, FreshCache
 from sandbox.db import Database, connection_budget
 from sandbox.db_prepared import Prepared
 from sandbox.faults import FAULTS, FaultRegistry, FaultSpec
