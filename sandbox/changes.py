@@ -193,12 +193,13 @@ class _MemoryCounter:
 class _Scope:
     """One request's view of the generations (read once, on first need)."""
 
-    __slots__ = ("changes", "generations", "open")
+    __slots__ = ("changes", "generations", "open", "writes")
 
     def __init__(self, changes: Changes) -> None:
         self.changes = changes
         self.generations: dict[str, int] | None = None
         self.open = True
+        self.writes = -1  # this process's watched writes when the generations were read
 
 
 _SCOPE: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar("mes_sandbox_change_scope", default=None)
@@ -218,6 +219,9 @@ class Changes:
         self._listeners: dict[str, list[Callable[[], None]]] = {}
         #: reads of ``sandbox_changes`` made (tests and benchmarks look at it)
         self.reads = 0
+        #: watched writes this process committed: a request's read older than one of them is
+        #: read again, so a request sees what it (or another request of this process) just wrote
+        self.writes = 0
 
     def use_fetch(self, fetch: Fetch) -> None:
         self._fetch = fetch
@@ -232,6 +236,10 @@ class Changes:
         if topics:
             self.counter.bump()
 
+    def wrote(self) -> None:
+        """This process is committing a watched write (PostgreSQL; recorded in the transaction)."""
+        self.writes += 1
+
     async def stamp(self, topics: tuple[str, ...] = ()) -> int:
         """A number that changes whenever a table of ``topics`` (every watched table if empty)
         changed: the sum of their generations, which only go up."""
@@ -239,7 +247,8 @@ class Changes:
             return self.counter.value()
         scope = _SCOPE.get()
         if scope is not None and scope.open and scope.changes is self:
-            if scope.generations is None:
+            if scope.generations is None or scope.writes != self.writes:
+                scope.writes = self.writes
                 scope.generations = await self._read()
             generations = scope.generations
         else:

@@ -348,6 +348,7 @@ class Database:
                 await conn.executemany(sql, args)
             if topics:  # recorded in the same transaction (sandbox.changes)
                 await conn.execute(bump_sql(topics))
+                self.changes.wrote()
 
     async def _statements(self) -> asyncpg.Pool:
         """asyncpg's own pool, for :meth:`autocommit_first` and :meth:`execute_many`: taking a

@@ -59,6 +59,7 @@ def install(engine: Engine, changes: Changes, *, postgresql: bool, pooled: bool)
                 cursor.execute(bump_sql(topics))
             finally:
                 cursor.close()
+            changes.wrote()
         else:
             conn.info.setdefault(COMMITTED, set()).update(topics)
 
