@@ -45,7 +45,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, MetaData, String, Table
+from sqlalchemy import BigInteger, Column, FromClause, MetaData, String, Table
 from sqlalchemy.sql.dml import Delete, Insert, Update
 
 log = logging.getLogger(__name__)
@@ -64,9 +64,12 @@ CHANGES = Table("sandbox_changes", MetaData(),
                 Column("generation", BigInteger, nullable=False))
 
 
-def watch(table: Table, *, on: Iterable[str] = ALL_KINDS) -> Table:
+def watch(table: FromClause, *, on: Iterable[str] = ALL_KINDS) -> Table:
     """Declare that per-process copies of ``table``'s rows exist: every ``on`` statement on it is a
-    change all processes must see. Called at import by the module that owns the cache."""
+    change all processes must see. Called at import by the module that owns the cache (with a
+    mapped class's ``__table__``)."""
+    if not isinstance(table, Table):
+        raise TypeError(f"watch() takes a Table, not {type(table).__name__}")
     kinds = frozenset(on)
     if not kinds <= set(ALL_KINDS) or not _NAME.match(table.name):
         raise ValueError(f"cannot watch {table.name!r} on {sorted(kinds)}")
