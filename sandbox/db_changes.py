@@ -15,6 +15,7 @@ Events, on every engine a :class:`sandbox.db.Database` makes:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -79,6 +80,8 @@ def install(engine: Engine, changes: Changes, *, postgresql: bool, pooled: bool)
 
 
 _GENERATIONS = f"SELECT topic, generation FROM {CHANGES.name}"
+#: after a failed LISTEN, the next try waits this long (reads do not wait for it)
+RETRY_SECONDS = 5.0
 
 
 class Listener:
@@ -89,9 +92,10 @@ class Listener:
     def __init__(self, dsn: str, pool: Callable[[], Any], changes: Changes) -> None:
         self.dsn, self._pool, self.changes = dsn, pool, changes
         self._conn: asyncpg.Connection | None = None
+        self._failed_at = -RETRY_SECONDS
 
     async def fetch(self) -> dict[str, int]:
-        if self.changes.listening and self._conn is None:
+        if self.changes.listening and self._conn is None and time.monotonic() - self._failed_at > RETRY_SECONDS:
             await self._listen()
         pool = await self._pool()
         return {r[0]: r[1] for r in await pool.fetch(_GENERATIONS)}
@@ -101,8 +105,9 @@ class Listener:
             conn = await asyncpg.connect(self.dsn)
             await conn.add_listener(CHANNEL, lambda _c, _pid, _ch, payload: self.changes.notified(payload))
             conn.add_termination_listener(self._lost)
-        except (OSError, asyncpg.PostgresError) as exc:  # eager refresh only: the reads still order
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:  # eager refresh only: the reads still order
             log.warning("cannot LISTEN for changes (%s); caches refresh on the next request instead", exc)
+            self._failed_at = time.monotonic()
             return
         self._conn = conn
 
