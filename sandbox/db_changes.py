@@ -105,7 +105,8 @@ class Listener:
             conn = await asyncpg.connect(self.dsn)
             await conn.add_listener(CHANNEL, lambda _c, _pid, _ch, payload: self.changes.notified(payload))
             conn.add_termination_listener(self._lost)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:  # eager refresh only: the reads still order
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            # eager refresh only: the reads still order every request
             log.warning("cannot LISTEN for changes (%s); caches refresh on the next request instead", exc)
             self._failed_at = time.monotonic()
             return
