@@ -298,10 +298,6 @@ class Changes:
                 except Exception:  # noqa: BLE001 - an eager refresh failing only costs a later reload
                     log.exception("refresh after a change of %s failed", topic)
 
-    @property
-    def listening(self) -> bool:
-        return bool(self._listeners)
-
     def close(self) -> None:
         self.counter.close()
 

@@ -85,9 +85,11 @@ RETRY_SECONDS = 5.0
 
 
 class Listener:
-    """PostgreSQL: reads the generations on a connection of asyncpg's statement pool, and keeps one
-    ``LISTEN`` connection while some cache asked for eager refreshes (:meth:`Changes.on_change`);
-    a lost connection is opened again on the next read."""
+    """PostgreSQL: one connection that ``LISTEN``s for the notifications (eager refreshes,
+    :meth:`Changes.on_change`) and serves the reads of the generations: :class:`Changes` makes at
+    most one read at a time, so they need no pool (taking a pooled connection cost more than the
+    read). While it is lost, reads go to asyncpg's statement pool and it is opened again on a
+    later read."""
 
     def __init__(self, dsn: str, pool: Callable[[], Any], changes: Changes) -> None:
         self.dsn, self._pool, self.changes = dsn, pool, changes
@@ -95,8 +97,14 @@ class Listener:
         self._failed_at = -RETRY_SECONDS
 
     async def fetch(self) -> dict[str, int]:
-        if self.changes.listening and self._conn is None and time.monotonic() - self._failed_at > RETRY_SECONDS:
+        if self._conn is None and time.monotonic() - self._failed_at > RETRY_SECONDS:
             await self._listen()
+        conn = self._conn
+        if conn is not None:
+            try:
+                return {r[0]: r[1] for r in await conn.fetch(_GENERATIONS)}
+            except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError):
+                self._conn = None
         pool = await self._pool()
         return {r[0]: r[1] for r in await pool.fetch(_GENERATIONS)}
 

@@ -188,8 +188,10 @@ def test_each_node_stays_within_its_connection_budget_with_one_listener(pair: Pa
         try:
             total = await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 "
                                         "AND pid <> pg_backend_pid()", url.database)
-            listening = await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 "
-                                            "AND query LIKE 'LISTEN %'", url.database)
+            # the LISTEN connection also serves the reads of the change record (sandbox/db_changes.py)
+            listening = await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND "
+                                            "(query LIKE 'LISTEN %' OR query LIKE '%FROM sandbox_changes')",
+                                            url.database)
             return total, listening
         finally:
             await conn.close()
