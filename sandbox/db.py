@@ -357,7 +357,8 @@ class Database:
         statement on a connection of asyncpg's pool. Statements run here change no session state
         (no SET, LISTEN or advisory lock; :meth:`execute_many` closes its transaction), so a
         connection goes back as it is: asyncpg's default reset is one more round trip per call.
-        It also serves the reads of the change generations (:mod:`sandbox.changes`)."""
+        It also serves the reads of the change record while the LISTEN connection is lost
+        (:mod:`sandbox.db_changes`)."""
         if self._statement_pool is not None:
             return self._statement_pool
         async with self._statement_pool_lock:
