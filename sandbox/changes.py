@@ -263,11 +263,14 @@ class Changes:
     async def _read(self) -> dict[str, int]:
         """The generations from a read that *started after this call*: concurrent callers share
         one (at most one read in flight, the callers arriving meanwhile wait for the next)."""
+        loop = asyncio.get_running_loop()
+        if self._reader is not None and (self._reader.done() or self._reader.get_loop() is not loop):
+            self._reader = self._next = None  # left by a loop that ended mid-read (tools, tests)
         if self._next is None:
-            self._next = asyncio.get_running_loop().create_future()
+            self._next = loop.create_future()
         waiter = self._next
         if self._reader is None:
-            self._reader = asyncio.get_running_loop().create_task(self._read_in_turn())
+            self._reader = loop.create_task(self._read_in_turn())
         return await asyncio.shield(waiter)
 
     async def _read_in_turn(self) -> None:
