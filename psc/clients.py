@@ -26,13 +26,15 @@ from sqlalchemy import delete, select
 from psc.keys import SUPPORTED_ALGS
 from psc.models import PscClientRow
 from psc.scopes import GRANT_TYPES, SCOPES
-from sandbox.changes import ChangeCounter, FreshCache
+from sandbox.changes import FreshCache, watch
 from sandbox.db import Database, as_utc
 from sandbox.errors import ProblemError
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9._~:@-]{1,128}$")
 DEMO_CALLBACK = "/psc/demo/callback"
+#: clients are cached per process: every change is recorded for all of them (sandbox.changes)
+CLIENTS = watch(PscClientRow.__table__)
 
 
 @dataclass(frozen=True)
@@ -178,13 +180,12 @@ def _domain(row: PscClientRow) -> Client:
 
 
 class ClientRepository:
-    """Clients in the database, cached per process until any process changes one (``changes``), and
-    at most ``cache_ttl`` seconds (the bound for other nodes sharing the database)."""
+    """Clients in the database, cached per process until any process or node changes one (the
+    table is watched: :mod:`sandbox.changes`), and at most ``cache_ttl`` seconds."""
 
-    def __init__(self, db: Database, cache_ttl: float, changes: ChangeCounter) -> None:
+    def __init__(self, db: Database, cache_ttl: float) -> None:
         self.db = db
-        self.changes = changes
-        self._cache = FreshCache(cache_ttl, changes)
+        self._cache = FreshCache(cache_ttl, db.changes, tables=[CLIENTS])
 
     def row(self, client: Client) -> PscClientRow:
         return PscClientRow(client_id=client.client_id, workspace=client.workspace,
@@ -198,7 +199,6 @@ class ClientRepository:
                                    f"a client with client_id {client.client_id!r} already exists",
                                    client_id=client.client_id)
             s.add(self.row(client))
-        self.forget(client.client_id)
         return client
 
     async def list(self, workspace: str) -> list[Client]:
@@ -222,15 +222,9 @@ class ClientRepository:
                                client_id=client_id)
         return client
 
-    def forget(self, client_id: str) -> None:
-        """Drop the cached copies of every process (after the row changed)."""
-        self._cache.drop(client_id)
-        self.changes.bump()
-
     async def delete(self, workspace: str, client_id: str) -> None:
         await self.require(workspace, client_id)
         async with self.db.session() as s:
             await s.execute(delete(PscClientRow).where(PscClientRow.client_id == client_id,
                                                        PscClientRow.workspace == workspace))
-        self.forget(client_id)
 

@@ -3,8 +3,12 @@ parts only (RFC 7517 §4), rotation that keeps a retired key published until the
 signed has expired (OIDC Core §10.1.1).
 
 Keys live in ``psc_keys`` (not workspace-scoped) so several nodes on one PostgreSQL share them; each
-node caches them and reloads when it meets an unknown ``kid`` or when its cache is older than
-:data:`REFRESH_SECONDS`.
+process keeps them loaded. The table is watched (:mod:`sandbox.changes`): a rotation commits the new
+key and the change record together, and every process checks the record before using its keys
+(signing, verifying, serving the JWKS), so the new key is in every node's JWKS from the moment any
+node can sign with it — a token signed with it exists only after the commit, and a JWKS asked for
+after that token reloads first. The change notification makes the other nodes reload at once (the
+RSA import is not paid on a request); :data:`REFRESH_SECONDS` only bounds changes made by hand.
 """
 
 from __future__ import annotations
@@ -20,13 +24,16 @@ from joserfc.jwk import ECKey, RSAKey
 from sqlalchemy import select, update
 
 from psc.models import PscKeyRow
+from sandbox.changes import watch
 from sandbox.db import Database, as_utc
 
 SUPPORTED_ALGS = ("ES256", "RS256")
+KEYS = watch(PscKeyRow.__table__)
 REFRESH_SECONDS = 10.0
 #: advisory lock key of the one-time key creation (:meth:`sandbox.db.Database.serialize`)
 KEYS_LOCK = 727275
-#: extra time a retired key stays published beyond the longest token lifetime (node cache slack)
+#: extra time a retired key stays published beyond the longest token lifetime (clock skew, clients'
+#: JWKS caches)
 PUBLISH_SLACK = timedelta(seconds=REFRESH_SECONDS + 5)
 
 Key = ECKey | RSAKey
@@ -77,7 +84,15 @@ class KeyStore:
         self.max_token_lifetime = max_token_lifetime
         self._keys: dict[str, SigningKey] = {}
         self._loaded = 0.0
+        self._stamp: int | None = None  # the change record the loaded keys match
         self._lock = asyncio.Lock()
+        self._eager: asyncio.Task[None] | None = None
+        db.changes.on_change(KEYS.name, self._reload_soon)
+
+    def _reload_soon(self) -> None:
+        """Another process rotated: load the new keys now, before a request needs them."""
+        if self._eager is None or self._eager.done():
+            self._eager = asyncio.get_running_loop().create_task(self._fresh(force=True))
 
     async def ensure(self) -> None:
         """Create an active key for each supported alg if the database has none."""
@@ -92,15 +107,20 @@ class KeyStore:
         await self.reload()
 
     async def reload(self) -> None:
+        stamp = await self.db.changes.stamp((KEYS.name,))  # read before the rows: never newer than them
         async with self.db.session() as s:
             rows = (await s.scalars(select(PscKeyRow).order_by(PscKeyRow.created_at))).all()
             self._keys = {r.kid: _load(r, self._keys.get(r.kid)) for r in rows}
-        self._loaded = time.monotonic()
+        self._loaded, self._stamp = time.monotonic(), stamp
 
-    async def _fresh(self) -> None:
-        if not self._keys or time.monotonic() - self._loaded > REFRESH_SECONDS:
+    def _stale(self, stamp: int) -> bool:
+        return not self._keys or stamp != self._stamp or time.monotonic() - self._loaded > REFRESH_SECONDS
+
+    async def _fresh(self, *, force: bool = False) -> None:
+        stamp = await self.db.changes.stamp((KEYS.name,))
+        if force or self._stale(stamp):
             async with self._lock:
-                if not self._keys or time.monotonic() - self._loaded > REFRESH_SECONDS:
+                if force or self._stale(await self.db.changes.stamp((KEYS.name,))):
                     await self.reload()
 
     async def signer(self, alg: str) -> SigningKey:

@@ -48,8 +48,7 @@ async def logout(rt: Psc, params: dict[str, str]) -> LogoutResult:
         raise InvalidRequest("post_logout_redirect_uri is not registered for this client")
     if sid:
         now = datetime.now(UTC)
-        await rt.ctx.db.run(lambda c: revoke_session(c, sid, "logout", now))
-        rt.ctx.changes.bump()  # after the commit: cached session states must go
+        await rt.ctx.db.run(lambda c: revoke_session(c, sid, "logout", now))  # every node sees it (watched)
     workspace = client.workspace if client else None
     redirect = redirect_with(post, {"state": params.get("state")}) if post else None
     return LogoutResult(workspace, client_id, sid, redirect)

@@ -19,7 +19,8 @@ from psc.clients import ClientRepository
 from psc.config import PscConfig
 from psc.keys import KeyStore, SigningKey
 from psc.models import PscSessionRow
-from sandbox.changes import FreshCache
+from psc.store import SESSIONS
+from sandbox.changes import FreshCache, watch
 from sandbox.models import PersonaRow
 
 if TYPE_CHECKING:
@@ -38,9 +39,11 @@ def realm_path(workspace: str | None, default_workspace: str) -> str:
 
 #: stands for PSC's wallet host (``https://wallet.bas.psc.esante.gouv.fr/auth``, FACTS §4)
 WALLET_PATH = "/psc/wallet"
-PERSONA_CACHE_SECONDS = 5.0
-#: other nodes sharing the database see a revocation within this delay; this node's workers at once
-SESSION_CACHE_SECONDS = 2.0
+#: personas and session states are re-read after any change recorded by any node (sandbox.changes);
+#: these bound how long a change made outside the sandbox goes unseen
+PERSONA_CACHE_SECONDS = 60.0
+SESSION_CACHE_SECONDS = 60.0
+PERSONAS = watch(PersonaRow.__table__)
 VERIFIED_CACHE_SIZE = 4096
 
 
@@ -69,8 +72,8 @@ class Psc:
     _sessions: FreshCache = field(init=False)
 
     def __post_init__(self) -> None:
-        self._sessions = FreshCache(SESSION_CACHE_SECONDS, self.ctx.changes, size=20_000)
-        self._personas = FreshCache(PERSONA_CACHE_SECONDS, self.ctx.changes, size=20_000)
+        self._sessions = FreshCache(SESSION_CACHE_SECONDS, self.ctx.changes, size=20_000, tables=[SESSIONS])
+        self._personas = FreshCache(PERSONA_CACHE_SECONDS, self.ctx.changes, size=20_000, tables=[PERSONAS])
 
     @property
     def issuer(self) -> str:
@@ -109,7 +112,7 @@ class Psc:
         return jwt.encode({"alg": alg, "kid": key.kid, "typ": "JWT"}, claims, key.key)
 
     async def personas(self, workspace: str, kind: str, ids: list[str]) -> dict[str, dict[str, Any]]:
-        """Personas by id (cached until a workspace changes, a few seconds at most)."""
+        """Personas by id (cached until personas change anywhere: a workspace seeded, reset or deleted)."""
         found = await self._personas.get_many([(workspace, kind, pid) for pid in ids], self._load_personas)
         return {key[2]: data for key, data in found.items() if data is not None}
 
@@ -126,8 +129,7 @@ class Psc:
 
     async def session_state(self, sid: str) -> SessionState | None:
         """Authentication means and revocation of session ``sid`` (None if unknown), cached until
-        any change is recorded — revocations record one (logout, reused code, replayed refresh
-        token) — and :data:`SESSION_CACHE_SECONDS` at most."""
+        a session is revoked or deleted anywhere (logout, reused code, replayed refresh token)."""
         return await self._sessions.get(sid, lambda: self._load_session_state(sid))
 
     async def _load_session_state(self, sid: str) -> SessionState | None:
@@ -146,6 +148,6 @@ def get(ctx: SandboxContext) -> Psc:
     if rt is None:
         config = PscConfig()
         longest = max(config.access_token_ttl, config.id_token_ttl) + config.leeway
-        rt = Psc(ctx, config, KeyStore(ctx.db, longest), ClientRepository(ctx.db, config.client_cache_ttl, ctx.changes))
+        rt = Psc(ctx, config, KeyStore(ctx.db, longest), ClientRepository(ctx.db, config.client_cache_ttl))
         ctx.state[STATE_KEY] = rt
     return rt

@@ -43,7 +43,6 @@ async def _seed(seed: SeedContext) -> None:
     if await seed.session.scalar(select(PscClientRow.client_id).where(
             PscClientRow.client_id == client.client_id)) is None:
         seed.session.add(rt.clients.row(client))
-    rt.clients.forget(client.client_id)
 
 
 def _endpoints(settings: Settings) -> list[Endpoint]:

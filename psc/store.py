@@ -11,6 +11,10 @@ Functions are synchronous SQLAlchemy Core on the caller's connection, run throug
 on SQLite a whole grant then runs in one go on a synchronous connection instead of paying
 aiosqlite's thread trip per statement. On PostgreSQL a code exchange is one statement
 (:func:`exchange_code_at_once`): there each statement, BEGIN and COMMIT is a round trip.
+
+Session states are cached per process (:mod:`psc.runtime`): ``psc_sessions`` is watched for
+updates and deletes (a revocation is recorded in its own transaction, :mod:`sandbox.changes`); a
+new session needs no invalidation, nothing refers to it yet.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from psc.models import PscAssertionJtiRow, PscCodeRow, PscRefreshRow, PscSessionRow
+from sandbox.changes import watch
 from sandbox.db import Database, as_utc
 from sandbox.db_prepared import Prepared
 
@@ -71,7 +76,7 @@ class Session:
         return self.revoked_at is not None
 
 
-SESSIONS = PscSessionRow.__table__
+SESSIONS = watch(PscSessionRow.__table__, on=("update", "delete"))
 CODES = PscCodeRow.__table__
 REFRESH = PscRefreshRow.__table__
 JTIS = PscAssertionJtiRow.__table__

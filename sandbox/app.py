@@ -19,6 +19,7 @@ from starlette.responses import Response
 from sandbox import __version__, migrate, openapi_truth, pki_store
 from sandbox.api_auth import ApiAuth
 from sandbox.browser_safety import BrowserSafety
+from sandbox.changes import ChangeScope
 from sandbox.context import SandboxContext
 from sandbox.crash_guard import CrashGuard
 from sandbox.credentials import ensure_operator_key, secure_data_files
@@ -170,4 +171,6 @@ def create_app(settings: Settings | None = None, services: list[Service] | None 
         max_request_bytes=settings.max_request_bytes, services=[s.name for s in services],
         too_large=too_large, peer_lookup=client_certificate, anonymous_body_limit=settings.anonymous_body_limit,
     )
+    # outermost: one read of the change record per request, whatever the request does (sandbox.changes)
+    app.add_middleware(ChangeScope, changes=ctx.changes)
     return app

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from sandbox.changes import ChangeCounter
+from sandbox.changes import Changes
 from sandbox.cpu import CpuPool
 from sandbox.credentials import OperatorKey
 from sandbox.db import Database
@@ -34,20 +34,21 @@ class SandboxContext:
     evidence: EvidenceRepository = field(init=False)
     recorder: EvidenceRecorder = field(init=False)
     faults: FaultRegistry = field(init=False)
-    #: bumped on every change that per-process caches must see (:mod:`sandbox.changes`)
-    changes: ChangeCounter = field(init=False)
+    #: where per-process caches learn of changes (:mod:`sandbox.changes`); the database's
+    changes: Changes = field(init=False)
     personas: PersonaRepository = field(init=False)
     pki: TestPKI = field(init=False)
     #: services may keep their own runtime objects here, keyed by service name
     state: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.db = Database(self.settings.database_url)
+        self.db = Database(self.settings.database_url, connections=self.settings.database_connections,
+                           changes_file=self.settings.data_dir / "run" / "changes")
         self.evidence = EvidenceRepository(self.db, self.settings.evidence_body_limit)
         self.recorder = EvidenceRecorder(self.evidence)
         self.direct = DirectTable()  # hot endpoints dispatched before FastAPI routing
-        self.changes = ChangeCounter(self.settings.data_dir / "run" / "changes")
-        self.faults = FaultRegistry(self.db, self.services, self.changes)
+        self.changes = self.db.changes
+        self.faults = FaultRegistry(self.db, self.services)
         self.personas = PersonaRepository(self.db)
         self.pki = TestPKI(self.settings.pki_dir)
         self.operator_key = OperatorKey(self.settings.data_dir, self.settings.operator_key)

@@ -18,9 +18,20 @@ door                                  use it for
                                       by itself; the store offers the portable alternative
 ====================================  ==========================================================
 
+**Cached tables need nothing from writers.** A module that keeps per-process copies of a table's
+rows declares it once with :func:`sandbox.changes.watch`; every door above then records a change
+to that table when the writing transaction commits (in it, on PostgreSQL, so every node sees it
+before its next request; just after it, on SQLite), see :mod:`sandbox.changes`. The one rule:
+write a watched table with SQLAlchemy statements or :class:`sandbox.db_prepared.Prepared` (not
+``text()``), and not through :meth:`Database.autocommit_first` (it refuses).
+
+**Connections**: at most :attr:`Database.connections` per process on PostgreSQL (setting
+``MES_SANDBOX_DATABASE_CONNECTIONS``, :func:`connection_budget`): the engine's pool, asyncpg's
+statement pool and the one ``LISTEN`` connection share it; ``serve --workers N`` uses N times that.
+
 Never: a dialect test in domain code (the store or this module decides), an engine or connection
-kept at module level, a ``ctx.changes.bump()`` forgotten after a write that cached copies depend on.
-Figures behind each door: ``psc/README.md`` "Benchmark", ``bench/psc_tokens.py``, ``bench/dmp_ingest.py``.
+kept at module level. Figures behind each door: ``psc/README.md`` "Benchmark",
+``bench/psc_tokens.py``, ``bench/dmp_ingest.py``.
 
 SQLite gets WAL, a busy timeout and foreign keys in a connect event; PostgreSQL is reached through
 the same URL setting. Hot paths (PSC grants, the evidence writer) run their transaction as one
@@ -52,6 +63,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
 
+from sandbox import db_changes
+from sandbox.changes import ChangeCounter, Changes, bump_sql
 from sandbox.db_prepared import Prepared
 
 NAMING = {
@@ -72,7 +85,20 @@ class Base(DeclarativeBase):
 WORKSPACE_COLUMN = "workspace"
 T = TypeVar("T")
 LOCK_WAIT_SECONDS = 10  # as the busy timeout of the async engine's connections
-STATEMENT_POOL_SIZE = 10  # connections of asyncpg's own pool (Database._statements), per process
+#: PostgreSQL connections per process unless told otherwise (setting ``database_connections``)
+DEFAULT_CONNECTIONS = 20
+MIN_CONNECTIONS = 4
+
+
+def connection_budget(total: int) -> tuple[int, int, int]:
+    """How ``total`` PostgreSQL connections of one process are shared: (engine pool, asyncpg
+    statement pool, LISTEN). The engine pool takes most: a request may hold two of its connections
+    at once (a cache filled from inside a transaction); the statement pool's are held for one
+    statement or one batch."""
+    if total < MIN_CONNECTIONS:
+        raise ValueError(f"at least {MIN_CONNECTIONS} database connections are needed, not {total}")
+    statements = max(1, total // 5)
+    return total - statements - 1, statements, 1
 
 
 def workspace_tables() -> list[Table]:
@@ -133,8 +159,9 @@ async def _nothing_to_reset(_conn: asyncpg.Connection) -> None:
     """A connection of the statement pool goes back as it is (:meth:`Database._statements`)."""
 
 
-def make_engine(url: str) -> AsyncEngine:
-    """Create the async engine for ``url`` (SQLite file folders are created on the way)."""
+def make_engine(url: str, pool_size: int = DEFAULT_CONNECTIONS) -> AsyncEngine:
+    """Create the async engine for ``url`` (SQLite file folders are created on the way); on
+    PostgreSQL with at most ``pool_size`` connections (none beyond: the budget is a bound)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -144,7 +171,7 @@ def make_engine(url: str) -> AsyncEngine:
         return engine
     # no pre-ping: it costs a round trip per checkout (~15 % of a DMP call); stale connections are
     # recycled instead
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_recycle=1800)
 
 
 class TransactionGate:
@@ -177,9 +204,14 @@ class Database:
     (ORM), :meth:`begin` (async Core connection) or :meth:`run` (a synchronous Core function, for
     hot paths); on SQLite they take turns (:class:`TransactionGate`)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, connections: int = DEFAULT_CONNECTIONS, changes_file: Path | None = None) -> None:
+        """``connections``: the PostgreSQL budget of this process (:func:`connection_budget`);
+        ``changes_file``: SQLite's change counter shared by the processes of one data folder (none:
+        this process's own, for tools)."""
         self.url = url
-        self.engine = make_engine(url)
+        self.connections = connections
+        engine_pool, self._statement_pool_size, _listen = connection_budget(connections)
+        self.engine = make_engine(url, engine_pool)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.gate = TransactionGate() if self.engine.dialect.name == "sqlite" else None
         self._sync_engine: Engine | None = None
@@ -187,6 +219,17 @@ class Database:
         self._sync_conns: list[Connection] = []
         self._statement_pool: asyncpg.Pool | None = None
         self._statement_pool_lock = asyncio.Lock()
+        self._listener: db_changes.Listener | None = None
+        if self.is_postgresql:
+            self.changes = Changes()
+            self._listener = db_changes.Listener(self._dsn(), self._statements, self.changes)
+            self.changes.use_fetch(self._listener.fetch)
+        else:
+            self.changes = Changes(ChangeCounter(changes_file) if changes_file else None)
+        db_changes.install(self.engine.sync_engine, self.changes, postgresql=self.is_postgresql, pooled=True)
+
+    def _dsn(self) -> str:
+        return make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
 
     @property
     def is_postgresql(self) -> bool:
@@ -245,12 +288,15 @@ class Database:
             while not _begin(conn, write=write, final=time.monotonic() > deadline):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.002)
+            db_changes.take(conn.info)
             try:
                 result = fn(conn)
                 _end(conn, commit=True)
             except BaseException:
                 self._discard_on_failure(conn)
+                db_changes.take(conn.info)
                 raise
+            self.changes.committed(db_changes.take(conn.info))
             return result
 
     async def autocommit_first(self, stmt: Prepared, params: dict[str, Any]) -> SimpleNamespace | None:
@@ -272,6 +318,8 @@ class Database:
         """
         if not self.is_postgresql:
             raise NotImplementedError("autocommit_first is for PostgreSQL; on SQLite use run()")
+        if stmt.touched:  # no transaction to record the change in (sandbox.changes)
+            raise ValueError(f"autocommit_first cannot write the watched table(s) {sorted(stmt.touched)}; use run()")
         compiled = stmt.compiled(self.engine.dialect)
         # outside a transaction: asyncpg runs the statement in autocommit
         record = await (await self._statements()).fetchrow(compiled.sql, *compiled.params(params))
@@ -293,6 +341,7 @@ class Database:
             await self.run(lambda c: [stmt.execute_many(c, rows) for stmt, rows in steps])
             return
         prepared = []
+        topics = frozenset().union(*(stmt.touched for stmt, _ in steps))
         for stmt, rows in steps:
             compiled = stmt.compiled(self.engine.dialect)
             for values in rows:
@@ -303,6 +352,9 @@ class Database:
                 await conn.execute("SET LOCAL synchronous_commit = off")
             for sql, args in prepared:
                 await conn.executemany(sql, args)
+            if topics:  # recorded in the same transaction (sandbox.changes)
+                await conn.execute(bump_sql(topics))
+                self.changes.wrote()
 
     async def _statements(self) -> asyncpg.Pool:
         """asyncpg's own pool, for :meth:`autocommit_first` and :meth:`execute_many`: taking a
@@ -310,13 +362,15 @@ class Database:
         reset) cost 0.16 ms of CPU per call, 0.23 with the statement, against 0.07 for the
         statement on a connection of asyncpg's pool. Statements run here change no session state
         (no SET, LISTEN or advisory lock; :meth:`execute_many` closes its transaction), so a
-        connection goes back as it is: asyncpg's default reset is one more round trip per call."""
+        connection goes back as it is: asyncpg's default reset is one more round trip per call.
+        It also serves the reads of the change record while the LISTEN connection is lost
+        (:mod:`sandbox.db_changes`)."""
         if self._statement_pool is not None:
             return self._statement_pool
         async with self._statement_pool_lock:
             if self._statement_pool is None:
-                dsn = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
-                self._statement_pool = await asyncpg.create_pool(dsn, min_size=1, max_size=STATEMENT_POOL_SIZE,
+                self._statement_pool = await asyncpg.create_pool(self._dsn(), min_size=1,
+                                                                 max_size=self._statement_pool_size,
                                                                  reset=_nothing_to_reset)
         return self._statement_pool
 
@@ -331,6 +385,7 @@ class Database:
                 self._sync_engine = create_engine(url, connect_args={"isolation_level": None},
                                                   poolclass=NullPool)
                 event.listen(self._sync_engine, "connect", _sqlite_run_pragmas)
+                db_changes.install(self._sync_engine, self.changes, postgresql=False, pooled=False)
             conn = self._local.conn = self._sync_engine.connect()
             self._sync_conns.append(conn)
         return conn
@@ -343,6 +398,9 @@ class Database:
             conn.close()
 
     async def dispose(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
+        self.changes.close()
         for conn in self._sync_conns:
             conn.close()
         self._sync_conns.clear()

@@ -14,6 +14,10 @@ parameter must be given by name: no column default is filled in, and a missing o
 ``KeyError``, on every database. On PostgreSQL it runs through SQLAlchemy (there a statement's
 round trip dwarfs this); :meth:`sandbox.db.Database.autocommit_first` and
 :meth:`sandbox.db.Database.execute_many` hand its SQL and processed parameters to asyncpg.
+
+Writes to watched tables (:mod:`sandbox.changes`), data-modifying CTEs included, are found once
+(:attr:`Prepared.touched`) and noted on the caller's connection wherever the statement runs, so the
+commit records them as it does for any other statement.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Executable
+
+from sandbox.changes import touched_anywhere
+from sandbox.db_changes import note
 
 Processor = Callable[[Any], Any] | None
 
@@ -61,6 +68,15 @@ class Prepared:
     def __init__(self, stmt: Executable) -> None:
         self.stmt = stmt
         self._compiled: dict[str, Compiled] = {}
+        #: the watched tables it writes (sandbox.changes); computed at first use, when every
+        #: module has declared its watched tables
+        self._touched: frozenset[str] | None = None
+
+    @property
+    def touched(self) -> frozenset[str]:
+        if self._touched is None:
+            self._touched = touched_anywhere(self.stmt)
+        return self._touched
 
     def compiled(self, dialect: Dialect) -> Compiled:
         found = self._compiled.get(dialect.name)
@@ -77,6 +93,8 @@ class Prepared:
 
     def first(self, conn: Connection, values: Mapping[str, Any]) -> Any:
         """The first row (columns as attributes), or None."""
+        if self.touched:
+            note(conn.info, self.touched)
         if conn.dialect.name != "sqlite":
             self.compiled(conn.dialect).check(values)
             return conn.execute(self.stmt, values).first()
@@ -94,6 +112,8 @@ class Prepared:
 
     def execute(self, conn: Connection, values: Mapping[str, Any]) -> int:
         """Run it; the number of rows it changed."""
+        if self.touched:
+            note(conn.info, self.touched)
         if conn.dialect.name != "sqlite":
             self.compiled(conn.dialect).check(values)
             return conn.execute(self.stmt, values).rowcount
@@ -105,6 +125,8 @@ class Prepared:
         """Run it once per row (DB-API ``executemany``)."""
         if not rows:
             return
+        if self.touched:
+            note(conn.info, self.touched)
         c = self.compiled(conn.dialect)
         for values in rows:
             c.check(values)

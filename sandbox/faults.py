@@ -6,9 +6,9 @@ matching calls, deterministically: with ratio r the n-th call fires when ⌊n·r
 asks :meth:`FaultRegistry.take` at the point where the fault applies and acts on the answer.
 
 ``take`` is on every hot path, so each process remembers which services of a workspace have live
-faults at all: a call with nothing scripted costs no query. Changes made through any worker process
-of this sandbox are seen at once (:mod:`sandbox.changes`); a fault scripted through another node
-of a multi-node deployment applies within :data:`ARMED_TTL` seconds. Counting a call against a
+faults at all: a call with nothing scripted costs no query. The ``faults`` table is watched
+(:mod:`sandbox.changes`): a fault scripted, cleared or exhausted through any worker or node is
+honoured by every process from its next request on. Counting a call against a
 fault is one conditional ``UPDATE`` in the database (:func:`_claim`), so ``times`` is exact under
 concurrency across processes and nodes.
 """
@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, or_, select, update
 
-from sandbox.changes import ChangeCounter, FreshCache
+from sandbox.changes import FreshCache, watch
 from sandbox.db import Database
 from sandbox.errors import ProblemError
 from sandbox.models import FaultRow
@@ -72,23 +72,19 @@ def _domain(row: FaultRow) -> Fault:
                  row.params or {}, row.matched, row.fired)
 
 
-ARMED_TTL = 1.0
+#: bounds how long a change made outside the sandbox goes unseen (its own changes are seen at once)
+ARMED_TTL = 60.0
+FAULTS = watch(FaultRow.__table__)
 
 
 class FaultRegistry:
-    def __init__(self, db: Database, services: list[Service], changes: ChangeCounter) -> None:
+    def __init__(self, db: Database, services: list[Service]) -> None:
         self.db = db
-        self.changes = changes
         self.kinds: dict[str, dict[str, FaultKind]] = {
             s.name: {k.name: k for k in s.fault_kinds} for s in services if s.fault_kinds
         }
         # workspace -> services with live faults
-        self._armed = FreshCache(ARMED_TTL, changes)
-
-    def invalidate(self, workspace: str | None = None) -> None:
-        """Forget what every process knows of ``workspace``'s faults (all workspaces if None)."""
-        self._armed.drop(workspace)
-        self.changes.bump()
+        self._armed = FreshCache(ARMED_TTL, db.changes, tables=[FAULTS])
 
     async def _armed_services(self, workspace: str) -> frozenset[str]:
         return await self._armed.get(workspace, lambda: self._load_armed(workspace))
@@ -139,7 +135,6 @@ class FaultRegistry:
             s.add(row)
             await s.flush()
             fault = _domain(row)
-        self.invalidate(workspace)
         return fault
 
     async def list(self, workspace: str) -> list[Fault]:
@@ -153,7 +148,6 @@ class FaultRegistry:
             if service:
                 q = q.where(FaultRow.service == service)
             n = getattr(await s.execute(q), "rowcount", 0) or 0
-        self.invalidate(workspace)
         return n
 
     async def take(self, workspace: str, service: str, operation: str = "",
@@ -167,10 +161,7 @@ class FaultRegistry:
         """
         if service not in await self._armed_services(workspace):
             return None
-        fault = await self.db.run(lambda conn: _claim(conn, workspace, service, operation, kinds))
-        if fault is not None and fault.exhausted:
-            self.invalidate(workspace)
-        return fault
+        return await self.db.run(lambda conn: _claim(conn, workspace, service, operation, kinds))
 
 
 _LIVE = or_(FaultRow.times.is_(None), FaultRow.fired < FaultRow.times)

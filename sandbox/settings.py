@@ -52,6 +52,12 @@ class Settings(BaseSettings):
             "PostgreSQL: `postgresql+asyncpg://user@host:5432/db`."
         ),
     )
+    database_connections: int = Field(
+        20, ge=4, le=1000,
+        description="PostgreSQL connections one sandbox process may open, all included: the engine's pool, "
+        "the statement pool and the one LISTEN connection (`sandbox/db.py`). `serve --workers N` opens up to N "
+        "times this; keep the sum over every node below the server's `max_connections`.",
+    )
     host: str = Field("127.0.0.1", description="Interface the HTTP server binds to.")
     port: int = Field(8080, ge=0, le=65535, description="HTTP port (0 = any free port).")
     https_port: int = Field(

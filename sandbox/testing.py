@@ -14,6 +14,14 @@ on FHIR, OIDC or SOAP calls, and never over an ``Authorization`` the call sets i
 The database is a temporary SQLite file, or — when ``MES_SANDBOX_TEST_DATABASE_URL`` names a
 PostgreSQL server (``postgresql+asyncpg://postgres@127.0.0.1:5432/postgres``) — a fresh database
 created on that server for this sandbox and dropped afterwards.
+
+Several nodes of one deployment (docs/scale.md), each a real ``mes-sandbox serve`` process:
+
+    with fresh_database(tmp) as url:
+        with running_node(url, public_base_url=lb, operator_key=key) as a, \
+             running_node(url, public_base_url=lb, operator_key=key) as b:
+            a.client().get("/health")
+            a.kill()                 # SIGKILL; a.restart() starts it again on the same data folder
 """
 
 from __future__ import annotations
@@ -21,8 +29,12 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -196,4 +208,96 @@ def running_sandbox(settings: Settings | None = None, *, services: list[Service]
                 sock.close()
                 tls_sock.close()
     finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@dataclass
+class RunningNode:
+    """One ``mes-sandbox serve`` process of a deployment (:func:`running_node`)."""
+
+    base_url: str
+    data_dir: Path
+    operator_key: str
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def client(self, key: str | None | object = _OPERATOR, **kw: Any) -> httpx.Client:
+        """Client for this node; ``key``: the operator key by default, a workspace key, or None."""
+        chosen = self.operator_key if key is _OPERATOR else key
+        auth = ApiKeyAuth(chosen) if isinstance(chosen, str) and chosen else None
+        return httpx.Client(base_url=self.base_url, timeout=30, auth=auth, **kw)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: nothing runs on the way out."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def restart(self, timeout: float = 90) -> None:
+        """Start the node again, same data folder and settings, on a free port."""
+        self.stop()
+        self.env["MES_SANDBOX_PORT"] = str(free_port())
+        self.base_url, self.process = _start_node(self.env, self.data_dir, timeout)
+
+
+NODE_CLI = [sys.executable, "-c", "from sandbox.cli import main; main()", "serve"]
+
+
+def _start_node(env: dict[str, str], data_dir: Path, timeout: float) -> tuple[str, subprocess.Popen[bytes]]:
+    base = f"http://127.0.0.1:{env['MES_SANDBOX_PORT']}"
+    log = open(data_dir / "node.log", "ab")  # noqa: SIM115 - the process writes it while it runs
+    proc = subprocess.Popen(NODE_CLI, env=env, stdout=log, stderr=log)
+    log.close()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = (data_dir / "node.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"node exited with {proc.returncode}:\n{tail}")
+        try:
+            if httpx.get(base + "/health", timeout=2).status_code == 200:
+                return base, proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)  # start-up poll (readiness), not an assertion
+    proc.kill()
+    raise RuntimeError(f"node not ready after {timeout}s")
+
+
+@contextmanager
+def running_node(database_url: str, *, public_base_url: str, operator_key: str, timeout: float = 90,
+                 **settings: str) -> Iterator[RunningNode]:
+    """A real ``mes-sandbox serve`` subprocess on a free port with its own data folder, sharing
+    ``database_url``, the deployment's ``public_base_url`` and ``operator_key`` with the other
+    nodes; stopped and cleaned up afterwards. ``settings``: more ``MES_SANDBOX_<NAME>`` values by
+    field name (``database_connections="8"``). Plain HTTP only; no mail listeners."""
+    tmp = Path(tempfile.mkdtemp(prefix="mes-sandbox-node-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MES_SANDBOX_")}
+    env.update({
+        "MES_SANDBOX_DATA_DIR": str(tmp), "MES_SANDBOX_DATABASE_URL": database_url,
+        "MES_SANDBOX_HOST": "127.0.0.1", "MES_SANDBOX_PORT": str(free_port()),
+        "MES_SANDBOX_HTTPS_ENABLED": "false", "MES_SANDBOX_PUBLIC_BASE_URL": public_base_url,
+        "MES_SANDBOX_OPERATOR_KEY": operator_key, "MES_SANDBOX_WORKERS": "1",
+        "MES_SANDBOX_SMTP_PORT": "0", "MES_SANDBOX_SMTPS_PORT": "0",
+        "MES_SANDBOX_IMAP_PORT": "0", "MES_SANDBOX_IMAPS_PORT": "0",
+        **{f"MES_SANDBOX_{name.upper()}": value for name, value in settings.items()},
+    })
+    node: RunningNode | None = None
+    try:
+        base, proc = _start_node(env, tmp, timeout)
+        node = RunningNode(base, tmp, operator_key, env, proc)
+        yield node
+    finally:
+        if node is not None:
+            node.stop()
         shutil.rmtree(tmp, ignore_errors=True)

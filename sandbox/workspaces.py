@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from sandbox.changes import watch
 from sandbox.credentials import hash_key, new_workspace_key
 from sandbox.db import as_utc, workspace_tables
 from sandbox.errors import ProblemError
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from sandbox.context import SandboxContext
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+#: copies of workspaces are cached (options, existence): every change is recorded (sandbox.changes)
+watch(WorkspaceRow.__table__)
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,6 @@ class WorkspaceService:
                 raise exists from None
             await seed_workspace(self.ctx, s, name)
             ws = replace(_domain(row), api_key=key)
-        self.ctx.changes.bump()  # after the commit: other processes re-read what it wrote
         return ws
 
     async def key_matches(self, name: str, key: str) -> bool:
@@ -144,11 +146,9 @@ class WorkspaceService:
             if row is None:
                 raise ProblemError(404, "unknown-workspace", f"no workspace named {name!r}", name=name)
             await self._purge(s, name)
-            self.ctx.faults.invalidate(name)
             row.seeded_at = datetime.now(UTC)
             await seed_workspace(self.ctx, s, name)
             ws = _domain(row)
-        self.ctx.changes.bump()
         await self.ctx.evidence.purge(workspace=name)
         return ws
 
@@ -161,7 +161,5 @@ class WorkspaceService:
             if row is None:
                 raise ProblemError(404, "unknown-workspace", f"no workspace named {name!r}", name=name)
             await self._purge(s, name)
-            self.ctx.faults.invalidate(name)
             await s.delete(row)
-        self.ctx.changes.bump()
         await self.ctx.evidence.purge(workspace=name)

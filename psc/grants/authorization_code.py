@@ -52,8 +52,6 @@ async def handle(rt: Psc, client: Client, form: Mapping[str, str], now: datetime
     outcome, grant, session, problem = await exchange_code(
         rt.ctx.db, code, client.client_id, now, refresh, timedelta(seconds=rt.config.refresh_token_ttl),
         lambda g: _problem(form, g))
-    if outcome is Outcome.REUSED:
-        rt.ctx.changes.bump()  # the session is revoked: cached session states must go
     if outcome is not Outcome.OK:
         raise InvalidGrant(_OUTCOME_TEXT[outcome])
     if problem is not None:

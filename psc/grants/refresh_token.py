@@ -49,8 +49,6 @@ async def handle(rt: Psc, client: Client, form: Mapping[str, str], now: datetime
         return outcome, grant, narrowed
 
     outcome, grant, narrowed = await rt.ctx.db.run(rotate)
-    if outcome is Outcome.REUSED:
-        rt.ctx.changes.bump()  # the session is revoked: cached session states must go
     if outcome is not Outcome.OK:
         raise InvalidGrant(_OUTCOME_TEXT[outcome])
     return await token_set(rt, client, sub=subject(grant.session.persona_id), scope=" ".join(narrowed),

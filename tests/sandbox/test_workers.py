@@ -13,8 +13,9 @@ from multiprocessing.connection import wait
 
 import httpx
 
-from sandbox.changes import ChangeCounter, FreshCache
+from sandbox.changes import ChangeCounter, Changes, FreshCache
 from sandbox.credentials import read_operator_key
+from sandbox.db import Database
 from sandbox.faults import FaultRegistry, FaultSpec
 from sandbox.pki import CertKind, TestPKI
 from sandbox.server import bind
@@ -38,7 +39,7 @@ def test_change_counter_is_shared_through_its_file(tmp_path) -> None:
 
 def test_fresh_cache_loads_only_what_is_missing_until_a_change(tmp_path) -> None:
     counter = ChangeCounter(tmp_path / "run" / "changes")
-    cache = FreshCache(60, counter)
+    cache = FreshCache(60, Changes(counter))
     loads: list[list[str]] = []
 
     async def load(keys: list[str]) -> dict[str, str]:
@@ -58,14 +59,19 @@ def test_fresh_cache_loads_only_what_is_missing_until_a_change(tmp_path) -> None
 
 def test_a_fault_scripted_through_another_process_fires_on_the_next_call(sandbox: RunningSandbox,
                                                                         workspace: str) -> None:
-    """Two registries on one database and one counter file behave as two worker processes."""
+    """Two databases on one database and one data folder behave as two worker processes (or, on
+    PostgreSQL, two nodes): nobody tells the first registry that the second wrote a fault."""
     ctx = sandbox.ctx
-    other = FaultRegistry(ctx.db, ctx.services, ChangeCounter(ctx.changes.path))
 
     async def scenario() -> tuple:
-        before = await ctx.faults.take(workspace, "dmp", "iti-65")  # remembers: nothing armed
-        await other.add(workspace, FaultSpec(service="dmp", kind="unavailable", times=1))
-        return before, await ctx.faults.take(workspace, "dmp", "iti-65")
+        other_db = Database(ctx.db.url, changes_file=sandbox.settings.data_dir / "run" / "changes")
+        other = FaultRegistry(other_db, ctx.services)
+        try:
+            before = await ctx.faults.take(workspace, "dmp", "iti-65")  # remembers: nothing armed
+            await other.add(workspace, FaultSpec(service="dmp", kind="unavailable", times=1))
+            return before, await ctx.faults.take(workspace, "dmp", "iti-65")
+        finally:
+            await other_db.dispose()
 
     before, after = sandbox.call(scenario)
     assert before is None

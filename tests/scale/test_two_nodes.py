@@ -1,0 +1,211 @@
+"""Two ``mes-sandbox serve`` nodes on one PostgreSQL behave as one sandbox (issue 19; docs/scale.md).
+
+Each test first makes a node remember something (a session not revoked, no fault armed, the
+current signing keys), changes it through the *other* node, and asserts that the very next
+request to the first node honours the change: ordering, never a sleep (:mod:`sandbox.changes`).
+One pair of nodes for the whole module (each node is a real process: seconds to start).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import asyncpg
+import httpx
+import pytest
+from joserfc import jws
+from joserfc.jwk import KeySet
+from sqlalchemy.engine import make_url
+
+from sandbox.testing import TEST_DB_ENV, RunningNode, free_port, fresh_database, running_node
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dmp"))  # helpers, as tests/dmp/conftest.py
+
+from dmp_helpers import PAT1, cr_bio_bundle, s256  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not os.environ.get(TEST_DB_ENV, "").startswith("postgresql"),
+                                reason="nodes share a database server: PostgreSQL only "
+                                       f"(set {TEST_DB_ENV}); SQLite is one machine's file")
+
+CALLBACK = "http://127.0.0.1:8000/callback"
+PERSONA = "899700218896"
+#: connections each node may open (setting database_connections), checked against the server's count
+BUDGET = 6
+
+
+@dataclass
+class Pair:
+    a: RunningNode
+    b: RunningNode
+    workspace: str
+    database_url: str
+
+    @property
+    def client_id(self) -> str:
+        return f"sandbox-demo-{self.workspace}"
+
+    def oidc(self, name: str) -> str:
+        return f"/psc/w/{self.workspace}/realms/esante-wallet/protocol/openid-connect/{name}"
+
+    def secret(self, node: RunningNode) -> str:
+        with node.client() as c:
+            r = c.get(f"/sandbox/api/workspaces/{self.workspace}/psc/clients/{self.client_id}")
+            assert r.status_code == 200, r.text
+            return str(r.json()["client_secret"])
+
+    def tokens(self, node: RunningNode) -> dict[str, Any]:
+        """Authorization code + PKCE through ``node`` (``login_hint`` skips the picker)."""
+        verifier = secrets.token_urlsafe(48)
+        with node.client(key=None) as c:
+            r = c.get("/psc/wallet/auth", params={
+                "response_type": "code", "client_id": self.client_id, "redirect_uri": CALLBACK,
+                "scope": "openid scope_all", "state": "s", "nonce": "n", "code_challenge": s256(verifier),
+                "code_challenge_method": "S256", "acr_values": "eidas1", "login_hint": PERSONA})
+            assert r.status_code == 302, r.text
+            code = parse_qs(urlsplit(r.headers["location"]).query)["code"][0]
+            r = c.post(self.oidc("token"), data={"grant_type": "authorization_code", "code": code,
+                                                 "redirect_uri": CALLBACK, "code_verifier": verifier},
+                       auth=(self.client_id, self.secret(node)))
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    def refresh(self, node: RunningNode, token: str) -> httpx.Response:
+        with node.client(key=None) as c:
+            return c.post(self.oidc("token"), data={"grant_type": "refresh_token", "refresh_token": token},
+                          auth=(self.client_id, self.secret(node)))
+
+    def userinfo(self, node: RunningNode, access_token: str) -> int:
+        with node.client(key=None) as c:
+            return c.get(self.oidc("userinfo"), headers={"Authorization": f"Bearer {access_token}"}).status_code
+
+    def fault(self, node: RunningNode, **spec: Any) -> None:
+        with node.client() as c:
+            r = c.post(f"/sandbox/api/workspaces/{self.workspace}/faults", json=spec)
+            assert r.status_code == 201, r.text
+
+
+@pytest.fixture(scope="module")
+def pair() -> Iterator[Pair]:
+    key = "msk_op_" + secrets.token_urlsafe(32)
+    lb = f"http://127.0.0.1:{free_port()}"  # the address clients would use (a load balancer's)
+    with tempfile.TemporaryDirectory(prefix="mes-sandbox-pair-") as tmp, fresh_database(Path(tmp)) as url, \
+            running_node(url, public_base_url=lb, operator_key=key, database_connections=str(BUDGET)) as a, \
+            running_node(url, public_base_url=lb, operator_key=key, database_connections=str(BUDGET)) as b:
+        workspace = f"t-{uuid.uuid4().hex[:10]}"
+        with a.client() as c:
+            assert c.post("/sandbox/api/workspaces", json={"name": workspace}).status_code == 201
+        yield Pair(a, b, workspace, url)
+
+
+def test_a_workspace_created_on_a_is_served_by_b_at_once(pair: Pair) -> None:
+    with pair.b.client() as c:
+        assert c.get(f"/sandbox/api/workspaces/{pair.workspace}").status_code == 200
+
+
+def test_token_from_a_is_used_and_refreshed_on_b_and_a_replay_on_a_revokes_on_b(pair: Pair) -> None:
+    first = pair.tokens(pair.a)
+    assert pair.userinfo(pair.b, first["access_token"]) == 200
+    r = pair.refresh(pair.b, first["refresh_token"])
+    assert r.status_code == 200, r.text
+    second = r.json()
+    assert pair.userinfo(pair.a, second["access_token"]) == 200
+    assert pair.userinfo(pair.b, second["access_token"]) == 200  # B now holds the session as live
+    replay = pair.refresh(pair.a, first["refresh_token"])  # used already: RFC 9700 §4.14.2 revokes
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+    assert pair.userinfo(pair.b, second["access_token"]) == 401
+
+
+def test_logout_on_b_revokes_on_a(pair: Pair) -> None:
+    tokens = pair.tokens(pair.a)
+    assert pair.userinfo(pair.a, tokens["access_token"]) == 200  # A holds the session as live
+    with pair.b.client(key=None) as c:
+        r = c.get(pair.oidc("logout"), params={"id_token_hint": tokens["id_token"]})
+    assert r.status_code in (200, 302), r.text
+    assert pair.userinfo(pair.a, tokens["access_token"]) == 401
+
+
+def test_document_in_through_a_and_out_through_b_byte_exact(pair: Pair) -> None:
+    data = b'<?xml version="1.0" encoding="UTF-8"?><ClinicalDocument xmlns="urn:hl7-org:v3">' \
+           + secrets.token_hex(16).encode() + b"\xc3\xa9</ClinicalDocument>"
+    token = pair.tokens(pair.a)["access_token"]
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"}
+    with pair.a.client(key=None) as c:
+        r = c.post("/dmp/fhir", json=cr_bio_bundle(PAT1, data=data), headers=headers)
+    assert r.status_code == 200, r.text
+    binary = next(e["response"]["location"] for e in r.json()["entry"]
+                  if e["response"].get("location", "").startswith("Binary/"))
+    with pair.b.client(key=None) as c:
+        got = c.get(f"/dmp/fhir/{binary}", headers={"Authorization": f"Bearer {token}"})
+    assert got.status_code == 200 and got.content == data
+
+
+def test_a_fault_scripted_through_b_fires_on_a_at_once_and_exactly_once(pair: Pair) -> None:
+    token = pair.tokens(pair.a)["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    with pair.a.client(key=None) as c:
+        def find() -> int:
+            return c.get("/dmp/fhir/DocumentReference", params={"patient": PAT1, "status": "current"},
+                         headers=headers).status_code
+        assert find() == 200  # A remembers: no DMP fault armed in this workspace
+        pair.fault(pair.b, service="dmp", kind="unavailable", times=1)
+        assert find() == 503
+        assert find() == 200
+    with pair.b.client() as c:
+        faults = c.get(f"/sandbox/api/workspaces/{pair.workspace}/faults").json()["faults"]
+    assert [(f["fired"], f["exhausted"]) for f in faults if f["kind"] == "unavailable"] == [(1, True)]
+
+
+def test_keys_rotated_on_b_are_in_a_s_jwks_before_any_token_signed_with_them(pair: Pair) -> None:
+    with pair.a.client(key=None) as c:
+        before = {k["kid"] for k in c.get(pair.oidc("certs")).json()["keys"]}  # A has its keys loaded
+    pair.fault(pair.b, service="psc", kind="jwks_rotated", times=1)
+    tokens = pair.tokens(pair.b)  # B rotates, then signs with the new key
+    kid = jws.extract_compact(tokens["id_token"].encode()).protected["kid"]
+    assert kid not in before
+    with pair.a.client(key=None) as c:
+        jwks = c.get(pair.oidc("certs")).json()
+    assert kid in {k["kid"] for k in jwks["keys"]}
+    jws.deserialize_compact(tokens["id_token"], KeySet.import_key_set(jwks))  # verifies, or raises
+    assert pair.userinfo(pair.a, tokens["access_token"]) == 200
+
+
+def test_each_node_stays_within_its_connection_budget_with_one_listener(pair: Pair) -> None:
+    url = make_url(pair.database_url)
+
+    async def count() -> tuple[int, int]:
+        conn = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
+                                     database=url.database)
+        try:
+            total = await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 "
+                                        "AND pid <> pg_backend_pid()", url.database)
+            # the LISTEN connection also serves the reads of the change record (sandbox/db_changes.py)
+            listening = await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND "
+                                            "(query LIKE 'LISTEN %' OR query LIKE '%FROM sandbox_changes')",
+                                            url.database)
+            return total, listening
+        finally:
+            await conn.close()
+
+    total, listening = asyncio.run(count())
+    assert total <= 2 * BUDGET
+    assert listening == 2
+
+
+def test_b_carries_on_while_a_is_killed_and_a_rejoins(pair: Pair) -> None:
+    pair.a.kill()
+    tokens = pair.tokens(pair.b)
+    assert pair.userinfo(pair.b, tokens["access_token"]) == 200
+    pair.a.restart()
+    assert pair.userinfo(pair.a, tokens["access_token"]) == 200
+    again = pair.tokens(pair.a)
+    assert pair.userinfo(pair.b, again["access_token"]) == 200
