@@ -22,6 +22,7 @@ import argparse
 import imaplib
 import json
 import os
+import secrets
 import smtplib
 import ssl
 import subprocess
@@ -78,6 +79,27 @@ def _wait_port(port: int, proc: subprocess.Popen, what: str) -> None:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"{what} did not start") from None
             time.sleep(0.2)
+
+
+def cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of process ``root`` and its descendants (Linux ``/proc``): a per-
+    message cost that a busy machine disturbs less than a rate does."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    tree, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        tree.add(pid)
+        todo += [child for child, (parent, _) in stats.items() if parent == pid and child not in tree]
+    return sum(stats[pid][1] for pid in tree if pid in stats)
 
 
 def send_all(port: int, tls: ssl.SSLContext, sender: str, rcpt: str, raw: bytes, total: int,
@@ -144,7 +166,9 @@ def main() -> None:
         with fresh_database(tmp) as url:  # SQLite, or PostgreSQL per MES_SANDBOX_TEST_DATABASE_URL
             ports = {k: free_port() for k in ("PORT", "HTTPS_PORT", "SMTP_PORT", "SMTPS_PORT", "IMAP_PORT",
                                                "IMAPS_PORT")}
+            key = secrets.token_urlsafe(24)  # /sandbox/api needs the operator key
             env = {**os.environ, "MES_SANDBOX_DATA_DIR": str(tmp), "MES_SANDBOX_DATABASE_URL": url,
+                   "MES_SANDBOX_OPERATOR_KEY": key,
                    **{f"MES_SANDBOX_{k}": str(v) for k, v in ports.items()}}
             sandbox = subprocess.Popen([sys.executable, "-c", "from sandbox.cli import main; main()", "serve",
                                         "--workers", str(args.workers)],
@@ -152,10 +176,15 @@ def main() -> None:
             procs.append(sandbox)
             _wait_port(ports["SMTP_PORT"], sandbox, "the sandbox")
             base = f"http://127.0.0.1:{ports['PORT']}"
-            urllib.request.urlopen(f"{base}/sandbox/api/workspaces", timeout=30).read()
-            robert = json.load(urllib.request.urlopen(f"{base}/sandbox/api/personas/professional/{PRO}"))
-            patient = json.load(urllib.request.urlopen(f"{base}/sandbox/api/personas/patient/pat-0001"))
-            pros = json.load(urllib.request.urlopen(f"{base}/sandbox/api/personas?kind=professional&limit=100"))
+
+            def api(path: str) -> dict:
+                req = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {key}"})
+                return json.load(urllib.request.urlopen(req, timeout=30))
+
+            api("/sandbox/api/workspaces")
+            robert = api(f"/sandbox/api/personas/professional/{PRO}")
+            patient = api("/sandbox/api/personas/patient/pat-0001")
+            pros = api("/sandbox/api/personas?kind=professional&limit=100")
             gp = next(p for p in pros["personas"] if p["id"] != PRO)
             pki = TestPKI(tmp / "pki")
             cert = pki.issue(CertKind.PROFESSIONAL, PRO, tmp / "pro")
@@ -172,11 +201,19 @@ def main() -> None:
             procs.append(sink)
             _wait_port(sink_port, sink, "the sink")
 
+            cpu_ms: dict[str, list[float]] = {"sandbox": [], "sink": []}
+
+            def measured(name: str, proc: subprocess.Popen, port: int, n: int) -> float:
+                before = cpu_seconds(proc.pid)
+                rate = send_all(port, tls, robert["mailbox"], gp["mailbox"], raw, n, args.senders)
+                cpu_ms[name].append((cpu_seconds(proc.pid) - before) * 1000 / n)
+                return rate
+
             def sandbox_round(n: int) -> float:
-                return send_all(ports["SMTP_PORT"], tls, robert["mailbox"], gp["mailbox"], raw, n, args.senders)
+                return measured("sandbox", sandbox, ports["SMTP_PORT"], n)
 
             def sink_round(n: int) -> float:
-                return send_all(sink_port, tls, robert["mailbox"], gp["mailbox"], raw, n, args.senders)
+                return measured("sink", sink, sink_port, n)
 
             sink_round(args.warmup)
             sandbox_round(args.warmup)
@@ -187,6 +224,9 @@ def main() -> None:
             print(f"SMTP ingest   sandbox {rate:8.1f} msg/s   bare aiosmtpd sink {baseline:8.1f} msg/s "
                   f"(rounds {sink_rate:.1f}, {sink_rate2:.1f})   ratio {rate / baseline:6.1%}   "
                   f"target ≥ 100 msg/s and ≥ 40 %: {'met' if rate >= 100 and rate / baseline >= 0.4 else 'NOT met'}")
+            sandbox_cpu, sink_cpu = cpu_ms["sandbox"][-1], sum(cpu_ms["sink"][-2:]) / 2
+            print(f"CPU per message   sandbox {sandbox_cpu:6.2f} ms   sink {sink_cpu:6.2f} ms   "
+                  f"ratio (sink/sandbox) {sink_cpu / sandbox_cpu:6.1%}   load average {os.getloadavg()[0]:.2f}")
 
             gp_tls = pki.client_context(gp_cert)
             elapsed, count = fetch_all(ports["IMAP_PORT"], gp_tls,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mss.models import BlobRow, FolderRow, MailboxOptionRow, MessageRow
@@ -30,11 +30,13 @@ _INSERT: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.ins
 # the delivery's statements, built once (bound parameters; see MailStore._deliver_sync)
 _BLOB_INSERT = {name: ins(BlobRow).on_conflict_do_nothing(index_elements=["workspace", "sha256"])
                 for name, ins in _INSERT.items()}
-_FOLDER_INSERT = {name: ins(FolderRow).on_conflict_do_nothing(index_elements=["workspace", "mailbox", "folder"])
-                  for name, ins in _INSERT.items()}
-_NEXT_UID = (update(FolderRow).where(FolderRow.workspace == bindparam("w"), FolderRow.mailbox == bindparam("m"),
-                                     FolderRow.folder == bindparam("f"))
-             .values(next_uid=FolderRow.next_uid + 1).returning(FolderRow.next_uid))
+# one statement per folder: create it with next_uid 2 (this message takes UID 1), or take the next
+# UID of the existing row; the upsert takes the row's lock (PostgreSQL) or the database's (SQLite),
+# so UIDs never repeat
+_NEXT_UID = {name: ins(FolderRow).on_conflict_do_update(
+    index_elements=["workspace", "mailbox", "folder"],
+    set_={"next_uid": FolderRow.next_uid + 1}).returning(FolderRow.next_uid)
+    for name, ins in _INSERT.items()}
 _MESSAGE_INSERT = insert(MessageRow).returning(MessageRow.id)
 
 
@@ -123,11 +125,9 @@ class MailStore:
                                              "data": d.raw})
         rows = []
         for mailbox, folder in d.targets:
-            key = {"w": workspace, "m": mailbox, "f": folder}
-            conn.execute(_FOLDER_INSERT[dialect], {"workspace": workspace, "mailbox": mailbox, "folder": folder,
-                                                   "uidvalidity": int(time.time()) & 0x7FFFFFFF, "next_uid": 1})
-            # the increment takes the row's lock (PostgreSQL) or the database's (SQLite): UIDs never repeat
-            uid = conn.execute(_NEXT_UID, key).scalar_one() - 1
+            uid = conn.execute(_NEXT_UID[dialect], {"workspace": workspace, "mailbox": mailbox, "folder": folder,
+                                                    "uidvalidity": int(time.time()) & 0x7FFFFFFF,
+                                                    "next_uid": 2}).scalar_one() - 1
             values = {"workspace": workspace, "mailbox": mailbox, "folder": folder, "uid": uid, "sha256": sha,
                       "size": len(d.raw), "received_at": now, "sender": d.sender[:254],
                       "recipients": list(d.recipients), "subject": d.subject[:400],
