@@ -11,13 +11,13 @@ import email.policy
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from mss import delivery, mailboxes
+from mss import certificates, delivery, mailboxes
 from mss.store import FOLDERS, INBOX, StoredMessage
 from sandbox.api.deps import header_workspace
 from sandbox.context import SandboxContext
@@ -37,6 +37,12 @@ class SendIn(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict, description="extra headers, e.g. X-MSS-MES")
 
     model_config = {"populate_by_name": True}
+
+
+class CertificateIn(BaseModel):
+    kind: Literal["professional", "organisation"]
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z]+$",
+                    description="the persona: IDNPS or RPPS of a professional, FINESS of an organisation")
 
 
 class OptionsIn(BaseModel):
@@ -156,6 +162,22 @@ def build(ctx: SandboxContext) -> APIRouter:
         delivery.schedule_after_delivery(ctx, workspace, accepted, raw, sender.address)
         return {"message_ids": accepted.ids, "messages": [m.summary() for m in accepted.messages],
                 "findings": accepted.inspection.findings}
+
+    @router.post("/certificates", status_code=201,
+                 summary="Issue a client certificate that logs in to this workspace's mailboxes (SMTP, IMAP)")
+    async def issue_certificate(body: CertificateIn, workspace: str = Depends(header_workspace)) -> dict[str, Any]:
+        """The PEM certificate, private key and chain are in this answer only; the workspace keeps the
+        certificate's fingerprint, which is what binds it (``mss/README.md``)."""
+        for persona_id in (body.id, "8" + body.id) if body.kind == "professional" else (body.id,):
+            try:
+                return await certificates.issue(ctx, workspace, body.kind, persona_id)
+            except certificates.UnknownPersona:
+                continue
+        raise _not_found("persona", f"{body.kind}/{body.id}")
+
+    @router.get("/certificates", summary="Client certificates issued for this workspace (no keys)")
+    async def list_certificates(workspace: str = Depends(header_workspace)) -> dict[str, Any]:
+        return {"certificates": await certificates.listed(ctx, workspace)}
 
     @router.get("/patients/{ins}/messages", summary="A patient's Mon espace santé inbox (<INS>@patient.mssante.fr)")
     async def patient_inbox(ins: str, workspace: str = Depends(header_workspace)) -> dict[str, Any]:
