@@ -5,9 +5,9 @@
   ``IHE_XDM.ZIP`` (XDM parse, CDA header, FHIR/CDA checks, storage in INBOX and Sent, evidence);
   baseline: a bare aiosmtpd sink (STARTTLS with the same server certificate and client
   certificate, ``250`` without looking at the message) in its own process, same senders.
-- **IMAP FETCH**: ``FETCH 1:* (RFC822)`` of ``--messages`` messages in one INBOX over STARTTLS;
-  baseline: the same fetch against pymap's own in-memory demo backend (``pymap dict``) holding the
-  same number of copies of the message, same TLS.
+- **IMAP FETCH**: ``FETCH 1:* (RFC822)`` of the ``--messages`` messages in one INBOX over
+  STARTTLS; baseline: the same fetch against pymap's own in-memory demo backend (``pymap dict``)
+  holding as many messages of the same size, same TLS. Every message differs (its Message-ID).
 
     python bench/mss_ingest.py [--messages 1000] [--senders 4] [--workers 1]
     MES_SANDBOX_TEST_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres python bench/mss_ingest.py
@@ -22,6 +22,7 @@ import argparse
 import imaplib
 import json
 import os
+import re
 import secrets
 import smtplib
 import ssl
@@ -31,6 +32,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -102,9 +104,16 @@ def cpu_seconds(root: int) -> float:
     return sum(stats[pid][1] for pid in tree if pid in stats)
 
 
+def variant(raw: bytes, n: int) -> bytes:
+    """``raw`` with its own Message-ID: every message sent is distinct, as a real client's are (the
+    store keeps identical bytes once, which would flatter the IMAP figure)."""
+    return re.sub(rb"(?m)^Message-ID: <[^>]*>", b"Message-ID: <bench-%d-%s@sandbox.invalid>"
+                  % (n, uuid.uuid4().hex.encode()), raw, count=1)
+
+
 def send_all(port: int, tls: ssl.SSLContext, sender: str, rcpt: str, raw: bytes, total: int,
              senders: int) -> float:
-    """Messages per second: ``senders`` threads, one SMTP session each."""
+    """Messages per second: ``senders`` threads, one SMTP session each, each message distinct."""
     per = [total // senders + (1 if n < total % senders else 0) for n in range(senders)]
     errors: list[BaseException] = []
     barrier = threading.Barrier(senders + 1)
@@ -114,9 +123,10 @@ def send_all(port: int, tls: ssl.SSLContext, sender: str, rcpt: str, raw: bytes,
             with smtplib.SMTP("localhost", port, timeout=60) as s:
                 s.starttls(context=tls)
                 s.ehlo()
+                bodies = [variant(raw, n) for n in range(count)]
                 barrier.wait()
-                for _ in range(count):
-                    refused = s.sendmail(sender, [rcpt], raw)
+                for body in bodies:
+                    refused = s.sendmail(sender, [rcpt], body)
                     assert refused == {}, refused
         except BaseException as exc:  # surfaced below
             errors.append(exc)
@@ -248,8 +258,8 @@ def main() -> None:
                     time.sleep(0.2)
             m.starttls(ssl_context=pki.client_context())
             m.login("demouser", "demopass")
-            for _ in range(count):
-                m.append("INBOX", "()", None, raw)
+            for n in range(count):
+                m.append("INBOX", "()", None, variant(raw, n))
             m.logout()
             demo_elapsed, demo_count = fetch_all(demo_port, pki.client_context(),
                                                  lambda m: m.login("demouser", "demopass"))
