@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from mss import certificates, delivery, mailboxes
+from mss import certificates, delivery, mailboxes, mdn
 from mss.store import FOLDERS, INBOX, StoredMessage
 from sandbox.api.deps import header_workspace
 from sandbox.context import SandboxContext
@@ -123,7 +123,12 @@ def build(ctx: SandboxContext) -> APIRouter:
     @router.get("/messages/{message_id}", summary="One message with its findings and parsed XDM")
     async def get_message(message_id: int = Path(..., ge=1, le=MAX_ID),
                           workspace: str = Depends(header_workspace)) -> dict[str, Any]:
-        return _detail(await message_or_404(workspace, message_id))
+        """``disposition_notification``: the fields of the message's MDN part when it is a receipt
+        (e.g. a vendor's answer to ``POST /send`` with ``disposition_notification``), else null."""
+        m = await message_or_404(workspace, message_id)
+        data = await st.raw(workspace, m.sha256) or b""
+        receipt = mdn.disposition_of(data) if b"disposition-notification" in data[:65536].lower() else None
+        return {**_detail(m), "disposition_notification": receipt}
 
     @router.get("/messages/{message_id}/raw", summary="The message as received (.eml)",
                 response_class=Response, responses={200: {"content": {"message/rfc822": {}}}})
