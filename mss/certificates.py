@@ -12,6 +12,7 @@ before. A certificate whose workspace was deleted is refused; a workspace reset 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
 from sqlalchemy import select
 
 from mss.models import CertificateRow
@@ -47,10 +49,27 @@ def fingerprint(der: bytes) -> str:
 
 
 async def binding_of(ctx: SandboxContext, der: bytes) -> Binding | None:
-    """The workspace and persona a certificate was issued for, or None (not issued for one)."""
+    """The workspace and persona a certificate was issued for, or None (not issued for one).
+
+    An organisation certificate the sandbox bound to a workspace for INSi (``ins``'s registry, when
+    that package has one) is bound here too, to the organisation its ``OU`` names: it must not
+    fall back to the default workspace."""
     async with ctx.db.session() as s:
         row = await s.get(CertificateRow, fingerprint(der))
-        return Binding(row.bound_workspace, row.kind, row.persona_id) if row is not None else None
+    if row is not None:
+        return Binding(row.bound_workspace, row.kind, row.persona_id)
+    ins_registry = _ins_registry()
+    if ins_registry is not None:
+        workspace = await ins_registry(ctx.db).workspace_of(der)
+        if workspace is not None:
+            ou = x509.load_der_x509_certificate(der).subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
+            return Binding(workspace, "organisation", str(ou[0].value) if ou else "")
+    return None
+
+
+def _ins_registry() -> Any:
+    """``ins.CertificateRegistry`` where the ins package exports one, else None."""
+    return getattr(importlib.import_module("ins"), "CertificateRegistry", None)
 
 
 async def issue(ctx: SandboxContext, workspace: str, kind: str, persona_id: str) -> dict[str, Any]:

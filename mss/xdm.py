@@ -21,7 +21,7 @@ import posixpath
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 from xml.etree.ElementTree import Element, ParseError
 from xml.etree.ElementTree import fromstring as xml_fromstring
 from xml.parsers import expat
@@ -248,7 +248,7 @@ def _check_layout(files: dict[str, bytes], out: XdmPackage) -> None:
             out.findings.append(finding(M.XDM_UNREFERENCED_FILE, upper[name], name=upper[name]))
 
 
-def _refuse_dtd(*_args: object) -> None:
+def _refuse_dtd(*_args: Any) -> NoReturn:
     raise DTDForbidden(None, None, None)
 
 
