@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import functools
 import hashlib
 import time
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ _NEXT_UID = {name: ins(FolderRow).on_conflict_do_update(
     set_={"next_uid": FolderRow.next_uid + 1}).returning(FolderRow.next_uid)
     for name, ins in _INSERT.items()}
 _MESSAGE_INSERT = insert(MessageRow).returning(MessageRow.id)
+MAX_BATCH = 64  # deliveries written in one transaction at most
 
 
 @dataclass(frozen=True)
@@ -110,9 +112,32 @@ def _domain(row: MessageRow) -> StoredMessage:
                          row.origin or {})
 
 
+@dataclass
+class _Pending:
+    """A delivery waiting for its commit (:meth:`MailStore.deliver`)."""
+
+    workspace: str
+    delivery: Delivery
+    sha: str
+    now: datetime
+    done: asyncio.Future[builtins.list[dict[str, Any]]]
+
+
+def _settle(p: _Pending, *, rows: builtins.list[dict[str, Any]] | None = None,
+            exc: BaseException | None = None) -> None:
+    if p.done.done():
+        return
+    if exc is not None:
+        p.done.set_exception(exc)
+    else:
+        p.done.set_result(rows or [])
+
+
 class MailStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._queue: builtins.list[_Pending] = []
+        self._writer: asyncio.Task[None] | None = None
 
     def _deliver_sync(self, conn: Connection, workspace: str, d: Delivery, sha: str,
                       now: datetime) -> list[dict[str, Any]]:
@@ -138,13 +163,49 @@ class MailStore:
         return rows
 
     async def deliver(self, workspace: str, d: Delivery) -> list[StoredMessage]:
-        """Store ``d`` in every target folder, in one transaction."""
-        sha = hashlib.sha256(d.raw).hexdigest()
-        now = datetime.now(UTC)
-        rows = await self.db.run(lambda conn: self._deliver_sync(conn, workspace, d, sha, now))
-        return [StoredMessage(r["id"], workspace, r["mailbox"], r["folder"], r["uid"], sha, r["size"], now,
-                              r["sender"], r["recipients"], r["subject"], r["message_id"], r["flags"],
+        """Store ``d`` in every target folder; returns once it is committed.
+
+        Group commit: deliveries that arrive while a transaction is running are written together
+        in the next one (at most :data:`MAX_BATCH`), each still answered only after its commit.
+        Why: concurrent deliveries to one folder queue on its row lock for the whole transaction,
+        and on PostgreSQL the commit (a WAL flush) is most of it, so one commit per message made
+        the senders take turns. If a shared transaction fails, its deliveries are retried one by
+        one, so one bad delivery fails alone."""
+        pending = _Pending(workspace, d, hashlib.sha256(d.raw).hexdigest(), datetime.now(UTC),
+                           asyncio.get_running_loop().create_future())
+        self._queue.append(pending)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write_queued())
+        rows = await asyncio.shield(pending.done)
+        return [StoredMessage(r["id"], workspace, r["mailbox"], r["folder"], r["uid"], pending.sha, r["size"],
+                              pending.now, r["sender"], r["recipients"], r["subject"], r["message_id"], r["flags"],
                               r["patient_ins"], r["checks"], r["origin"]) for r in rows]
+
+    def _deliver_batch_sync(self, conn: Connection, batch: builtins.list[_Pending]) -> builtins.list[Any]:
+        return [self._deliver_sync(conn, p.workspace, p.delivery, p.sha, p.now) for p in batch]
+
+    async def _write_queued(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            try:
+                results = await self.db.run(functools.partial(self._deliver_batch_sync, batch=batch))
+            except Exception as exc:
+                if len(batch) == 1:
+                    _settle(batch[0], exc=exc)
+                    continue
+                for p in batch:
+                    try:
+                        rows = await self.db.run(functools.partial(self._deliver_batch_sync, batch=[p]))
+                    except Exception as one:
+                        _settle(p, exc=one)
+                    else:
+                        _settle(p, rows=rows[0])
+                continue
+            for p, rows in zip(batch, results, strict=True):
+                _settle(p, rows=rows)
+                continue
+            for p, rows in zip(batch, results, strict=True):
+                _settle(p, rows=rows)
 
     async def append(self, workspace: str, mailbox: str, folder: str, raw: bytes, flags: list[str],
                      meta: dict[str, Any]) -> StoredMessage:
