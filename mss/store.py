@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, Integer, bindparam, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mss.models import BlobRow, FolderRow, MailboxOptionRow, MessageRow
@@ -28,17 +28,18 @@ INBOX = "INBOX"
 SENT = "Sent"
 FOLDERS = (INBOX, SENT)
 _INSERT: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-# the delivery's statements, built once (bound parameters; see MailStore._deliver_sync)
+# the delivery's statements, built once (bound parameters; see MailStore._deliver_batch_sync)
 _BLOB_INSERT = {name: ins(BlobRow).on_conflict_do_nothing(index_elements=["workspace", "sha256"])
                 for name, ins in _INSERT.items()}
-# one statement per folder: create it with next_uid 2 (this message takes UID 1), or take the next
-# UID of the existing row; the upsert takes the row's lock (PostgreSQL) or the database's (SQLite),
-# so UIDs never repeat
-_NEXT_UID = {name: ins(FolderRow).on_conflict_do_update(
+# one statement per folder and transaction: create it with next_uid n + 1 (its n new messages take
+# UIDs 1..n), or move the existing row's next_uid on by n; the upsert takes the row's lock
+# (PostgreSQL) or the database's (SQLite), so UIDs never repeat
+_NEXT_UIDS = {name: ins(FolderRow).on_conflict_do_update(
     index_elements=["workspace", "mailbox", "folder"],
-    set_={"next_uid": FolderRow.next_uid + 1}).returning(FolderRow.next_uid)
+    set_={"next_uid": FolderRow.next_uid + bindparam("n", type_=Integer)}).returning(FolderRow.next_uid)
     for name, ins in _INSERT.items()}
-_MESSAGE_INSERT = insert(MessageRow).returning(MessageRow.id)
+# every message row of a transaction in one statement (SQLAlchemy's "insertmanyvalues"), ids in order
+_MESSAGE_INSERT = insert(MessageRow).returning(MessageRow.id, sort_by_parameter_order=True)
 MAX_BATCH = 64  # deliveries written in one transaction at most
 
 
@@ -139,28 +140,47 @@ class MailStore:
         self._queue: builtins.list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
 
-    def _deliver_sync(self, conn: Connection, workspace: str, d: Delivery, sha: str,
-                      now: datetime) -> list[dict[str, Any]]:
-        """The delivery's statements, synchronous Core on one connection (:meth:`Database.run`:
-        on SQLite no thread trip per statement). The statements are built once, with bound
+    def _deliver_batch_sync(self, conn: Connection, batch: builtins.list[_Pending]) -> builtins.list[Any]:
+        """The statements of a transaction's deliveries, synchronous Core on one connection
+        (:meth:`Database.run`: on SQLite no thread trip per statement), set-based so that a round
+        trip to PostgreSQL serves the whole batch: the raw messages in one ``executemany``, one
+        UID upsert per folder (in a fixed order: two processes never wait for each other's rows
+        crosswise), every message row in one insert. Statements are built once with bound
         parameters: SQLAlchemy's cache key of a statement with inline values covers the values,
         and hashing the raw message for it cost more than the whole transaction."""
         dialect = conn.dialect.name
-        conn.execute(_BLOB_INSERT[dialect], {"workspace": workspace, "sha256": sha, "size": len(d.raw),
-                                             "data": d.raw})
-        rows = []
-        for mailbox, folder in d.targets:
-            uid = conn.execute(_NEXT_UID[dialect], {"workspace": workspace, "mailbox": mailbox, "folder": folder,
-                                                    "uidvalidity": int(time.time()) & 0x7FFFFFFF,
-                                                    "next_uid": 2}).scalar_one() - 1
-            values = {"workspace": workspace, "mailbox": mailbox, "folder": folder, "uid": uid, "sha256": sha,
-                      "size": len(d.raw), "received_at": now, "sender": d.sender[:254],
-                      "recipients": list(d.recipients), "subject": d.subject[:400],
-                      "message_id": d.message_id[:300], "flags": list(d.flags.get(folder, [])),
-                      "patient_ins": d.patient_ins, "checks": d.checks, "origin": d.origin}
-            values["id"] = conn.execute(_MESSAGE_INSERT, values).scalar_one()
-            rows.append(values)
-        return rows
+        blobs = {(p.workspace, p.sha): p for p in batch}
+        conn.execute(_BLOB_INSERT[dialect], [{"workspace": w, "sha256": sha, "size": len(p.delivery.raw),
+                                              "data": p.delivery.raw} for (w, sha), p in blobs.items()])
+        wanted: dict[tuple[str, str, str], int] = {}
+        for p in batch:
+            for mailbox, folder in p.delivery.targets:
+                key = (p.workspace, mailbox, folder)
+                wanted[key] = wanted.get(key, 0) + 1
+        next_uid: dict[tuple[str, str, str], int] = {}
+        for key in sorted(wanted):
+            n = wanted[key]
+            last = conn.execute(_NEXT_UIDS[dialect], {"workspace": key[0], "mailbox": key[1], "folder": key[2],
+                                                      "uidvalidity": int(time.time()) & 0x7FFFFFFF,
+                                                      "next_uid": n + 1, "n": n}).scalar_one()
+            next_uid[key] = last - n
+        per_delivery: builtins.list[builtins.list[dict[str, Any]]] = []
+        for p in batch:
+            d, rows = p.delivery, []
+            for mailbox, folder in d.targets:
+                key = (p.workspace, mailbox, folder)
+                uid, next_uid[key] = next_uid[key], next_uid[key] + 1
+                rows.append({"workspace": p.workspace, "mailbox": mailbox, "folder": folder, "uid": uid,
+                             "sha256": p.sha, "size": len(d.raw), "received_at": p.now, "sender": d.sender[:254],
+                             "recipients": list(d.recipients), "subject": d.subject[:400],
+                             "message_id": d.message_id[:300], "flags": list(d.flags.get(folder, [])),
+                             "patient_ins": d.patient_ins, "checks": d.checks, "origin": d.origin})
+            per_delivery.append(rows)
+        flat = [row for rows in per_delivery for row in rows]
+        if flat:
+            for row, new_id in zip(flat, conn.execute(_MESSAGE_INSERT, flat).scalars().all(), strict=True):
+                row["id"] = new_id
+        return per_delivery
 
     async def deliver(self, workspace: str, d: Delivery) -> list[StoredMessage]:
         """Store ``d`` in every target folder; returns once it is committed.
@@ -180,9 +200,6 @@ class MailStore:
         return [StoredMessage(r["id"], workspace, r["mailbox"], r["folder"], r["uid"], pending.sha, r["size"],
                               pending.now, r["sender"], r["recipients"], r["subject"], r["message_id"], r["flags"],
                               r["patient_ins"], r["checks"], r["origin"]) for r in rows]
-
-    def _deliver_batch_sync(self, conn: Connection, batch: builtins.list[_Pending]) -> builtins.list[Any]:
-        return [self._deliver_sync(conn, p.workspace, p.delivery, p.sha, p.now) for p in batch]
 
     async def _write_queued(self) -> None:
         while self._queue:
