@@ -111,6 +111,7 @@ class StoredFolder(DictMailboxData):
         self._ids: dict[int, int] = {}  # uid -> store id
         self._shas: dict[int, str] = {}  # uid -> sha256 of the bytes
         self._contents: dict[str, MessageContent] = {}  # sha256 -> parsed message, this session only
+        self._flags_json: dict[int, str] = {}  # uid -> the flags as the store last gave them
 
     def _loader(self, sha: str) -> Any:
         async def load() -> MessageContent:
@@ -138,10 +139,14 @@ class StoredFolder(DictMailboxData):
         self._uid_validity = state.uidvalidity
         changed: list[int] = []
         seen: set[int] = set()
+        known = self._flags_json
         for row in rows:
             seen.add(row.uid)
-            flags = _flags(row.flags)
             current = self._messages.get(row.uid)
+            if current is not None and known.get(row.uid) == row.flags_json:
+                continue  # the usual case: nothing changed since the last command
+            flags = _flags(row.flags)
+            known[row.uid] = row.flags_json
             if current is None:
                 self._messages[row.uid] = StoredImapMessage(
                     row.uid, row.received_at, flags, email_id=ObjectId.random_email_id(),
@@ -157,6 +162,7 @@ class StoredFolder(DictMailboxData):
             del self._messages[uid]
             self._ids.pop(uid, None)
             self._shas.pop(uid, None)
+            known.pop(uid, None)
         self._max_uid = max(state.next_uid - 1, self._max_uid if self._messages else 0)
         if changed:
             self._mod_sequences.update(changed)
