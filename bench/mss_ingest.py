@@ -24,6 +24,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import smtplib
 import ssl
 import statistics
@@ -285,6 +286,7 @@ def main() -> None:
                 p.wait(30)
             except subprocess.TimeoutExpired:
                 p.kill()
+        shutil.rmtree(tmp, ignore_errors=True)  # data folder, certificates, SQLite file
 
 
 if __name__ == "__main__":
