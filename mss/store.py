@@ -215,27 +215,34 @@ class MailStore:
                               r["patient_ins"], r["checks"], r["origin"]) for r in rows]
 
     async def _write_queued(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-            try:
-                results = await self.db.run(functools.partial(self._deliver_batch_sync, batch=batch))
-            except Exception as exc:
-                if len(batch) == 1:
-                    _settle(batch[0], exc=exc)
-                    continue
-                for p in batch:
-                    try:
-                        rows = await self.db.run(functools.partial(self._deliver_batch_sync, batch=[p]))
-                    except Exception as one:
-                        _settle(p, exc=one)
-                    else:
-                        _settle(p, rows=rows[0])
-                continue
-            for p, rows in zip(batch, results, strict=True):
-                _settle(p, rows=rows)
-                continue
-            for p, rows in zip(batch, results, strict=True):
-                _settle(p, rows=rows)
+        batch: builtins.list[_Pending] = []
+        try:
+            while self._queue:
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                await self._write(batch)
+        except BaseException as exc:  # cancelled (shutdown): no caller waits forever for its commit
+            for p in batch + self._queue:
+                _settle(p, exc=exc if isinstance(exc, Exception) else RuntimeError("mail store stopped"))
+            self._queue = []
+            raise
+
+    async def _write(self, batch: builtins.list[_Pending]) -> None:
+        try:
+            results = await self.db.run(functools.partial(self._deliver_batch_sync, batch=batch))
+        except Exception as exc:
+            if len(batch) == 1:
+                _settle(batch[0], exc=exc)
+                return
+            for p in batch:  # one at a time: a bad delivery fails alone
+                try:
+                    rows = await self.db.run(functools.partial(self._deliver_batch_sync, batch=[p]))
+                except Exception as one:
+                    _settle(p, exc=one)
+                else:
+                    _settle(p, rows=rows[0])
+            return
+        for p, rows in zip(batch, results, strict=True):
+            _settle(p, rows=rows)
 
     async def append(self, workspace: str, mailbox: str, folder: str, raw: bytes, flags: list[str],
                      meta: dict[str, Any]) -> StoredMessage:
