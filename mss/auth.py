@@ -4,8 +4,10 @@ TLS, or a Pro Santé Connect access token).
 
 - A client certificate from the test PKI: a professional certificate names the RPPS/IDNPS in its
   ``CN`` (the professional's PER mailbox), an organisation certificate the FINESS in its ``OU``
-  (the organisation's ORG and APP mailboxes). Certificates do not name a workspace: they log in to
-  the default workspace (a token logs in to the workspace it was issued in).
+  (the organisation's ORG and APP mailboxes). A certificate issued for a workspace
+  (:mod:`mss.certificates`, ``POST /mss/api/certificates``) logs in to that workspace only, as the
+  persona it was issued for; any other test-PKI certificate to the default workspace (a token
+  logs in to the workspace it was issued in).
 - A PSC access token over SASL ``XOAUTH2`` or ``OAUTHBEARER`` (RFC 7628; which one MSSanté
   operators take is not settled, FACTS §2.2), verified by PSC's own verifier: the professional it
   names, in the token's workspace.
@@ -19,6 +21,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mss import certificates
 from sandbox.tls import ClientCertificate, describe
 
 if TYPE_CHECKING:
@@ -56,13 +59,27 @@ def peer_certificate(ssl_object: Any) -> ClientCertificate | None:
 
 
 async def from_certificate(ctx: SandboxContext, cert: ClientCertificate) -> Principal:
-    workspace = ctx.settings.default_workspace
+    """The persona a certificate opens: the one it was issued for in its workspace
+    (:mod:`mss.certificates`), else the one its subject names in the default workspace."""
+    bound = await certificates.binding_of(ctx, cert.der)
     cn, ou = cert.subject.get("CN", ""), cert.subject.get("OU", "")
     pro = None
-    for candidate in (cn, "8" + cn):
-        pro = await ctx.personas.get(workspace, "professional", candidate) if candidate else None
-        if pro is not None:
-            break
+    if bound is not None:
+        if await ctx.workspaces.get(bound.workspace) is None:
+            raise AuthRefused(f"certificat émis pour l'espace de travail {bound.workspace[:64]!r}, supprimé / "
+                              "client certificate of a deleted workspace")
+        workspace = bound.workspace
+        if bound.kind == "professional":  # the persona it was issued for, whatever its subject says
+            pro = await ctx.personas.get(workspace, "professional", bound.persona_id)
+            ou = ""
+        else:
+            ou = bound.persona_id
+    else:
+        workspace = ctx.settings.default_workspace
+        for candidate in (cn, "8" + cn):
+            pro = await ctx.personas.get(workspace, "professional", candidate) if candidate else None
+            if pro is not None:
+                break
     if pro is not None:
         return Principal(workspace, "certificate", "professional", pro["id"],
                          f"{pro.get('given_name', '')} {pro.get('family_name', '')}".strip(),

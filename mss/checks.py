@@ -46,6 +46,9 @@ class CheckResult:
     cda_headers: list[profiles.CdaHeader] = field(default_factory=list)
     mdn_error: tuple[int, str] | None = None
     lang: str = "fr"
+    #: the parsed message (None when unreadable), for its headers: the transport reads Subject,
+    #: Message-ID and Disposition-Notification-To here instead of parsing the message again
+    message: Message | None = None
 
     @property
     def ok(self) -> bool:
@@ -126,6 +129,7 @@ def _check(raw: bytes, res: CheckResult, known_ins: Callable[[str], bool] | None
     msg = _parse(raw, res)
     if msg is None:
         return
+    res.message = msg
     recipients = _recipients(msg)
     res.findings += check_headers(msg, recipients)
     subject = header(msg, "Subject") or ""

@@ -65,14 +65,14 @@ async def accept(ctx: SandboxContext, workspace: str, raw: bytes, sender: str, r
     def known_ins(ins: str) -> bool:
         return ins in known or ins in _seeded_ins(ctx)
 
-    inspection = await content.inspect(raw, known_ins=known_ins, lang=ctx.settings.language)
+    inspection = await content.inspect(raw, known_ins=known_ins, lang=ctx.settings.language, cpu=ctx.cpu)
     if inspection.patient_count > 1:
         raise Refused(554, "5.6.0 Un seul patient par message (plusieurs INS trouvés) / "
                            "one patient per message (several INS found)")
     if patients and inspection.patient_ins and f"{inspection.patient_ins}@{mailboxes.PATIENT_DOMAIN}" not in patients:
         raise Refused(554, "5.6.0 Le patient des documents n'est pas le destinataire patient / "
                            "the documents' patient is not the patient recipient")
-    h = headers_of(raw)
+    h = inspection.headers or headers_of(raw)
     patient_ins = inspection.patient_ins or (next(iter(patients)).split("@")[0] if patients else None)
     targets = [(r, INBOX) for r in recipients] + [(sender, SENT)]
     stored = await store(ctx).deliver(workspace, Delivery(
@@ -93,7 +93,7 @@ async def after_delivery(ctx: SandboxContext, workspace: str, accepted: Accepted
     """Receipts owed by integrating-software recipients (FACTS §2.5), after the 250: an MDN when
     the message asked for one; otherwise, when the checks found a blocking error, the "KO" mail.
     Never for a receipt or a KO mail itself (no loops)."""
-    h = headers_of(raw)
+    h = accepted.inspection.headers or headers_of(raw)
     dnt = _text(h.get("Disposition-Notification-To"))
     error = accepted.inspection.mdn_error
     if mdn.is_report(h) or (not dnt and error is None):

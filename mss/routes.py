@@ -11,13 +11,13 @@ import email.policy
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from mss import delivery, mailboxes
+from mss import certificates, delivery, mailboxes, mdn
 from mss.store import FOLDERS, INBOX, StoredMessage
 from sandbox.api.deps import header_workspace
 from sandbox.context import SandboxContext
@@ -37,6 +37,12 @@ class SendIn(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict, description="extra headers, e.g. X-MSS-MES")
 
     model_config = {"populate_by_name": True}
+
+
+class CertificateIn(BaseModel):
+    kind: Literal["professional", "organisation"]
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z]+$",
+                    description="the persona: IDNPS or RPPS of a professional, FINESS of an organisation")
 
 
 class OptionsIn(BaseModel):
@@ -117,7 +123,12 @@ def build(ctx: SandboxContext) -> APIRouter:
     @router.get("/messages/{message_id}", summary="One message with its findings and parsed XDM")
     async def get_message(message_id: int = Path(..., ge=1, le=MAX_ID),
                           workspace: str = Depends(header_workspace)) -> dict[str, Any]:
-        return _detail(await message_or_404(workspace, message_id))
+        """``disposition_notification``: the fields of the message's MDN part when it is a receipt
+        (e.g. a vendor's answer to ``POST /send`` with ``disposition_notification``), else null."""
+        m = await message_or_404(workspace, message_id)
+        data = await st.raw(workspace, m.sha256) or b""
+        receipt = mdn.disposition_of(data) if b"disposition-notification" in data[:65536].lower() else None
+        return {**_detail(m), "disposition_notification": receipt}
 
     @router.get("/messages/{message_id}/raw", summary="The message as received (.eml)",
                 response_class=Response, responses={200: {"content": {"message/rfc822": {}}}})
@@ -156,6 +167,22 @@ def build(ctx: SandboxContext) -> APIRouter:
         delivery.schedule_after_delivery(ctx, workspace, accepted, raw, sender.address)
         return {"message_ids": accepted.ids, "messages": [m.summary() for m in accepted.messages],
                 "findings": accepted.inspection.findings}
+
+    @router.post("/certificates", status_code=201,
+                 summary="Issue a client certificate that logs in to this workspace's mailboxes (SMTP, IMAP)")
+    async def issue_certificate(body: CertificateIn, workspace: str = Depends(header_workspace)) -> dict[str, Any]:
+        """The PEM certificate, private key and chain are in this answer only; the workspace keeps the
+        certificate's fingerprint, which is what binds it (``mss/README.md``)."""
+        for persona_id in (body.id, "8" + body.id) if body.kind == "professional" else (body.id,):
+            try:
+                return await certificates.issue(ctx, workspace, body.kind, persona_id)
+            except certificates.UnknownPersona:
+                continue
+        raise _not_found("persona", f"{body.kind}/{body.id}")
+
+    @router.get("/certificates", summary="Client certificates issued for this workspace (no keys)")
+    async def list_certificates(workspace: str = Depends(header_workspace)) -> dict[str, Any]:
+        return {"certificates": await certificates.listed(ctx, workspace)}
 
     @router.get("/patients/{ins}/messages", summary="A patient's Mon espace santé inbox (<INS>@patient.mssante.fr)")
     async def patient_inbox(ins: str, workspace: str = Depends(header_workspace)) -> dict[str, Any]:

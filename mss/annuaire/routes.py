@@ -1,11 +1,12 @@
 """``/annuaire/fhir``: the Annuaire Santé FHIR read and search API of a workspace (FACTS §2.6).
 
-Thin adapter: the workspace comes from ``X-Sandbox-Workspace`` (default workspace otherwise), the
-directory is built from that workspace's personas (:mod:`mss.annuaire.resources`) and searched by
-:mod:`mss.annuaire.search`. Like the real gateway, every call needs an ``ESANTE-API-KEY`` header
-(any non-empty value: the sandbox has no key registry) and a search is per resource type (no
-root-level search). Errors are OperationOutcome (the service registers ``/annuaire/fhir`` as a
-FHIR base).
+Thin adapter: like the real gateway, every call but ``/metadata`` needs a valid ``ESANTE-API-KEY``
+(401 otherwise), and the key chooses the workspace: a workspace's API key opens that workspace
+(``X-Sandbox-Workspace`` naming another is a 403), the operator key the workspace
+``X-Sandbox-Workspace`` names (default workspace otherwise). The directory is built from that
+workspace's personas (:mod:`mss.annuaire.resources`) and searched by :mod:`mss.annuaire.search`;
+a search is per resource type (no root-level search). Errors are OperationOutcome (the service
+registers ``/annuaire/fhir`` as a FHIR base).
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from mss.annuaire.resources import Directory
 from mss.annuaire.search import PARAMS, search
 from mss.annuaire.workspace_directory import directory_of
 from sandbox.context import SandboxContext
+from sandbox.credentials import workspace_of_key
 from sandbox.errors import FhirError
 from sandbox.http_evidence import annotate
 
 BASE = "/annuaire/fhir"
 FHIR_JSON = "application/fhir+json"
 API_KEY_HEADER = "esante-api-key"
+_CHALLENGE = 'ApiKey header="ESANTE-API-KEY"'
 TYPES = tuple(PARAMS)
 
 
@@ -52,14 +55,33 @@ def build_router(ctx: SandboxContext) -> APIRouter:
     router = APIRouter(prefix=BASE, tags=["annuaire: Annuaire Santé FHIR"])
 
     async def prepare(request: Request, operation: str) -> Directory:
-        name = request.headers.get("x-sandbox-workspace") or ctx.settings.default_workspace
-        annotate(request, service="annuaire", operation=f"annuaire.{operation}", workspace=name)
-        if not request.headers.get(API_KEY_HEADER, "").strip():
-            raise FhirError(401, "login", "en-tête ESANTE-API-KEY manquant (clé d'API de l'Annuaire Santé) / "
-                            "ESANTE-API-KEY header missing")
-        if await ctx.workspaces.get(name) is None:
-            raise FhirError(404, "not-found", f"espace de travail inconnu / unknown workspace {name[:60]!r}")
+        annotate(request, service="annuaire", operation=f"annuaire.{operation}")
+        name = await workspace_of(request)
+        annotate(request, workspace=name)
         return await directory_of(ctx, name)
+
+    async def workspace_of(request: Request) -> str:
+        """The workspace the ``ESANTE-API-KEY`` opens: a workspace key its own, the operator key
+        the one ``X-Sandbox-Workspace`` names (default workspace otherwise)."""
+        key = request.headers.get(API_KEY_HEADER, "").strip()
+        named = request.headers.get("x-sandbox-workspace")
+        if not key:
+            raise FhirError(401, "login", "en-tête ESANTE-API-KEY manquant (clé d'API de l'Annuaire Santé) / "
+                            "ESANTE-API-KEY header missing", headers={"WWW-Authenticate": _CHALLENGE})
+        if ctx.operator_key.matches(key):
+            name = named or ctx.settings.default_workspace
+            if await ctx.workspaces.get(name) is None:
+                raise FhirError(404, "not-found", f"espace de travail inconnu / unknown workspace {name[:60]!r}")
+            return name
+        own = workspace_of_key(key)
+        if own is None or not await ctx.workspaces.key_matches(own, key):
+            raise FhirError(401, "security", "clé ESANTE-API-KEY invalide : la clé d'un espace de travail ou la "
+                            "clé d'opérateur est attendue / invalid ESANTE-API-KEY: a workspace key or the "
+                            "operator key is expected", headers={"WWW-Authenticate": _CHALLENGE})
+        if named is not None and named != own:
+            raise FhirError(403, "forbidden", f"cette clé n'ouvre que l'espace de travail {own!r} / this key "
+                            f"opens workspace {own!r} only")
+        return own
 
     @router.get("/metadata")
     async def metadata(request: Request) -> Response:

@@ -11,7 +11,8 @@ from sandbox.settings import Settings
 def _endpoints(settings: Settings) -> list[Endpoint]:
     base = settings.base_url + BASE
     return [
-        Endpoint("Annuaire Santé FHIR (header ESANTE-API-KEY: any value)", f"{base}/Practitioner?name=DOC0042788"),
+        Endpoint("Annuaire Santé FHIR (header ESANTE-API-KEY: a workspace key or the operator key)",
+                 f"{base}/Practitioner?name=DOC0042788"),
         Endpoint("MSSanté mailbox search", f"{base}/Organization?mailbox-mss:contains=etab.sandbox.mssante.fr"),
     ]
 

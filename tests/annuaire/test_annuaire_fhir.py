@@ -15,14 +15,19 @@ from mss.annuaire.resources import EXT_EMAIL_TYPE, EXT_MAILBOX_METADATA
 from sandbox.testing import RunningSandbox
 
 FIXTURES = Path(__file__).parent / "fixtures"
-KEY = {"ESANTE-API-KEY": "test-key"}
 RPPS = "99700427885"  # DOC0042788 KIT, PSC test persona
 FINESS = "0B0193488"  # HOPITAL GENERIQUE FIN VARI
 
 
 @pytest.fixture()
-def fhir(sandbox: RunningSandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sandbox.url("/annuaire/fhir"), headers=KEY, timeout=30) as c:
+def key(sandbox: RunningSandbox) -> dict[str, str]:
+    """The operator key as the ESANTE-API-KEY (a workspace key works too: test_api_key_*)."""
+    return {"ESANTE-API-KEY": sandbox.operator_key}
+
+
+@pytest.fixture()
+def fhir(sandbox: RunningSandbox, key: dict[str, str]) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=sandbox.url("/annuaire/fhir"), headers=key, timeout=30) as c:
         yield c
 
 
@@ -118,11 +123,11 @@ def test_organization_by_finess_and_roles_with_include(fhir: httpx.Client) -> No
     assert by_pract and by_pract[0]["id"] == f"8{RPPS}-{FINESS}"
 
 
-def test_paging(fhir: httpx.Client, n_professionals: int) -> None:
+def test_paging(fhir: httpx.Client, n_professionals: int, key: dict[str, str]) -> None:
     first = fhir.get("/Practitioner", params={"_count": 7}).json()
     assert first["total"] == n_professionals and len(first["entry"]) == 7
     nxt = next(link["url"] for link in first["link"] if link["relation"] == "next")
-    second = httpx.get(nxt, headers=KEY).json()
+    second = httpx.get(nxt, headers=key).json()
     assert len(second["entry"]) == 7
     assert not {e["resource"]["id"] for e in first["entry"]} & {e["resource"]["id"] for e in second["entry"]}
     last = fhir.get("/Practitioner", params={"_count": 7, "_offset": n_professionals - 4}).json()
@@ -184,3 +189,41 @@ def test_exchanges_are_recorded(fhir: httpx.Client, sandbox: RunningSandbox) -> 
     fhir.get("/Organization", params={"identifier": FINESS}).raise_for_status()
     recorded = sandbox.exchanges(service="annuaire")
     assert any(x.get("operation") == "annuaire.search.Organization" for x in recorded)
+
+
+def test_api_key_is_required_and_chooses_the_workspace(sandbox: RunningSandbox, workspace: str) -> None:
+    """A workspace key opens its workspace only; the operator key the one the header names; any
+    other key is a 401 OperationOutcome (the real gateway checks its keys)."""
+    with sandbox.client() as c:
+        ws_key = c.post(f"/sandbox/api/workspaces/{workspace}/api-key").json()["api_key"]
+    other = f"o-{workspace}"
+    other_key = sandbox.create_workspace(other)
+    try:
+        with httpx.Client(base_url=sandbox.url("/annuaire/fhir"), timeout=30) as c:
+            for bad in ("test-key", "sandbox", f"ws_{workspace}.forged", other_key + "x"):
+                body = outcome(c.get("/Practitioner", params={"identifier": RPPS},
+                                     headers={"ESANTE-API-KEY": bad}), 401)
+                assert body["issue"][0]["code"] == "security"
+                assert bad not in json.dumps(body)
+            for path in ("/Practitioner", f"/Practitioner/8{RPPS}", "/Organization"):
+                outcome(c.get(path, headers={"ESANTE-API-KEY": "test-key"}), 401)
+            mine = c.get("/Practitioner", params={"identifier": RPPS}, headers={"ESANTE-API-KEY": ws_key})
+            assert mine.status_code == 200 and len(entries(mine.json())) == 1
+            named = c.get("/Practitioner", params={"identifier": RPPS},
+                          headers={"ESANTE-API-KEY": ws_key, "X-Sandbox-Workspace": workspace})
+            assert named.status_code == 200
+            outcome(c.get("/Practitioner", headers={"ESANTE-API-KEY": ws_key, "X-Sandbox-Workspace": other}), 403)
+            outcome(c.get("/Practitioner", headers={"ESANTE-API-KEY": ws_key, "X-Sandbox-Workspace": "default"}),
+                    403)
+            operator = {"ESANTE-API-KEY": sandbox.operator_key}
+            for ws in (workspace, other, "default"):
+                r = c.get("/Organization", params={"_count": 1}, headers={**operator, "X-Sandbox-Workspace": ws})
+                assert r.status_code == 200, r.text
+            outcome(c.get("/Organization", headers={**operator, "X-Sandbox-Workspace": "no-such-workspace"}), 404)
+            assert c.get("/metadata").status_code == 200  # the capability statement needs no key
+        searches = sandbox.exchanges(service="annuaire", workspace=workspace)
+        assert any(x.get("operation") == "annuaire.search.Practitioner" and str(x.get("status")) == "200"
+                   for x in searches)
+    finally:
+        with sandbox.client() as c:
+            c.delete(f"/sandbox/api/workspaces/{other}")

@@ -173,3 +173,101 @@ def test_message_ids_beyond_64_bits_are_422_not_500(mss) -> None:
                   c.get(f"/mss/api/messages/{huge}/raw"), c.get("/mss/api/messages", params={"after_id": huge})):
             assert r.status_code == 422, (r.request.url, r.text)
             assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def _vendor_mdn(original: bytes, reporter: str) -> bytes:
+    """An MDN as a vendor's integrating software writes it (RFC 8098, FACTS A.4), standard email."""
+    from email.message import EmailMessage
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+    from email.utils import make_msgid
+
+    orig = email.message_from_bytes(original)
+    report = MIMEMultipart("report", report_type="disposition-notification")
+    report["From"], report["To"] = reporter, orig["Disposition-Notification-To"]
+    report["Subject"] = "Accusé de réception : " + str(orig["Subject"])
+    report["Message-ID"] = make_msgid(domain="vendor.invalid")
+    report.attach(MIMEText("Message intégré.\n", "plain", "utf-8"))
+    notification = EmailMessage()
+    notification.set_content(f"Reporting-UA: vendor-lps\r\nFinal-Recipient: rfc822;{reporter}\r\n"
+                             f"Original-Message-ID: {orig['Message-ID']}\r\n"
+                             "Disposition: automatic-action/MDN-sent-automatically; processed\r\n")
+    part = email.message.Message()
+    part["Content-Type"] = "message/disposition-notification"
+    part.set_payload(notification.get_content())
+    report.attach(part)
+    return report.as_bytes()
+
+
+def test_runner_sends_to_the_vendor_and_waits_for_its_mdn(mss, certs) -> None:
+    """The reverse of the receipts above (issue 17): the sandbox sends to the vendor's mailbox,
+    the vendor's software reads it over IMAP and answers an MDN over SMTP, the runner waits for
+    it and reads its disposition fields."""
+    import imaplib
+
+    from mss_helpers import port, tls_client
+
+    robert = persona(mss, "professional", PRO_ID)
+    vendor = _lab_app_box(mss)
+    with mss.client() as c:  # the vendor's own software answers, not the sandbox's stand-in
+        assert c.put(f"/mss/api/mailboxes/{vendor}/options", json={"integrating": False}).status_code == 200
+    try:
+        last = max([m["id"] for m in messages(mss)] or [0])
+        with mss.client() as c:
+            sent = c.post("/mss/api/send", json={"from": robert["mailbox"], "to": [vendor], "subject": "CR à intégrer",
+                                                 "text": "Bonjour", "disposition_notification": True})
+            assert sent.status_code == 201, sent.text
+        m = imaplib.IMAP4("localhost", port(mss, "imap"), timeout=30)
+        m.starttls(ssl_context=tls_client(mss, certs["org"]))
+        assert m.authenticate("EXTERNAL", lambda _c: vendor.encode())[0] == "OK"
+        m.select("INBOX")
+        typ, data = m.uid("SEARCH", "UNSEEN")
+        assert typ == "OK" and data[0]
+        original = m.uid("FETCH", data[0].split()[-1], "(RFC822)")[1][0][1]
+        m.logout()
+        assert b"Disposition-Notification-To" in original
+        with smtp_starttls(mss, certs["org"]) as s:
+            assert s.sendmail(vendor, [robert["mailbox"]], _vendor_mdn(original, vendor)) == {}
+        with mss.client() as c:
+            got = c.get("/mss/api/messages/wait", params={"mailbox": robert["mailbox"], "folder": "INBOX",
+                                                          "after_id": last, "timeout": 20}).json()["messages"]
+            receipt = next(x for x in got if x["from"] == vendor)
+            detail = c.get(f"/mss/api/messages/{receipt['id']}").json()
+        fields = detail["disposition_notification"]
+        assert fields["Original-Message-ID"] == email.message_from_bytes(original)["Message-ID"]
+        assert fields["Disposition"].endswith("processed") and fields["Final-Recipient"] == f"rfc822;{vendor}"
+        with mss.client() as c:  # an ordinary message has no disposition fields
+            plain = c.get(f"/mss/api/messages/{sent.json()['message_ids'][0]}").json()
+            assert plain["disposition_notification"] is None
+    finally:
+        with mss.client() as c:
+            c.put(f"/mss/api/mailboxes/{vendor}/options", json={"integrating": True})
+
+
+def test_slow_and_drop_mdn_faults(mss, certs) -> None:
+    robert = persona(mss, "professional", PRO_ID)
+    app_box = _lab_app_box(mss)
+    with mss.client() as c:
+        assert c.post("/sandbox/api/workspaces/default/faults",
+                      json={"service": "mss", "kind": "slow", "params": {"delay_ms": 300}}).status_code == 201
+    with smtp_starttls(mss, certs["pro"]) as s:  # slow: late, but delivered
+        assert s.send_message(simple_message(robert["mailbox"], [app_box], subject="lent")) == {}
+    slow = [x for x in mss.exchanges(operation="smtp-message") if (x.get("summary") or {}).get("injected") == "slow"]
+    assert slow and slow[-1]["status"] == "250"
+    with mss.client() as c:
+        assert c.post("/sandbox/api/workspaces/default/faults",
+                      json={"service": "mss", "kind": "drop_mdn"}).status_code == 201
+    for subject in ("sans accusé", "avec accusé"):
+        last = max(m["id"] for m in messages(mss))
+        with smtp_starttls(mss, certs["pro"]) as s:
+            s.send_message(simple_message(robert["mailbox"], [app_box], subject=subject,
+                                          Disposition_Notification_To=robert["mailbox"]))
+        with mss.client() as c:
+            waited = c.get("/mss/api/messages/wait", params={"mailbox": robert["mailbox"], "folder": "INBOX",
+                                                             "after_id": last, "timeout": 3}).json()
+        if subject == "sans accusé":  # the receipt owed was dropped, and the drop is in the evidence
+            assert waited["timed_out"] is True
+            dropped = [x for x in mss.exchanges(operation="mdn") if x.get("status") == "dropped"]
+            assert dropped and dropped[-1]["summary"]["injected"] == "drop_mdn"
+        else:  # the fault is spent: the next receipt is sent
+            assert waited["messages"] and waited["messages"][0]["from"] == app_box

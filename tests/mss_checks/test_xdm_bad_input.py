@@ -132,6 +132,21 @@ def test_metadata_with_dtd_or_entities(metadata: bytes) -> None:
     assert not pkg.documents
 
 
+def test_metadata_dtd_in_utf16_is_refused_too() -> None:
+    """The DTD check reads the declared encoding as the parser does (expat both times)."""
+    files = good_files()
+    files[META] = BILLION_LAUGHS.replace(b'version="1.0"', b'version="1.0" encoding="UTF-16"').decode().encode("utf-16")
+    assert M.XDM_METADATA_DTD in ids(read_xdm(zip_of(files)))
+
+
+def test_metadata_entity_without_dtd_is_malformed_xml() -> None:
+    files = good_files()
+    files[META] = (b'<SubmitObjectsRequest xmlns="urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0">'
+                   b"&xxe;</SubmitObjectsRequest>")
+    found = ids(read_xdm(zip_of(files)))
+    assert M.XDM_METADATA_XML in found and M.XDM_METADATA_DTD not in found
+
+
 def test_metadata_not_xml_or_not_ebrim() -> None:
     files = good_files()
     files[META] = b"<unclosed"
