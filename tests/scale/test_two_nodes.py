@@ -9,6 +9,7 @@ One pair of nodes for the whole module (each node is a real process: seconds to 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import secrets
 import sys
@@ -17,6 +18,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -29,9 +31,21 @@ from sqlalchemy.engine import make_url
 
 from sandbox.testing import TEST_DB_ENV, RunningNode, free_port, fresh_database, running_node
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dmp"))  # helpers, as tests/dmp/conftest.py
 
-from dmp_helpers import PAT1, cr_bio_bundle, s256  # noqa: E402
+def _dmp_helpers() -> ModuleType:
+    """tests/dmp/dmp_helpers.py, loaded by path: putting tests/dmp on sys.path would make its
+    conftest shadow the others' ``from conftest import ...`` for the rest of the session."""
+    path = Path(__file__).resolve().parents[1] / "dmp" / "dmp_helpers.py"
+    spec = importlib.util.spec_from_file_location("scale_dmp_helpers", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+_helpers = _dmp_helpers()
+PAT1, cr_bio_bundle, s256 = _helpers.PAT1, _helpers.cr_bio_bundle, _helpers.s256
 
 pytestmark = pytest.mark.skipif(not os.environ.get(TEST_DB_ENV, "").startswith("postgresql"),
                                 reason="nodes share a database server: PostgreSQL only "
