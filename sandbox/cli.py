@@ -393,8 +393,21 @@ def pki_issue(
     identifier: str = typer.Option("", help="FINESS (organisation) or RPPS/IDNPS (professional)"),
     organisation: str = typer.Option("", help="Organisation name (O=) for organisation certificates"),
     password: str = typer.Option("", help="PKCS#12 password (none by default)"),
+    workspace: str = typer.Option("", "--workspace", "-w", help=(
+        "Bind the certificate to this workspace (INSi runs its calls there): asks the running "
+        "sandbox (POST /sandbox/api/workspaces/<ws>/ins/certificates). Without it, INSi refuses the "
+        "certificate (insi_431).")),
+    url: str = typer.Option("", help="Sandbox base URL for --workspace (default: from the settings)"),
 ) -> None:
     """Issue a certificate from the test CA."""
+    if workspace:
+        if kind is not CertKindChoice.ORGANISATION:
+            typer.echo("--workspace: organisation certificates only (INSI-AUTO, INSI-MANU)", err=True)
+            raise typer.Exit(2)
+        from sandbox.cli_tasks import issue_bound_certificate
+
+        issue_bound_certificate(workspace, subject, out, identifier, organisation, password, url)
+        return
     from sandbox.pki import CertKind, TestPKI
     from sandbox.settings import from_environment
 
