@@ -17,9 +17,13 @@ Public API — other packages import only these names (``from ins import …``):
   VALI/QUAL (identity-status) require an INS; a status outside its version's code system.
 - "Is this identity qualified, and why not" (:mod:`ins.qualification`): :func:`qualification` →
   :class:`Qualification` (``qualified``, ``status``, ``reason`` :class:`NotQualified`, ``text()``).
+- Client certificates bound to a workspace (:mod:`ins.certificates`): :class:`CertificateRegistry`
+  (``workspace_of(der)``, ``issue``, ``list``, ``unbind``), :func:`certificate_fingerprint`.
 - Messages: :class:`MsgId`, :class:`Problem`.
 """
 
+from ins.certificates import CertificateRegistry
+from ins.certificates import fingerprint as certificate_fingerprint
 from ins.identifiers import (
     IDENTIFIER_TYPE_SYSTEMS,
     INS_OIDS,
@@ -46,6 +50,7 @@ from ins.reliability import ReliabilityProblem, ReliabilityRule, check_reliabili
 from ins.rniv import Event, Status, may_transmit_ins, transition
 
 __all__ = [
+    "CertificateRegistry", "certificate_fingerprint",
     "IDENTIFIER_TYPE_SYSTEMS", "INS_OIDS", "INS_SYSTEMS", "OID_INS_NIA", "OID_INS_NIR", "OID_INS_NIR_DEMO",
     "OID_INS_NIR_TEST", "TYPE_BY_OID", "Event", "InsIdentifier", "InsProblem", "InsRule", "InsSelection",
     "MatriculeKind", "MsgId", "NotQualified", "ParsedMatricule", "Problem", "Qualification", "ReliabilityProblem",
