@@ -22,8 +22,6 @@ Public API — other packages import only these names (``from ins import …``):
 - Messages: :class:`MsgId`, :class:`Problem`.
 """
 
-from ins.certificates import CertificateRegistry
-from ins.certificates import fingerprint as certificate_fingerprint
 from ins.identifiers import (
     IDENTIFIER_TYPE_SYSTEMS,
     INS_OIDS,
@@ -58,3 +56,15 @@ __all__ = [
     "may_transmit_ins", "nir_key", "oid_of_system", "parse_matricule", "qualification", "select_ins", "system_for",
     "transition",
 ]
+
+
+def __getattr__(name: str):  # noqa: ANN202 - lazy: the registry needs SQLAlchemy, `mes-sandbox --help` must not
+    if name == "CertificateRegistry":
+        from ins.certificates import CertificateRegistry
+
+        return CertificateRegistry
+    if name == "certificate_fingerprint":
+        from ins.certificates import fingerprint
+
+        return fingerprint
+    raise AttributeError(f"module 'ins' has no attribute {name!r}")

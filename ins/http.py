@@ -38,6 +38,7 @@ from sandbox.api.deps import WORKSPACE_HEADER
 from sandbox.errors import FHIR_JSON, FhirError, ProblemError
 from sandbox.http_evidence import annotate
 from sandbox.tls import client_certificate
+from sandbox.user_language import Text
 
 log = logging.getLogger(__name__)
 SERVICE = "ins"
@@ -61,7 +62,7 @@ class Selected:
     """The workspace a call runs in, or why none (``refused``: a certificate problem)."""
 
     workspace: str | None
-    refused: str = ""
+    refused: Text | str = ""
 
 
 def _trusted_plain(request: Request, rt: InsRuntime) -> bool:
@@ -82,12 +83,17 @@ async def _select(request: Request, rt: InsRuntime) -> Selected:
     if cert is not None:
         bound = await rt.certificates.workspace_of(cert.der)
         if bound is None:
-            return Selected(None, "Certificat client inconnu du bac à sable : émettez-le pour votre espace de "
-                            "travail (POST /sandbox/api/workspaces/<espace>/ins/certificates ou "
-                            "mes-sandbox pki issue --workspace <espace>).")
+            return Selected(None, Text(
+                "Certificat client inconnu du bac à sable : émettez-le pour votre espace de travail "
+                "(POST /sandbox/api/workspaces/<espace>/ins/certificates ou mes-sandbox pki issue --workspace "
+                "<espace>).",
+                "Client certificate unknown to the sandbox: issue it for your workspace "
+                "(POST /sandbox/api/workspaces/<ws>/ins/certificates or mes-sandbox pki issue --workspace <ws>)."))
         if named and named != bound:
-            return Selected(None, f"Ce certificat est lié à l'espace de travail « {bound} » ; "
-                            f"X-Sandbox-Workspace nomme « {named[:64]} ».")
+            return Selected(None, Text(
+                "Ce certificat est lié à l'espace de travail « {bound} » ; X-Sandbox-Workspace nomme « {named} ».",
+                "This certificate is bound to workspace '{bound}'; X-Sandbox-Workspace names '{named}'.",
+                bound=bound, named=named[:64]))
         annotate(request, workspace=bound)
         return Selected(bound)
     name = named or ctx.settings.default_workspace
@@ -266,13 +272,14 @@ def api_router() -> APIRouter:
             raise ProblemError(403, "certificate-refused", selected.refused)
         workspace = selected.workspace
         if workspace is None:
-            raise ProblemError(404, "unknown-workspace", "espace de travail inconnu (X-Sandbox-Workspace)")
+            raise ProblemError(404, "unknown-workspace", Text("espace de travail inconnu (X-Sandbox-Workspace)",
+                                                              "unknown workspace (X-Sandbox-Workspace)"))
         firsts = [f for fn in body.first_names for f in fn.split()]
         query, problems = check_query(body.birth_name, firsts, body.sex, body.birth_date,
                                       body.birth_place, strict=False)
         problems += check_matricule(body.matricule)
         if problems or query is None:
-            raise ProblemError(422, "invalid-traits", problems[0].text("en"),
+            raise ProblemError(422, "invalid-traits", Text(problems[0].text("fr"), problems[0].text("en")),
                                problems=[p.to_dict() for p in problems])
         stored = Traits(query.birth_name, query.first_names, query.sex, query.birth_date,
                         query.birth_place or "")

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ins.insi_transport import INSI_CNS
 from sandbox.errors import ProblemError
 from sandbox.http_evidence import annotate
+from sandbox.user_language import Text
 
 
 class CertificateIn(BaseModel):
@@ -54,8 +55,10 @@ def build(ctx: Any) -> APIRouter:
         annotate(request, workspace=ws, service="ins", operation="ins.certificate.issue")
         await ctx.workspaces.require(ws)
         if body.subject not in INSI_CNS:
-            raise ProblemError(422, "invalid-subject", f"sujet {body.subject[:40]!r} : INSI-AUTO ou "
-                               "INSI-MANU attendu (le CN que l'INSi accepte)")
+            raise ProblemError(422, "invalid-subject", Text(
+                "sujet {subject!r} : INSI-AUTO ou INSI-MANU attendu (le CN que l'INSi accepte)",
+                "subject {subject!r}: INSI-AUTO or INSI-MANU expected (the CN INSi accepts)",
+                subject=body.subject[:40]))
         ctx.pki.ensure()
         issued = await registry().issue(ctx.pki, ws, body.subject, body.identifier, body.organisation)
         response.headers["Location"] = (f"/sandbox/api/workspaces/{ws}/ins/certificates/"
@@ -73,8 +76,9 @@ def build(ctx: Any) -> APIRouter:
     async def revoke(ws: str, fingerprint: str, request: Request) -> Response:
         annotate(request, workspace=ws, service="ins", operation="ins.certificate.revoke")
         if not await registry().unbind(ws, fingerprint.lower()[:64]):
-            raise ProblemError(404, "unknown-certificate", "aucun certificat de cet espace de travail "
-                               "n'a cette empreinte SHA-256")
+            raise ProblemError(404, "unknown-certificate", Text(
+                "aucun certificat de cet espace de travail n'a cette empreinte SHA-256",
+                "no certificate of this workspace has that SHA-256 fingerprint"))
         return Response(status_code=204)
 
     return router

@@ -402,7 +402,7 @@ def pki_issue(
     """Issue a certificate from the test CA."""
     if workspace:
         if kind is not CertKindChoice.ORGANISATION:
-            typer.echo("--workspace: organisation certificates only (INSI-AUTO, INSI-MANU)", err=True)
+            typer.echo(say(CliMsg.BOUND_ORGANISATION_ONLY), err=True)
             raise typer.Exit(2)
         from sandbox.cli_tasks import issue_bound_certificate
 

@@ -21,6 +21,8 @@ class CliMsg(StrEnum):
     WROTE = "CLI_WROTE"
     NO_MATCH = "CLI_NO_MATCH"
     ERROR = "CLI_ERROR"
+    BOUND_ORGANISATION_ONLY = "CLI_BOUND_ORGANISATION_ONLY"
+    BOUND_TO = "CLI_BOUND_TO"
 
 
 _TEXTS: dict[CliMsg, tuple[str, str]] = {
@@ -50,6 +52,11 @@ _TEXTS: dict[CliMsg, tuple[str, str]] = {
     CliMsg.WROTE: ("écrit {path}", "wrote {path}"),
     CliMsg.NO_MATCH: ("aucun résultat", "no match"),
     CliMsg.ERROR: ("erreur : {detail}", "error: {detail}"),
+    CliMsg.BOUND_ORGANISATION_ONLY: (
+        "--workspace : certificats d'organisation seulement (INSI-AUTO, INSI-MANU)",
+        "--workspace: organisation certificates only (INSI-AUTO, INSI-MANU)"),
+    CliMsg.BOUND_TO: ("lié à l'espace de travail {workspace}   sha256 {fingerprint}",
+                      "bound to workspace {workspace}   sha256 {fingerprint}"),
 }
 
 

@@ -172,4 +172,4 @@ def issue_bound_certificate(workspace: str, subject: str, out: Path, identifier:
     for label, name in (("certificate", "cert.pem"), ("private key", "key.pem"), ("chain", "chain.pem"),
                         ("PKCS#12", "cert.p12")):
         typer.echo(f"{label:12} {out / name}")
-    typer.echo(f"workspace    {got['workspace']}   sha256 {got['fingerprint_sha256']}")
+    typer.echo(say(CliMsg.BOUND_TO, workspace=got["workspace"], fingerprint=got["fingerprint_sha256"]))
