@@ -184,7 +184,7 @@ def client(url: str | None = None, *, workspace: str | None = None) -> Iterator[
     base = base_url(url)
     settings = from_environment()
     # the server's error texts in the language of the command's own messages (MES_SANDBOX_LANGUAGE)
-    headers = {"Accept-Language": settings.language}
+    headers: dict[str, str] = {"Accept-Language": settings.language}
     if workspace:
         headers["X-Sandbox-Workspace"] = workspace
     try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LANGUAGES = ("fr", "en")
 _current: ContextVar[str | None] = ContextVar("mes_sandbox_language", default=None)
@@ -92,7 +92,7 @@ class RequestLanguage:
         token = _current.set(lang)
         ours = scope["path"].startswith(self.prefixes)
 
-        async def send_with_language(message: dict[str, Any]) -> None:
+        async def send_with_language(message: Message) -> None:
             if ours and message["type"] == "http.response.start" and message["status"] >= 400:
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"content-language"]
                 message = {**message, "headers": [*headers, (b"content-language", lang.encode())]}
