@@ -154,7 +154,14 @@ def with_context(fn: Callable[[SandboxContext], Awaitable[T]]) -> T:
     try:
         return asyncio.run(_run())
     except ProblemError as exc:
-        console().print(say(CliMsg.ERROR, detail=exc.detail), markup=False)
+        from sandbox.cli_messages import language
+        from sandbox.problem_texts import by_kind
+        from sandbox.user_language import Text
+
+        lang = language()  # the platform's own errors, in the command's language like its other messages
+        detail = (exc.detail.in_language(lang) if isinstance(exc.detail, Text)
+                  else by_kind(exc.kind, exc.detail, exc.extensions, lang))
+        console().print(say(CliMsg.ERROR, detail=detail), markup=False)
         raise typer.Exit(1) from None
 
 
@@ -235,16 +242,15 @@ def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
     con.print(say(CliMsg.DATA_DIR, path=settings.data_dir.resolve(),
                   database=settings.database_url.split("@")[-1]), markup=False)
     if settings.https_enabled:
-        con.print(f"HTTPS (test PKI, optional client certificates): https://{settings.host}:{settings.https_port}"
-                  f"   trust anchor: {settings.pki_dir.resolve() / 'ca-bundle.pem'}", markup=False)
+        con.print(say(CliMsg.HTTPS_LISTENER, url=f"https://{settings.host}:{settings.https_port}",
+                      bundle=settings.pki_dir.resolve() / "ca-bundle.pem"), markup=False)
     key, created = ensure_operator_key(settings.data_dir, settings.operator_key)
     if settings.open_api:
-        con.print("--open: /sandbox/api needs no key (single-user laptop)", markup=False)
+        con.print(say(CliMsg.OPEN_API), markup=False)
     elif created:
-        con.print(f"operator key (all workspaces; shown on first start only): {key}\n"
-                  "  later: mes-sandbox operator-key show", markup=False, soft_wrap=True)
+        con.print(say(CliMsg.OPERATOR_KEY_FIRST, key=key), markup=False, soft_wrap=True)
     if settings.workers > 1:
-        con.print(f"{settings.workers} worker processes")
+        con.print(say(CliMsg.WORKERS, count=settings.workers))
         raise typer.Exit(run_workers(overrides, *sockets, count=settings.workers))
     servers = Servers(create_app(settings), *sockets, log_level="info")
     run(servers.serve())
@@ -268,7 +274,7 @@ def operator_key_rotate() -> None:
 
     settings = from_environment()
     if settings.operator_key:
-        typer.echo("error: MES_SANDBOX_OPERATOR_KEY sets the key: change that variable instead", err=True)
+        typer.echo(say(CliMsg.ERROR, detail=say(CliMsg.OPERATOR_KEY_FROM_ENV)), err=True)
         raise typer.Exit(1)
     typer.echo(rotate_operator_key(settings.data_dir))
 
@@ -280,8 +286,8 @@ def seed(workspace: str = typer.Option("default", help="Workspace to create and 
     async def _do(ctx: SandboxContext) -> None:
         ws = await ctx.workspaces.ensure(workspace)
         page = await ctx.personas.list(ws.name)
-        console().print(f"workspace [bold]{ws.name}[/bold]: {page.total} personas "
-                        f"(seed {ctx.settings.world_seed})")
+        console().print(say(CliMsg.WORKSPACE_SEEDED, name=ws.name, total=page.total, seed=ctx.settings.world_seed),
+                        markup=False)
 
     with_context(_do)
 
@@ -313,8 +319,8 @@ def workspace_create(name: str, title: str = typer.Option("", help="Human-readab
 
     async def _do(ctx: SandboxContext) -> None:
         ws = await ctx.workspaces.create(name, title)
-        console().print(f"created workspace [bold]{ws.name}[/bold]")
-        console().print(f"API key (shown once): {ws.api_key}", soft_wrap=True)
+        console().print(say(CliMsg.WORKSPACE_CREATED, name=ws.name), markup=False)
+        console().print(say(CliMsg.WORKSPACE_KEY, key=ws.api_key), soft_wrap=True, markup=False)
 
     with_context(_do)
 
@@ -325,7 +331,7 @@ def workspace_reset(name: str) -> None:
 
     async def _do(ctx: SandboxContext) -> None:
         await ctx.workspaces.reset(name)
-        console().print(f"workspace [bold]{name}[/bold] reset to its seeded world")
+        console().print(say(CliMsg.WORKSPACE_RESET, name=name), markup=False)
 
     with_context(_do)
 
@@ -336,7 +342,7 @@ def workspace_delete(name: str) -> None:
 
     async def _do(ctx: SandboxContext) -> None:
         await ctx.workspaces.delete(name)
-        console().print(f"deleted workspace [bold]{name}[/bold]")
+        console().print(say(CliMsg.WORKSPACE_DELETED, name=name), markup=False)
 
     with_context(_do)
 

@@ -48,14 +48,16 @@ def test_workspace_lifecycle(cli_env):
     env, _ = cli_env
     run(env, "workspace", "create", "cli-ws", "--title", "CLI")
     assert "cli-ws" in run(env, "workspace", "list").stdout
-    assert "reset" in run(env, "workspace", "reset", "cli-ws").stdout
-    assert "reset" in run(env, "reset", "cli-ws").stdout
+    assert "réinitialisé" in run(env, "workspace", "reset", "cli-ws").stdout  # French unless MES_SANDBOX_LANGUAGE=en
+    assert "reset to its seeded world" in run({**env, "MES_SANDBOX_LANGUAGE": "en"}, "reset", "cli-ws").stdout
     again = run(env, "workspace", "create", "cli-ws", ok=False)
+    assert again.returncode == 1 and "existe déjà" in again.stdout
+    again = run({**env, "MES_SANDBOX_LANGUAGE": "en"}, "workspace", "create", "cli-ws", ok=False)
     assert again.returncode == 1 and "already exists" in again.stdout
     run(env, "workspace", "delete", "cli-ws")
     assert "cli-ws" not in run(env, "workspace", "list").stdout
     missing = run(env, "workspace", "delete", "cli-ws", ok=False)
-    assert missing.returncode == 1 and "no workspace" in missing.stdout
+    assert missing.returncode == 1 and "aucun espace de travail" in missing.stdout
 
 
 def test_pki_issue(cli_env, tmp_path):
@@ -84,7 +86,10 @@ def test_serve_answers_docs_and_personas(cli_env):
 
     env, _ = cli_env
     port, tls = free_port(), free_port()
-    env = {**env, "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_PORT": str(tls)}
+    env = {**env, "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_PORT": str(tls),
+           # mail listeners on free ports: a shared machine may already run a sandbox on 2525/2143
+           "MES_SANDBOX_SMTP_PORT": "0", "MES_SANDBOX_SMTPS_PORT": "0", "MES_SANDBOX_IMAP_PORT": "0",
+           "MES_SANDBOX_IMAPS_PORT": "0"}
     proc = subprocess.Popen([*CLI, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60
