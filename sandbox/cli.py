@@ -131,9 +131,18 @@ def with_context(fn: Callable[[SandboxContext], Awaitable[T]]) -> T:
     from sandbox import migrate
     from sandbox.context import SandboxContext
     from sandbox.credentials import secure_data_files
+    from sandbox.db_bootstrap import DatabaseMissing, ensure_database
     from sandbox.errors import ProblemError
     from sandbox.services import discover
     from sandbox.settings import from_environment
+
+    database_url = from_environment().database_url
+    try:  # as serve does: a missing PostgreSQL database is created, or one line says how
+        if ensure_database(database_url):
+            typer.echo(say(CliMsg.DATABASE_CREATED, name=database_url.rsplit("/", 1)[-1]), err=True)
+    except DatabaseMissing as exc:
+        typer.echo(say(CliMsg.DATABASE_MISSING, name=exc.name, reason=exc.reason), err=True)
+        raise typer.Exit(1) from None
 
     async def _run() -> T:
         services = discover()

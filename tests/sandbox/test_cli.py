@@ -154,3 +154,13 @@ def test_database_and_keys_are_readable_by_their_owner_only(cli_env):
     assert len(private) >= 5
     for path in private:
         assert path.stat().st_mode & 0o777 == 0o600, path
+
+
+def test_commands_say_in_one_line_when_the_database_cannot_be_reached(tmp_path):
+    """Like serve, a command on a PostgreSQL database that is missing and cannot be created stops with
+    one line saying how, not a traceback (issue #14 item 4)."""
+    env = {**os.environ, "MES_SANDBOX_DATA_DIR": str(tmp_path),
+           "MES_SANDBOX_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/absent"}
+    p = run(env, "seed", ok=False)
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert p.stderr.strip().count("\n") == 0 and "createdb absent" in p.stderr, p.stderr
