@@ -17,6 +17,8 @@ Public API — other packages import only these names (``from ins import …``):
   VALI/QUAL (identity-status) require an INS; a status outside its version's code system.
 - "Is this identity qualified, and why not" (:mod:`ins.qualification`): :func:`qualification` →
   :class:`Qualification` (``qualified``, ``status``, ``reason`` :class:`NotQualified`, ``text()``).
+- Client certificates bound to a workspace (:mod:`ins.certificates`): :class:`CertificateRegistry`
+  (``workspace_of(der)``, ``issue``, ``list``, ``unbind``), :func:`certificate_fingerprint`.
 - Messages: :class:`MsgId`, :class:`Problem`.
 """
 
@@ -46,6 +48,7 @@ from ins.reliability import ReliabilityProblem, ReliabilityRule, check_reliabili
 from ins.rniv import Event, Status, may_transmit_ins, transition
 
 __all__ = [
+    "CertificateRegistry", "certificate_fingerprint",
     "IDENTIFIER_TYPE_SYSTEMS", "INS_OIDS", "INS_SYSTEMS", "OID_INS_NIA", "OID_INS_NIR", "OID_INS_NIR_DEMO",
     "OID_INS_NIR_TEST", "TYPE_BY_OID", "Event", "InsIdentifier", "InsProblem", "InsRule", "InsSelection",
     "MatriculeKind", "MsgId", "NotQualified", "ParsedMatricule", "Problem", "Qualification", "ReliabilityProblem",
@@ -53,3 +56,15 @@ __all__ = [
     "may_transmit_ins", "nir_key", "oid_of_system", "parse_matricule", "qualification", "select_ins", "system_for",
     "transition",
 ]
+
+
+def __getattr__(name: str):  # noqa: ANN202 - lazy: the registry needs SQLAlchemy, `mes-sandbox --help` must not
+    if name == "CertificateRegistry":
+        from ins.certificates import CertificateRegistry
+
+        return CertificateRegistry
+    if name == "certificate_fingerprint":
+        from ins.certificates import fingerprint
+
+        return fingerprint
+    raise AttributeError(f"module 'ins' has no attribute {name!r}")

@@ -5,7 +5,9 @@
   (:mod:`ins.fhir_patient`)
 - ``POST /ins/api/verify`` — verification use case (:mod:`ins.verify`; real operation [U])
 
-Workspace: ``X-Sandbox-Workspace`` header, else the default workspace.
+Workspace: on the HTTPS listener, the one the client certificate is bound to
+(:mod:`ins.certificates`); otherwise the ``X-Sandbox-Workspace`` header, else the default workspace
+(recorded in that workspace's evidence only for plain HTTP from this machine).
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from ins import fhir_patient, insi_soap
+from ins.certificates import CertificateRegistry
 from ins.faults import kinds_for, plan
 from ins.identities import IdentityRepository
 from ins.insi_errors import SOAP12_TYPE, InsiError, InsiFault
 from ins.insi_service import InsiService
-from ins.insi_transport import Caller, check_caller
+from ins.insi_transport import Caller, check_caller, is_loopback
 from ins.insi_wsdl import wsdl
 from ins.nir import check_matricule
 from ins.settings import InsSettings
@@ -35,6 +38,7 @@ from sandbox.api.deps import WORKSPACE_HEADER
 from sandbox.errors import FHIR_JSON, FhirError, ProblemError
 from sandbox.http_evidence import annotate
 from sandbox.tls import client_certificate
+from sandbox.user_language import Text
 
 log = logging.getLogger(__name__)
 SERVICE = "ins"
@@ -46,19 +50,58 @@ class InsRuntime:
     settings: InsSettings
     repository: IdentityRepository
     insi: InsiService
+    certificates: CertificateRegistry
 
 
 def runtime(request: Request) -> InsRuntime:
     return request.app.state.ctx.state[SERVICE]
 
 
-async def _workspace(request: Request) -> str | None:
+@dataclass(frozen=True)
+class Selected:
+    """The workspace a call runs in, or why none (``refused``: a certificate problem)."""
+
+    workspace: str | None
+    refused: Text | str = ""
+
+
+def _trusted_plain(request: Request, rt: InsRuntime) -> bool:
+    """Plain HTTP from this machine (or from anywhere behind the documented leniency switch)."""
+    if request.url.scheme == "https":
+        return False
+    host = request.client.host if request.client else ""
+    return is_loopback(host) or not rt.settings.plain_http_loopback_only
+
+
+async def _select(request: Request, rt: InsRuntime) -> Selected:
+    """The call's workspace (:mod:`ins.certificates`): a client certificate decides by its binding;
+    without one, ``X-Sandbox-Workspace`` (else the default workspace) — recorded in that
+    workspace's evidence only for plain HTTP from this machine, anonymous otherwise."""
     ctx = request.app.state.ctx
-    name = request.headers.get(WORKSPACE_HEADER) or ctx.settings.default_workspace
+    named = request.headers.get(WORKSPACE_HEADER)
+    cert = client_certificate(request) if request.url.scheme == "https" else None
+    if cert is not None:
+        bound = await rt.certificates.workspace_of(cert.der)
+        if bound is None:
+            return Selected(None, Text(
+                "Certificat client inconnu du bac à sable : émettez-le pour votre espace de travail "
+                "(POST /sandbox/api/workspaces/<espace>/ins/certificates ou mes-sandbox pki issue --workspace "
+                "<espace>).",
+                "Client certificate unknown to the sandbox: issue it for your workspace "
+                "(POST /sandbox/api/workspaces/<ws>/ins/certificates or mes-sandbox pki issue --workspace <ws>)."))
+        if named and named != bound:
+            return Selected(None, Text(
+                "Ce certificat est lié à l'espace de travail « {bound} » ; X-Sandbox-Workspace nomme « {named} ».",
+                "This certificate is bound to workspace '{bound}'; X-Sandbox-Workspace names '{named}'.",
+                bound=bound, named=named[:64]))
+        annotate(request, workspace=bound)
+        return Selected(bound)
+    name = named or ctx.settings.default_workspace
     if await ctx.workspaces.get(name) is None:
-        return None
-    annotate(request, workspace=name)
-    return name
+        return Selected(None)
+    if _trusted_plain(request, rt):
+        annotate(request, workspace=name)
+    return Selected(name)
 
 
 def _caller(request: Request) -> Caller:
@@ -88,7 +131,10 @@ async def _insi_call(request: Request, body: bytes, rt: InsRuntime) -> Response:
     ctx = request.app.state.ctx
     cert_actor = check_caller(_caller(request),
                               plain_http_loopback_only=rt.settings.plain_http_loopback_only)
-    workspace = await _workspace(request)
+    selected = await _select(request, rt)
+    if selected.refused:
+        raise InsiFault(InsiError.CERTIFICATE_REFUSED, selected.refused)
+    workspace = selected.workspace
     if workspace is None:
         raise InsiFault(InsiError.UNKNOWN_WORKSPACE,
                         f"Espace de travail inconnu : {request.headers.get(WORKSPACE_HEADER, '')[:64]}.")
@@ -158,6 +204,15 @@ def _fhir(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type=FHIR_JSON)
 
 
+async def _fhir_workspace(request: Request, rt: InsRuntime) -> str:
+    selected = await _select(request, rt)
+    if selected.refused:
+        raise FhirError(403, "security", selected.refused)
+    if selected.workspace is None:
+        raise FhirError(404, "not-found", "Espace de travail inconnu (X-Sandbox-Workspace).")
+    return selected.workspace
+
+
 def fhir_router() -> APIRouter:
     router = APIRouter(prefix="/ins/fhir", tags=["ins: FHIR Patient (fr-core INS)"])
 
@@ -165,9 +220,7 @@ def fhir_router() -> APIRouter:
     async def search(request: Request) -> Response:
         rt = runtime(request)
         annotate(request, operation="Patient.search")
-        workspace = await _workspace(request)
-        if workspace is None:
-            raise FhirError(404, "not-found", "Espace de travail inconnu (X-Sandbox-Workspace).")
+        workspace = await _fhir_workspace(request, rt)
         query = fhir_patient.parse_search(list(request.query_params.multi_items()))
         repo = rt.repository
         if query.number is not None:
@@ -185,9 +238,7 @@ def fhir_router() -> APIRouter:
     async def read(pid: str, request: Request) -> Response:
         rt = runtime(request)
         annotate(request, operation="Patient.read")
-        workspace = await _workspace(request)
-        if workspace is None:
-            raise FhirError(404, "not-found", "Espace de travail inconnu (X-Sandbox-Workspace).")
+        workspace = await _fhir_workspace(request, rt)
         identity = await rt.repository.by_id(workspace, pid[:80])
         if identity is None:
             raise FhirError(404, "not-found", f"Aucun Patient {pid[:80]!r}.", expression="Patient.id")
@@ -216,15 +267,19 @@ def api_router() -> APIRouter:
         real INSi verification operation name is uncertain; this is the sandbox's own API)."""
         rt = runtime(request)
         annotate(request, operation="verify")
-        workspace = await _workspace(request)
+        selected = await _select(request, rt)
+        if selected.refused:
+            raise ProblemError(403, "certificate-refused", selected.refused)
+        workspace = selected.workspace
         if workspace is None:
-            raise ProblemError(404, "unknown-workspace", "no such workspace (X-Sandbox-Workspace)")
+            raise ProblemError(404, "unknown-workspace", Text("espace de travail inconnu (X-Sandbox-Workspace)",
+                                                              "unknown workspace (X-Sandbox-Workspace)"))
         firsts = [f for fn in body.first_names for f in fn.split()]
         query, problems = check_query(body.birth_name, firsts, body.sex, body.birth_date,
                                       body.birth_place, strict=False)
         problems += check_matricule(body.matricule)
         if problems or query is None:
-            raise ProblemError(422, "invalid-traits", problems[0].text("en"),
+            raise ProblemError(422, "invalid-traits", Text(problems[0].text("fr"), problems[0].text("en")),
                                problems=[p.to_dict() for p in problems])
         stored = Traits(query.birth_name, query.first_names, query.sex, query.birth_date,
                         query.birth_place or "")
@@ -241,5 +296,8 @@ def build_routers(ctx: Any) -> list[APIRouter]:
     """Router factory for :class:`sandbox.services.Service` (settings built once, here)."""
     settings = InsSettings()
     repository = IdentityRepository(ctx.db)
-    ctx.state[SERVICE] = InsRuntime(settings, repository, InsiService(repository, settings.oid))
-    return [insi_router(), fhir_router(), api_router()]
+    ctx.state[SERVICE] = InsRuntime(settings, repository, InsiService(repository, settings.oid),
+                                    CertificateRegistry(ctx.db))
+    from ins import http_certificates
+
+    return [insi_router(), fhir_router(), api_router(), http_certificates.build(ctx)]

@@ -20,8 +20,8 @@ def _endpoints(settings: Settings) -> list[Endpoint]:
     base = settings.base_url
     return [
         Endpoint("INSi SOAP 1.2 (loopback HTTP; mTLS INSI-AUTO on the HTTPS port)", f"{base}/ins/insi"),
-        Endpoint("INSi SOAP 1.2 over mutual TLS (organisation certificate CN=INSI-AUTO; "
-                 "`mes-sandbox pki issue --kind organisation --subject INSI-AUTO`)",
+        Endpoint("INSi SOAP 1.2 over mutual TLS (organisation certificate CN=INSI-AUTO bound to a workspace; "
+                 "`mes-sandbox pki issue --kind organisation --subject INSI-AUTO --out DIR --workspace default`)",
                  f"https://localhost:{settings.https_port}/ins/insi"),
         Endpoint("INSi WSDL (sandbox-written)", f"{base}/ins/insi?wsdl"),
         Endpoint("INS FHIR Patient (fr-core INS)", f"{base}/ins/fhir/Patient?family=ADRTROIS&birthdate=1997-02-26"),

@@ -11,7 +11,8 @@ language. The policy of the request's workspace (``X-Sandbox-Workspace``, defaul
 otherwise; workspace option ``profiles.policy``: message id → severity or ``suppress``) is applied,
 and each suppression is listed as an information issue with its count. Answers an OperationOutcome:
 200 once the body is readable, whatever the verdict; unreadable JSON → 400. Decimals are kept as
-written (:func:`profiles.literals.parse_json`). Thin adapter over :mod:`profiles.api` (STYLE §11).
+written (:func:`profiles.literals.parse_json`). Parsing and validation run in the sandbox's bounded
+CPU pool (``ctx.cpu``), off the event loop. Thin adapter over :mod:`profiles.api` (STYLE §11).
 """
 
 from __future__ import annotations
@@ -97,26 +98,36 @@ def _answer(body: dict[str, Any], status: int) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type=FHIR_JSON)
 
 
-def _refuse(status: int, lang: str, itype: IssueType, msg: MsgId, **args: object) -> Response:
-    return _answer(to_operation_outcome([make_issue(Severity.ERROR, itype, "", msg, **args)], lang), status)
+def _refusal(lang: str, itype: IssueType, msg: MsgId, **args: object) -> dict[str, Any]:
+    return to_operation_outcome([make_issue(Severity.ERROR, itype, "", msg, **args)], lang)
+
+
+def _validate_body(body: bytes, lang: str, profile: str | None, policy: WorkspacePolicy,
+                   path_type: str | None) -> tuple[dict[str, Any], int]:
+    """Parse, validate and render: the CPU-heavy part, synchronous, run off the event loop."""
+    doc, parse_issues = parse_json(body)
+    if parse_issues:
+        return to_operation_outcome(parse_issues, lang), 400
+    resource, profile = _unwrap(doc, profile)
+    if path_type is not None:
+        if path_type not in default_registry().model.resource_types:
+            return _refusal(lang, IssueType.NOT_SUPPORTED, MsgId.OPERATION_UNKNOWN_TYPE, name=path_type), 404
+        found = resource.get("resourceType") if isinstance(resource, dict) else None
+        if found != path_type:
+            return _refusal(lang, IssueType.INVALID, MsgId.OPERATION_TYPE_MISMATCH, expected=path_type,
+                            found=found if isinstance(found, str) else "-"), 400
+    kept, suppressed = validate_with_suppressed(resource, profile, policy=policy.entries)
+    notes = policy.problems + suppression_summary(suppressed, policy.entries)
+    return to_operation_outcome(kept, lang, notes), 200
 
 
 async def _validate(request: Request, policy: WorkspacePolicy, path_type: str | None) -> Response:
-    lang = _lang(request)
-    doc, parse_issues = parse_json(await request.body())
-    if parse_issues:
-        return _answer(to_operation_outcome(parse_issues, lang), 400)
-    resource, profile = _unwrap(doc, request.query_params.get("profile"))
-    if path_type is not None:
-        if path_type not in default_registry().model.resource_types:
-            return _refuse(404, lang, IssueType.NOT_SUPPORTED, MsgId.OPERATION_UNKNOWN_TYPE, name=path_type)
-        found = resource.get("resourceType") if isinstance(resource, dict) else None
-        if found != path_type:
-            return _refuse(400, lang, IssueType.INVALID, MsgId.OPERATION_TYPE_MISMATCH, expected=path_type,
-                           found=found if isinstance(found, str) else "-")
-    kept, suppressed = validate_with_suppressed(resource, profile, policy=policy.entries)
-    notes = policy.problems + suppression_summary(suppressed, policy.entries)
-    return _answer(to_operation_outcome(kept, lang, notes), 200)
+    """Validation runs in the sandbox's bounded CPU pool (:mod:`sandbox.cpu`), so one big resource
+    does not hold every other caller of the process; a bare FastAPI app (no context) runs it inline."""
+    args = (await request.body(), _lang(request), request.query_params.get("profile"), policy, path_type)
+    ctx = getattr(request.app.state, "ctx", None)
+    outcome, status = await ctx.cpu.run(_validate_body, *args) if ctx is not None else _validate_body(*args)
+    return _answer(outcome, status)
 
 
 def type_validate_router(base: str) -> APIRouter:

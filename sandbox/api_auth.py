@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from sandbox.credentials import OperatorKey, workspace_of_key
 from sandbox.errors import ProblemError
 from sandbox.http_evidence import annotate
+from sandbox.user_language import Text
 
 PROTECTED_PREFIXES = ("/sandbox/api", "/mss/api", "/conformance/api")
 PRINCIPAL_KEY = "sandbox.principal"
@@ -66,6 +67,10 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def _only(ws: str) -> Text:
+    return Text("cette clé n'ouvre que l'espace de travail {ws!r}", "this key opens workspace {ws!r} only", ws=ws)
+
+
 class ApiAuth:
     def __init__(self, app: ASGIApp, *, ctx: Any, operator_key: OperatorKey, open_api: bool) -> None:
         self.app = app
@@ -99,9 +104,11 @@ class ApiAuth:
             return OPERATOR
         key = _bearer(scope)
         if not key:
-            raise ProblemError(401, "api-key-required",
-                               "this API needs 'Authorization: Bearer <key>': the operator key "
-                               "(mes-sandbox operator-key show) or the workspace's key",
+            raise ProblemError(401, "api-key-required", Text(
+                "cette API demande 'Authorization: Bearer <clé>' : la clé d'opérateur "
+                "(mes-sandbox operator-key show) ou celle de l'espace de travail",
+                "this API needs 'Authorization: Bearer <key>': the operator key "
+                "(mes-sandbox operator-key show) or the workspace's key"),
                                headers={"WWW-Authenticate": 'Bearer realm="mes-sandbox"'})
         if self.operator_key.matches(key):
             ws = target or _header(scope, b"x-sandbox-workspace")
@@ -110,18 +117,20 @@ class ApiAuth:
             return OPERATOR
         ws = workspace_of_key(key)
         if ws is None or not await self.ctx.workspaces.key_matches(ws, key):
-            raise ProblemError(401, "invalid-api-key", "the API key is not valid (unknown, rotated or "
-                               "its workspace deleted)",
+            raise ProblemError(401, "invalid-api-key", Text(
+                "clé d'API non valide (inconnue, remplacée, ou son espace de travail supprimé)",
+                "the API key is not valid (unknown, rotated or its workspace deleted)"),
                                headers={"WWW-Authenticate": 'Bearer realm="mes-sandbox", error="invalid_token"'})
         annotate(scope, workspace=ws)  # from here on the exchange is the workspace's evidence
         who = Principal(operator=False, workspace=ws)
         if target is not None and target != ws:
-            raise ProblemError(403, "other-workspace", f"this key opens workspace {ws!r} only")
+            raise ProblemError(403, "other-workspace", _only(ws))
         if path.rstrip("/") == "/sandbox/api/workspaces" and scope["method"] != "GET":
-            raise ProblemError(403, "operator-only", "creating a workspace needs the operator key")
+            raise ProblemError(403, "operator-only", Text("créer un espace de travail demande la clé d'opérateur",
+                                                          "creating a workspace needs the operator key"))
         named = _header(scope, b"x-sandbox-workspace")
         if named is not None and named != ws:
-            raise ProblemError(403, "other-workspace", f"this key opens workspace {ws!r} only")
+            raise ProblemError(403, "other-workspace", _only(ws))
         if named is None:  # the handlers read the key's workspace as if the caller had named it
             scope["headers"] = [*scope.get("headers", ()), (b"x-sandbox-workspace", ws.encode())]
         return who

@@ -31,6 +31,7 @@ from sandbox.rate_limit import RateLimit
 from sandbox.services import Service, discover
 from sandbox.settings import Settings
 from sandbox.tls import client_certificate
+from sandbox.user_language import RequestLanguage
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,8 @@ def create_app(settings: Settings | None = None, services: list[Service] | None 
         max_request_bytes=settings.max_request_bytes, services=[s.name for s in services],
         too_large=too_large, peer_lookup=client_certificate, anonymous_body_limit=settings.anonymous_body_limit,
     )
-    # outermost: one read of the change record per request, whatever the request does (sandbox.changes)
+    # one read of the change record per request, whatever the request does (sandbox.changes)
     app.add_middleware(ChangeScope, changes=ctx.changes)
+    # outermost: the user's language for every error text of the sandbox's own APIs
+    app.add_middleware(RequestLanguage, default=settings.language)
     return app

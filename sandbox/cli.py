@@ -132,9 +132,18 @@ def with_context(fn: Callable[[SandboxContext], Awaitable[T]]) -> T:
     from sandbox import migrate, pki_store
     from sandbox.context import SandboxContext
     from sandbox.credentials import secure_data_files
+    from sandbox.db_bootstrap import DatabaseMissing, ensure_database
     from sandbox.errors import ProblemError
     from sandbox.services import discover
     from sandbox.settings import from_environment
+
+    database_url = from_environment().database_url
+    try:  # as serve does: a missing PostgreSQL database is created, or one line says how
+        if ensure_database(database_url):
+            typer.echo(say(CliMsg.DATABASE_CREATED, name=database_url.rsplit("/", 1)[-1]), err=True)
+    except DatabaseMissing as exc:
+        typer.echo(say(CliMsg.DATABASE_MISSING, name=exc.name, reason=exc.reason), err=True)
+        raise typer.Exit(1) from None
 
     async def _run() -> T:
         services = discover()
@@ -155,7 +164,14 @@ def with_context(fn: Callable[[SandboxContext], Awaitable[T]]) -> T:
     try:
         return asyncio.run(_run())
     except ProblemError as exc:
-        console().print(say(CliMsg.ERROR, detail=exc.detail), markup=False)
+        from sandbox.cli_messages import language
+        from sandbox.problem_texts import by_kind
+        from sandbox.user_language import Text
+
+        lang = language()  # the platform's own errors, in the command's language like its other messages
+        detail = (exc.detail.in_language(lang) if isinstance(exc.detail, Text)
+                  else by_kind(exc.kind, exc.detail, exc.extensions, lang))
+        console().print(say(CliMsg.ERROR, detail=detail), markup=False)
         raise typer.Exit(1) from None
 
 
@@ -236,16 +252,15 @@ def serve(host: str = typer.Option(None, help="Override MES_SANDBOX_HOST."),
     con.print(say(CliMsg.DATA_DIR, path=settings.data_dir.resolve(),
                   database=settings.database_url.split("@")[-1]), markup=False)
     if settings.https_enabled:
-        con.print(f"HTTPS (test PKI, optional client certificates): https://{settings.host}:{settings.https_port}"
-                  f"   trust anchor: {settings.pki_dir.resolve() / 'ca-bundle.pem'}", markup=False)
+        con.print(say(CliMsg.HTTPS_LISTENER, url=f"https://{settings.host}:{settings.https_port}",
+                      bundle=settings.pki_dir.resolve() / "ca-bundle.pem"), markup=False)
     key, created = ensure_operator_key(settings.data_dir, settings.operator_key)
     if settings.open_api:
-        con.print("--open: /sandbox/api needs no key (single-user laptop)", markup=False)
+        con.print(say(CliMsg.OPEN_API), markup=False)
     elif created:
-        con.print(f"operator key (all workspaces; shown on first start only): {key}\n"
-                  "  later: mes-sandbox operator-key show", markup=False, soft_wrap=True)
+        con.print(say(CliMsg.OPERATOR_KEY_FIRST, key=key), markup=False, soft_wrap=True)
     if settings.workers > 1:
-        con.print(f"{settings.workers} worker processes")
+        con.print(say(CliMsg.WORKERS, count=settings.workers))
         raise typer.Exit(run_workers(overrides, *sockets, count=settings.workers))
     servers = Servers(create_app(settings), *sockets, log_level="info")
     run(servers.serve())
@@ -269,7 +284,7 @@ def operator_key_rotate() -> None:
 
     settings = from_environment()
     if settings.operator_key:
-        typer.echo("error: MES_SANDBOX_OPERATOR_KEY sets the key: change that variable instead", err=True)
+        typer.echo(say(CliMsg.ERROR, detail=say(CliMsg.OPERATOR_KEY_FROM_ENV)), err=True)
         raise typer.Exit(1)
     typer.echo(rotate_operator_key(settings.data_dir))
 
@@ -281,8 +296,8 @@ def seed(workspace: str = typer.Option("default", help="Workspace to create and 
     async def _do(ctx: SandboxContext) -> None:
         ws = await ctx.workspaces.ensure(workspace)
         page = await ctx.personas.list(ws.name)
-        console().print(f"workspace [bold]{ws.name}[/bold]: {page.total} personas "
-                        f"(seed {ctx.settings.world_seed})")
+        console().print(say(CliMsg.WORKSPACE_SEEDED, name=ws.name, total=page.total, seed=ctx.settings.world_seed),
+                        markup=False)
 
     with_context(_do)
 
@@ -314,8 +329,8 @@ def workspace_create(name: str, title: str = typer.Option("", help="Human-readab
 
     async def _do(ctx: SandboxContext) -> None:
         ws = await ctx.workspaces.create(name, title)
-        console().print(f"created workspace [bold]{ws.name}[/bold]")
-        console().print(f"API key (shown once): {ws.api_key}", soft_wrap=True)
+        console().print(say(CliMsg.WORKSPACE_CREATED, name=ws.name), markup=False)
+        console().print(say(CliMsg.WORKSPACE_KEY, key=ws.api_key), soft_wrap=True, markup=False)
 
     with_context(_do)
 
@@ -326,7 +341,7 @@ def workspace_reset(name: str) -> None:
 
     async def _do(ctx: SandboxContext) -> None:
         await ctx.workspaces.reset(name)
-        console().print(f"workspace [bold]{name}[/bold] reset to its seeded world")
+        console().print(say(CliMsg.WORKSPACE_RESET, name=name), markup=False)
 
     with_context(_do)
 
@@ -337,7 +352,7 @@ def workspace_delete(name: str) -> None:
 
     async def _do(ctx: SandboxContext) -> None:
         await ctx.workspaces.delete(name)
-        console().print(f"deleted workspace [bold]{name}[/bold]")
+        console().print(say(CliMsg.WORKSPACE_DELETED, name=name), markup=False)
 
     with_context(_do)
 
@@ -394,8 +409,21 @@ def pki_issue(
     identifier: str = typer.Option("", help="FINESS (organisation) or RPPS/IDNPS (professional)"),
     organisation: str = typer.Option("", help="Organisation name (O=) for organisation certificates"),
     password: str = typer.Option("", help="PKCS#12 password (none by default)"),
+    workspace: str = typer.Option("", "--workspace", "-w", help=(
+        "Bind the certificate to this workspace (INSi runs its calls there): asks the running "
+        "sandbox (POST /sandbox/api/workspaces/<ws>/ins/certificates). Without it, INSi refuses the "
+        "certificate (insi_431).")),
+    url: str = typer.Option("", help="Sandbox base URL for --workspace (default: from the settings)"),
 ) -> None:
     """Issue a certificate from the test CA."""
+    if workspace:
+        if kind is not CertKindChoice.ORGANISATION:
+            typer.echo(say(CliMsg.BOUND_ORGANISATION_ONLY), err=True)
+            raise typer.Exit(2)
+        from sandbox.cli_tasks import issue_bound_certificate
+
+        issue_bound_certificate(workspace, subject, out, identifier, organisation, password, url)
+        return
     from sandbox.pki import CertKind
     from sandbox.pki_store import synced
     from sandbox.settings import from_environment

@@ -182,10 +182,14 @@ def client(url: str | None = None, *, workspace: str | None = None) -> Iterator[
     from sandbox.settings import from_environment
 
     base = base_url(url)
-    headers = {"X-Sandbox-Workspace": workspace} if workspace else {}
+    settings = from_environment()
+    # the server's error texts in the language of the command's own messages (MES_SANDBOX_LANGUAGE)
+    headers: dict[str, str] = {"Accept-Language": settings.language}
+    if workspace:
+        headers["X-Sandbox-Workspace"] = workspace
     try:
         yield Client(base, headers, ssl_context=_trust() if base.startswith("https") else None,
-                     api_headers=cli_api_headers(from_environment()))
+                     api_headers=cli_api_headers(settings))
     except TransportError as exc:
         fail(say(CliMsg.NOT_RUNNING, url=base, reason=exc), 2)
 

@@ -21,6 +21,18 @@ class CliMsg(StrEnum):
     WROTE = "CLI_WROTE"
     NO_MATCH = "CLI_NO_MATCH"
     ERROR = "CLI_ERROR"
+    BOUND_ORGANISATION_ONLY = "CLI_BOUND_ORGANISATION_ONLY"
+    HTTPS_LISTENER = "CLI_HTTPS_LISTENER"
+    OPEN_API = "CLI_OPEN_API"
+    OPERATOR_KEY_FIRST = "CLI_OPERATOR_KEY_FIRST"
+    OPERATOR_KEY_FROM_ENV = "CLI_OPERATOR_KEY_FROM_ENV"
+    WORKERS = "CLI_WORKERS"
+    WORKSPACE_SEEDED = "CLI_WORKSPACE_SEEDED"
+    WORKSPACE_CREATED = "CLI_WORKSPACE_CREATED"
+    WORKSPACE_KEY = "CLI_WORKSPACE_KEY"
+    WORKSPACE_RESET = "CLI_WORKSPACE_RESET"
+    WORKSPACE_DELETED = "CLI_WORKSPACE_DELETED"
+    BOUND_TO = "CLI_BOUND_TO"
 
 
 _TEXTS: dict[CliMsg, tuple[str, str]] = {
@@ -50,6 +62,32 @@ _TEXTS: dict[CliMsg, tuple[str, str]] = {
     CliMsg.WROTE: ("écrit {path}", "wrote {path}"),
     CliMsg.NO_MATCH: ("aucun résultat", "no match"),
     CliMsg.ERROR: ("erreur : {detail}", "error: {detail}"),
+    CliMsg.BOUND_ORGANISATION_ONLY: (
+        "--workspace : certificats d'organisation seulement (INSI-AUTO, INSI-MANU)",
+        "--workspace: organisation certificates only (INSI-AUTO, INSI-MANU)"),
+    CliMsg.HTTPS_LISTENER: (
+        "HTTPS (PKI de test, certificats clients facultatifs) : {url}   ancre de confiance : {bundle}",
+        "HTTPS (test PKI, optional client certificates): {url}   trust anchor: {bundle}"),
+    CliMsg.OPEN_API: ("--open : /sandbox/api sans clé (portable mono-utilisateur)",
+                      "--open: /sandbox/api needs no key (single-user laptop)"),
+    CliMsg.OPERATOR_KEY_FIRST: (
+        "clé d'opérateur (tous les espaces de travail ; affichée au premier démarrage seulement) : {key}\n"
+        "  ensuite : mes-sandbox operator-key show",
+        "operator key (all workspaces; shown on first start only): {key}\n"
+        "  later: mes-sandbox operator-key show"),
+    CliMsg.OPERATOR_KEY_FROM_ENV: (
+        "MES_SANDBOX_OPERATOR_KEY fixe la clé : changez cette variable",
+        "MES_SANDBOX_OPERATOR_KEY sets the key: change that variable instead"),
+    CliMsg.WORKERS: ("{count} processus de travail", "{count} worker processes"),
+    CliMsg.WORKSPACE_SEEDED: ("espace de travail {name} : {total} personas (graine {seed})",
+                              "workspace {name}: {total} personas (seed {seed})"),
+    CliMsg.WORKSPACE_CREATED: ("espace de travail {name} créé", "created workspace {name}"),
+    CliMsg.WORKSPACE_KEY: ("clé d'API (affichée une seule fois) : {key}", "API key (shown once): {key}"),
+    CliMsg.WORKSPACE_RESET: ("espace de travail {name} réinitialisé à son monde d'origine",
+                             "workspace {name} reset to its seeded world"),
+    CliMsg.WORKSPACE_DELETED: ("espace de travail {name} supprimé", "deleted workspace {name}"),
+    CliMsg.BOUND_TO: ("lié à l'espace de travail {workspace}   sha256 {fingerprint}",
+                      "bound to workspace {workspace}   sha256 {fingerprint}"),
 }
 
 

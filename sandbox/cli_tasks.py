@@ -141,3 +141,35 @@ def samples_write(folder: Path = typer.Argument(Path("."), help="Where to write 
 
     for path in samples.write(folder):
         typer.echo(say(CliMsg.WROTE, path=path))
+
+
+def issue_bound_certificate(workspace: str, subject: str, out: Path, identifier: str, organisation: str,
+                 password: str, url: str) -> None:
+    """The running sandbox issues and binds the certificate; its PEMs (and a PKCS#12) go to ``out``."""
+    from urllib.parse import quote
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from sandbox.credentials import write_private
+
+    with cli_http.client(url or None) as c:
+        r = cli_http.check(c.post(f"/sandbox/api/workspaces/{quote(workspace, safe='')}/ins/certificates",
+                                  json={"subject": subject, "identifier": identifier,
+                                        "organisation": organisation}))
+    got = r.json()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "cert.pem").write_text(got["certificate_pem"])
+    (out / "chain.pem").write_text(got["chain_pem"])
+    write_private(out / "key.pem", got["private_key_pem"].encode())
+    key = serialization.load_pem_private_key(got["private_key_pem"].encode(), None)
+    chain = x509.load_pem_x509_certificates(got["chain_pem"].encode())
+    encryption = (serialization.BestAvailableEncryption(password.encode()) if password
+                  else serialization.NoEncryption())
+    write_private(out / "cert.p12", pkcs12.serialize_key_and_certificates(
+        subject.encode(), key, chain[0], chain[1:], encryption))  # type: ignore[arg-type]
+    for label, name in (("certificate", "cert.pem"), ("private key", "key.pem"), ("chain", "chain.pem"),
+                        ("PKCS#12", "cert.p12")):
+        typer.echo(f"{label:12} {out / name}")
+    typer.echo(say(CliMsg.BOUND_TO, workspace=got["workspace"], fingerprint=got["fingerprint_sha256"]))

@@ -16,6 +16,8 @@ from typing import Any
 
 import orjson
 
+from sandbox import problem_texts, user_language
+
 PROBLEM_JSON = "application/problem+json"
 FHIR_JSON = "application/fhir+json"
 PROBLEM_BASE = "https://mes-sandbox.invalid/problems/"
@@ -57,8 +59,12 @@ class ProblemError(Exception):
         self.extensions = extensions
 
     def body(self) -> dict[str, Any]:
+        """The problem JSON, ``detail`` in the request's language (:mod:`sandbox.user_language`)."""
+        lang = user_language.current()
+        detail = (self.detail.in_language(lang) if isinstance(self.detail, user_language.Text)
+                  else problem_texts.by_kind(self.kind, self.detail, self.extensions, lang))
         return {"type": PROBLEM_BASE + self.kind, "title": self.title, "status": self.status,
-                "detail": self.detail, **self.extensions}
+                "detail": detail, **self.extensions}
 
     def to_wire(self) -> Wire:
         return Wire(self.status, orjson.dumps(self.body()), PROBLEM_JSON, self.headers)
@@ -100,7 +106,7 @@ def problem_renderer(status: int, detail: str) -> tuple[dict[str, Any], str]:
         kind = HTTPStatus(status).phrase.lower().replace(" ", "-")
     except ValueError:  # a status the standard library does not name
         kind = "error"
-    return ProblemError(status, kind, detail).body(), PROBLEM_JSON
+    return ProblemError(status, kind, problem_texts.generic(detail, user_language.current())).body(), PROBLEM_JSON
 
 
 def outcome_renderer(status: int, detail: str) -> tuple[dict[str, Any], str]:

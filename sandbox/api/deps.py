@@ -8,6 +8,7 @@ from sandbox.api_auth import OPERATOR, Principal, principal
 from sandbox.context import SandboxContext
 from sandbox.errors import ProblemError
 from sandbox.http_evidence import annotate
+from sandbox.user_language import Text
 from sandbox.workspaces import Workspace
 
 WORKSPACE_HEADER = "x-sandbox-workspace"
@@ -35,7 +36,8 @@ def caller(request: Request) -> Principal:
 
 def require_operator(request: Request) -> None:
     if not caller(request).operator:
-        raise ProblemError(403, "operator-only", "this operation needs the operator key")
+        raise ProblemError(403, "operator-only", Text("cette opération demande la clé d'opérateur",
+                                                      "this operation needs the operator key"))
 
 
 async def header_workspace(request: Request) -> str:

@@ -14,6 +14,7 @@ from sandbox.api.deps import caller, get_ctx
 from sandbox.context import SandboxContext
 from sandbox.errors import ProblemError
 from sandbox.evidence import Direction, Exchange, ExchangeFilter, Protocol
+from sandbox.user_language import Text
 
 router = APIRouter(prefix="/sandbox/api/exchanges", tags=["sandbox: evidence"])
 
@@ -42,18 +43,23 @@ async def list_exchanges(
     who = caller(request)
     if not who.operator:  # a workspace key reads its own evidence only
         if workspace is not None and workspace != who.workspace:
-            raise ProblemError(403, "other-workspace", f"this key opens workspace {who.workspace!r} only")
+            raise ProblemError(403, "other-workspace", Text("cette clé n'ouvre que l'espace de travail {ws!r}",
+                                                             "this key opens workspace {ws!r} only", ws=who.workspace))
         workspace = who.workspace
     unknown = sorted({k for k in request.query_params if k not in LIST_PARAMETERS})
     if unknown:
-        raise ProblemError(400, "unknown-filter", f"unknown filter(s) {', '.join(unknown)}; "
-                           f"accepted: {', '.join(LIST_PARAMETERS)}")
+        raise ProblemError(400, "unknown-filter", Text(
+            "filtre(s) inconnu(s) {unknown} ; acceptés : {accepted}",
+            "unknown filter(s) {unknown}; accepted: {accepted}",
+            unknown=", ".join(unknown), accepted=", ".join(LIST_PARAMETERS)))
     if protocol is not None and protocol not in {p.value for p in Protocol}:
-        raise ProblemError(400, "invalid-filter", f"protocol {protocol[:40]!r}: one of "
-                           f"{', '.join(p.value for p in Protocol)}")
+        raise ProblemError(400, "invalid-filter", Text(
+            "protocol {given!r} : un de {valid}", "protocol {given!r}: one of {valid}",
+            given=protocol[:40], valid=", ".join(p.value for p in Protocol)))
     if direction is not None and direction not in {d.value for d in Direction}:
-        raise ProblemError(400, "invalid-filter", f"direction {direction[:40]!r}: one of "
-                           f"{', '.join(d.value for d in Direction)}")
+        raise ProblemError(400, "invalid-filter", Text(
+            "direction {given!r} : une de {valid}", "direction {given!r}: one of {valid}",
+            given=direction[:40], valid=", ".join(d.value for d in Direction)))
     await ctx.recorder.flush()
     found = await ctx.evidence.list(ExchangeFilter(
         workspace=workspace, protocol=protocol, service=service, correlation_id=correlation_id,
@@ -68,7 +74,7 @@ async def _visible(ctx: SandboxContext, request: Request, exchange_id: str) -> E
     await ctx.recorder.flush()
     ex = await ctx.evidence.get(exchange_id)
     if ex is None or not caller(request).may(ex.workspace):
-        raise ProblemError(404, "unknown-exchange", f"no exchange {exchange_id!r}")
+        raise ProblemError(404, "unknown-exchange", Text("aucun échange {id!r}", "no exchange {id!r}", id=exchange_id))
     return ex
 
 
@@ -81,12 +87,14 @@ async def get_exchange(exchange_id: str, request: Request, ctx: SandboxContext =
 async def get_body(exchange_id: str, which: str, request: Request,
                    ctx: SandboxContext = Depends(get_ctx)) -> Response:
     if which not in ("request-body", "response-body"):
-        raise ProblemError(404, "unknown-body", "bodies are 'request-body' or 'response-body'")
+        raise ProblemError(404, "unknown-body", Text("les corps sont 'request-body' ou 'response-body'",
+                                                     "bodies are 'request-body' or 'response-body'"))
     ex = await _visible(ctx, request, exchange_id)
     sha = ex.request_sha256 if which == "request-body" else ex.response_sha256
     body = await ctx.evidence.body(sha) if sha else None
     if body is None:
-        raise ProblemError(404, "no-body", f"exchange {exchange_id!r} has no {which.replace('-', ' ')}")
+        raise ProblemError(404, "no-body", Text("l'échange {id!r} n'a pas de {which}", "exchange {id!r} has no {which}",
+                                                id=exchange_id, which=which.replace("-", " ")))
     headers = {"X-Body-SHA256": body.sha256, "X-Body-Size": str(body.size),
                "X-Body-Truncated": "true" if body.truncated else "false"}
     return Response(body.data, media_type=body.content_type or "application/octet-stream", headers=headers)

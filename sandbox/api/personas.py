@@ -10,13 +10,15 @@ from sandbox.api.deps import get_ctx, header_workspace
 from sandbox.context import SandboxContext
 from sandbox.errors import ProblemError
 from sandbox.personas.model import PersonaKind
+from sandbox.user_language import Text
 
 router = APIRouter(prefix="/sandbox/api/personas", tags=["sandbox: personas"])
 
 
 def _kind(kind: str | None) -> str | None:
     if kind is not None and kind not in PersonaKind.__members__.values():
-        raise ProblemError(422, "unknown-persona-kind", f"unknown persona kind {kind!r}",
+        raise ProblemError(422, "unknown-persona-kind", Text("type de persona inconnu {kind!r}",
+                                                             "unknown persona kind {kind!r}", kind=kind),
                            valid_kinds=[k.value for k in PersonaKind])
     return kind
 
@@ -40,5 +42,7 @@ async def get_persona(kind: str, persona_id: str, workspace: str = Depends(heade
                       ctx: SandboxContext = Depends(get_ctx)) -> dict[str, Any]:
     found = await ctx.personas.get(workspace, _kind(kind) or "", persona_id)
     if found is None:
-        raise ProblemError(404, "unknown-persona", f"no {kind} persona {persona_id!r} in {workspace!r}")
+        raise ProblemError(404, "unknown-persona", Text("aucun persona {kind} {id!r} dans {ws!r}",
+                                                        "no {kind} persona {id!r} in {ws!r}",
+                                                        kind=kind, id=persona_id, ws=workspace))
     return found

@@ -127,7 +127,7 @@ def test_run_exits_3_on_failure_and_2_on_usage_errors(csb, ws, cli_app, tmp_path
     assert p.exit_code == 3, p.output
     assert (tmp_path / "j.xml").exists()
     cases = [
-        (["nope"], 2, "unknown suite 'nope'"),
+        (["nope"], 2, "suite inconnue 'nope'"),  # the server's detail, in the CLI's language (fr by default)
         (["example", "--only", "insi.77"], 2, "insi.77"),
         (["example", "--preset", str(tmp_path / "typed.json")], 2, "field: nom"),
         (["example", "--preset", str(tmp_path / "broken.json")], 2, "invalid JSON"),
@@ -148,7 +148,7 @@ def test_a_second_run_in_a_busy_workspace_is_refused(csb, ws, cli_app) -> None:
         first = c.post("/conformance/api/runs", json={"suite": "example", "workspace": ws, "step_timeout": 30}).json()
     try:
         p = invoke(cli_app, "conformance", "run", "example", "--url", csb.base_url, "-w", ws)
-        assert p.exit_code == 4 and "already in progress" in p.output
+        assert p.exit_code == 4 and "déjà en cours" in p.output  # the server's detail, French by default
     finally:
         with csb.client() as c:
             c.post(f"/conformance/api/runs/{first['id']}/cancel")

@@ -10,8 +10,8 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import Runner
 from lxml import etree
+from runner_kit import Runner
 
 from conformance import signing
 from conformance.canonical import canonical_bytes

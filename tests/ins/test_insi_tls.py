@@ -8,7 +8,7 @@ import pytest
 
 from ins.insi_errors import InsiFault
 from ins.insi_transport import Caller, check_caller
-from sandbox.pki import ORG_CA_CN, CertKind, TestPKI
+from sandbox.pki import ORG_CA_CN, CertKind, Issued, TestPKI
 
 
 @pytest.fixture(scope="module")
@@ -33,14 +33,33 @@ def _post(sandbox, kit, workspace, cert=None):
     return kit.parse_answer(r)
 
 
-@pytest.mark.parametrize("which", ["auto", "manu"])
-def test_organisation_certificate_accepted(sandbox, kit, workspace, certs, which):
-    ans = _post(sandbox, kit, workspace, certs[which])
+def _bound(sandbox, workspace, subject, out):
+    """A certificate the sandbox issued for ``workspace`` (ins/certificates.py)."""
+    with sandbox.client() as c:
+        r = c.post(f"/sandbox/api/workspaces/{workspace}/ins/certificates",
+                   json={"subject": subject, "identifier": "0B0193488"})
+    assert r.status_code == 201, r.text
+    out.mkdir()
+    issued = Issued(out / "cert.pem", out / "key.pem", out / "chain.pem", out / "cert.p12")
+    for path, field in ((issued.cert_pem, "certificate_pem"), (issued.key_pem, "private_key_pem"),
+                        (issued.chain_pem, "chain_pem")):
+        path.write_text(r.json()[field])
+    return issued
+
+
+@pytest.mark.parametrize("subject", ["INSI-AUTO", "INSI-MANU"])
+def test_organisation_certificate_accepted(sandbox, kit, workspace, subject, tmp_path):
+    ans = _post(sandbox, kit, workspace, _bound(sandbox, workspace, subject, tmp_path / "c"))
     assert (ans.status, ans.cr, ans.number, ans.key) == (200, "00", "297022A020778", "78")
 
 
-def test_actor_is_idam_and_certificate_subject(sandbox, kit, workspace, certs):
-    _post(sandbox, kit, workspace, certs["auto"])
+def test_certificate_not_bound_to_a_workspace_is_refused(sandbox, kit, workspace, certs):
+    ans = _post(sandbox, kit, workspace, certs["auto"])
+    assert ans.status == 500 and ans.erreur["code"] == "insi_431" and "inconnu" in ans.erreur["text"]
+
+
+def test_actor_is_idam_and_certificate_subject(sandbox, kit, workspace, tmp_path):
+    _post(sandbox, kit, workspace, _bound(sandbox, workspace, "INSI-AUTO", tmp_path / "c"))
     (ex,) = [e for e in sandbox.exchanges(workspace=workspace, service="ins") if e["protocol"] == "soap"]
     assert ex["actor"] == "IDAM=AM-TEST-0001 CN=INSI-AUTO,OU=0B0193488"
 

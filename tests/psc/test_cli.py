@@ -40,7 +40,7 @@ def test_client_add_list_and_rotate_keys(cli: typer.Typer) -> None:
     ids = {c["client_id"] for c in json.loads(r.stdout)}
     assert {"dpi-demo", "sandbox-demo"} <= ids
     r = runner.invoke(cli, ["psc", "client", "add", "--client-id", "dpi-demo", "--redirect-uri", "http://x/cb"])
-    assert r.exit_code == 1 and "already exists" in r.output
+    assert r.exit_code == 1 and "existe déjà" in r.output  # the CLI speaks MES_SANDBOX_LANGUAGE (fr by default)
     r = runner.invoke(cli, ["psc", "client", "add", "--auth-method", "private_key_jwt", "--redirect-uri", "http://x/cb"])
     assert r.exit_code == 1 and "jwks" in r.output
     r = runner.invoke(cli, ["psc", "rotate-keys", "--alg", "ES256"])

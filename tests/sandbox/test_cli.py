@@ -48,14 +48,16 @@ def test_workspace_lifecycle(cli_env):
     env, _ = cli_env
     run(env, "workspace", "create", "cli-ws", "--title", "CLI")
     assert "cli-ws" in run(env, "workspace", "list").stdout
-    assert "reset" in run(env, "workspace", "reset", "cli-ws").stdout
-    assert "reset" in run(env, "reset", "cli-ws").stdout
+    assert "réinitialisé" in run(env, "workspace", "reset", "cli-ws").stdout  # French unless MES_SANDBOX_LANGUAGE=en
+    assert "reset to its seeded world" in run({**env, "MES_SANDBOX_LANGUAGE": "en"}, "reset", "cli-ws").stdout
     again = run(env, "workspace", "create", "cli-ws", ok=False)
+    assert again.returncode == 1 and "existe déjà" in again.stdout
+    again = run({**env, "MES_SANDBOX_LANGUAGE": "en"}, "workspace", "create", "cli-ws", ok=False)
     assert again.returncode == 1 and "already exists" in again.stdout
     run(env, "workspace", "delete", "cli-ws")
     assert "cli-ws" not in run(env, "workspace", "list").stdout
     missing = run(env, "workspace", "delete", "cli-ws", ok=False)
-    assert missing.returncode == 1 and "no workspace" in missing.stdout
+    assert missing.returncode == 1 and "aucun espace de travail" in missing.stdout
 
 
 def test_pki_issue(cli_env, tmp_path):
@@ -84,7 +86,10 @@ def test_serve_answers_docs_and_personas(cli_env):
 
     env, _ = cli_env
     port, tls = free_port(), free_port()
-    env = {**env, "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_PORT": str(tls)}
+    env = {**env, "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_PORT": str(tls),
+           # mail listeners on free ports: a shared machine may already run a sandbox on 2525/2143
+           "MES_SANDBOX_SMTP_PORT": "0", "MES_SANDBOX_SMTPS_PORT": "0", "MES_SANDBOX_IMAP_PORT": "0",
+           "MES_SANDBOX_IMAPS_PORT": "0"}
     proc = subprocess.Popen([*CLI, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60
@@ -149,3 +154,13 @@ def test_database_and_keys_are_readable_by_their_owner_only(cli_env):
     assert len(private) >= 5
     for path in private:
         assert path.stat().st_mode & 0o777 == 0o600, path
+
+
+def test_commands_say_in_one_line_when_the_database_cannot_be_reached(tmp_path):
+    """Like serve, a command on a PostgreSQL database that is missing and cannot be created stops with
+    one line saying how, not a traceback (issue #14 item 4)."""
+    env = {**os.environ, "MES_SANDBOX_DATA_DIR": str(tmp_path),
+           "MES_SANDBOX_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/absent"}
+    p = run(env, "seed", ok=False)
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert p.stderr.strip().count("\n") == 0 and "createdb absent" in p.stderr, p.stderr

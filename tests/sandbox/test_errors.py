@@ -26,6 +26,9 @@ def test_unknown_route_under_fhir_base_is_operation_outcome(sandbox, client):
 def test_malformed_json_is_400(client):
     r = client.post("/sandbox/api/workspaces", content=b'{"name": ', headers={"content-type": "application/json"})
     assert r.status_code == 400
+    assert r.json()["detail"] == "le corps de la requête n'est pas un JSON bien formé"
+    r = client.post("/sandbox/api/workspaces", content=b'{"name": ',
+                    headers={"content-type": "application/json", "accept-language": "en"})
     assert r.json()["detail"] == "the request body is not well-formed JSON"
 
 

@@ -140,7 +140,7 @@ def test_serve_with_two_workers(tmp_path) -> None:
             proc.send_signal(signal.SIGTERM)
             out, _ = proc.communicate(timeout=60)
             assert proc.returncode == 0, out
-            assert "2 worker processes" in out
+            assert "2 processus de travail" in out  # the banner speaks French by default
             deadline = time.monotonic() + 10  # the workers (and multiprocessing's helper) are gone
             while any(os.path.exists(f"/proc/{pid}") for pid in children):
                 assert time.monotonic() < deadline, "a worker outlived serve"

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 from urllib.parse import parse_qs, urlsplit
 
 from dmp_helpers import PAT1, cr_bio_bundle
+
+from sandbox.api_auth import PROTECTED_PREFIXES
 
 WALLET_AUTH = "/psc/wallet/auth"  # PSC authorizes on its wallet host, not under the issuer (psc/README.md)
 CALLBACK = "http://127.0.0.1:8000/callback"
@@ -147,3 +150,90 @@ def test_conformance_runs_stay_in_their_workspace(sandbox, two_tenants) -> None:
             assert own.get(run).status_code == 200
         finally:
             own.post(run + "/cancel")
+
+
+# Paths where an anonymous call naming workspace A is still recorded in A, on purpose:
+# - the public discovery documents and JWKS of A's own PSC realm (the path names A): the runner judges
+#   which discovery name and host the vendor's software fetched (psc/README.md), which needs them in A;
+# - INS over plain HTTP from this machine (ins/README.md "Client certificates and workspaces"): a
+#   local convenience whose header is trusted; from elsewhere INSi needs a certificate bound to the
+#   workspace (tests/ins/test_insi_certificates.py).
+RECORDED_IN_NAMED_WORKSPACE = ("/psc/w/{ws}/realms/esante-wallet/.well-known/",
+                               "/psc/w/{ws}/realms/esante-wallet/protocol/openid-connect/certs",
+                               "/ins/insi", "/ins/fhir/Patient")
+PARAMS = {"rtype": "Practitioner", "resource_type": "Patient", "kind": "patient", "fmt": "html",
+          "which": "request-body", "ins": PAT1}
+
+
+def _operations(sandbox) -> list[tuple[str, str, str]]:  # noqa: ANN001
+    """(method, template, path with workspace A's name) of every operation the OpenAPI declares."""
+    with sandbox.client() as c:
+        spec = c.get("/openapi.json").json()
+    out = []
+    for template, ops in spec["paths"].items():
+        for method in ops:
+            if method in ("get", "post", "put", "patch", "delete"):
+                out.append((method.upper(), template, template))
+    return out
+
+
+def _fill(template: str, ws: str) -> str:
+    path = template.replace("{ws}", ws).replace("{name}", ws)
+    for key, value in PARAMS.items():
+        path = path.replace("{" + key + "}", value)
+    return re.sub(r"\{[^}]+\}", "x1", path)
+
+
+def test_every_operation_refuses_another_workspace_and_anonymous(sandbox, two_tenants) -> None:
+    """Walks the whole OpenAPI (so a new route is covered without editing this test): on the sandbox's
+    own APIs (/sandbox/api, /mss/api, /conformance/api) B's key naming A — by path or by
+    X-Sandbox-Workspace — gets 403 and no key gets 401; on every path, an anonymous call naming A is
+    recorded in `anonymous`, never in A, and leaves A's state as it was."""
+    a, b = two_tenants
+    before = _state(sandbox, a.name)
+    sent: dict[str, str] = {}
+    with sandbox.client(key=b.key, follow_redirects=False) as other, \
+            sandbox.client(key=None, follow_redirects=False) as anon:
+        for n, (method, template, _) in enumerate(_operations(sandbox)):
+            path = _fill(template, a.name)
+            body = {} if method in ("POST", "PUT", "PATCH") else None
+            corr = f"matrix-{secrets.token_hex(4)}-{n}"
+            sent[corr] = f"{method} {template}"
+            headers = {"X-Sandbox-Workspace": a.name, "X-Correlation-ID": corr}
+            r = anon.request(method, path, headers=headers, json=body)
+            soap_fault = path == "/ins/insi" and "Fault" in r.text  # INSi answers faults with 500 (ins/README.md)
+            assert r.status_code < 500 or soap_fault, (method, path, r.status_code, r.text[:300])
+            if template.startswith(PROTECTED_PREFIXES):
+                assert r.status_code == 401, (method, path, r.status_code)
+                assert other.request(method, path, headers={**headers, "X-Correlation-ID": corr + "-b"},
+                                     json=body).status_code == 403, (method, path)
+    sandbox.call(sandbox.ctx.recorder.flush)
+    allowed = tuple(p.replace("{ws}", a.name) for p in RECORDED_IN_NAMED_WORKSPACE)
+    leaked = [(e["correlation_id"], e["operation"], e["summary"].get("path"))
+              for e in sandbox.exchanges(workspace=a.name)
+              if e["correlation_id"].startswith("matrix-")
+              and not e["summary"].get("path", "").startswith(allowed)]
+    assert leaked == []
+    assert _state(sandbox, a.name) == before
+    assert len(sent) > 100  # the walk saw the whole API, not an empty document
+
+
+def test_anonymous_annuaire_call_is_not_recorded_in_the_named_workspace(sandbox, two_tenants) -> None:
+    a, _ = two_tenants
+    corr = "annuaire-" + secrets.token_hex(6)
+    with sandbox.client(key=None) as anon:
+        anon.get("/annuaire/fhir/Practitioner", headers={"X-Sandbox-Workspace": a.name, "X-Correlation-ID": corr})
+    sandbox.call(sandbox.ctx.recorder.flush)
+    assert [e["workspace"] for e in sandbox.exchanges(correlation_id=corr)] == ["anonymous"]
+
+
+def _state(sandbox, ws: str) -> dict:  # noqa: ANN001
+    """What A holds that a write could change: workspace record, faults, clients, certificates,
+    DMP patients, mailboxes and messages."""
+    with sandbox.client() as c:
+        base = f"/sandbox/api/workspaces/{ws}"
+        got = {path: c.get(path, headers={"X-Sandbox-Workspace": ws}).json()
+               for path in (base, f"{base}/faults", f"{base}/psc/clients", f"{base}/ins/certificates",
+                            f"{base}/dmp/patients", "/mss/api/mailboxes", "/mss/api/messages")}
+    got[base].pop("key_rotated_at", None)
+    return got
