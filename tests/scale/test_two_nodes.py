@@ -12,6 +12,7 @@ import asyncio
 import importlib.util
 import os
 import secrets
+import ssl
 import sys
 import tempfile
 import uuid
@@ -29,6 +30,7 @@ from joserfc import jws
 from joserfc.jwk import KeySet
 from sqlalchemy.engine import make_url
 
+from sandbox import samples
 from sandbox.testing import TEST_DB_ENV, RunningNode, free_port, fresh_database, running_node
 
 
@@ -108,13 +110,20 @@ class Pair:
             assert r.status_code == 201, r.text
 
 
+def _node_settings(tmp: str) -> dict[str, str]:
+    """HTTPS on (the certificate case), and the deployment's one PKI secret file: the nodes share
+    the database's test PKI, which that secret opens (docs/scale.md)."""
+    return {"database_connections": str(BUDGET), "https_enabled": "true", "https_port": str(free_port()),
+            "pki_secret_file": str(Path(tmp) / "pki-secret")}
+
+
 @pytest.fixture(scope="module")
 def pair() -> Iterator[Pair]:
     key = "msk_op_" + secrets.token_urlsafe(32)
     lb = f"http://127.0.0.1:{free_port()}"  # the address clients would use (a load balancer's)
     with tempfile.TemporaryDirectory(prefix="mes-sandbox-pair-") as tmp, fresh_database(Path(tmp)) as url, \
-            running_node(url, public_base_url=lb, operator_key=key, database_connections=str(BUDGET)) as a, \
-            running_node(url, public_base_url=lb, operator_key=key, database_connections=str(BUDGET)) as b:
+            running_node(url, public_base_url=lb, operator_key=key, **_node_settings(tmp)) as a, \
+            running_node(url, public_base_url=lb, operator_key=key, **_node_settings(tmp)) as b:
         workspace = f"t-{uuid.uuid4().hex[:10]}"
         with a.client() as c:
             assert c.post("/sandbox/api/workspaces", json={"name": workspace}).status_code == 201
@@ -223,3 +232,27 @@ def test_b_carries_on_while_a_is_killed_and_a_rejoins(pair: Pair) -> None:
     assert pair.userinfo(pair.a, tokens["access_token"]) == 200
     again = pair.tokens(pair.a)
     assert pair.userinfo(pair.b, again["access_token"]) == 200
+
+
+def test_a_certificate_issued_through_a_is_accepted_by_b_which_presents_the_same_ca(pair: Pair,
+                                                                                   tmp_path: Path) -> None:
+    with pair.a.client() as c:
+        r = c.post(f"/sandbox/api/workspaces/{pair.workspace}/ins/certificates",
+                   json={"subject": "INSI-AUTO", "identifier": "0B0193488"})
+    assert r.status_code == 201, r.text
+    (tmp_path / "cert.pem").write_text(r.json()["certificate_pem"])
+    (tmp_path / "key.pem").write_text(r.json()["private_key_pem"])
+    # B's server certificate verifies against the trust anchor A exported: one CA for the deployment
+    ca_bundle = pair.a.data_dir / "pki" / "ca-bundle.pem"
+    b_https = f"https://127.0.0.1:{pair.b.env['MES_SANDBOX_HTTPS_PORT']}"
+    with httpx.Client(base_url=b_https, verify=ssl_context(ca_bundle, tmp_path), timeout=30) as c:
+        answer = c.post("/ins/insi", content=samples.read("insi-rechercher-traits.xml"),
+                        headers={"content-type": "application/soap+xml; charset=utf-8"})
+    assert answer.status_code == 200, answer.text
+    assert b"<CodeCR>00</CodeCR>" in answer.content, answer.text  # found, in the workspace A bound it to
+
+
+def ssl_context(ca_bundle: Path, folder: Path) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(cafile=str(ca_bundle))
+    ctx.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    return ctx
