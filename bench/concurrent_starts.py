@@ -37,6 +37,8 @@ def start_nodes(url: str, count: int, root: Path) -> tuple[int, float, list[str]
         env = {**os.environ, "MES_SANDBOX_DATA_DIR": str(root / f"node{i}"), "MES_SANDBOX_DATABASE_URL": url,
                "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_PORT": str(free_port()),
                "MES_SANDBOX_PUBLIC_BASE_URL": SHARED_URL, "MES_SANDBOX_SMTP_PORT": "0",
+               # the deployment's one PKI secret: it opens the test PKI the first node stores (docs/scale.md)
+               "MES_SANDBOX_PKI_SECRET_FILE": str(root / "pki-secret"),
                "MES_SANDBOX_SMTPS_PORT": "0", "MES_SANDBOX_IMAP_PORT": "0", "MES_SANDBOX_IMAPS_PORT": "0"}
         procs.append((subprocess.Popen([*CLI, "serve"], env=env, stdout=subprocess.PIPE,
                                        stderr=subprocess.STDOUT, text=True), port))

@@ -67,6 +67,8 @@ BY_KIND: dict[str, Template] = {
     "nothing-to-rerun": ("nommez les tests ou groupes à relancer", None),
     "run-in-progress": ("une exécution de conformité est déjà en cours dans l'espace {workspace!r}", None),
     "invalid-inputs": ("{detail_fr}", None),
+    "invalid-quiet": ("quiet hors des bornes : {detail}", None),
+    "invalid-done": ("done=true demande until=step", None),
     # INS verification API
     "method-not-allowed": ("l'INSi s'appelle en POST ; GET /ins/insi?wsdl renvoie le WSDL", None),
 }

@@ -1,4 +1,4 @@
-"""The DPI's MSSanté side (FACTS §2.2–§2.5, A.4), with the standard library's mail clients only:
+"""The MSSanté side of the DPI (FACTS §2.2–§2.5, A.4), with the mail clients of the standard library only:
 ``smtplib`` (STARTTLS, then SASL ``XOAUTH2`` with the professional's PSC access token, since a
 certificate logs in to the sandbox's default workspace only), ``imaplib`` (STARTTLS, ``XOAUTH2``),
 ``email`` to compose the discharge letter (subject ``XDM/1.0/DDM+…``, ``IHE_XDM.ZIP`` + PDF,
