@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from sandbox.changes import watch
 from sandbox.db import Base
 from sandbox.models import JSONType
 
@@ -37,6 +38,11 @@ class IdentityRow(Base):
         Index("ix_ins_identities_number", "workspace", "number"),
         Index("ix_ins_identities_vitale", "workspace", "vitale_od"),
     )
+
+
+# the DMP keeps per-process copies of RNIV statuses (dmp/identity.py): every write to this table is a
+# change every process and node honours from its next request (sandbox.changes)
+watch(IdentityRow.__table__)
 
 
 class ClientCertificateRow(Base):

@@ -165,3 +165,14 @@ def test_autocommit_first_refuses_a_watched_write(db_url: str, tmp_path: Path) -
             await db.autocommit_first(Prepared(update(FaultRow).values(fired=0).returning(FaultRow.id)), {})
 
     run(db_url, tmp_path, scenario)
+
+
+def test_writes_to_the_identities_the_dmp_caches_are_changes() -> None:
+    """The DMP's copies of RNIV statuses (dmp/identity.py) follow ins_identities: any write to it
+    is a change every process and node honours (declared by ins/models.py)."""
+    from ins.models import IdentityRow
+    from sandbox.changes import touched
+
+    table = IdentityRow.__table__
+    for stmt in (insert(table), update(table).values(identity_status="QUAL"), table.delete()):
+        assert touched(stmt) == frozenset({"ins_identities"})
