@@ -47,7 +47,9 @@ def test_a_killed_worker_is_replaced(tmp_path) -> None:
     base = f"http://127.0.0.1:{port}"
     with fresh_database(tmp_path) as url:
         env = {**os.environ, "MES_SANDBOX_DATA_DIR": str(tmp_path), "MES_SANDBOX_DATABASE_URL": url,
-               "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_ENABLED": "false"}
+               "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_ENABLED": "false",
+               # free mail ports: a sandbox the user started may hold the defaults (README quick start)
+               **{f"MES_SANDBOX_{name}_PORT": str(free_port()) for name in ("SMTP", "SMTPS", "IMAP", "IMAPS")}}
         proc = subprocess.Popen([*CLI, "serve", "--workers", "2"], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
         try:
@@ -83,7 +85,9 @@ def test_workers_that_keep_dying_stop_the_supervisor_with_exit_1(tmp_path) -> No
     port = free_port()
     with fresh_database(tmp_path) as url:
         env = {**os.environ, "MES_SANDBOX_DATA_DIR": str(tmp_path), "MES_SANDBOX_DATABASE_URL": url,
-               "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_ENABLED": "false"}
+               "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_ENABLED": "false",
+               # free mail ports: a sandbox the user started may hold the defaults (README quick start)
+               **{f"MES_SANDBOX_{name}_PORT": str(free_port()) for name in ("SMTP", "SMTPS", "IMAP", "IMAPS")}}
         proc = subprocess.Popen([*CLI, "serve", "--workers", "2"], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
         try:
