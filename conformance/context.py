@@ -3,7 +3,7 @@ that accumulate (STYLE §5), outcomes raised (Inferno's ``test_runner.rb`` maps 
 :mod:`conformance.engine`), and driving steps (:class:`conformance.drive.Driver`).
 
 Waiting — how no exchange is missed, without a sleep loop. :meth:`TestContext.wait_for` takes the
-recorder's wake-up event for the run's workspace (:meth:`sandbox.evidence.EvidenceRecorder.changed`)
+recorder's wake-up event for the run's workspace (:meth:`sandbox.evidence_recorder.EvidenceRecorder.changed`)
 *before* it reads, then flushes this process's recorder (a flush barrier: everything recorded so far
 is then in the database) and reads the store from the step's start; if the matches are not there
 yet it sleeps on the event, which the recorder sets as soon as it records an exchange of that
@@ -46,7 +46,8 @@ from conformance.outcome import Outcome
 from conformance.query import EvidenceQuery
 from conformance.results import EXCERPT_BYTES, BodyCitation, CitedExchange, Finding, TestResult
 from conformance.text import Message, Text
-from sandbox.evidence import BATCH_WINDOW, Exchange, ExchangeFilter
+from sandbox.evidence import Exchange, ExchangeFilter
+from sandbox.evidence_recorder import BATCH_WINDOW
 
 if TYPE_CHECKING:
     from conformance.drive import Driver

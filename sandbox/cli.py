@@ -16,8 +16,6 @@ from __future__ import annotations
 import gc
 import json
 from collections.abc import Awaitable, Callable
-from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
@@ -25,6 +23,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from sandbox import __version__
 from sandbox.cli_messages import CliMsg, say
+from sandbox.cli_pki import pki_app
 from sandbox.personas.model import PersonaKind
 from sandbox.services import Command, discover_commands
 
@@ -36,14 +35,6 @@ if TYPE_CHECKING:
     from sandbox.settings import Settings
 
 T = TypeVar("T")
-
-
-class CertKindChoice(StrEnum):
-    """The values of :class:`sandbox.pki.CertKind`, here so that ``--help`` needs no cryptography import."""
-
-    SERVER = "server"
-    ORGANISATION = "organisation"
-    PROFESSIONAL = "professional"
 
 
 class LazyGroup(TyperGroup):
@@ -96,12 +87,11 @@ app = typer.Typer(cls=LazyGroup, help="mes-sandbox: offline French national e-he
                   no_args_is_help=True, add_completion=False)
 workspace_app = typer.Typer(help="Create, list, reset and delete workspaces.", no_args_is_help=True)
 personas_app = typer.Typer(help="Read the seeded personas.", no_args_is_help=True)
-pki_app = typer.Typer(help="Test PKI (IGC-Santé look-alike, marked TEST).", no_args_is_help=True)
 operator_key_app = typer.Typer(help="The operator key of /sandbox/api (all workspaces).", no_args_is_help=True)
 app.add_typer(operator_key_app, name="operator-key")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(personas_app, name="personas")
-app.add_typer(pki_app, name="pki")
+app.add_typer(pki_app, name="pki")  # sandbox/cli_pki.py
 
 
 def console() -> Console:
@@ -399,75 +389,6 @@ def _details(p: dict[str, Any]) -> str:
     if p["kind"] == "organisation":
         return f"FINESS {p['finess_et']} {p['sector']}"
     return f"{p['type']} {p['owner_id']}"
-
-
-@pki_app.command("issue")
-def pki_issue(
-    kind: CertKindChoice = typer.Option(..., "--kind", help="server | organisation | professional"),
-    subject: str = typer.Option(..., "--subject", help="DNS name, organisation CN (e.g. INSI-AUTO) or RPPS/IDNPS"),
-    out: Path = typer.Option(..., "--out", help="Folder to write cert.pem, key.pem, chain.pem, cert.p12"),
-    identifier: str = typer.Option("", help="FINESS (organisation) or RPPS/IDNPS (professional)"),
-    organisation: str = typer.Option("", help="Organisation name (O=) for organisation certificates"),
-    password: str = typer.Option("", help="PKCS#12 password (none by default)"),
-    workspace: str = typer.Option("", "--workspace", "-w", help=(
-        "Bind the certificate to this workspace (INSi runs its calls there): asks the running "
-        "sandbox (POST /sandbox/api/workspaces/<ws>/ins/certificates). Without it, INSi refuses the "
-        "certificate (insi_431).")),
-    url: str = typer.Option("", help="Sandbox base URL for --workspace (default: from the settings)"),
-) -> None:
-    """Issue a certificate from the test CA."""
-    if workspace:
-        if kind is not CertKindChoice.ORGANISATION:
-            typer.echo(say(CliMsg.BOUND_ORGANISATION_ONLY), err=True)
-            raise typer.Exit(2)
-        from sandbox.cli_tasks import issue_bound_certificate
-
-        issue_bound_certificate(workspace, subject, out, identifier, organisation, password, url)
-        return
-    from sandbox.pki import CertKind
-    from sandbox.pki_store import synced
-    from sandbox.settings import from_environment
-
-    settings = from_environment()
-    pki = synced(settings)  # dur: the database's CA (every node of a deployment shares it)
-    issued = pki.issue(CertKind(kind.value), subject, out, identifier=identifier, organisation=organisation,
-                       password=password)
-    for label, path in (("certificate", issued.cert_pem), ("private key", issued.key_pem),
-                        ("chain", issued.chain_pem), ("PKCS#12", issued.p12)):
-        typer.echo(f"{label:12} {path}")
-    typer.echo(f"trust anchor {pki.ca_bundle}")
-
-
-@pki_app.command("show")
-def pki_show(as_json: bool = typer.Option(False, "--json", help="Print the report-signing key JWK only")) -> None:
-    """The test CA files and the public key that signs conformance reports (JWK)."""
-    import json
-
-    from conformance import signing
-    from sandbox.pki_store import synced
-    from sandbox.settings import from_environment
-
-    settings = from_environment()
-    ca = synced(settings)  # dur: the database's CA
-    jwk = signing.public_jwk(signing.load_or_create(settings.pki_dir))
-    if as_json:
-        typer.echo(json.dumps(jwk, indent=1))
-        return
-    typer.echo(f"trust anchor (CA bundle)   {ca.ca_bundle}")
-    typer.echo(f"root CA                    {ca.root_cert}")
-    typer.echo(f"report signing key (kid)   {jwk['kid']}")
-    typer.echo(f"served at                  {settings.base_url}/conformance/api/signing-key")
-    typer.echo(json.dumps(jwk, indent=1))
-
-
-@pki_app.command("ca-bundle")
-def pki_ca_bundle() -> None:
-    """Print the path of the test CA bundle to trust (created with the PKI if missing)."""
-    from sandbox.pki_store import synced
-    from sandbox.settings import from_environment
-
-    pki = synced(from_environment())  # dur: the database's CA
-    typer.echo(str(pki.ca_bundle.resolve()))
 
 
 def _add_tasks() -> None:

@@ -15,7 +15,8 @@ from sandbox.cpu import CpuPool
 from sandbox.credentials import OperatorKey
 from sandbox.db import Database
 from sandbox.direct_routes import DirectTable
-from sandbox.evidence import EvidenceRecorder, EvidenceRepository
+from sandbox.evidence import EvidenceRepository
+from sandbox.evidence_recorder import EvidenceRecorder
 from sandbox.faults import FaultRegistry
 from sandbox.personas.generate import generate_world
 from sandbox.personas.model import World

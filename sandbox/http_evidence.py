@@ -7,7 +7,7 @@ the protocol, operation and a summary, so one exchange is recorded, not two.
 
 Durability (issue 19): for a request that may change state (any method but GET, HEAD, OPTIONS) the
 exchange is committed before the response's last body chunk is sent
-(:meth:`sandbox.evidence.EvidenceRecorder.record_durable`), so a client that has its full answer
+(:meth:`sandbox.evidence_recorder.EvidenceRecorder.record_durable`), so a client that has its full answer
 has its evidence, even if the node is killed right after. Reads are recorded in the background,
 unless their handler says they change state (``annotate(request, durable=True)``: e.g. an OIDC
 logout or authorization answered to a GET).
@@ -20,7 +20,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sandbox.evidence import Direction, EvidenceRecorder, Exchange, Protocol, time_ordered_uuid
+from sandbox.evidence import Direction, Exchange, Protocol, time_ordered_uuid
+from sandbox.evidence_recorder import EvidenceRecorder
 
 STATE_KEY = "sandbox.evidence"
 #: where exchanges go that no verified credential tied to a workspace (DESIGN "Shared sandbox")

@@ -75,7 +75,7 @@ def test_help_mirrors_match_their_sources() -> None:
     from psc import cli as psc_cli
     from psc.clients import AUTH_METHODS
     from psc.keys import SUPPORTED_ALGS
-    from sandbox.cli import CertKindChoice
+    from sandbox.cli_pki import CertKindChoice
     from sandbox.pki import CertKind
 
     assert psc_cli.AUTH_METHODS_HELP == " | ".join(AUTH_METHODS)
