@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 from sqlalchemy.engine import make_url
 
@@ -53,6 +54,13 @@ from sandbox.services import Service
 from sandbox.settings import Settings
 
 TEST_DB_ENV = "MES_SANDBOX_TEST_DATABASE_URL"
+
+# anyio imports its file module lazily, at the first static file served (``/docs/assets``). Under
+# pytest that import goes through the assertion-rewriting hook (anyio is a pytest plugin), and
+# CPython 3.11's compiler fails when two threads compile at once ("AST constructor recursion depth
+# mismatch"): the server thread's import raced the tests' own imports and the asset's answer was cut
+# off. Importing it here, in the thread that starts the sandbox, leaves nothing to race.
+_ = anyio.open_file
 _OPERATOR = object()  # "the operator key" default of RunningSandbox.client
 
 
