@@ -90,15 +90,17 @@ class RequestLanguage:
                 break
         lang = negotiate(accept, self.default)
         token = _current.set(lang)
-        ours = scope["path"].startswith(self.prefixes)
 
         async def send_with_language(message: Message) -> None:
-            if ours and message["type"] == "http.response.start" and message["status"] >= 400:
+            if message["type"] == "http.response.start" and message["status"] >= 400:
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"content-language"]
                 message = {**message, "headers": [*headers, (b"content-language", lang.encode())]}
             await send(message)
 
+        # only the sandbox's own APIs say their language; the national-service paths (the hot ones)
+        # keep the server's send as it is
+        ours = scope["path"].startswith(self.prefixes)
         try:
-            await self.app(scope, receive, send_with_language)
+            await self.app(scope, receive, send_with_language if ours else send)
         finally:
             _current.reset(token)
