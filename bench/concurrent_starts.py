@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from sandbox.testing import TEST_DB_ENV, free_port, fresh_database
+from sandbox.testing import TEST_DB_ENV, free_port, fresh_database, spare_mail_ports
 
 SHARED_URL = "http://sandbox.bench.test"
 CLI = [sys.executable, "-c", "from sandbox.cli import main; main()"]
@@ -36,10 +36,9 @@ def start_nodes(url: str, count: int, root: Path) -> tuple[int, float, list[str]
         port = free_port()
         env = {**os.environ, "MES_SANDBOX_DATA_DIR": str(root / f"node{i}"), "MES_SANDBOX_DATABASE_URL": url,
                "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_PORT": str(free_port()),
-               "MES_SANDBOX_PUBLIC_BASE_URL": SHARED_URL, "MES_SANDBOX_SMTP_PORT": "0",
+               "MES_SANDBOX_PUBLIC_BASE_URL": SHARED_URL, **spare_mail_ports(),
                # the deployment's one PKI secret: it opens the test PKI the first node stores (docs/scale.md)
-               "MES_SANDBOX_PKI_SECRET_FILE": str(root / "pki-secret"),
-               "MES_SANDBOX_SMTPS_PORT": "0", "MES_SANDBOX_IMAP_PORT": "0", "MES_SANDBOX_IMAPS_PORT": "0"}
+               "MES_SANDBOX_PKI_SECRET_FILE": str(root / "pki-secret")}
         procs.append((subprocess.Popen([*CLI, "serve"], env=env, stdout=subprocess.PIPE,
                                        stderr=subprocess.STDOUT, text=True), port))
     up, failures = 0, []

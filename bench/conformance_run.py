@@ -40,7 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sandbox.credentials import read_operator_key  # noqa: E402
-from sandbox.testing import free_port  # noqa: E402
+from sandbox.testing import free_port, spare_mail_ports  # noqa: E402
 
 PY = sys.executable
 CLI = [PY, "-c", "from sandbox.cli import main; main()"]
@@ -168,7 +168,7 @@ def main() -> None:
                "MES_SANDBOX_HTTPS_PORT": str(tls), "MES_SANDBOX_PUBLIC_BASE_URL": url,
                # free mail ports (another sandbox may hold the defaults), named rather than 0: the
                # simulator's MSSanté client reads them from the same settings
-               **{f"MES_SANDBOX_{name}_PORT": str(free_port()) for name in ("SMTP", "SMTPS", "IMAP", "IMAPS")}}
+               **spare_mail_ports(named=True)}
         if args.database_url:
             env["MES_SANDBOX_DATABASE_URL"] = args.database_url
         proc = serve(env, port)

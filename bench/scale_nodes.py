@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import dmp_ingest  # noqa: E402
 import loadgen  # noqa: E402
 
-from sandbox.testing import free_port, fresh_database  # noqa: E402
+from sandbox.testing import free_port, fresh_database, spare_mail_ports  # noqa: E402
 
 OIDC = "/psc/realms/esante-wallet/protocol/openid-connect"
 
@@ -53,8 +53,7 @@ def start_node(data: Path, db_url: str, public: str, secret: Path, workers: int)
     env = {**os.environ, "MES_SANDBOX_DATABASE_URL": db_url, "MES_SANDBOX_DATA_DIR": str(data),
            "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_PORT": str(free_port()),
            "MES_SANDBOX_PUBLIC_BASE_URL": public, "MES_SANDBOX_PKI_SECRET_FILE": str(secret),
-           "MES_SANDBOX_SMTP_PORT": "0", "MES_SANDBOX_SMTPS_PORT": "0", "MES_SANDBOX_IMAP_PORT": "0",
-           "MES_SANDBOX_IMAPS_PORT": "0", "MES_SANDBOX_PSC_ACCESS_TOKEN_TTL": "3600",
+           **spare_mail_ports(), "MES_SANDBOX_PSC_ACCESS_TOKEN_TTL": "3600",
            "MES_SANDBOX_EVIDENCE_RETENTION_DAYS": "0", "MES_SANDBOX_WORKERS": str(workers),
            "MES_SANDBOX_OPEN_API": "true"}  # loopback bench: no API keys
     proc = subprocess.Popen([sys.executable, "-c", "from sandbox.cli import main; main()", "serve"], env=env,

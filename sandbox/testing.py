@@ -135,6 +135,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+MAIL_LISTENERS = ("SMTP", "SMTPS", "IMAP", "IMAPS")
+
+
+def spare_mail_ports(*, named: bool = False) -> dict[str, str]:
+    """Settings (``MES_SANDBOX_<LISTENER>_PORT``) that keep a ``serve`` process off the default mail
+    ports, which the user's own sandbox may hold: ``0`` (any port), or, with ``named``, free ports
+    chosen now, for a client that must be told where to connect (the simulator's mail client)."""
+    return {f"MES_SANDBOX_{name}_PORT": str(free_port()) if named else "0" for name in MAIL_LISTENERS}
+
+
 @contextmanager
 def fresh_database(data_dir: Path) -> Iterator[str]:
     """A fresh database URL: PostgreSQL when ``MES_SANDBOX_TEST_DATABASE_URL`` says so, else SQLite."""
@@ -296,8 +306,7 @@ def running_node(database_url: str, *, public_base_url: str, operator_key: str, 
         "MES_SANDBOX_HOST": "127.0.0.1", "MES_SANDBOX_PORT": str(free_port()),
         "MES_SANDBOX_HTTPS_ENABLED": "false", "MES_SANDBOX_PUBLIC_BASE_URL": public_base_url,
         "MES_SANDBOX_OPERATOR_KEY": operator_key, "MES_SANDBOX_WORKERS": "1",
-        "MES_SANDBOX_SMTP_PORT": "0", "MES_SANDBOX_SMTPS_PORT": "0",
-        "MES_SANDBOX_IMAP_PORT": "0", "MES_SANDBOX_IMAPS_PORT": "0",
+        **spare_mail_ports(),
         **{f"MES_SANDBOX_{name.upper()}": value for name, value in settings.items()},
     })
     node: RunningNode | None = None

@@ -82,14 +82,13 @@ def test_serve_answers_docs_and_personas(cli_env):
 
     import httpx
 
-    from sandbox.testing import free_port
+    from sandbox.testing import free_port, spare_mail_ports
 
     env, _ = cli_env
     port, tls = free_port(), free_port()
     env = {**env, "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_PORT": str(tls),
            # mail listeners on free ports: a shared machine may already run a sandbox on 2525/2143
-           "MES_SANDBOX_SMTP_PORT": "0", "MES_SANDBOX_SMTPS_PORT": "0", "MES_SANDBOX_IMAP_PORT": "0",
-           "MES_SANDBOX_IMAPS_PORT": "0"}
+           **spare_mail_ports()}
     proc = subprocess.Popen([*CLI, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60

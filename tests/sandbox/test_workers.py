@@ -19,7 +19,7 @@ from sandbox.db import Database
 from sandbox.faults import FaultRegistry, FaultSpec
 from sandbox.pki import CertKind, TestPKI
 from sandbox.server import bind
-from sandbox.testing import RunningSandbox, free_port, fresh_database
+from sandbox.testing import RunningSandbox, free_port, fresh_database, spare_mail_ports
 from sandbox.workers import Dispatcher
 
 CLI = [sys.executable, "-c", "from sandbox.cli import main; main()"]
@@ -91,7 +91,7 @@ def test_serve_with_two_workers(tmp_path) -> None:
     with fresh_database(tmp_path) as url:
         env = {**os.environ, "MES_SANDBOX_DATA_DIR": str(tmp_path), "MES_SANDBOX_DATABASE_URL": url,
                "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_PORT": str(https_port),
-               **{f"MES_SANDBOX_{name}_PORT": str(free_port()) for name in ("SMTP", "SMTPS", "IMAP", "IMAPS")}}
+               **spare_mail_ports(named=True)}
         proc = subprocess.Popen([*CLI, "serve", "--workers", "2"], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
         try:

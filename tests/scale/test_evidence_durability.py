@@ -32,7 +32,7 @@ import httpx
 from dmp.iti65_build import provide_bundle
 from dmp.seed import plan
 from sandbox.personas.generate import generate_world
-from sandbox.testing import free_port, fresh_database
+from sandbox.testing import free_port, fresh_database, spare_mail_ports
 
 OIDC = "/psc/realms/esante-wallet/protocol/openid-connect"
 WALLET_AUTH = "/psc/wallet/auth"
@@ -49,8 +49,7 @@ def serve(data: Path, db_url: str, port: int) -> Iterator[subprocess.Popen[bytes
     """``mes-sandbox serve`` as its own process (open API: a loopback test needs no key)."""
     env = {**os.environ, "MES_SANDBOX_DATABASE_URL": db_url, "MES_SANDBOX_DATA_DIR": str(data),
            "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_PORT": str(free_port()),
-           "MES_SANDBOX_SMTP_PORT": "0", "MES_SANDBOX_SMTPS_PORT": "0", "MES_SANDBOX_IMAP_PORT": "0",
-           "MES_SANDBOX_IMAPS_PORT": "0", "MES_SANDBOX_OPEN_API": "true", "MES_SANDBOX_WORKERS": "1",
+           **spare_mail_ports(), "MES_SANDBOX_OPEN_API": "true", "MES_SANDBOX_WORKERS": "1",
            "MES_SANDBOX_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     proc = subprocess.Popen([sys.executable, "-c", "from sandbox.cli import main; main()", "serve"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from sandbox.credentials import read_operator_key
-from sandbox.testing import free_port, fresh_database
+from sandbox.testing import free_port, fresh_database, spare_mail_ports
 
 CLI = [sys.executable, "-c", "from sandbox.cli import main; main()"]
 
@@ -49,7 +49,7 @@ def test_a_killed_worker_is_replaced(tmp_path) -> None:
         env = {**os.environ, "MES_SANDBOX_DATA_DIR": str(tmp_path), "MES_SANDBOX_DATABASE_URL": url,
                "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_ENABLED": "false",
                # free mail ports: a sandbox the user started may hold the defaults (README quick start)
-               **{f"MES_SANDBOX_{name}_PORT": str(free_port()) for name in ("SMTP", "SMTPS", "IMAP", "IMAPS")}}
+               **spare_mail_ports()}
         proc = subprocess.Popen([*CLI, "serve", "--workers", "2"], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
         try:
@@ -87,7 +87,7 @@ def test_workers_that_keep_dying_stop_the_supervisor_with_exit_1(tmp_path) -> No
         env = {**os.environ, "MES_SANDBOX_DATA_DIR": str(tmp_path), "MES_SANDBOX_DATABASE_URL": url,
                "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_ENABLED": "false",
                # free mail ports: a sandbox the user started may hold the defaults (README quick start)
-               **{f"MES_SANDBOX_{name}_PORT": str(free_port()) for name in ("SMTP", "SMTPS", "IMAP", "IMAPS")}}
+               **spare_mail_ports()}
         proc = subprocess.Popen([*CLI, "serve", "--workers", "2"], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
         try:
