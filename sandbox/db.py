@@ -113,11 +113,30 @@ def as_utc(dt: datetime) -> datetime:
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DB-API connection
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={LOCK_WAIT_SECONDS * 1000}")
+    _sqlite_wal(cur)
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _sqlite_wal(cur) -> None:  # noqa: ANN001 - DB-API cursor
+    """WAL is a property of the file: read it first, and only the first connection of a new file
+    switches it. That switch needs the file to itself and SQLite answers "database is locked" at
+    once, busy timeout or not, while other processes open the same new file (several nodes'
+    first start): retry until one of them has switched it, within the busy timeout."""
+    cur.execute("PRAGMA journal_mode")  # (the async driver's cursor: execute, then fetch)
+    if str(cur.fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")  # a no-op once another process has switched it
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _sqlite_run_pragmas(dbapi_conn, record) -> None:  # noqa: ANN001 - DB-API connection
