@@ -129,8 +129,8 @@ def register(app: typer.Typer) -> None:
             if key is not None:
                 raw = key.read_bytes()
                 trusted = signing.import_public(json.loads(raw) if raw.lstrip().startswith(b"{") else raw)
-            elif signing.key_path(_settings().pki_dir).exists():
-                trusted = signing.load_or_create(_settings().pki_dir)
+            else:
+                trusted = signing.local_public(_settings().pki_dir)
         except (OSError, ValueError) as exc:
             console.print(f"[red]error:[/red] cannot read the trusted key: {exc}")
             raise typer.Exit(int(ExitCode.USAGE)) from None

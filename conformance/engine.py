@@ -66,10 +66,23 @@ class ConformanceRuntime:
     suites: SuiteRegistry
     catalogue: Catalogue
     store: RunStore
-    key: OKPKey
     #: runs executing in this process
     tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _versions: dict[str, str] | None = None
+    _key: OKPKey | None = None
+
+    async def load_key(self) -> None:
+        """Read the deployment's signing key from the database (at startup: it needs the database,
+        the runtime is built before it is migrated)."""
+        settings = self.sandbox.settings
+        self._key = await signing.load_shared(self.sandbox.db, settings.pki_dir, settings.pki_secret_path)
+
+    @property
+    def key(self) -> OKPKey:
+        """The report-signing key every node of the database shares (:mod:`conformance.signing`)."""
+        if self._key is None:
+            raise RuntimeError("the conformance service has not started: its signing key is not loaded")
+        return self._key
 
     def versions(self) -> dict[str, str]:
         """Versions of what judged the run: sandbox, profiles, terminology, requirements."""
@@ -98,8 +111,7 @@ def _folder_digest(*folders: Path) -> str:
 def runtime(ctx: SandboxContext, extra_suites: Sequence[Suite] = ()) -> ConformanceRuntime:
     rt = ctx.state.get(STATE_KEY)
     if rt is None:
-        rt = ConformanceRuntime(ctx, SuiteRegistry.discover(extra_suites), load_catalogue(), RunStore(ctx.db),
-                                signing.load_or_create(ctx.settings.pki_dir))
+        rt = ConformanceRuntime(ctx, SuiteRegistry.discover(extra_suites), load_catalogue(), RunStore(ctx.db))
         ctx.state[STATE_KEY] = rt
     return rt
 

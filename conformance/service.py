@@ -32,6 +32,7 @@ def make_service(extra_suites: Sequence[Suite] = ()) -> Service:
         from conformance import engine
 
         rt = engine.runtime(ctx, extra_suites)
+        await rt.load_key()  # after the sandbox synced the test PKI: the same PKI secret opens both
         await rt.store.interrupt_stale()
 
     async def _shutdown(ctx: SandboxContext) -> None:

@@ -1,16 +1,22 @@
 """The sandbox's report-signing key (Ed25519) and the detached JWS over a report (DESIGN
 "Reports"; RFC 7515 Appendix F for detached content, RFC 9864 for the ``Ed25519`` algorithm name).
 
-The key is created once in the test PKI folder (``<data_dir>/pki/conformance-signing-key.pem``,
-mode 0600) and its public half is served as a JWK at ``/conformance/api/signing-key`` and printed by
-``mes-sandbox pki show``. Its ``kid`` is the RFC 7638 thumbprint, so anyone can recompute it.
+One key for the deployment: it lives in the database beside the test PKI (table ``pki_material``,
+row ``report-signing``, the private key sealed with the PKI secret every node shares, see
+:mod:`sandbox.pki_store`), so a report verifies with the key of whichever node is asked. The first
+node to start creates it (race-safe); a key file of an older version
+(``<data_dir>/pki/conformance-signing-key.pem``) is imported on that first start, so the reports it
+signed still verify. Each node exports the public half to ``<data_dir>/pki/conformance-signing-key.pub.pem``
+for ``mes-sandbox conformance verify``; the public key is served as a JWK at
+``/conformance/api/signing-key`` and printed by ``mes-sandbox pki show``. Its ``kid`` is the RFC 7638
+thumbprint, so anyone can recompute it.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -19,30 +25,85 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 from joserfc.util import urlsafe_b64decode, urlsafe_b64encode
 
+from sandbox import pki_store
+
+if TYPE_CHECKING:
+    from sandbox.db import Database
+    from sandbox.settings import Settings
+
 ALG = "Ed25519"
-KEY_FILE = "conformance-signing-key.pem"
+#: the row of ``pki_material`` holding the key
+ROW = "report-signing"
+#: the key file of versions that kept the key per node, imported once
+LEGACY_KEY_FILE = "conformance-signing-key.pem"
+PUBLIC_FILE = "conformance-signing-key.pub.pem"
 
 
 class SignatureError(ValueError):
     """A detached JWS that does not verify with the trusted key."""
 
 
-def key_path(pki_dir: Path) -> Path:
-    return pki_dir / KEY_FILE
+def generate() -> OKPKey:
+    """A new Ed25519 signing key."""
+    return OKPKey.generate_key("Ed25519")
 
 
-def load_or_create(pki_dir: Path) -> OKPKey:
-    """The signing key of the sandbox whose PKI folder is ``pki_dir`` (created on first use)."""
-    path = key_path(pki_dir)
-    if not path.exists():
+def _pems(private: Ed25519PrivateKey) -> tuple[bytes, bytes]:
+    public = private.public_key().public_bytes(serialization.Encoding.PEM,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    return public, private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                         serialization.NoEncryption())
+
+
+def _proposal(pki_dir: Path) -> tuple[bytes, bytes]:
+    """This node's candidate: the key file an older version left (its reports keep verifying), or a new key."""
+    legacy = pki_dir / LEGACY_KEY_FILE
+    if legacy.exists():
+        key = serialization.load_pem_private_key(legacy.read_bytes(), None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{legacy} is not an Ed25519 private key")
+        return _pems(key)
+    return _pems(Ed25519PrivateKey.generate())
+
+
+async def load_shared(db: Database, pki_dir: Path, secret_path: Path) -> OKPKey:
+    """The deployment's signing key from ``db`` (created, or imported from ``pki_dir``'s old key
+    file, by the first node), its public half exported to ``pki_dir``."""
+    public, private = await pki_store.shared_key(db, secret_path, ROW, lambda: _proposal(pki_dir))
+    path = pki_dir / PUBLIC_FILE
+    if not path.exists() or path.read_bytes() != public:
         path.parent.mkdir(parents=True, exist_ok=True)
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(pem)
-        tmp.chmod(0o600)
-        tmp.replace(path)  # atomic: two processes starting together end with one key
-    return OKPKey.import_key(path.read_bytes())
+        tmp = path.with_suffix(f".{id(public)}.tmp")
+        tmp.write_bytes(public)
+        tmp.replace(path)  # atomic: another process of this folder writes the same bytes
+    return OKPKey.import_key(private)
+
+
+def for_settings(settings: Settings) -> OKPKey:
+    """For commands: the deployment's key in the settings' database (migrated and its PKI synced
+    first, as by :func:`sandbox.pki_store.synced`)."""
+    import asyncio
+
+    from sandbox.db import Database
+
+    async def _run() -> OKPKey:
+        db = Database(settings.database_url)
+        try:
+            return await load_shared(db, settings.pki_dir, settings.pki_secret_path)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(_run())
+
+
+def local_public(pki_dir: Path) -> OKPKey | None:
+    """Offline: the public key a node of this data folder exported (or the older version's key
+    file when no node of this version has started here yet); ``None`` when there is neither."""
+    for name in (PUBLIC_FILE, LEGACY_KEY_FILE):
+        path = pki_dir / name
+        if path.exists():
+            return import_public(path.read_bytes())
+    return None
 
 
 def public_jwk(key: OKPKey) -> dict[str, Any]:

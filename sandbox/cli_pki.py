@@ -62,7 +62,8 @@ def pki_issue(
 
 @pki_app.command("show")
 def pki_show(as_json: bool = typer.Option(False, "--json", help="Print the report-signing key JWK only")) -> None:
-    """The test CA files and the public key that signs conformance reports (JWK)."""
+    """The test CA files and the public key that signs conformance reports (JWK): the deployment's,
+    one for every node of the database."""
     import json
 
     from conformance import signing
@@ -71,7 +72,7 @@ def pki_show(as_json: bool = typer.Option(False, "--json", help="Print the repor
 
     settings = from_environment()
     ca = synced(settings)  # dur: the database's CA
-    jwk = signing.public_jwk(signing.load_or_create(settings.pki_dir))
+    jwk = signing.public_jwk(signing.for_settings(settings))  # the deployment's, from the database
     if as_json:
         typer.echo(json.dumps(jwk, indent=1))
         return

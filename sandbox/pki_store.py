@@ -16,6 +16,10 @@ the database alone does not give the CA's keys. Every node of one database needs
 folder already has, so a single-node sandbox keeps the CA its users trust, or a new one) and
 inserts it in one transaction; the primary key makes exactly one insert win, the others roll back
 and read the winner's.
+
+**Other keys the deployment shares** (the conformance report-signing key) sit in the same table,
+sealed the same way, through :func:`shared_key`: one row each, the public half's PEM in
+``cert_pem`` (they have no certificate), created by the same insert-if-absent-then-read-back.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import base64
 import os
 import secrets
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -108,8 +113,20 @@ class Sealer:
 
 
 async def _read(db: Database) -> dict[str, PkiMaterialRow]:
+    """The CAs' and server certificates' rows (not the other shared keys, see :func:`shared_key`)."""
     async with db.session() as s:
-        return {r.name: r for r in (await s.scalars(select(PkiMaterialRow))).all()}
+        rows = (await s.scalars(select(PkiMaterialRow).where(PkiMaterialRow.name.in_(list(MATERIAL))))).all()
+        return {r.name: r for r in rows}
+
+
+async def _insert_once(db: Database, rows: list[PkiMaterialRow]) -> None:
+    """Insert ``rows`` in one transaction, unless another node inserted theirs first (the primary
+    key lets exactly one insert win): the caller reads the winner's back."""
+    try:
+        async with db.session() as s:
+            s.add_all(rows)
+    except IntegrityError:
+        pass
 
 
 def _candidate(pki: TestPKI) -> dict[str, tuple[bytes, bytes]]:
@@ -127,12 +144,8 @@ async def sync(pki: TestPKI, db: Database, secret_path: Path) -> None:
         sealer = Sealer(read_or_create_secret(secret_path, create=True))
         now = datetime.now(UTC)
         candidate = _candidate(pki)
-        try:
-            async with db.session() as s:
-                s.add_all([PkiMaterialRow(name=name, cert_pem=cert.decode(), key_sealed=sealer.seal(name, key),
-                                          created_at=now) for name, (cert, key) in candidate.items()])
-        except IntegrityError:  # another node inserted its CA first: that one is the deployment's
-            pass
+        await _insert_once(db, [PkiMaterialRow(name=name, cert_pem=cert.decode(), key_sealed=sealer.seal(name, key),
+                                               created_at=now) for name, (cert, key) in candidate.items()])
         rows = await _read(db)
     sealer = Sealer(read_or_create_secret(secret_path, create=False))
     missing = set(MATERIAL) - set(rows)
@@ -140,6 +153,32 @@ async def sync(pki: TestPKI, db: Database, secret_path: Path) -> None:
         raise PkiSecretError(f"the database's test PKI lacks {sorted(missing)}")
     pki.install({name: (row.cert_pem.encode(), sealer.open(name, row.key_sealed)) for name, row in rows.items()
                  if name in MATERIAL})
+
+
+async def shared_key(db: Database, secret_path: Path, name: str,
+                     propose: Callable[[], tuple[bytes, bytes]]) -> tuple[bytes, bytes]:
+    """The key pair ``name`` (public PEM, private PEM) that every node of ``db`` shares. When the
+    database has none yet, ``propose()`` gives this node's candidate (a key to keep, or a new one);
+    of several nodes starting at once, exactly one candidate is stored and all read it back.
+    Raises :class:`PkiSecretError` when the node's PKI secret does not open it."""
+    if name in MATERIAL:
+        raise ValueError(f"{name!r} is test PKI material, kept by sync()")
+
+    async def read() -> PkiMaterialRow | None:
+        async with db.session() as s:
+            return await s.get(PkiMaterialRow, name)
+
+    row = await read()
+    if row is None:
+        sealer = Sealer(read_or_create_secret(secret_path, create=True))
+        public, private = propose()
+        await _insert_once(db, [PkiMaterialRow(name=name, cert_pem=public.decode(),
+                                               key_sealed=sealer.seal(name, private), created_at=datetime.now(UTC))])
+        row = await read()
+        if row is None:
+            raise RuntimeError(f"key {name!r} neither inserted nor found")
+    sealer = Sealer(read_or_create_secret(secret_path, create=False))
+    return row.cert_pem.encode(), sealer.open(name, row.key_sealed)
 
 
 def synced(settings: Settings) -> TestPKI:

@@ -75,7 +75,9 @@ def test_private_keys_are_sealed_at_rest_and_exported_0600(sandbox):
             return list((await s.scalars(select(pki_store.PkiMaterialRow))).all())
 
     found = sandbox.call(rows)
-    assert sorted(r.name for r in found) == ["organisations", "professionals", "root", "server", "server-rsa"]
+    # the CAs, the server certificates and the conformance report-signing key (conformance/signing.py)
+    assert sorted(r.name for r in found) == ["organisations", "professionals", "report-signing", "root", "server",
+                                             "server-rsa"]
     sealer = pki_store.Sealer(pki_store.read_or_create_secret(sandbox.settings.pki_secret_path, create=False))
     pki = sandbox.ctx.pki
     for row in found:

@@ -30,6 +30,9 @@ from joserfc import jws
 from joserfc.jwk import KeySet
 from sqlalchemy.engine import make_url
 
+from conformance import signing
+from conformance.store import RunState
+from conformance.verify import verify_report
 from sandbox import samples
 from sandbox.testing import TEST_DB_ENV, RunningNode, free_port, fresh_database, running_node
 
@@ -200,6 +203,32 @@ def test_keys_rotated_on_b_are_in_a_s_jwks_before_any_token_signed_with_them(pai
     assert kid in {k["kid"] for k in jwks["keys"]}
     jws.deserialize_compact(tokens["id_token"], KeySet.import_key_set(jwks))  # verifies, or raises
     assert pair.userinfo(pair.a, tokens["access_token"]) == 200
+
+
+def test_a_report_signed_on_a_verifies_with_b_s_signing_key(pair: Pair) -> None:
+    """One report-signing key for the deployment (conformance/signing.py): whichever node signed a
+    report, the key any node serves verifies it."""
+    with pair.a.client() as c:
+        r = c.post("/conformance/api/runs", json={"suite": "dpi-ldl", "workspace": pair.workspace})
+        assert r.status_code == 201, r.text
+        run = r.json()["id"]
+        r = c.post(f"/conformance/api/runs/{run}/cancel")  # A's process runs it: A signs its report
+        assert r.status_code == 200, r.text
+        status = r.json()
+        for _ in range(5):  # the long poll answers when the cancelled run has sealed its report
+            if status["state"] in RunState.FINISHED:
+                break
+            status = c.get(f"/conformance/api/runs/{run}/wait",
+                           params={"after": status["version"], "timeout": 30}).json()
+        assert status["state"] == RunState.CANCELLED, status
+        signed = c.get(f"/conformance/api/runs/{run}/report.json")
+        assert signed.status_code == 200, signed.text
+        a_key = c.get("/conformance/api/signing-key").json()
+    with pair.b.client() as c:
+        b_key = c.get("/conformance/api/signing-key").json()
+    assert b_key == a_key
+    result = verify_report(signed.content, signing.import_public(b_key))
+    assert result.ok, result.problems
 
 
 def test_each_node_stays_within_its_connection_budget_with_one_listener(pair: Pair) -> None:
