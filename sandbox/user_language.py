@@ -5,8 +5,10 @@ Per request: ``Accept-Language`` (RFC 9110 §12.5.4; the best-weighted of ``fr``
 the ``language`` setting (``MES_SANDBOX_LANGUAGE``, ``fr`` by default). :class:`RequestLanguage`
 (outermost ASGI middleware) puts it in a context variable that the error renderers read, so a
 handler raising a :class:`Text` needs no request at hand. The answer says which language it used
-(``Content-Language``). Protocol texts of the national services (OperationOutcome diagnostics,
-SOAP Fault reasons, OAuth errors) follow their own rules and are not handled here.
+(``Content-Language``). The ``language`` setting is per app, in a context variable too: several
+apps in one process (the tests run several) each answer in their own. Protocol texts of the
+national services (OperationOutcome diagnostics, SOAP Fault reasons, OAuth errors) follow their own
+rules and are not handled here.
 """
 
 from __future__ import annotations
@@ -18,12 +20,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LANGUAGES = ("fr", "en")
 _current: ContextVar[str | None] = ContextVar("mes_sandbox_language", default=None)
-_default = ["fr"]  # the deployment's setting, set once by RequestLanguage
+#: the ``language`` setting of the app serving this context's request. Set by every request and left
+#: set after it: what renders outside the middleware (Starlette's last-resort 500 handler, around
+#: it) still reads the app's setting. Each app sets it before anything of its own reads it, so apps
+#: sharing a process (or, in-process ASGI, one context) never read another's.
+_default: ContextVar[str] = ContextVar("mes_sandbox_default_language", default="fr")
 
 
 def current() -> str:
-    """The language of the request being served (the deployment's default outside a request)."""
-    return _current.get() or _default[0]
+    """The language of the request being served (outside one: the app's setting, ``fr`` if none)."""
+    return _current.get() or _default.get()
 
 
 def negotiate(accept_language: str, default: str) -> str:
@@ -77,7 +83,6 @@ class RequestLanguage:
         self.app = app
         self.default = default if default in LANGUAGES else "fr"
         self.prefixes = prefixes
-        _default[0] = self.default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -89,6 +94,7 @@ class RequestLanguage:
                 accept = v.decode("latin-1")
                 break
         lang = negotiate(accept, self.default)
+        _default.set(self.default)
         token = _current.set(lang)
 
         async def send_with_language(message: Message) -> None:
