@@ -12,7 +12,8 @@ RFC 7628 OAUTHBEARER). aiosmtpd parses the protocol; the handler below decides.
 - ``DATA``: larger than :data:`MAX_MESSAGE_BYTES` → ``552``; content checks; scripted faults
   (``tempfail`` 451, ``reject``, ``mailbox_full`` 552, ``slow``); stored before ``250``.
 - Each session is recorded as evidence (commands, reply codes, TLS version and cipher, no
-  credential in clear) and each message with its raw bytes, by reference.
+  credential in clear) and each message with its raw bytes, by reference; an accepted message's
+  exchange is committed before its ``250`` (docs/scale.md "What a crash can lose").
 """
 
 from __future__ import annotations
@@ -252,7 +253,7 @@ class MssHandler:
                 delivery.schedule_after_delivery(self.ctx, workspace, accepted, raw, envelope.mail_from)
         record["reply"] = reply[:200]
         server.messages.append(record)
-        self._record_message(server, workspace, raw, record)
+        await self._record_message(server, workspace, raw, record)
         return reply
 
     async def _faults(self, workspace: str, record: dict[str, Any]) -> str | None:
@@ -275,13 +276,21 @@ class MssHandler:
     def _workspace(self, server: MssSMTP) -> str:
         return server.principal.workspace if server.principal else self.ctx.settings.default_workspace
 
-    def _record_message(self, server: MssSMTP, workspace: str, raw: bytes, record: dict[str, Any]) -> None:
+    async def _record_message(self, server: MssSMTP, workspace: str, raw: bytes, record: dict[str, Any]) -> None:
+        """The message's exchange. An accepted one (``250``) is committed before the reply leaves, as
+        an HTTP state change is (sandbox/http_evidence.py): a client that has its ``250`` has the
+        evidence, even if the node is killed right after. A refusal stored nothing; it is batched
+        (and a database that made the store fail does not also hold the ``451`` back)."""
         now = datetime.now(UTC)
-        self.ctx.recorder.record(Exchange(
+        exchange = Exchange(
             workspace=workspace, protocol=Protocol.SMTP, service="mss", direction=Direction.INBOUND,
             started_at=now, ended_at=now, operation="smtp-message",
             actor=server.principal.actor if server.principal else "", correlation_id=server.session_id,
-            status=record["reply"][:3], summary=record, request_body=raw, request_content_type="message/rfc822"))
+            status=record["reply"][:3], summary=record, request_body=raw, request_content_type="message/rfc822")
+        if record["reply"].startswith("250"):
+            await self.ctx.recorder.record_durable(exchange)
+        else:
+            self.ctx.recorder.record(exchange)
 
     def record_session(self, server: MssSMTP) -> None:
         last = next((line[3:6] for line in reversed(server.transcript) if line.startswith("S: ")), "")

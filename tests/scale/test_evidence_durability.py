@@ -3,9 +3,11 @@ ITI-65 submissions, INSi lookups and userinfo calls, is killed (SIGKILL) right a
 and is started again on the same database.
 
 What must hold: every exchange of a state-changing request the client saw answered (ITI-65, INSi
-SOAP, the token request: POST) is in the evidence, and so is each ITI-65's document. What may be
+SOAP, the token request: POST) is in the evidence, and so is each ITI-65's document; likewise every
+MSSanté message the SMTP client saw accepted with ``250``: the message and its exchange. What may be
 lost, and is reported, not asserted: reads (userinfo is a GET) answered in the node's last batching
-window (sandbox.evidence, docs/scale.md "What a crash can lose").
+window, and the SMTP session's own record (written when the session ends, which a SIGKILL prevents)
+(sandbox.evidence, docs/scale.md "What a crash can lose").
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import os
 import re
 import secrets
 import signal
+import smtplib
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -24,6 +28,8 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -45,11 +51,13 @@ ROUNDS = 12
 
 
 @contextmanager
-def serve(data: Path, db_url: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    """``mes-sandbox serve`` as its own process (open API: a loopback test needs no key)."""
+def serve(data: Path, db_url: str, port: int, mail_ports: dict[str, str] | None = None
+          ) -> Iterator[subprocess.Popen[bytes]]:
+    """``mes-sandbox serve`` as its own process (open API: a loopback test needs no key), on
+    ``mail_ports`` (:func:`spare_mail_ports`; default: any free ones)."""
     env = {**os.environ, "MES_SANDBOX_DATABASE_URL": db_url, "MES_SANDBOX_DATA_DIR": str(data),
            "MES_SANDBOX_PORT": str(port), "MES_SANDBOX_HTTPS_PORT": str(free_port()),
-           **spare_mail_ports(), "MES_SANDBOX_OPEN_API": "true", "MES_SANDBOX_WORKERS": "1",
+           **(mail_ports or spare_mail_ports()), "MES_SANDBOX_OPEN_API": "true", "MES_SANDBOX_WORKERS": "1",
            "MES_SANDBOX_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     proc = subprocess.Popen([sys.executable, "-c", "from sandbox.cli import main; main()", "serve"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -143,3 +151,48 @@ def test_answered_state_changes_survive_a_sigkill() -> None:
         # what a crash can still lose: reads of the last batching window (reported, not asserted)
         print(f"\nSIGKILL right after the last answer: {len(lost)} of {ROUNDS} userinfo (GET) exchange(s) lost; "
               f"0 of {2 * ROUNDS + 1} POST exchanges lost")
+
+
+def test_messages_accepted_with_250_survive_a_sigkill() -> None:
+    """One SMTP session (STARTTLS, AUTH XOAUTH2 with a PSC token) sends messages one after the other;
+    the node is killed right after the last ``250``, before QUIT."""
+    with tempfile.TemporaryDirectory(prefix="mes-sandbox-durability-") as tmp, \
+            fresh_database(Path(tmp)) as db_url:
+        data, port, mail = Path(tmp) / "data", free_port(), spare_mail_ports(named=True)
+        base = f"http://127.0.0.1:{port}"
+        queued: dict[int, str] = {}  # message id in the 250 reply → Message-ID sent
+        with serve(data, db_url, port, mail) as proc, httpx.Client(base_url=base, timeout=30) as c:
+            token = pro_token(c)
+            mailbox = c.get(f"/sandbox/api/personas/professional/{PRO}").json()["mailbox"]
+            tls = ssl.create_default_context(cafile=str(data / "pki" / "ca-bundle.pem"))
+            smtp = smtplib.SMTP("localhost", int(mail["MES_SANDBOX_SMTP_PORT"]), timeout=30)
+            smtp.starttls(context=tls)
+            smtp.ehlo()
+            smtp.auth("XOAUTH2", lambda _challenge=None: f"user={mailbox}\x01auth=Bearer {token}\x01\x01",
+                      initial_response_ok=True)
+            for i in range(ROUNDS):
+                msg = EmailMessage()
+                msg["From"], msg["To"], msg["Subject"] = mailbox, mailbox, f"durability {i}"
+                msg["Message-ID"] = make_msgid(domain="pro.sandbox.mssante.fr")
+                msg.set_content("Bonjour,\nceci est un message.\n")
+                assert smtp.mail(mailbox)[0] == 250 and smtp.rcpt(mailbox)[0] == 250
+                code, reply = smtp.data(msg.as_bytes())
+                assert code == 250, reply
+                queued[int(reply.decode().rsplit(" ", 1)[1])] = msg["Message-ID"]
+            os.kill(proc.pid, signal.SIGKILL)  # right after the last 250: no QUIT, no shutdown, no flush
+            proc.wait(30)
+            smtp.close()
+
+        with serve(data, db_url, port, mail), httpx.Client(base_url=base, timeout=30) as c:
+            stored = {m["id"]: m for m in c.get("/mss/api/messages", params={"limit": 1000}).json()["messages"]}
+            exchanges = c.get("/sandbox/api/exchanges", params={"service": "mss", "protocol": "smtp",
+                                                                "limit": 1000}).json()["exchanges"]
+            # every message the client saw accepted is stored, and its exchange is in the evidence
+            assert {i: stored[i]["message_id"] for i in queued if i in stored} == queued
+            recorded = {e["summary"]["message_ids"][0]: e for e in exchanges if e["operation"] == "smtp-message"}
+            assert {i: recorded[i]["status"] for i in queued if i in recorded} == {i: "250" for i in queued}
+            body = c.get(f"/sandbox/api/exchanges/{recorded[max(queued)]['id']}/request-body").content
+    assert hashlib.sha256(body).hexdigest() == stored[max(queued)]["sha256"]  # the raw bytes, by reference
+    sessions = [e for e in exchanges if e["operation"] == "smtp-session"]
+    print(f"\nSIGKILL right after the last 250: 0 of {ROUNDS} messages or their exchanges lost; "
+          f"{1 - len(sessions)} of 1 SMTP session record lost (written when a session ends)")
