@@ -102,6 +102,9 @@ def build(ctx: SandboxContext) -> APIRouter:
                 mode = AuthMode(params.get("auth_mode", AuthMode.CARD.value) if posted else AuthMode.CARD)
             except ValueError:
                 return await picker(request, areq, message="Moyen d'authentification inconnu.", status=400)
+            # from here a scripted fault fires or a session and its code are created: committed before
+            # the redirect leaves, though the method is GET (docs/scale.md "What a crash can lose")
+            note(request, "authorize", durable=True)
             await authorize.apply_faults(rt, areq)
             location = await authorize.issue_code(rt, areq, pro["id"], mode)
             note(request, "authorize", actor=f"{areq.client.client_id} / {pro['id']}",
@@ -211,8 +214,9 @@ def build(ctx: SandboxContext) -> APIRouter:
             result = await logout.logout(rt, params)
         except OAuthError as exc:
             return html("error.html", 400, error=exc.error, description=exc.description)
-        note(request, "logout", workspace=result.workspace, actor=result.client_id,
-             summary={"sid": result.sid})
+        # a session ended: committed before the answer leaves, also for a GET
+        note(request, "logout", workspace=result.workspace, actor=result.client_id, summary={"sid": result.sid},
+             durable=bool(result.sid))
         if result.redirect:
             return RedirectResponse(result.redirect, status_code=302)
         return html("logged_out.html", ended=bool(result.sid))

@@ -196,3 +196,41 @@ def test_messages_accepted_with_250_survive_a_sigkill() -> None:
     sessions = [e for e in exchanges if e["operation"] == "smtp-session"]
     print(f"\nSIGKILL right after the last 250: 0 of {ROUNDS} messages or their exchanges lost; "
           f"{1 - len(sessions)} of 1 SMTP session record lost (written when a session ends)")
+
+
+def test_psc_authorizations_and_logouts_answered_to_a_get_survive_a_sigkill() -> None:
+    """PSC's authorization (a session and its code created) and logout (the session ended) answer
+    GETs that change state: each is committed before its answer, as a POST's is."""
+    with tempfile.TemporaryDirectory(prefix="mes-sandbox-durability-") as tmp, \
+            fresh_database(Path(tmp)) as db_url:
+        data, port = Path(tmp) / "data", free_port()
+        base = f"http://127.0.0.1:{port}"
+        answered: dict[str, int] = {}  # correlation id → status the client saw
+        with serve(data, db_url, port) as proc, httpx.Client(base_url=base, timeout=30) as c:
+            secret = c.get("/sandbox/api/workspaces/default/psc/clients/sandbox-demo").json()["client_secret"]
+            for i in range(ROUNDS):
+                verifier = secrets.token_urlsafe(48)
+                challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+                corr = f"authorize-{i}-{uuid.uuid4().hex[:8]}"
+                r = c.get(WALLET_AUTH, headers={"X-Correlation-ID": corr}, params={
+                    "response_type": "code", "client_id": "sandbox-demo", "redirect_uri": CALLBACK,
+                    "scope": "openid scope_all", "state": "s", "nonce": "n", "code_challenge": challenge.decode(),
+                    "code_challenge_method": "S256", "login_hint": PRO})
+                answered[corr] = r.status_code
+                code = parse_qs(urlsplit(r.headers["location"]).query)["code"][0]
+                r = c.post(OIDC + "/token", data={"grant_type": "authorization_code", "code": code,
+                                                  "redirect_uri": CALLBACK, "code_verifier": verifier},
+                           auth=("sandbox-demo", secret))
+                assert r.status_code == 200, r.text
+                corr = f"logout-{i}-{uuid.uuid4().hex[:8]}"
+                r = c.get(OIDC + "/logout", params={"id_token_hint": r.json()["id_token"]},
+                          headers={"X-Correlation-ID": corr})
+                answered[corr] = r.status_code
+            os.kill(proc.pid, signal.SIGKILL)  # right after the last logout's answer
+            proc.wait(30)
+        assert {corr: status for corr, status in answered.items() if status not in (200, 302)} == {}
+
+        with serve(data, db_url, port), httpx.Client(base_url=base, timeout=30) as c:
+            found = {corr: c.get("/sandbox/api/exchanges", params={"correlation_id": corr}).json()["count"]
+                     for corr in answered}
+    assert [corr for corr, count in found.items() if count == 0] == []
