@@ -15,6 +15,8 @@ thumbprint, so anyone can recompute it.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,9 +75,11 @@ async def load_shared(db: Database, pki_dir: Path, secret_path: Path) -> OKPKey:
     path = pki_dir / PUBLIC_FILE
     if not path.exists() or path.read_bytes() != public:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{id(public)}.tmp")
-        tmp.write_bytes(public)
-        tmp.replace(path)  # atomic: another process of this folder writes the same bytes
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".signing-key.")
+        with os.fdopen(fd, "wb") as out:
+            out.write(public)
+        os.chmod(tmp, 0o644)  # a public key: mkstemp's 0600 would hide it from the auditor's account
+        os.replace(tmp, path)  # atomic: workers of one data folder write the same bytes
     return OKPKey.import_key(private)
 
 
