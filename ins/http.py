@@ -366,7 +366,7 @@ def build_routers(ctx: Any) -> list[APIRouter]:
     settings = InsSettings()
     repository = IdentityRepository(ctx.db)
     ctx.state[SERVICE] = InsRuntime(settings, repository, InsiService(repository, settings.oid),
-                                    CertificateRegistry(ctx.db))
+                                    CertificateRegistry(ctx.certificates))
     from ins import http_certificates
 
     return [insi_router(), fhir_router(), api_router(), http_certificates.build(ctx)]
