@@ -152,7 +152,8 @@ async def _select(request: Request, rt: InsRuntime) -> Selected:
     except KeyRefused as exc:
         return _key_refused(request, exc)
     name = opened.workspace or ctx.settings.default_workspace
-    if await ctx.workspaces.get(name) is None:
+    # a workspace key's workspace exists (its key was just read there); the operator may name any
+    if opened.holder.operator and await ctx.workspaces.get(name) is None:
         return Selected(None)
     annotate(request, workspace=name)
     return Selected(name)

@@ -1,5 +1,5 @@
 """The client certificates the sandbox issued for a workspace (DESIGN "Shared sandbox: who may do
-what"; FACTS §1.2 "mutual-TLS mode" for INSi, §2.2 for MSSanté).
+what"; FACTS §1.2 mutual-TLS mode for INSi, §2.2 for MSSanté).
 
 A test-PKI certificate names a professional (RPPS/IDNPS in ``CN``) or an organisation (FINESS in
 ``OU``), never a workspace. When the sandbox issues one *for* a workspace — INSi's

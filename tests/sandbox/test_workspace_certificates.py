@@ -54,6 +54,9 @@ async def _scenario(url: str) -> tuple[set[str], list, list, list]:
             await conn.execute(sa.insert(mss).values(
                 fingerprint="b" * 64, bound_workspace="acme", kind="professional", persona_id="899700218896",
                 subject="CN=899700218896", issued_at=T0, not_after=LATER))
+            await conn.execute(sa.insert(mss).values(  # of a workspace deleted before the upgrade
+                fingerprint="c" * 64, bound_workspace="gone", kind="professional", persona_id="899700218896",
+                subject="CN=899700218896", issued_at=T0, not_after=LATER))
         await migrate.upgrade(db, discover())
         async with db.engine.connect() as conn:
             tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
@@ -61,7 +64,11 @@ async def _scenario(url: str) -> tuple[set[str], list, list, list]:
         insi = await registry.list("acme", Usage.INSI)
         mss_listed = await registry.list("acme", Usage.MSS)
         other = await registry.list("default", Usage.MSS)
-        return tables, insi, mss_listed, other
+        gone = await registry.list("gone", Usage.MSS)
+        async with db.engine.connect() as conn:
+            revoked = (await conn.execute(sa.text(
+                "SELECT revoked_at FROM workspace_certificates WHERE fingerprint = :fp"), {"fp": "c" * 64})).scalar()
+        return tables, insi, mss_listed, other + gone + ([] if revoked else ["not revoked"])
     finally:
         await db.dispose()
 
@@ -79,4 +86,4 @@ def test_upgrade_from_the_previous_heads_keeps_both_services_certificates(tmp_pa
     assert (m.fingerprint, m.workspace, m.usage, m.kind, m.persona_id, m.subject) == (
         "b" * 64, "acme", Usage.MSS, "professional", "899700218896", "CN=899700218896")
     assert (m.issued_at, m.not_after, m.revoked) == (T0, LATER, False)
-    assert other == []
+    assert other == []  # nothing in another workspace; the deleted workspace's certificate is revoked

@@ -1,12 +1,15 @@
 """mss: client certificates move to the sandbox's one registry (workspace_certificates)
 
 Copies every row of ``mss_certificates`` into ``workspace_certificates`` (usage ``mss``; the serial
-was not kept, it stays empty) and drops the old table.
+was not kept, it stays empty) and drops the old table. Rows of a workspace deleted before this
+revision are copied revoked: a new workspace of that name must not revive them.
 
 Revision ID: 0003_mss_certificates_registry
 Revises: 0002_mss_certificates
 Create Date: 2026-12-06
 """
+
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -27,7 +30,10 @@ def upgrade() -> None:
     new = sa.table("workspace_certificates", *(sa.column(c) for c in (
         "fingerprint", "bound_workspace", "usage", "kind", "persona_id", "subject", "serial")),
         *(sa.column(c, sa.DateTime(timezone=True)) for c in ("issued_at", "not_after", "revoked_at")))
-    rows = [{**r, "usage": "mss", "serial": "", "revoked_at": None} for r in bind.execute(sa.select(old)).mappings()]
+    live = {name for (name,) in bind.execute(sa.text("SELECT name FROM workspaces"))}
+    now = datetime.now(UTC)
+    rows = [{**r, "usage": "mss", "serial": "", "revoked_at": None if r["bound_workspace"] in live else now}
+            for r in bind.execute(sa.select(old)).mappings()]
     if rows:
         op.bulk_insert(new, rows)
     op.drop_table("mss_certificates")
