@@ -150,8 +150,6 @@ async def measure(db: Database, queries: list[TraitsQuery], block: int = 250) ->
 
 def http_round_trips(url: str, queries: list[TraitsQuery]) -> list[float]:
     """SOAP lookups through the full app (parsing, faults check, evidence) against the same DB."""
-    import httpx
-
     from sandbox.testing import running_sandbox
 
     fixtures = Path(__file__).resolve().parents[1] / "tests/ins/fixtures"
@@ -161,7 +159,7 @@ def http_round_trips(url: str, queries: list[TraitsQuery]) -> list[float]:
                  "{v}": "1", "{name}": "BENCH"}.items():
         head = head.replace(k, v)
     times: list[float] = []
-    with running_sandbox(database_url=url) as sb, httpx.Client(base_url=sb.base_url, timeout=30) as c:
+    with running_sandbox(database_url=url) as sb, sb.client() as c:  # the operator key: INSi on plain HTTP
         for i, q in enumerate(queries):
             body = (head.replace("{uuid}", str(uuid.uuid4())) + "<ins:RECSANSVITALE>"
                     f"<ins:NomNaissance>{q.birth_name}</ins:NomNaissance><ins:Prenom>{q.first_names[0]}</ins:Prenom>"

@@ -10,28 +10,21 @@ by ``mes-sandbox pki issue`` without ``--workspace``, or bound to a deleted work
 INSi's ``insi_431`` fault, and so does a bound certificate whose call names another workspace.
 
 A reset keeps the workspace's certificates (they are credentials, like its API key); deleting the
-workspace drops them.
+workspace revokes them. The bindings live in the sandbox's one registry of workspace certificates
+(:mod:`sandbox.workspace_certificates`, usage ``insi``); this module is INSi's view of it: only
+certificates issued for INSi select a workspace here.
 """
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sandbox.workspace_certificates import CertificateBinding, Usage, WorkspaceCertificates, fingerprint
 
-from ins.models import ClientCertificateRow
-from sandbox.db import Database
-
-
-def fingerprint(der: bytes) -> str:
-    """SHA-256 of the certificate's DER encoding, lower-case hex (what ``openssl x509 -fingerprint
-    -sha256`` prints, without colons)."""
-    return hashlib.sha256(der).hexdigest()
+__all__ = ["BoundCertificate", "CertificateRegistry", "IssuedCertificate", "fingerprint"]
 
 
 @dataclass(frozen=True)
@@ -49,9 +42,9 @@ class BoundCertificate:
                 "created_at": self.created_at}
 
 
-def _domain(row: ClientCertificateRow) -> BoundCertificate:
-    return BoundCertificate(row.fingerprint, row.bound_workspace, row.subject, row.serial,
-                            row.not_after, row.created_at)
+def _bound(b: CertificateBinding) -> BoundCertificate:
+    return BoundCertificate(b.fingerprint, b.workspace, b.subject, b.serial, b.not_after.isoformat(),
+                            b.issued_at.isoformat(timespec="microseconds"))
 
 
 @dataclass(frozen=True)
@@ -65,32 +58,27 @@ class IssuedCertificate:
 
 
 class CertificateRegistry:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    """INSi's certificates in the sandbox's registry (usage ``insi``)."""
+
+    def __init__(self, certificates: WorkspaceCertificates) -> None:
+        self.certificates = certificates
 
     async def workspace_of(self, der: bytes) -> str | None:
-        async with self.db.session() as s:
-            row = await s.get(ClientCertificateRow, fingerprint(der))
-            return row.bound_workspace if row is not None else None
+        """The workspace a certificate issued for INSi selects; None for any other (unknown,
+        revoked, its workspace deleted, or issued for another service)."""
+        b = await self.certificates.binding_of(der)
+        return b.workspace if b is not None and b.usage is Usage.INSI and not b.revoked else None
 
     async def list(self, workspace: str) -> list[BoundCertificate]:
-        async with self.db.session() as s:
-            rows = (await s.scalars(select(ClientCertificateRow)
-                                    .where(ClientCertificateRow.bound_workspace == workspace)
-                                    .order_by(ClientCertificateRow.created_at))).all()
-            return [_domain(r) for r in rows]
+        return [_bound(b) for b in await self.certificates.list(workspace, Usage.INSI)]
 
     async def unbind(self, workspace: str, fp: str) -> bool:
-        async with self.db.session() as s:
-            result = await s.execute(delete(ClientCertificateRow).where(
-                ClientCertificateRow.bound_workspace == workspace, ClientCertificateRow.fingerprint == fp))
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        return await self.certificates.revoke(workspace, fp, Usage.INSI)
 
     async def issue(self, pki: Any, workspace: str, subject: str, identifier: str,
                     organisation: str) -> IssuedCertificate:
         """Issue an organisation certificate from the test PKI (``sandbox.pki.TestPKI``) and bind it."""
         from cryptography import x509
-        from cryptography.hazmat.primitives.serialization import Encoding
 
         from sandbox.pki import CertKind
 
@@ -101,12 +89,5 @@ class CertificateRegistry:
             key_pem = issued.key_pem.read_text()
             chain_pem = issued.chain_pem.read_text()
         cert = x509.load_pem_x509_certificate(cert_pem.encode())
-        row = ClientCertificateRow(
-            fingerprint=fingerprint(cert.public_bytes(Encoding.DER)), bound_workspace=workspace,
-            subject=cert.subject.rfc4514_string()[:300], serial=format(cert.serial_number, "x"),
-            not_after=cert.not_valid_after_utc.isoformat(),
-            created_at=datetime.now(UTC).isoformat(timespec="microseconds"))
-        bound = _domain(row)  # read before the commit expires the row's attributes
-        async with self.db.session() as s:
-            s.add(row)
-        return IssuedCertificate(bound, cert_pem, key_pem, chain_pem)
+        bound = await self.certificates.bind(cert, workspace, Usage.INSI, "organisation", identifier)
+        return IssuedCertificate(_bound(bound), cert_pem, key_pem, chain_pem)

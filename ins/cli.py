@@ -58,7 +58,8 @@ def register_insi(app: typer.Typer) -> None:
 
         envelope = traits_request(birth_name, first_name, sex, birth_date, birth_place)
         with cli_http.client(url, workspace=workspace) as c:
-            r = c.post("/ins/insi", content=envelope.encode(), headers={"content-type": SOAP12})
+            # plain-HTTP INSi takes the sandbox's keys (docs/security.md): the operator key the CLI read
+            r = c.post("/ins/insi", content=envelope.encode(), headers={"content-type": SOAP12, **c.api_headers})
         if as_xml:
             typer.echo(r.text)
             return

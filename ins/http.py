@@ -5,9 +5,13 @@
   (:mod:`ins.fhir_patient`)
 - ``POST /ins/api/verify`` — verification use case (:mod:`ins.verify`; real operation [U])
 
-Workspace: on the HTTPS listener, the one the client certificate is bound to
-(:mod:`ins.certificates`); otherwise the ``X-Sandbox-Workspace`` header, else the default workspace
-(recorded in that workspace's evidence only for plain HTTP from this machine).
+Workspace (docs/security.md "Credentials"): with a client certificate on the HTTPS listener, the
+one the certificate is bound to (:mod:`ins.certificates`). Without one, the call carries
+``Authorization: Bearer <key>`` and the key decides (:func:`sandbox.credentials.workspace_opened_by`):
+a workspace key opens its own workspace only, the operator key the one ``X-Sandbox-Workspace`` names
+(default workspace otherwise). No valid key: INSi answers ``insi_431``, FHIR and the API a 401 with
+``WWW-Authenticate: Bearer``, and the call is recorded in ``anonymous`` only. ``serve --open``
+(single-user laptop) keeps the header alone.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
@@ -35,6 +39,7 @@ from ins.settings import InsSettings
 from ins.traits import Traits, check_query
 from ins.verify import verify
 from sandbox.api.deps import WORKSPACE_HEADER
+from sandbox.credentials import KeyRefusal, KeyRefused, bearer_token, workspace_opened_by
 from sandbox.errors import FHIR_JSON, FhirError, ProblemError
 from sandbox.http_evidence import annotate
 from sandbox.tls import client_certificate
@@ -59,10 +64,47 @@ def runtime(request: Request) -> InsRuntime:
 
 @dataclass(frozen=True)
 class Selected:
-    """The workspace a call runs in, or why none (``refused``: a certificate problem)."""
+    """The workspace a call runs in, or why none: ``refused`` (a certificate or key problem);
+    ``problem`` and ``challenge`` (the ``WWW-Authenticate`` value) when the call lacks a valid key."""
 
     workspace: str | None
     refused: Text | str = ""
+    problem: str = ""
+    challenge: str = ""
+
+
+_HOW_TO_AUTHENTICATE = Text(
+    "envoyez 'Authorization: Bearer <clé>' avec la clé de votre espace de travail (donnée à sa création ; "
+    "POST /sandbox/api/workspaces/<espace>/api-key la remplace) ou la clé d'opérateur (mes-sandbox "
+    "operator-key show), ou appelez le port HTTPS avec un certificat lié à votre espace de travail "
+    "(mes-sandbox pki issue --workspace <espace>)",
+    "send 'Authorization: Bearer <key>' with your workspace's key (given when it was created; "
+    "POST /sandbox/api/workspaces/<ws>/api-key replaces it) or the operator key (mes-sandbox "
+    "operator-key show), or call the HTTPS port with a certificate bound to your workspace "
+    "(mes-sandbox pki issue --workspace <ws>)")
+_CHALLENGE = 'Bearer realm="mes-sandbox"'
+
+
+def _key_refused(request: Request, exc: KeyRefused) -> Selected:
+    how = _HOW_TO_AUTHENTICATE
+    if exc.reason is KeyRefusal.MISSING:
+        return Selected(None, Text("Appel INS sans certificat client ni clé : {how_fr}.",
+                                   "INS call without a client certificate or a key: {how_en}.",
+                                   how_fr=how, how_en=how.en),
+                        exc.reason.value, _CHALLENGE)
+    if exc.reason is KeyRefusal.INVALID:
+        return Selected(None, Text("Clé non valide (inconnue, remplacée, ou son espace de travail supprimé) : "
+                                   "{how_fr}.",
+                                   "The key is not valid (unknown, rotated or its workspace deleted): {how_en}.",
+                                   how_fr=how, how_en=how.en),
+                        exc.reason.value, _CHALLENGE + ', error="invalid_token"')
+    assert exc.holder is not None and exc.holder.workspace is not None
+    own = exc.holder.workspace
+    annotate(request, workspace=own)  # a verified key: the attempt is its own workspace's evidence
+    return Selected(None, Text(
+        "Cette clé n'ouvre que l'espace de travail « {own} » ; X-Sandbox-Workspace nomme « {named} ».",
+        "This key opens workspace '{own}' only; X-Sandbox-Workspace names '{named}'.",
+        own=own, named=exc.named[:64]), exc.reason.value)
 
 
 def _trusted_plain(request: Request, rt: InsRuntime) -> bool:
@@ -74,9 +116,10 @@ def _trusted_plain(request: Request, rt: InsRuntime) -> bool:
 
 
 async def _select(request: Request, rt: InsRuntime) -> Selected:
-    """The call's workspace (:mod:`ins.certificates`): a client certificate decides by its binding;
-    without one, ``X-Sandbox-Workspace`` (else the default workspace) — recorded in that
-    workspace's evidence only for plain HTTP from this machine, anonymous otherwise."""
+    """The call's workspace: a client certificate decides by its binding (:mod:`ins.certificates`);
+    without one, the ``Authorization: Bearer`` key (module docstring); under ``serve --open``,
+    ``X-Sandbox-Workspace`` alone (else the default workspace), recorded in that workspace's
+    evidence only for plain HTTP from this machine."""
     ctx = request.app.state.ctx
     named = request.headers.get(WORKSPACE_HEADER)
     cert = client_certificate(request) if request.url.scheme == "https" else None
@@ -96,12 +139,28 @@ async def _select(request: Request, rt: InsRuntime) -> Selected:
                 bound=bound, named=named[:64]))
         annotate(request, workspace=bound)
         return Selected(bound)
-    name = named or ctx.settings.default_workspace
-    if await ctx.workspaces.get(name) is None:
+    if ctx.settings.open_api:
+        name = named or ctx.settings.default_workspace
+        if await ctx.workspaces.get(name) is None:
+            return Selected(None)
+        if _trusted_plain(request, rt):
+            annotate(request, workspace=name)
+        return Selected(name)
+    try:
+        opened = await workspace_opened_by(bearer_token(request.headers.get("authorization", "")), named,
+                                           operator_key=ctx.operator_key, workspaces=ctx.workspaces)
+    except KeyRefused as exc:
+        return _key_refused(request, exc)
+    name = opened.workspace or ctx.settings.default_workspace
+    # a workspace key's workspace exists (its key was just read there); the operator may name any
+    if opened.holder.operator and await ctx.workspaces.get(name) is None:
         return Selected(None)
-    if _trusted_plain(request, rt):
-        annotate(request, workspace=name)
+    annotate(request, workspace=name)
     return Selected(name)
+
+
+def _both(text: Text | str) -> str:
+    return text.both() if isinstance(text, Text) else text
 
 
 def _caller(request: Request) -> Caller:
@@ -133,7 +192,7 @@ async def _insi_call(request: Request, body: bytes, rt: InsRuntime) -> Response:
                               plain_http_loopback_only=rt.settings.plain_http_loopback_only)
     selected = await _select(request, rt)
     if selected.refused:
-        raise InsiFault(InsiError.CERTIFICATE_REFUSED, selected.refused)
+        raise InsiFault(InsiError.CERTIFICATE_REFUSED, _both(selected.refused))
     workspace = selected.workspace
     if workspace is None:
         raise InsiFault(InsiError.UNKNOWN_WORKSPACE,
@@ -206,8 +265,10 @@ def _fhir(body: Any, status: int = 200) -> Response:
 
 async def _fhir_workspace(request: Request, rt: InsRuntime) -> str:
     selected = await _select(request, rt)
+    if selected.challenge:
+        raise FhirError(401, "login", _both(selected.refused), headers={"WWW-Authenticate": selected.challenge})
     if selected.refused:
-        raise FhirError(403, "security", selected.refused)
+        raise FhirError(403, "security", _both(selected.refused))
     if selected.workspace is None:
         raise FhirError(404, "not-found", "Espace de travail inconnu (X-Sandbox-Workspace).")
     return selected.workspace
@@ -258,22 +319,31 @@ class VerifyIn(BaseModel):
     birth_place: str | None = Field(None, max_length=40, examples=["2A020"])
 
 
+async def _api_workspace(request: Request) -> str:
+    """The verify call's workspace, decided before its body is read (a caller without a valid key
+    gets 401, not a 422 about a body it had no right to send)."""
+    annotate(request, operation="verify")
+    selected = await _select(request, runtime(request))
+    if selected.challenge:
+        raise ProblemError(401, selected.problem, selected.refused,
+                           headers={"WWW-Authenticate": selected.challenge})
+    if selected.refused:
+        raise ProblemError(403, selected.problem or "certificate-refused", selected.refused)
+    if selected.workspace is None:
+        raise ProblemError(404, "unknown-workspace", Text("espace de travail inconnu (X-Sandbox-Workspace)",
+                                                          "unknown workspace (X-Sandbox-Workspace)"))
+    return selected.workspace
+
+
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/ins/api", tags=["ins: API"])
 
     @router.post("/verify", summary="Verify stored traits + matricule against INSi (operation name [U])")
-    async def verify_ins(body: VerifyIn, request: Request) -> dict[str, Any]:
+    async def verify_ins(body: VerifyIn, request: Request,
+                         workspace: str = Depends(_api_workspace)) -> dict[str, Any]:
         """Re-run the traits search with the stored traits and compare (FACTS §1.2, App. C: the
         real INSi verification operation name is uncertain; this is the sandbox's own API)."""
         rt = runtime(request)
-        annotate(request, operation="verify")
-        selected = await _select(request, rt)
-        if selected.refused:
-            raise ProblemError(403, "certificate-refused", selected.refused)
-        workspace = selected.workspace
-        if workspace is None:
-            raise ProblemError(404, "unknown-workspace", Text("espace de travail inconnu (X-Sandbox-Workspace)",
-                                                              "unknown workspace (X-Sandbox-Workspace)"))
         firsts = [f for fn in body.first_names for f in fn.split()]
         query, problems = check_query(body.birth_name, firsts, body.sex, body.birth_date,
                                       body.birth_place, strict=False)
@@ -297,7 +367,7 @@ def build_routers(ctx: Any) -> list[APIRouter]:
     settings = InsSettings()
     repository = IdentityRepository(ctx.db)
     ctx.state[SERVICE] = InsRuntime(settings, repository, InsiService(repository, settings.oid),
-                                    CertificateRegistry(ctx.db))
+                                    CertificateRegistry(ctx.certificates))
     from ins import http_certificates
 
     return [insi_router(), fhir_router(), api_router(), http_certificates.build(ctx)]

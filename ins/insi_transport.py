@@ -5,7 +5,8 @@ The real INSi (``*-tlsm`` endpoint) requires an IGC-Santé **organisation** cert
 ELEMENTAIRE ORGANISATIONS`` on the test platform. The sandbox applies that rule on its HTTPS
 listener. For quick starts, plain HTTP is accepted from loopback clients only
 (``MES_SANDBOX_INS_PLAIN_HTTP_LOOPBACK_ONLY``, default true); any other plain-HTTP client gets
-``insi_430``. Framework-free: the adapter passes what it read from the connection.
+``insi_430``. Which workspace a plain-HTTP call may use is not decided here but by its key
+(:mod:`ins.http`). Framework-free: the adapter passes what it read from the connection.
 """
 
 from __future__ import annotations

@@ -44,20 +44,3 @@ class IdentityRow(Base):
 # change every process and node honours from its next request (sandbox.changes)
 watch(IdentityRow.__table__)
 
-
-class ClientCertificateRow(Base):
-    """An INSi client certificate the sandbox issued for one workspace (``ins.certificates``).
-
-    The column is ``bound_workspace``, not ``workspace``: a workspace *reset* keeps its
-    certificates (like its API key, they are credentials, not state), a *delete* drops them
-    through the foreign key.
-    """
-
-    __tablename__ = "ins_client_certificates"
-    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the DER, hex
-    bound_workspace: Mapped[str] = mapped_column(
-        String(64), ForeignKey("workspaces.name", ondelete="CASCADE"), index=True)
-    subject: Mapped[str] = mapped_column(String(300))
-    serial: Mapped[str] = mapped_column(String(64))  # hex
-    not_after: Mapped[str] = mapped_column(String(40))  # ISO 8601, UTC
-    created_at: Mapped[str] = mapped_column(String(40))

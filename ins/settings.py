@@ -24,7 +24,9 @@ class InsSettings(BaseSettings):
     )
     plain_http_loopback_only: bool = Field(
         True,
-        description="On plain HTTP, accept INSi calls from loopback clients only (quick starts); "
-        "other clients must use the HTTPS listener with an organisation certificate.",
+        description="On plain HTTP, accept INSi calls from loopback clients only (the real INSi is "
+        "mutual TLS only); other clients use the HTTPS listener with an organisation certificate. "
+        "False accepts plain-HTTP INSi from any address. Either way a plain-HTTP call needs a key "
+        "(Authorization: Bearer, docs/security.md); this switch is about realism, not access.",
     )
     max_fault_delay_ms: int = Field(120_000, ge=0, description="Upper bound of the `timeout` fault.")

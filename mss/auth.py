@@ -65,9 +65,9 @@ async def from_certificate(ctx: SandboxContext, cert: ClientCertificate) -> Prin
     cn, ou = cert.subject.get("CN", ""), cert.subject.get("OU", "")
     pro = None
     if bound is not None:
-        if await ctx.workspaces.get(bound.workspace) is None:
-            raise AuthRefused(f"certificat émis pour l'espace de travail {bound.workspace[:64]!r}, supprimé / "
-                              "client certificate of a deleted workspace")
+        if bound.revoked or await ctx.workspaces.get(bound.workspace) is None:
+            raise AuthRefused(f"certificat révoqué, ou émis pour l'espace de travail {bound.workspace[:64]!r}, "
+                              "supprimé / client certificate revoked, or of a deleted workspace")
         workspace = bound.workspace
         if bound.kind == "professional":  # the persona it was issued for, whatever its subject says
             pro = await ctx.personas.get(workspace, "professional", bound.persona_id)

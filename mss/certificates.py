@@ -7,25 +7,20 @@ workspace and records its SHA-256 fingerprint with that workspace: over SMTP and
 certificate then logs in to that workspace only, and only as that persona. A certificate no
 workspace was recorded for (``mes-sandbox pki issue``) logs in to the default workspace, as
 before. A certificate whose workspace was deleted is refused; a workspace reset keeps the binding.
+The bindings live in the sandbox's one registry (:mod:`sandbox.workspace_certificates`, usage
+``mss``); an INSi certificate bound there opens the organisation its ``OU`` names.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import NameOID
-from sqlalchemy import select
 
-from mss.models import CertificateRow
-from sandbox.db import as_utc
+from sandbox.workspace_certificates import Usage
 
 if TYPE_CHECKING:
     from sandbox.context import SandboxContext
@@ -38,38 +33,23 @@ class Binding:
     workspace: str
     kind: str
     persona_id: str
+    #: revoked (or its workspace deleted): refused, never the default workspace
+    revoked: bool = False
 
 
 class UnknownPersona(LookupError):
     pass
 
 
-def fingerprint(der: bytes) -> str:
-    return hashlib.sha256(der).hexdigest()
-
-
 async def binding_of(ctx: SandboxContext, der: bytes) -> Binding | None:
     """The workspace and persona a certificate was issued for, or None (not issued for one).
 
-    An organisation certificate the sandbox bound to a workspace for INSi (``ins``'s registry, when
-    that package has one) is bound here too, to the organisation its ``OU`` names: it must not
-    fall back to the default workspace."""
-    async with ctx.db.session() as s:
-        row = await s.get(CertificateRow, fingerprint(der))
-    if row is not None:
-        return Binding(row.bound_workspace, row.kind, row.persona_id)
-    ins_registry = _ins_registry()
-    if ins_registry is not None:
-        workspace = await ins_registry(ctx.db).workspace_of(der)
-        if workspace is not None:
-            ou = x509.load_der_x509_certificate(der).subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
-            return Binding(workspace, "organisation", str(ou[0].value) if ou else "")
-    return None
-
-
-def _ins_registry() -> Any:
-    """``ins.CertificateRegistry`` where the ins package exports one, else None."""
-    return getattr(importlib.import_module("ins"), "CertificateRegistry", None)
+    An organisation certificate the sandbox bound to a workspace for INSi is bound here too, to the
+    organisation its ``OU`` names: it must not fall back to the default workspace."""
+    bound = await ctx.certificates.binding_of(der)
+    if bound is None:
+        return None
+    return Binding(bound.workspace, bound.kind, bound.persona_id, bound.revoked)
 
 
 async def issue(ctx: SandboxContext, workspace: str, kind: str, persona_id: str) -> dict[str, Any]:
@@ -91,22 +71,13 @@ async def issue(ctx: SandboxContext, workspace: str, kind: str, persona_id: str)
                                    Path(tmp), identifier=persona["id"])
         cert_pem, key_pem, chain_pem = (p.read_text() for p in (issued.cert_pem, issued.key_pem, issued.chain_pem))
     cert = x509.load_pem_x509_certificate(cert_pem.encode())
-    der = cert.public_bytes(Encoding.DER)
-    row = CertificateRow(fingerprint=fingerprint(der), bound_workspace=workspace, kind=kind, persona_id=persona["id"],
-                         subject=cert.subject.rfc4514_string()[:400], issued_at=datetime.now(UTC),
-                         not_after=cert.not_valid_after_utc)
-    async with ctx.db.session() as s:
-        s.add(row)
-    return {"workspace": workspace, "kind": kind, "persona_id": persona["id"], "subject": row.subject,
-            "fingerprint": f"sha256:{row.fingerprint}", "not_after": as_utc(row.not_after).isoformat(),
+    bound = await ctx.certificates.bind(cert, workspace, Usage.MSS, kind, persona["id"])
+    return {"workspace": workspace, "kind": kind, "persona_id": bound.persona_id, "subject": bound.subject,
+            "fingerprint": f"sha256:{bound.fingerprint}", "not_after": bound.not_after.isoformat(),
             "certificate": cert_pem, "private_key": key_pem, "chain": chain_pem}
 
 
 async def listed(ctx: SandboxContext, workspace: str) -> list[dict[str, Any]]:
-    async with ctx.db.session() as s:
-        rows = (await s.scalars(select(CertificateRow).where(CertificateRow.bound_workspace == workspace)
-                                .order_by(CertificateRow.issued_at))).all()
-    return [{"kind": r.kind, "persona_id": r.persona_id, "subject": r.subject, "fingerprint": f"sha256:{r.fingerprint}",
-             "issued_at": as_utc(r.issued_at).isoformat(), "not_after": as_utc(r.not_after).isoformat()}
-            for r in rows]
-
+    return [{"kind": b.kind, "persona_id": b.persona_id, "subject": b.subject, "fingerprint": f"sha256:{b.fingerprint}",
+             "issued_at": b.issued_at.isoformat(), "not_after": b.not_after.isoformat()}
+            for b in await ctx.certificates.list(workspace, Usage.MSS)]

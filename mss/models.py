@@ -79,20 +79,3 @@ class MessageRow(Base):
         Index("ux_mss_messages_folder_uid", "workspace", "mailbox", "folder", "uid", unique=True),
     )
 
-
-class CertificateRow(Base):
-    """A client certificate issued for one workspace (``POST /mss/api/certificates``): its SHA-256
-    fingerprint names the workspace its holder logs in to over SMTP and IMAP.
-
-    The column is not called ``workspace`` on purpose: a workspace *reset* clears the workspace's
-    data (:func:`sandbox.db.workspace_tables`) but the vendor keeps its certificate, so the binding
-    stays; once the workspace is *deleted* the certificate is refused (:mod:`mss.certificates`)."""
-
-    __tablename__ = "mss_certificates"
-    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
-    bound_workspace: Mapped[str] = mapped_column(String(64), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    persona_id: Mapped[str] = mapped_column(String(64))
-    subject: Mapped[str] = mapped_column(String(400))
-    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    not_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))

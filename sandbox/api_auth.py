@@ -17,12 +17,19 @@ evidence of every workspace take the operator key. Handlers read the verified ca
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sandbox.credentials import OperatorKey, workspace_of_key
+from sandbox.credentials import (
+    OPERATOR,
+    KeyRefusal,
+    KeyRefused,
+    OperatorKey,
+    Principal,
+    bearer_token,
+    workspace_opened_by,
+)
 from sandbox.errors import ProblemError
 from sandbox.http_evidence import annotate
 from sandbox.user_language import Text
@@ -32,31 +39,19 @@ PRINCIPAL_KEY = "sandbox.principal"
 _PATH_WORKSPACE = re.compile(r"^/(?:sandbox|mss|conformance)/api/workspaces/([^/]+)")
 
 
-@dataclass(frozen=True)
-class Principal:
-    """The verified caller of a protected API: the operator, or one workspace's key holder."""
-
-    operator: bool
-    workspace: str | None = None
-
-    def may(self, workspace: str) -> bool:
-        return self.operator or self.workspace == workspace
-
-
-OPERATOR = Principal(operator=True)
-
-
 def principal(scope_or_request: Any) -> Principal | None:
     """The caller :class:`ApiAuth` verified for this request (None outside the protected APIs)."""
     scope = scope_or_request if isinstance(scope_or_request, dict) else scope_or_request.scope
     return scope.get("state", {}).get(PRINCIPAL_KEY)
 
 
+__all__ = ["OPERATOR", "PROTECTED_PREFIXES", "ApiAuth", "Principal", "principal"]
+
+
 def _bearer(scope: Scope) -> str:
     for k, v in scope.get("headers", ()):
         if k == b"authorization":
-            scheme, _, value = v.decode("latin-1").partition(" ")
-            return value.strip() if scheme.lower() == "bearer" else ""
+            return bearer_token(v.decode("latin-1"))
     return ""
 
 
@@ -102,35 +97,38 @@ class ApiAuth:
             if target:
                 annotate(scope, workspace=target)
             return OPERATOR
-        key = _bearer(scope)
-        if not key:
-            raise ProblemError(401, "api-key-required", Text(
-                "cette API demande 'Authorization: Bearer <clé>' : la clé d'opérateur "
-                "(mes-sandbox operator-key show) ou celle de l'espace de travail",
-                "this API needs 'Authorization: Bearer <key>': the operator key "
-                "(mes-sandbox operator-key show) or the workspace's key"),
-                               headers={"WWW-Authenticate": 'Bearer realm="mes-sandbox"'})
-        if self.operator_key.matches(key):
-            ws = target or _header(scope, b"x-sandbox-workspace")
-            if ws:
-                annotate(scope, workspace=ws[:64])
-            return OPERATOR
-        ws = workspace_of_key(key)
-        if ws is None or not await self.ctx.workspaces.key_matches(ws, key):
-            raise ProblemError(401, "invalid-api-key", Text(
-                "clé d'API non valide (inconnue, remplacée, ou son espace de travail supprimé)",
-                "the API key is not valid (unknown, rotated or its workspace deleted)"),
-                               headers={"WWW-Authenticate": 'Bearer realm="mes-sandbox", error="invalid_token"'})
+        named = _header(scope, b"x-sandbox-workspace")
+        try:
+            opened = await workspace_opened_by(_bearer(scope), target, named, operator_key=self.operator_key,
+                                               workspaces=self.ctx.workspaces)
+        except KeyRefused as exc:
+            if exc.reason is KeyRefusal.MISSING:
+                raise ProblemError(401, exc.reason.value, Text(
+                    "cette API demande 'Authorization: Bearer <clé>' : la clé d'opérateur "
+                    "(mes-sandbox operator-key show) ou celle de l'espace de travail",
+                    "this API needs 'Authorization: Bearer <key>': the operator key "
+                    "(mes-sandbox operator-key show) or the workspace's key"),
+                                   headers={"WWW-Authenticate": 'Bearer realm="mes-sandbox"'}) from None
+            if exc.reason is KeyRefusal.INVALID:
+                raise ProblemError(401, exc.reason.value, Text(
+                    "clé d'API non valide (inconnue, remplacée, ou son espace de travail supprimé)",
+                    "the API key is not valid (unknown, rotated or its workspace deleted)"),
+                                   headers={"WWW-Authenticate": 'Bearer realm="mes-sandbox", error="invalid_token"'}) \
+                    from None
+            assert exc.holder is not None and exc.holder.workspace is not None
+            annotate(scope, workspace=exc.holder.workspace)  # the attempt is the key's own evidence
+            raise ProblemError(403, exc.reason.value, _only(exc.holder.workspace)) from None
+        who = opened.holder
+        if who.operator:
+            if opened.workspace:
+                annotate(scope, workspace=opened.workspace[:64])
+            return who
+        ws = opened.workspace
+        assert ws is not None
         annotate(scope, workspace=ws)  # from here on the exchange is the workspace's evidence
-        who = Principal(operator=False, workspace=ws)
-        if target is not None and target != ws:
-            raise ProblemError(403, "other-workspace", _only(ws))
         if path.rstrip("/") == "/sandbox/api/workspaces" and scope["method"] != "GET":
             raise ProblemError(403, "operator-only", Text("créer un espace de travail demande la clé d'opérateur",
                                                           "creating a workspace needs the operator key"))
-        named = _header(scope, b"x-sandbox-workspace")
-        if named is not None and named != ws:
-            raise ProblemError(403, "other-workspace", _only(ws))
         if named is None:  # the handlers read the key's workspace as if the caller had named it
             scope["headers"] = [*scope.get("headers", ()), (b"x-sandbox-workspace", ws.encode())]
         return who

@@ -73,7 +73,8 @@ class Client:
     timeout: float = 60.0
     ssl_context: Any = None
     #: sent only to the sandbox's own APIs (``/sandbox/api``, ``/mss/api``, ``/conformance/api``):
-    #: the operator key never travels to the national-service endpoints
+    #: the operator key never travels to the national-service endpoints unless a command passes it
+    #: on itself (``insi search``: plain-HTTP INSi takes the sandbox's keys)
     api_headers: dict[str, str] = field(default_factory=dict)
 
     def request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,

@@ -24,6 +24,7 @@ from sandbox.personas.repository import PersonaRepository
 from sandbox.pki import TestPKI
 from sandbox.services import Service
 from sandbox.settings import Settings
+from sandbox.workspace_certificates import WorkspaceCertificates
 from sandbox.workspaces import WorkspaceService
 
 
@@ -53,6 +54,8 @@ class SandboxContext:
         self.personas = PersonaRepository(self.db)
         self.pki = TestPKI(self.settings.pki_dir)
         self.operator_key = OperatorKey(self.settings.data_dir, self.settings.operator_key)
+        #: client certificates issued for a workspace, for every service (sandbox.workspace_certificates)
+        self.certificates = WorkspaceCertificates(self.db)
         #: CPU-heavy work off the event loop (sandbox.cpu)
         self.cpu = CpuPool(self.settings.cpu_workers)
 

@@ -11,6 +11,10 @@
 
 Keys travel as ``Authorization: Bearer <key>`` (RFC 6750 §2.1). A workspace key names its workspace
 (``msbw.<workspace>.<random>``) so a request costs one primary-key read, never a scan.
+
+Which workspace a key opens is decided in one place, :func:`workspace_opened_by`, for every door
+that takes these keys (``/sandbox/api`` and the other own APIs, the Annuaire Santé's
+``ESANTE-API-KEY``, INS over plain HTTP); each door renders a :class:`KeyRefused` in its protocol.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
+from typing import Protocol
 
 OPERATOR_KEY_FILE = "operator-key"
 OPERATOR_PREFIX = "msbo."
@@ -42,6 +48,12 @@ def workspace_of_key(key: str) -> str | None:
         return None
     name, dot, rest = key[len(WORKSPACE_PREFIX):].rpartition(".")
     return name if dot and name and rest else None
+
+
+def bearer_token(authorization: str) -> str:
+    """The credential of an ``Authorization: Bearer <key>`` header value ("" for another scheme)."""
+    scheme, _, value = authorization.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
 
 
 def write_private(path: Path, data: bytes) -> None:
@@ -133,3 +145,72 @@ def secure_data_files(data_dir: Path, database_url: str) -> None:
     for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         if path.exists():
             os.chmod(path, 0o600)
+
+
+class KeyStore(Protocol):
+    """Where workspace keys are checked (:class:`sandbox.workspaces.WorkspaceService`)."""
+
+    async def key_matches(self, name: str, key: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A verified key holder: the operator, or one workspace's key holder."""
+
+    operator: bool
+    workspace: str | None = None
+
+    def may(self, workspace: str) -> bool:
+        return self.operator or self.workspace == workspace
+
+
+OPERATOR = Principal(operator=True)
+
+
+class KeyRefusal(StrEnum):
+    """Why a key opens nothing (the values are the problem types of the sandbox's own APIs)."""
+
+    MISSING = "api-key-required"
+    INVALID = "invalid-api-key"
+    OTHER_WORKSPACE = "other-workspace"
+
+
+class KeyRefused(Exception):
+    """A key that opens nothing here; ``holder`` is the verified holder when the key was good but
+    named another workspace (its own evidence records the attempt)."""
+
+    def __init__(self, reason: KeyRefusal, holder: Principal | None = None, named: str = "") -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+        self.holder = holder
+        self.named = named
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What a verified key opens: ``workspace`` is the key's own workspace, or for the operator the
+    first workspace the call named (None when it named none: the door picks its default)."""
+
+    holder: Principal
+    workspace: str | None
+
+
+async def workspace_opened_by(key: str, *named: str | None, operator_key: OperatorKey,
+                              workspaces: KeyStore) -> Opened:
+    """Verify ``key`` and say which workspace the call runs in. ``named``: the workspaces the call
+    names (a path segment, ``X-Sandbox-Workspace``; None where it names none). The operator key may
+    name any; a workspace key opens its own only, and naming another raises
+    :class:`KeyRefused` (``OTHER_WORKSPACE``). An empty key is ``MISSING``; an unknown, rotated or
+    deleted one ``INVALID``."""
+    if not key:
+        raise KeyRefused(KeyRefusal.MISSING)
+    if operator_key.matches(key):
+        return Opened(OPERATOR, next((n for n in named if n), None))
+    own = workspace_of_key(key)
+    if own is None or not await workspaces.key_matches(own, key):
+        raise KeyRefused(KeyRefusal.INVALID)
+    holder = Principal(operator=False, workspace=own)
+    for name in named:
+        if name is not None and name != own:
+            raise KeyRefused(KeyRefusal.OTHER_WORKSPACE, holder, name)
+    return Opened(holder, own)

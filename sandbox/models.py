@@ -114,3 +114,25 @@ class DeploymentRow(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WorkspaceCertificateRow(Base):
+    """A test-PKI client certificate the sandbox issued for one workspace
+    (:mod:`sandbox.workspace_certificates`), whichever service it was issued for (``usage``).
+
+    The column is ``bound_workspace``, not ``workspace``: a *reset* keeps the workspace's
+    certificates (credentials, like its API key). A *delete* revokes them (``revoked_at``) instead
+    of dropping them: a certificate of a deleted workspace must stay refused, not become one the
+    sandbox never bound (which MSSanté would let into the default workspace)."""
+
+    __tablename__ = "workspace_certificates"
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the DER, hex
+    bound_workspace: Mapped[str] = mapped_column(String(64), index=True)
+    usage: Mapped[str] = mapped_column(String(16))  # "insi" | "mss"
+    kind: Mapped[str] = mapped_column(String(20))  # "organisation" | "professional"
+    persona_id: Mapped[str] = mapped_column(String(64))  # RPPS/IDNPS or FINESS (OU) it names
+    subject: Mapped[str] = mapped_column(String(400))
+    serial: Mapped[str] = mapped_column(String(64))  # hex
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    not_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -7,8 +7,9 @@
             r = c.get("/sandbox/api/personas", params={"kind": "patient"})
         exchanges = sb.exchanges(workspace="default")
 
-``sb.client()`` sends ``Authorization: Bearer <operator key>`` on the sandbox's own APIs only (never
-on FHIR, OIDC or SOAP calls, and never over an ``Authorization`` the call sets itself);
+``sb.client()`` sends ``Authorization: Bearer <operator key>`` where the sandbox takes its keys — its
+own APIs and INS without a client certificate (docs/security.md "Credentials") — never on the DMP,
+OIDC or annuaire calls, and never over an ``Authorization`` the call sets itself;
 ``sb.client(key=<workspace key>)`` sends a workspace's key instead, ``sb.client(key=None)`` none.
 
 The database is a temporary SQLite file, or — when ``MES_SANDBOX_TEST_DATABASE_URL`` names a
@@ -62,16 +63,18 @@ TEST_DB_ENV = "MES_SANDBOX_TEST_DATABASE_URL"
 # off. Importing it here, in the thread that starts the sandbox, leaves nothing to race.
 _ = anyio.open_file
 _OPERATOR = object()  # "the operator key" default of RunningSandbox.client
+#: where the sandbox's keys open a workspace: its own APIs, and INS on plain HTTP (ins/http.py)
+KEYED_PREFIXES = (*PROTECTED_PREFIXES, "/ins/insi", "/ins/fhir", "/ins/api")
 
 
 class ApiKeyAuth(httpx.Auth):
-    """``Authorization: Bearer <key>`` on the sandbox's own APIs (:mod:`sandbox.api_auth`) only."""
+    """``Authorization: Bearer <key>`` where the sandbox takes its keys (:data:`KEYED_PREFIXES`) only."""
 
     def __init__(self, key: str) -> None:
         self.header = f"Bearer {key}"
 
     def auth_flow(self, request: httpx.Request):  # noqa: ANN201 - httpx's generator protocol
-        if request.url.path.startswith(PROTECTED_PREFIXES) and "authorization" not in request.headers:
+        if request.url.path.startswith(KEYED_PREFIXES) and "authorization" not in request.headers:
             request.headers["Authorization"] = self.header
         yield request
 

@@ -69,6 +69,10 @@ class Text(str):
     def in_language(self, lang: str) -> str:
         return self.en if lang == "en" else str(self)
 
+    def both(self) -> str:
+        """``"<French> / <English>"``, for wire formats that carry one text and no language choice."""
+        return f"{self} / {self.en}"
+
 
 def localise(text: str, lang: str | None = None) -> str:
     """``text`` in ``lang`` (default: the request's) when it is a :class:`Text`; as is otherwise."""

@@ -21,6 +21,7 @@ from sandbox.errors import ProblemError
 from sandbox.http_evidence import ANONYMOUS_WORKSPACE
 from sandbox.models import WorkspaceRow
 from sandbox.seeding import seed_workspace
+from sandbox.workspace_certificates import revoke_workspace
 
 if TYPE_CHECKING:
     from sandbox.context import SandboxContext
@@ -161,5 +162,6 @@ class WorkspaceService:
             if row is None:
                 raise ProblemError(404, "unknown-workspace", f"no workspace named {name!r}", name=name)
             await self._purge(s, name)
+            await revoke_workspace(s, name)  # its certificates stay refused (sandbox.workspace_certificates)
             await s.delete(row)
         await self.ctx.evidence.purge(workspace=name)

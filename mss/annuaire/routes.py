@@ -22,7 +22,7 @@ from mss.annuaire.resources import Directory
 from mss.annuaire.search import PARAMS, search
 from mss.annuaire.workspace_directory import directory_of
 from sandbox.context import SandboxContext
-from sandbox.credentials import workspace_of_key
+from sandbox.credentials import KeyRefusal, KeyRefused, workspace_opened_by
 from sandbox.errors import FhirError
 from sandbox.http_evidence import annotate
 
@@ -63,25 +63,28 @@ def build_router(ctx: SandboxContext) -> APIRouter:
     async def workspace_of(request: Request) -> str:
         """The workspace the ``ESANTE-API-KEY`` opens: a workspace key its own, the operator key
         the one ``X-Sandbox-Workspace`` names (default workspace otherwise)."""
-        key = request.headers.get(API_KEY_HEADER, "").strip()
         named = request.headers.get("x-sandbox-workspace")
-        if not key:
-            raise FhirError(401, "login", "en-tête ESANTE-API-KEY manquant (clé d'API de l'Annuaire Santé) / "
-                            "ESANTE-API-KEY header missing", headers={"WWW-Authenticate": _CHALLENGE})
-        if ctx.operator_key.matches(key):
-            name = named or ctx.settings.default_workspace
+        try:
+            opened = await workspace_opened_by(request.headers.get(API_KEY_HEADER, "").strip(), named,
+                                               operator_key=ctx.operator_key, workspaces=ctx.workspaces)
+        except KeyRefused as exc:
+            if exc.reason is KeyRefusal.MISSING:
+                raise FhirError(401, "login", "en-tête ESANTE-API-KEY manquant (clé d'API de l'Annuaire Santé) / "
+                                "ESANTE-API-KEY header missing", headers={"WWW-Authenticate": _CHALLENGE}) from None
+            if exc.reason is KeyRefusal.INVALID:
+                raise FhirError(401, "security", "clé ESANTE-API-KEY invalide : la clé d'un espace de travail ou la "
+                                "clé d'opérateur est attendue / invalid ESANTE-API-KEY: a workspace key or the "
+                                "operator key is expected", headers={"WWW-Authenticate": _CHALLENGE}) from None
+            own = exc.holder.workspace if exc.holder else ""
+            raise FhirError(403, "forbidden", f"cette clé n'ouvre que l'espace de travail {own!r} / this key "
+                            f"opens workspace {own!r} only") from None
+        if opened.holder.operator:
+            name = opened.workspace or ctx.settings.default_workspace
             if await ctx.workspaces.get(name) is None:
                 raise FhirError(404, "not-found", f"espace de travail inconnu / unknown workspace {name[:60]!r}")
             return name
-        own = workspace_of_key(key)
-        if own is None or not await ctx.workspaces.key_matches(own, key):
-            raise FhirError(401, "security", "clé ESANTE-API-KEY invalide : la clé d'un espace de travail ou la "
-                            "clé d'opérateur est attendue / invalid ESANTE-API-KEY: a workspace key or the "
-                            "operator key is expected", headers={"WWW-Authenticate": _CHALLENGE})
-        if named is not None and named != own:
-            raise FhirError(403, "forbidden", f"cette clé n'ouvre que l'espace de travail {own!r} / this key "
-                            f"opens workspace {own!r} only")
-        return own
+        assert opened.workspace is not None
+        return opened.workspace
 
     @router.get("/metadata")
     async def metadata(request: Request) -> Response:

@@ -192,9 +192,10 @@ def soap_traits(nom: str, lieu: str | None = None) -> bytes:
     return A1.format(nom=nom, lieu=place, **ids).encode()
 
 
-def fake_vendor(base_url: str, workspace: str, *, stubborn: bool = False,
+def fake_vendor(base_url: str, workspace: str, *, key: str, stubborn: bool = False,
                 calls: list[str] | None = None) -> Callable[[str, dict[str, Any]], None]:
-    """perform(action, params) through the real protocols; ``stubborn`` repeats the same search
+    """perform(action, params) through the real protocols; ``key`` is the sandbox key INSi over
+    plain HTTP asks for (the workspace's or the operator's); ``stubborn`` repeats the same search
     after a CR 02 instead of refining it (a real vendor mistake)."""
     headers = {"X-Sandbox-Workspace": workspace}
     # each workspace is its own PSC realm (the default workspace keeps the shared one)
@@ -207,7 +208,8 @@ def fake_vendor(base_url: str, workspace: str, *, stubborn: bool = False,
             if action in ("insi_search", "insi_refine"):
                 lieu = "2A020" if action == "insi_refine" and not stubborn else None
                 c.post("/ins/insi", content=soap_traits(params["nom"], lieu),
-                       headers={**headers, "Content-Type": "application/soap+xml; charset=utf-8"})
+                       headers={**headers, "Content-Type": "application/soap+xml; charset=utf-8",
+                                "Authorization": f"Bearer {key}"})
             elif action in ("discovery", "discovery_many"):
                 for _ in range(int(params.get("times", 1))):
                     c.get(f"{realm}/.well-known/wallet-openid-configuration", headers=headers)

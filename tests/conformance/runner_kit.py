@@ -42,7 +42,7 @@ class Runner:
                 thread.join()
 
     def vendor(self, **kw: Any) -> Callable[[str, dict[str, Any]], None]:
-        return fake_vendor(self.sb.base_url, self.workspace, **kw)
+        return fake_vendor(self.sb.base_url, self.workspace, key=self.sb.operator_key, **kw)
 
     def get(self, path: str, **kw: Any) -> httpx.Response:
         with self.sb.client() as c:

@@ -47,7 +47,8 @@ def vendor_for_next_run(sb, workspace: str, **kw) -> threading.Thread:  # noqa: 
                 runs = c.get("/conformance/api/runs", params={"workspace": workspace}).json()["runs"]
                 live = [r for r in runs if r["state"] == "running"]
                 if live:
-                    run_vendor_loop(c, live[0]["id"], fake_vendor(sb.base_url, workspace, **kw), stop=stop)
+                    vendor = fake_vendor(sb.base_url, workspace, key=sb.operator_key, **kw)
+                    run_vendor_loop(c, live[0]["id"], vendor, stop=stop)
                     return
                 time.sleep(0.05)
 
@@ -177,7 +178,7 @@ def test_simulate_plays_the_vendor_through_the_registered_simulator(csb, ws, cli
 
     def factory(base_url: str, workspace: str, faults: list[str]):  # noqa: ANN202 - a SimulatorFactory
         seen.append((base_url, workspace, faults))
-        return fake_vendor(base_url, workspace, stubborn="repeat-search" in faults)
+        return fake_vendor(base_url, workspace, key=csb.operator_key, stubborn="repeat-search" in faults)
 
     monkeypatch.setattr(cli_run, "find_simulator", lambda suite: factory)
     runner = CliRunner()

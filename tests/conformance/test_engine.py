@@ -55,7 +55,7 @@ def test_exchanges_of_another_workspace_or_before_the_step_never_match(runner, c
     with csb.client() as c:  # before the run: must not count
         c.get("/psc/realms/esante-wallet/.well-known/wallet-openid-configuration",
               headers={"X-Sandbox-Workspace": runner.workspace})
-    other = fake_vendor(csb.base_url, "default")  # the right call, in the wrong workspace
+    other = fake_vendor(csb.base_url, "default", key=csb.operator_key)  # the right call, in the wrong workspace
     run = runner.run(only=["psc.01"], step_timeout=1.5, vendor=other)
     assert run["outcome"] == "fail"
     assert runner.results(run["id"])["example.psc.01"]["findings"][0]["id"] == "runner.wait.timeout"

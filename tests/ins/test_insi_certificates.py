@@ -187,3 +187,37 @@ def test_cli_issues_a_bound_certificate(sandbox, kit, two_tenants, tmp_path):
     issued = Issued(out / "cert.pem", out / "key.pem", out / "chain.pem", out / "cert.p12")
     _script_not_found(sandbox, a.name)
     assert _call(sandbox, kit, issued).cr == "01"
+
+
+def test_a_recreated_workspace_does_not_revive_the_old_certificates(sandbox, kit, bound):
+    """Deleting a workspace revokes its certificates (sandbox/workspace_certificates.py): a new
+    workspace of the same name starts with none."""
+    a, _, cert, _ = bound
+    with sandbox.client() as c:
+        assert c.delete(f"/sandbox/api/workspaces/{a.name}").status_code == 204
+        assert c.post("/sandbox/api/workspaces", json={"name": a.name}).status_code == 201
+        assert c.get(f"/sandbox/api/workspaces/{a.name}/ins/certificates").json()["certificates"] == []
+    assert _call(sandbox, kit, cert).erreur["code"] == "insi_431"
+
+
+def test_a_revoked_insi_certificate_is_refused_by_mssante_too(sandbox, bound):
+    """One registry: an INSi certificate also opens its organisation's MSSanté mailboxes in its
+    workspace; once revoked it opens nothing, never the default workspace."""
+    from mss.auth import AuthRefused, from_certificate
+    from sandbox.tls import describe
+
+    a, _, cert, got = bound
+    der = describe(_der(cert))
+    assert sandbox.call(from_certificate, sandbox.ctx, der).workspace == a.name
+    with sandbox.client(key=a.key) as c:
+        assert c.delete(f"/sandbox/api/workspaces/{a.name}/ins/certificates/{got['fingerprint_sha256']}"
+                        ).status_code == 204
+    with pytest.raises(AuthRefused):
+        sandbox.call(from_certificate, sandbox.ctx, der)
+
+
+def _der(cert: Issued) -> bytes:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return x509.load_pem_x509_certificate(cert.cert_pem.read_bytes()).public_bytes(Encoding.DER)

@@ -48,7 +48,8 @@ def test_soap_fault_default_code_is_insi_102(kit, insi, client, workspace):
 def test_timeout_delays_the_answer(kit, insi, client, workspace, sandbox):
     _script(client, workspace, "timeout", params={"delay_ms": 1500})
     body = kit.a1_request().encode()
-    headers = {"content-type": kit.SOAP12, "x-sandbox-workspace": workspace}
+    headers = {"content-type": kit.SOAP12, "x-sandbox-workspace": workspace,
+               "authorization": f"Bearer {sandbox.operator_key}"}
     try:
         with httpx.Client(base_url=sandbox.base_url, timeout=0.3) as short:
             short.post("/ins/insi", content=body, headers=headers)

@@ -1,14 +1,20 @@
 """Proof with a SOAP client nobody here wrote: zeep, driven by the sandbox-written WSDL
-(``GET /ins/insi?wsdl``), with the INSi header blocks of FACTS A.1 as raw XML."""
+(``GET /ins/insi?wsdl``), with the INSi header blocks of FACTS A.1 as raw XML, over plain HTTP
+with a workspace's key (``Authorization: Bearer``, docs/security.md "Credentials") set on zeep's
+own ``requests`` session."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
+import requests
 import zeep
 import zeep.exceptions
 from lxml import etree
+from zeep.transports import Transport
 
 BAM, LPS, WSA = "urn:siram:bam:ctxbam", "urn:siram:lps:ctxlps", "http://www.w3.org/2005/08/addressing"
 
@@ -42,10 +48,29 @@ def insi_headers(action: str) -> list:
             _el(WSA, "wsa", "MessageID", f"uuid:{uuid.uuid4()}")]
 
 
+@dataclass
+class Vendor:
+    workspace: str
+    key: str
+
+
 @pytest.fixture(scope="module")
-def service(sandbox):
-    client = zeep.Client(sandbox.url("/ins/insi?wsdl"))
-    return client.service
+def vendor(sandbox) -> Iterator[Vendor]:
+    name = f"zeep-{uuid.uuid4().hex[:8]}"
+    yield Vendor(name, sandbox.create_workspace(name))
+    with sandbox.client() as c:
+        c.delete(f"/sandbox/api/workspaces/{name}")
+
+
+def _zeep(sandbox, **headers: str):
+    session = requests.Session()
+    session.headers.update(headers)
+    return zeep.Client(sandbox.url("/ins/insi?wsdl"), transport=Transport(session=session)).service
+
+
+@pytest.fixture(scope="module")
+def service(sandbox, vendor):
+    return _zeep(sandbox, Authorization=f"Bearer {vendor.key}")
 
 
 def test_wsdl_is_served_as_xml(client):
@@ -96,3 +121,25 @@ def test_fault_surfaces_as_zeep_fault(service):
     erreur = fault.detail.find("{urn:siram}Erreur")
     assert erreur.get("code") == "insi_420" and erreur.get("severite") == "erreur"
     assert "ADRTROIS" in erreur.text
+
+
+def test_the_call_is_the_key_holders_evidence(sandbox, service, vendor):
+    _traits(service, "ADRTROIS", "DOMINIQUE", "F", "1997-02-26")
+    sandbox.call(sandbox.ctx.recorder.flush)
+    assert [e for e in sandbox.exchanges(workspace=vendor.workspace) if e["service"] == "ins"]
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer msbw.nobody.forged"}], ids=["no-key", "forged"])
+def test_zeep_without_a_valid_key_gets_insi_431(sandbox, headers):
+    with pytest.raises(zeep.exceptions.Fault) as err:
+        _traits(_zeep(sandbox, **headers), "ADRTROIS", "DOMINIQUE", "F", "1997-02-26")
+    erreur = err.value.detail.find("{urn:siram}Erreur")
+    assert erreur.get("code") == "insi_431" and "Authorization: Bearer" in erreur.text
+
+
+def test_zeep_with_the_key_cannot_name_another_workspace(sandbox, vendor):
+    other = _zeep(sandbox, Authorization=f"Bearer {vendor.key}", **{"X-Sandbox-Workspace": "default"})
+    with pytest.raises(zeep.exceptions.Fault) as err:
+        _traits(other, "ADRTROIS", "DOMINIQUE", "F", "1997-02-26")
+    erreur = err.value.detail.find("{urn:siram}Erreur")
+    assert erreur.get("code") == "insi_431" and vendor.workspace in erreur.text

@@ -108,15 +108,20 @@ def test_psc_token_dmp_provide_and_evidence(sandbox: RunningSandbox, workspace: 
 
 
 def test_insi_search(sandbox: RunningSandbox, workspace: str) -> None:
+    """The command sends the operator key it reads (plain-HTTP INSi takes the sandbox's keys)."""
+    env = operator(sandbox)
     out = run("insi", "search", "--birth-name", "ADRTROIS", "--first-name", "DOMINIQUE", "--sex", "F",
-              "--birth-date", "1997-02-26", "-w", workspace, "--url", sandbox.base_url).stdout
+              "--birth-date", "1997-02-26", "-w", workspace, "--url", sandbox.base_url, env=env).stdout
     assert "CR 00" in out and f"INS {PAT1}" in out
     none = run("insi", "search", "--birth-name", "PERSONNE", "--first-name", "NUL", "--sex", "M",
-               "--birth-date", "1990-01-01", "-w", workspace, "--url", sandbox.base_url, ok=False)
+               "--birth-date", "1990-01-01", "-w", workspace, "--url", sandbox.base_url, ok=False, env=env)
     assert none.returncode == 1 and "CR 01" in none.stdout
     bad = run("insi", "search", "--birth-name", "adrtrois", "--first-name", "DOMINIQUE", "--sex", "F",
-              "--birth-date", "1997-02-26", "-w", workspace, "--url", sandbox.base_url, ok=False)
+              "--birth-date", "1997-02-26", "-w", workspace, "--url", sandbox.base_url, ok=False, env=env)
     assert bad.returncode == 1 and "insi_420" in bad.stderr
+    keyless = run("insi", "search", "--birth-name", "ADRTROIS", "--first-name", "DOMINIQUE", "--sex", "F",
+                  "--birth-date", "1997-02-26", "-w", workspace, "--url", sandbox.base_url, ok=False)
+    assert keyless.returncode == 1 and "insi_431" in keyless.stderr and "operator-key show" in keyless.stderr
 
 
 def test_faults_add_list_clear(sandbox: RunningSandbox, workspace: str) -> None:

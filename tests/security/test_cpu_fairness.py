@@ -75,7 +75,9 @@ def test_big_insi_envelope_does_not_block_a_small_call(sandbox, workspace) -> No
     filler = "<x:Trace xmlns:x='urn:mes-sandbox:test'>a</x:Trace>" * 300_000  # ~15 MB of header
     big = insi_request().replace("</soap:Header>", filler + "</soap:Header>", 1).encode()
     headers = {"content-type": SOAP12, "x-sandbox-workspace": workspace}
-    with httpx.Client(base_url=sandbox.base_url, timeout=300) as big_c, sandbox.client() as small_c:
+    big_auth = {"authorization": f"Bearer {sandbox.operator_key}"}
+    with httpx.Client(base_url=sandbox.base_url, timeout=300, headers=big_auth) as big_c, \
+            sandbox.client() as small_c:
         order = _order(sandbox, lambda: big_c.post("/ins/insi", content=big, headers=headers),
                        lambda: small_c.post("/ins/insi", content=insi_request().encode(), headers=headers))
     assert order == ["small", "big"]

@@ -1,15 +1,23 @@
-"""The key helpers behind /sandbox/api (sandbox/credentials.py, sandbox/operator_key.py)."""
+"""The key helpers behind /sandbox/api, the annuaire and INS (sandbox/credentials.py,
+sandbox/operator_key.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 
+import pytest
+
 from sandbox.credentials import (
+    KeyRefusal,
+    KeyRefused,
     OperatorKey,
+    bearer_token,
     ensure_operator_key,
     new_workspace_key,
     rotate_operator_key,
     workspace_of_key,
+    workspace_opened_by,
     write_private,
 )
 from sandbox.operator_key import cli_api_headers
@@ -38,3 +46,42 @@ def test_cli_headers_and_key_shapes(tmp_path) -> None:
         assert workspace_of_key(junk) is None, junk
     write_private(tmp_path / "k" / "secret", b"s")
     assert (tmp_path / "k" / "secret").stat().st_mode & 0o777 == 0o600
+
+
+class _Keys:
+    """The workspace keys a store knows (what :class:`sandbox.workspaces.WorkspaceService` answers)."""
+
+    def __init__(self, *keys: str) -> None:
+        self.keys = keys
+
+    async def key_matches(self, name: str, key: str) -> bool:
+        return key in self.keys and workspace_of_key(key) == name
+
+
+def test_which_workspace_a_key_opens(tmp_path) -> None:
+    op, _ = ensure_operator_key(tmp_path)
+    a = new_workspace_key("a")
+    check = {"operator_key": OperatorKey(tmp_path), "workspaces": _Keys(a)}
+
+    def opened(key: str, *named: str | None):  # noqa: ANN202
+        return asyncio.run(workspace_opened_by(key, *named, **check))
+
+    assert opened(op).holder.operator and opened(op).workspace is None
+    assert opened(op, None, "b").workspace == "b" and opened(op, "c", "b").workspace == "c"
+    assert opened(a).workspace == "a" and opened(a, "a", None).workspace == "a"
+    assert not opened(a).holder.operator and opened(a).holder.may("a") and not opened(a).holder.may("b")
+    refusals = {"": KeyRefusal.MISSING, new_workspace_key("a"): KeyRefusal.INVALID,
+                new_workspace_key("b"): KeyRefusal.INVALID, "msbo.guess": KeyRefusal.INVALID}
+    for key, reason in refusals.items():
+        with pytest.raises(KeyRefused) as err:
+            opened(key, "a")
+        assert err.value.reason is reason and err.value.holder is None
+    for named in (("b",), (None, "b"), ("a", "b"), ("",)):
+        with pytest.raises(KeyRefused) as err:
+            opened(a, *named)
+        assert err.value.reason is KeyRefusal.OTHER_WORKSPACE and err.value.holder.workspace == "a"
+
+
+def test_bearer_token() -> None:
+    assert bearer_token("Bearer abc ") == "abc" and bearer_token("bearer abc") == "abc"
+    assert bearer_token("Basic abc") == "" and bearer_token("") == "" and bearer_token("Bearer") == ""

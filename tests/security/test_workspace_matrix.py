@@ -152,15 +152,14 @@ def test_conformance_runs_stay_in_their_workspace(sandbox, two_tenants) -> None:
             own.post(run + "/cancel")
 
 
-# Paths where an anonymous call naming workspace A is still recorded in A, on purpose:
-# - the public discovery documents and JWKS of A's own PSC realm (the path names A): the runner judges
-#   which discovery name and host the vendor's software fetched (psc/README.md), which needs them in A;
-# - INS over plain HTTP from this machine (ins/README.md "Client certificates and workspaces"): a
-#   local convenience whose header is trusted; from elsewhere INSi needs a certificate bound to the
-#   workspace (tests/ins/test_insi_certificates.py).
+# Paths where an anonymous call naming workspace A is still recorded in A, on purpose: the public
+# discovery documents and JWKS of A's own PSC realm (the path names A): the runner judges which
+# discovery name and host the vendor's software fetched (psc/README.md), which needs them in A.
 RECORDED_IN_NAMED_WORKSPACE = ("/psc/w/{ws}/realms/esante-wallet/.well-known/",
-                               "/psc/w/{ws}/realms/esante-wallet/protocol/openid-connect/certs",
-                               "/ins/insi", "/ins/fhir/Patient")
+                               "/psc/w/{ws}/realms/esante-wallet/protocol/openid-connect/certs")
+# INS without a client certificate takes the same keys (ins/http.py): no key is INSi's insi_431 fault
+# (HTTP 500, as INSi answers every fault) or a 401, another workspace's key insi_431 or a 403.
+INS_KEYED = re.compile(r"^/ins/(insi|fhir/Patient(/\{pid\})?|api/verify)$")
 PARAMS = {"rtype": "Practitioner", "resource_type": "Patient", "kind": "patient", "fmt": "html",
           "which": "request-body", "ins": PAT1}
 
@@ -187,11 +186,13 @@ def _fill(template: str, ws: str) -> str:
 def test_every_operation_refuses_another_workspace_and_anonymous(sandbox, two_tenants) -> None:
     """Walks the whole OpenAPI (so a new route is covered without editing this test): on the sandbox's
     own APIs (/sandbox/api, /mss/api, /conformance/api) B's key naming A — by path or by
-    X-Sandbox-Workspace — gets 403 and no key gets 401; on every path, an anonymous call naming A is
+    X-Sandbox-Workspace — gets 403 and no key gets 401, and INS without a certificate refuses both
+    (insi_431 fault, 401/403); on every path, an anonymous call naming A is
     recorded in `anonymous`, never in A, and leaves A's state as it was."""
     a, b = two_tenants
     before = _state(sandbox, a.name)
     sent: dict[str, str] = {}
+    ins_keyed = 0
     with sandbox.client(key=b.key, follow_redirects=False) as other, \
             sandbox.client(key=None, follow_redirects=False) as anon:
         for n, (method, template, _) in enumerate(_operations(sandbox)):
@@ -207,6 +208,15 @@ def test_every_operation_refuses_another_workspace_and_anonymous(sandbox, two_te
                 assert r.status_code == 401, (method, path, r.status_code)
                 assert other.request(method, path, headers={**headers, "X-Correlation-ID": corr + "-b"},
                                      json=body).status_code == 403, (method, path)
+            elif INS_KEYED.match(template) and not (method == "GET" and template == "/ins/insi"):
+                ins_keyed += 1
+                theirs = other.request(method, path, headers={**headers, "X-Correlation-ID": corr + "-b"},
+                                       json=body)
+                for answer, status in ((r, 401), (theirs, 403)):
+                    if path == "/ins/insi":
+                        assert answer.status_code == 500 and 'code="insi_431"' in answer.text, (path, answer.text)
+                    else:
+                        assert answer.status_code == status, (method, path, answer.status_code, answer.text)
     sandbox.call(sandbox.ctx.recorder.flush)
     allowed = tuple(p.replace("{ws}", a.name) for p in RECORDED_IN_NAMED_WORKSPACE)
     leaked = [(e["correlation_id"], e["operation"], e["summary"].get("path"))
@@ -216,6 +226,7 @@ def test_every_operation_refuses_another_workspace_and_anonymous(sandbox, two_te
     assert leaked == []
     assert _state(sandbox, a.name) == before
     assert len(sent) > 100  # the walk saw the whole API, not an empty document
+    assert ins_keyed == 4  # INSi, Patient search and read, verify
 
 
 def test_anonymous_annuaire_call_is_not_recorded_in_the_named_workspace(sandbox, two_tenants) -> None:

@@ -23,12 +23,13 @@ class SimulatorConfig:
     professional: str = "899700218896"
     faults: tuple[str, ...] = ()
     issuer: str = ""  # default: the workspace's own PSC realm if the sandbox has one, else the shared realm
-    insi_url: str = ""  # default: <base_url>/ins/insi (plain HTTP, loopback); an https URL for mutual TLS
+    insi_url: str = ""  # default: <base_url>/ins/insi (plain HTTP with api_key); an https URL for mutual TLS
     cert: tuple[str, str] | None = None  # client certificate and key (PEM) for INSi over mutual TLS
     verify: str | bool = True  # CA bundle of the sandbox's test PKI for https
     timeout: float = 30.0
-    #: key of the sandbox's own API (fault scripting, reading the demo client's secret): the operator
-    #: key or the workspace's key; default: the operator key of this machine's sandbox data dir
+    #: key of the sandbox's own API (fault scripting, reading the demo client's secret) and of INSi
+    #: over plain HTTP: the operator key or the workspace's key; default: the operator key of this
+    #: machine's sandbox data dir
     api_key: str = ""
     mailbox: str = ""  # the professional's MSSanté address; default: read from the sandbox with api_key
     mail: MailEndpoints | None = None  # default: the SMTP/IMAP ports and CA of this machine's sandbox

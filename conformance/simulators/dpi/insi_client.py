@@ -1,5 +1,6 @@
 """A DPI's INSi traits search (FACTS §1.2, appendix A.1–A.2): SOAP 1.2 over httpx (mutual TLS
-with an ``INSI-AUTO`` organisation certificate when given one), one first name per call as the
+with an ``INSI-AUTO`` organisation certificate when given one, else plain HTTP with the sandbox's
+key), one first name per call as the
 CNAM client does, the matricule returned split (13 characters + key) and joined back into the
 15-character INS, CR ``01``/``02`` handled by refining with the other first names, then the
 birth place (COG).
@@ -75,6 +76,8 @@ class InsiClient:
     http: httpx.Client
     url: str
     workspace: str
+    #: the sandbox key sent as ``Authorization: Bearer`` when calling without a client certificate
+    key: str = ""
     idam: str = "AM-SIM-DPI-0001"
     lps_name: str = "urn:lps:mes-sandbox-dpi-simulator:1.0"
     calls: list[InsiAnswer] = field(default_factory=list)
@@ -101,11 +104,17 @@ class InsiClient:
             f'<wsa:MessageID>uuid:{uuid.uuid4()}</wsa:MessageID></soap:Header><soap:Body>'
             f'<ins:RECSANSVITALE>{body}</ins:RECSANSVITALE></soap:Body></soap:Envelope>')
 
+    def _headers(self) -> dict[str, str]:
+        headers = {"content-type": SOAP12, "x-sandbox-workspace": self.workspace}
+        if self.key:
+            headers["authorization"] = f"Bearer {self.key}"
+        return headers
+
     def call(self, birth_name: str, first_names: list[str], sex: str, birth_date: str,
              birth_place: str = "") -> InsiAnswer:
         r = self.http.post(self.url, content=self.envelope(birth_name, first_names, sex, birth_date,
                                                            birth_place).encode(),
-                           headers={"content-type": SOAP12, "x-sandbox-workspace": self.workspace})
+                           headers=self._headers())
         try:
             root = ET.fromstring(r.content)
         except ET.ParseError as exc:

@@ -74,7 +74,8 @@ class DpiSimulator:
         self.insi_http = (httpx.Client(timeout=c.timeout, cert=c.cert, verify=c.verify) if c.cert
                           else self.http)
         self.psc = self._psc()
-        self.insi = InsiClient(self.insi_http, c.insi_url, c.workspace)
+        # without a client certificate the sandbox's INSi takes its key instead (docs/security.md)
+        self.insi = InsiClient(self.insi_http, c.insi_url, c.workspace, key="" if c.cert else c.api_key)
         self.dmp = DmpClient(self.http, c.base_url + "/dmp/fhir", c.workspace, self._access_token)
         self.mail = c.mail or MailEndpoints.from_environment(c.base_url)
 
@@ -123,7 +124,8 @@ class DpiSimulator:
 
     @property
     def api_headers(self) -> dict[str, str]:
-        """``Authorization`` for the sandbox's own API (``/sandbox/api``), never sent to the national services."""
+        """``Authorization`` for the sandbox's own API (``/sandbox/api``), never sent to the national
+        services (INSi without a client certificate excepted: the sandbox's key stands for it there)."""
         return {"Authorization": f"Bearer {self.config.api_key}"} if self.config.api_key else {}
 
     def _client_secret(self) -> str:
