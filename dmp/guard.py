@@ -60,7 +60,12 @@ async def check(s: AsyncSession, caller: Caller, ins: str, action: Action, opera
     """The DMP and the (allowed) decision; otherwise :class:`AccessDenied` with its trace."""
     if dmp is _LOAD:
         dmp = await store.get_dmp(s, caller.workspace, ins) if ins else None
+    return dmp, allowed(caller, ins, action, operation, dmp, **kw)
+
+
+def allowed(caller: Caller, ins: str, action: Action, operation: str, dmp: Dmp | None, **kw: Any) -> Decision:
+    """The decision on ``dmp`` (already loaded) if it allows; otherwise :class:`AccessDenied`."""
     decision = decide(request_for(caller, action, dmp, **kw))
     if not decision.allowed:
         raise AccessDenied(decision, audit_record(caller, ins, operation, "4", decision) if dmp else None)
-    return dmp, decision  # type: ignore[return-value]
+    return decision

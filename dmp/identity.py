@@ -8,6 +8,7 @@ patient persona decides (``identity_status`` == ``QUAL``).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from ins import NotQualified, Qualification, Status, qualification
@@ -16,9 +17,17 @@ if TYPE_CHECKING:
     from sandbox.context import SandboxContext
 
 
-async def _qualification(ctx: SandboxContext, workspace: str, ins: str, persona_id: str) -> Qualification:
+async def _no_persona() -> str:
+    return ""
+
+
+async def _qualification(ctx: SandboxContext, workspace: str, ins: str,
+                         persona_of: Callable[[], Awaitable[str]]) -> Qualification:
     found = await qualification(ctx.db, workspace, ins)
-    if found.reason is not NotQualified.UNKNOWN or not persona_id:
+    if found.reason is not NotQualified.UNKNOWN:
+        return found
+    persona_id = await persona_of()
+    if not persona_id:
         return found
     persona = await ctx.personas.get(workspace, "patient", persona_id)
     raw = str((persona or {}).get("identity_status") or "")
@@ -29,10 +38,11 @@ async def _qualification(ctx: SandboxContext, workspace: str, ins: str, persona_
 
 
 async def patient_qualification(ctx: SandboxContext, workspace: str, ins: str,
-                                persona_id: str = "") -> Qualification:
+                                persona_of: Callable[[], Awaitable[str]] = _no_persona) -> Qualification:
     """Cached per process (:mod:`dmp.cache`): until a change is recorded (statuses change on
-    workspace reset), 60 s at most."""
+    workspace reset), 60 s at most. ``persona_of`` names the patient persona of ``ins``'s DMP; it is
+    asked only when ``ins`` holds no identity for the matricule (rare: a read saved per call)."""
     from dmp.cache import cache
 
     return await cache(ctx, "rniv", 60.0).get((workspace, ins),
-                                               lambda: _qualification(ctx, workspace, ins, persona_id))
+                                               lambda: _qualification(ctx, workspace, ins, persona_of))

@@ -13,7 +13,8 @@ door                                  use it for
                                       one transaction (``write=False`` when it only reads)
 ``dmp.store.read_session``            reads that need no snapshot (autocommit, no BEGIN/COMMIT)
 :meth:`Database.execute_many`         the same statements over many rows (evidence batches)
-``sandbox.db_bulk.insert_rows``       several tables in one round trip (a DMP submission)
+``sandbox.db_bulk.insert_rows``       several tables in one round trip (a DMP submission,
+                                      inside :meth:`Database.run`)
 :meth:`Database.autocommit_first`     PostgreSQL only, one statement that is a whole transaction
                                       by itself; the store offers the portable alternative
 ====================================  ==========================================================

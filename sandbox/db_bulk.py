@@ -19,8 +19,7 @@ from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, insert, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Connection, Table, insert, text
 from sqlalchemy.sql.elements import TextClause
 
 
@@ -66,12 +65,14 @@ def _json_rows(table: Table, rows: list[dict[str, Any]]) -> str:
     return orjson.dumps(full, default=_encode).decode()
 
 
-async def insert_rows(s: AsyncSession, parts: Sequence[tuple[Table, list[dict[str, Any]]]]) -> None:
-    """Insert each ``(table, rows)`` of ``parts`` (in order) within ``s``'s transaction."""
-    if s.bind.dialect.name == "postgresql":
+def insert_rows(conn: Connection, parts: Sequence[tuple[Table, list[dict[str, Any]]]]) -> None:
+    """Insert each ``(table, rows)`` of ``parts`` (in order) within ``conn``'s transaction.
+    Synchronous: called inside a function run by :meth:`sandbox.db.Database.run` (an async session
+    can reach it through ``run_sync``)."""
+    if conn.dialect.name == "postgresql":
         tables = tuple(t for t, _ in parts)
-        await s.execute(_statement(tables), {f"p{n}": _json_rows(t, rows) for n, (t, rows) in enumerate(parts)})
+        conn.execute(_statement(tables), {f"p{n}": _json_rows(t, rows) for n, (t, rows) in enumerate(parts)})
         return
     for table, rows in parts:
         if rows:
-            await s.execute(insert(table), rows)
+            conn.execute(insert(table), rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from dmp.models import DmpAuditRow, DmpBinaryRow, DmpListRow
 from sandbox.db import as_utc
@@ -20,20 +20,22 @@ def test_insert_rows_round_trip(sandbox: RunningSandbox) -> None:
     bin_id, list_id, audit_id = uuid.uuid4().hex, uuid.uuid4().hex, str(uuid.uuid4())
     resource = {"resourceType": "List", "title": "Compte rendu « biologie » – été", "n": [1, 2.5, None, True]}
 
+    def write(conn: Connection) -> None:
+        insert_rows(conn, [
+            (DmpBinaryRow.__table__, [{"id": bin_id, "workspace": ws, "content_type": "application/pdf",
+                                       "data": data}]),
+            (DmpListRow.__table__, [{"id": list_id, "workspace": ws, "patient_ins": "248000000000000",
+                                     "kind": "folder", "status": "current", "date": when,
+                                     "last_updated": when, "resource": resource}]),
+            (DmpAuditRow.__table__, []),
+        ])
+        insert_rows(conn, [(DmpAuditRow.__table__, [{
+            "id": audit_id, "workspace": ws, "patient_ins": "248000000000000", "recorded": when,
+            "operation": "iti-65", "action": "C", "outcome": "0", "actor_kind": "professional",
+            "actor_id": "899700218896"}])])
+
     async def write_and_read() -> tuple:
-        async with sandbox.ctx.db.session() as s:
-            await insert_rows(s, [
-                (DmpBinaryRow.__table__, [{"id": bin_id, "workspace": ws, "content_type": "application/pdf",
-                                           "data": data}]),
-                (DmpListRow.__table__, [{"id": list_id, "workspace": ws, "patient_ins": "248000000000000",
-                                         "kind": "folder", "status": "current", "date": when,
-                                         "last_updated": when, "resource": resource}]),
-                (DmpAuditRow.__table__, []),
-            ])
-            await insert_rows(s, [(DmpAuditRow.__table__, [{
-                "id": audit_id, "workspace": ws, "patient_ins": "248000000000000", "recorded": when,
-                "operation": "iti-65", "action": "C", "outcome": "0", "actor_kind": "professional",
-                "actor_id": "899700218896"}])])
+        await sandbox.ctx.db.run(write)
         async with sandbox.ctx.db.session() as s:
             b = (await s.execute(select(DmpBinaryRow.data).where(DmpBinaryRow.id == bin_id))).scalar_one()
             lst = (await s.execute(select(DmpListRow).where(DmpListRow.id == list_id))).scalar_one()
