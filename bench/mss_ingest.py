@@ -250,7 +250,8 @@ def main() -> None:
             _, count = sandbox_fetch()
 
             demo_port = free_port()
-            demo = subprocess.Popen(["pymap", "--port", str(demo_port), "--host", "127.0.0.1", "--cert",
+            pymap = Path(sys.executable).with_name("pymap")  # the venv's, whether or not it is on the PATH
+            demo = subprocess.Popen([str(pymap), "--port", str(demo_port), "--host", "127.0.0.1", "--cert",
                                      str(pki.server_chain), "--key", str(pki.server_key), "dict"],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             procs.append(demo)

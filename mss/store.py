@@ -24,23 +24,30 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from mss.models import BlobRow, FolderRow, MailboxOptionRow, MessageRow
 from sandbox.db import Database, as_utc
+from sandbox.db_prepared import Prepared
 
 INBOX = "INBOX"
 SENT = "Sent"
 FOLDERS = (INBOX, SENT)
 _INSERT: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-# the delivery's statements, built once (bound parameters; see MailStore._deliver_batch_sync)
-_BLOB_INSERT = {name: ins(BlobRow).on_conflict_do_nothing(index_elements=["workspace", "sha256"])
+# the delivery's statements, built once (bound parameters; see MailStore._deliver_batch_sync) and
+# compiled once per dialect (sandbox.db_prepared: on SQLite they run on the driver's cursor)
+_BLOB_INSERT = {name: Prepared(ins(BlobRow).on_conflict_do_nothing(index_elements=["workspace", "sha256"]))
                 for name, ins in _INSERT.items()}
 # one statement per folder and transaction: create it with next_uid n + 1 (its n new messages take
 # UIDs 1..n), or move the existing row's next_uid on by n; the upsert takes the row's lock
 # (PostgreSQL) or the database's (SQLite), so UIDs never repeat
-_NEXT_UIDS = {name: ins(FolderRow).on_conflict_do_update(
+_NEXT_UIDS = {name: Prepared(ins(FolderRow).on_conflict_do_update(
     index_elements=["workspace", "mailbox", "folder"],
-    set_={"next_uid": FolderRow.next_uid + bindparam("n", type_=Integer)}).returning(FolderRow.next_uid)
+    set_={"next_uid": FolderRow.next_uid + bindparam("n", type_=Integer)}).returning(FolderRow.next_uid))
     for name, ins in _INSERT.items()}
-# every message row of a transaction in one statement (SQLAlchemy's "insertmanyvalues"), ids in order
+# PostgreSQL: every message row of a transaction in one statement (SQLAlchemy's "insertmanyvalues"),
+# ids in order, so one round trip serves the batch
 _MESSAGE_INSERT = insert(MessageRow).returning(MessageRow.id, sort_by_parameter_order=True)
+# SQLite: one row at a time on the driver's cursor (a statement on a local file costs microseconds;
+# SQLAlchemy's execution of the one above cost more than the rest of the transaction)
+_MESSAGE_INSERT_ONE = Prepared(insert(MessageRow).values(
+    {c.name: bindparam(c.name) for c in MessageRow.__table__.columns if c.name != "id"}).returning(MessageRow.id))
 MAX_BATCH = 64  # deliveries written in one transaction at most
 
 
@@ -158,13 +165,14 @@ class MailStore:
         (:meth:`Database.run`: on SQLite no thread trip per statement), set-based so that a round
         trip to PostgreSQL serves the whole batch: the raw messages in one ``executemany``, one
         UID upsert per folder (in a fixed order: two processes never wait for each other's rows
-        crosswise), every message row in one insert. Statements are built once with bound
+        crosswise), every message row in one insert (on SQLite, one cheap insert per row on the
+        driver's cursor: :mod:`sandbox.db_prepared`). Statements are built once with bound
         parameters: SQLAlchemy's cache key of a statement with inline values covers the values,
         and hashing the raw message for it cost more than the whole transaction."""
         dialect = conn.dialect.name
         blobs = {(p.workspace, p.sha): p for p in batch}
-        conn.execute(_BLOB_INSERT[dialect], [{"workspace": w, "sha256": sha, "size": len(p.delivery.raw),
-                                              "data": p.delivery.raw} for (w, sha), p in blobs.items()])
+        _BLOB_INSERT[dialect].execute_many(conn, [{"workspace": w, "sha256": sha, "size": len(p.delivery.raw),
+                                                   "data": p.delivery.raw} for (w, sha), p in blobs.items()])
         wanted: dict[tuple[str, str, str], int] = {}
         for p in batch:
             for mailbox, folder in p.delivery.targets:
@@ -173,10 +181,10 @@ class MailStore:
         next_uid: dict[tuple[str, str, str], int] = {}
         for key in sorted(wanted):
             n = wanted[key]
-            last = conn.execute(_NEXT_UIDS[dialect], {"workspace": key[0], "mailbox": key[1], "folder": key[2],
-                                                      "uidvalidity": int(time.time()) & 0x7FFFFFFF,
-                                                      "next_uid": n + 1, "n": n}).scalar_one()
-            next_uid[key] = last - n
+            row = _NEXT_UIDS[dialect].first(conn, {"workspace": key[0], "mailbox": key[1], "folder": key[2],
+                                                   "uidvalidity": int(time.time()) & 0x7FFFFFFF,
+                                                   "next_uid": n + 1, "n": n})
+            next_uid[key] = row.next_uid - n
         per_delivery: builtins.list[builtins.list[dict[str, Any]]] = []
         for p in batch:
             d, rows = p.delivery, []
@@ -190,7 +198,10 @@ class MailStore:
                              "patient_ins": d.patient_ins, "checks": d.checks, "origin": d.origin})
             per_delivery.append(rows)
         flat = [row for rows in per_delivery for row in rows]
-        if flat:
+        if dialect == "sqlite":
+            for row in flat:
+                row["id"] = _MESSAGE_INSERT_ONE.first(conn, row).id
+        elif flat:
             for row, new_id in zip(flat, conn.execute(_MESSAGE_INSERT, flat).scalars().all(), strict=True):
                 row["id"] = new_id
         return per_delivery

@@ -6,7 +6,7 @@ Safety first, before anything is decompressed: number of entries, declared uncom
 per-entry compression ratio (zip bomb), absolute or escaping paths, encrypted entries, nested
 archives; then each entry is read in bounded chunks (the declared size bounds the inflater, and the
 running total is checked again). ``METADATA.XML`` is parsed as defusedxml would (no DTD, no
-entities, no network: :func:`safe_fromstring`). Then the XDM layout (``INDEX.HTM``,
+entities, no network: :func:`profiles.safe_fromstring`). Then the XDM layout (``INDEX.HTM``,
 ``README.TXT``, ``IHE_XDM/SUBSET01/METADATA.XML``), the submission set, each document entry (URI
 → file, SHA-1 hash and size against the bytes, French codes against the bundled value sets through
 ``profiles.value_set_codes``).
@@ -21,12 +21,10 @@ import posixpath
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
-from xml.etree.ElementTree import Element, ParseError
-from xml.etree.ElementTree import fromstring as xml_fromstring
-from xml.parsers import expat
+from typing import Any
+from xml.etree.ElementTree import ParseError
 
-from defusedxml import DefusedXmlException, DTDForbidden
+from defusedxml import DefusedXmlException
 
 import profiles
 from mss.findings import Finding, M, finding
@@ -248,31 +246,9 @@ def _check_layout(files: dict[str, bytes], out: XdmPackage) -> None:
             out.findings.append(finding(M.XDM_UNREFERENCED_FILE, upper[name], name=upper[name]))
 
 
-def _refuse_dtd(*_args: Any) -> NoReturn:
-    raise DTDForbidden(None, None, None)
-
-
-def safe_fromstring(raw: bytes) -> Element:
-    """``raw`` parsed with no DTD, no entity, no network, as defusedxml does, at the speed of
-    ElementTree's C parser: a first pass of bare expat (no Python call per element) stops at the
-    first ``<!DOCTYPE`` or entity declaration (:class:`DTDForbidden`); a document without one has
-    no entity to expand, so the C parser may then build the tree. defusedxml's tree builder is
-    pure Python: 1.1 ms against 0.45 ms for a two-document METADATA.XML (py-spy on
-    ``bench/mss_ingest.py``: 10 % of an ingested message)."""
-    scan = expat.ParserCreate()
-    scan.StartDoctypeDeclHandler = _refuse_dtd
-    scan.EntityDeclHandler = _refuse_dtd
-    scan.ExternalEntityRefHandler = _refuse_dtd
-    try:
-        scan.Parse(raw, True)
-    except expat.ExpatError:
-        pass  # malformed: the parser below says where, as a ParseError
-    return xml_fromstring(raw)
-
-
 def _parse_metadata(raw: bytes, path: str, out: XdmPackage) -> EbMetadata | None:
     try:
-        root = safe_fromstring(raw)
+        root = profiles.safe_fromstring(raw)
     except DefusedXmlException:
         out.findings.append(finding(M.XDM_METADATA_DTD, path))
         return None

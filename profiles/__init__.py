@@ -24,5 +24,6 @@ __all__ = [
 ]
 
 from profiles.cda_header import CdaHeader, CdaIssue, read_cda_header  # noqa: E402 - CDA R2 header reader (FACTS §5)
+from profiles.safe_xml import DTDForbidden, safe_fromstring  # noqa: E402 - untrusted XML (no DTD, no entities)
 
-__all__ += ["CdaHeader", "CdaIssue", "read_cda_header"]
+__all__ += ["CdaHeader", "CdaIssue", "DTDForbidden", "read_cda_header", "safe_fromstring"]
