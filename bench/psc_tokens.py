@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/psc_tokens.py [--codes 2000] [--cc 4000] [--chunk 200] [--userinfo 500]
                                          [--concurrency 8] [--workers N] [--database-url postgresql+asyncpg://...]
+                                         [--baseline ../checkout-of-an-older-commit] [--no-oidc-provider]
 
 Both providers run on this machine in the same run (``mes-sandbox serve --workers N``, one worker
 per CPU by default, with a fresh SQLite database unless ``--database-url`` is given; ``node
@@ -33,6 +34,11 @@ between turns for background work. Runs on this shared machine vary by ±15 % fr
 next: taking turns puts a slow spell on every server alike, where measuring one server after the
 other put it on whichever ran then. Prints our tokens/s ÷ theirs for each (target ≥ 1.0), over all
 turns, and the spread of the ratios of turns that ran back to back.
+
+``--baseline DIR``: the sandbox of another checkout (a worktree of an older commit, with its own
+``.venv``) runs as one more server taking turns, with its own fresh database: the lines
+"ours ÷ baseline" compare two versions of the sandbox in the same run, the only comparison this
+shared machine allows. ``--no-oidc-provider`` leaves oidc-provider out (shorter turns).
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -60,7 +67,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loadgen  # noqa: E402
 
-from sandbox.testing import free_port, fresh_database  # noqa: E402
+from sandbox.testing import free_port, fresh_database, spare_mail_ports  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_DIR = ROOT / "bench" / "node-psc"
@@ -113,28 +120,47 @@ def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} not ready after {timeout}s")
 
 
-def start_sandbox(data_dir: Path, database_url: str, alg: str, workers: int) -> tuple[subprocess.Popen, Target]:
+def discovery(issuer: str, proc: subprocess.Popen, timeout: float = 120) -> dict[str, Any]:
+    """The issuer's discovery document once it answers: PSC's ``wallet-openid-configuration``, or
+    the standard name for a baseline checkout older than the wallet host."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before answering {issuer}")
+        for name in ("wallet-openid-configuration", "openid-configuration"):
+            try:
+                r = httpx.get(f"{issuer}/.well-known/{name}", timeout=2)
+            except httpx.HTTPError:
+                continue
+            if r.status_code == 200:
+                return r.json()
+        time.sleep(0.2)
+    raise RuntimeError(f"{issuer} not ready after {timeout}s")
+
+
+def start_sandbox(data_dir: Path, database_url: str, alg: str, workers: int, checkout: Path | None = None,
+                  name: str = "mes-sandbox psc") -> tuple[subprocess.Popen, Target]:
+    """``checkout``: another checkout's sandbox, run with that checkout's ``.venv`` (default: this one)."""
     port = free_port()
     env = {**os.environ, "MES_SANDBOX_DATA_DIR": str(data_dir), "MES_SANDBOX_PORT": str(port),
            "MES_SANDBOX_HOST": "127.0.0.1", "MES_SANDBOX_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            "MES_SANDBOX_HTTPS_ENABLED": "false", "MES_SANDBOX_PSC_CODE_TTL": "600",
            "MES_SANDBOX_DATABASE_URL": database_url, "MES_SANDBOX_WORKERS": str(workers),
-           "MES_SANDBOX_OPEN_API": "true"}  # loopback bench: /sandbox/api without keys
-    exe = Path(sys.executable).with_name("mes-sandbox")
+           "MES_SANDBOX_OPEN_API": "true",  # loopback bench: /sandbox/api without keys
+           **spare_mail_ports()}  # off the default mail ports, which the user's own sandbox may hold
+    exe = (checkout / ".venv" / "bin" if checkout else Path(sys.executable).parent) / "mes-sandbox"
     proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env, cwd=data_dir,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     issuer = f"http://127.0.0.1:{port}/psc/realms/esante-wallet"
-    wait_ready(issuer + "/.well-known/wallet-openid-configuration", proc, timeout=120)
-    oidc = issuer + "/protocol/openid-connect"
+    endpoints = discovery(issuer, proc)
     # a bench client like oidc-provider's: same id, secret, grants and signing alg
     r = httpx.post(f"http://127.0.0.1:{port}/sandbox/api/workspaces/default/psc/clients", json={
         "client_id": "bench", "client_secret": "bench-secret", "redirect_uris": [CALLBACK],
         "grant_types": ["authorization_code", "refresh_token", "client_credentials"],
         "id_token_signed_response_alg": alg})
     r.raise_for_status()
-    return proc, Target("mes-sandbox psc", f"http://127.0.0.1:{port}/psc/wallet/auth", oidc + "/token",
-                        oidc + "/userinfo",
-                        "bench", "bench-secret", proc.pid)
+    return proc, Target(name, endpoints["authorization_endpoint"], endpoints["token_endpoint"],
+                        endpoints["userinfo_endpoint"], "bench", "bench-secret", proc.pid)
 
 
 def start_oidc_provider(alg: str, access_tokens: str) -> tuple[subprocess.Popen, Target]:
@@ -311,8 +337,12 @@ def main() -> None:
                              "(default: fresh SQLite)")
     parser.add_argument("--alg", choices=("RS256", "ES256"), default="RS256",
                         help="signing alg of both providers' bench client (default RS256, PSC's default)")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another checkout (with its own .venv) whose sandbox takes turns too: ours ÷ baseline")
+    parser.add_argument("--oidc-provider", action=argparse.BooleanOptionalAction, default=True,
+                        help="run panva's oidc-provider beside the sandbox (default: yes)")
     args = parser.parse_args()
-    if not shutil.which("node"):
+    if args.oidc_provider and not shutil.which("node"):
         sys.exit("node is required for the oidc-provider side")
     tmp = Path(tempfile.mkdtemp(prefix="psc-bench-"))
     if args.database_url:
@@ -320,9 +350,13 @@ def main() -> None:
     else:
         os.environ.pop("MES_SANDBOX_TEST_DATABASE_URL", None)
     procs: list[subprocess.Popen] = []
-    with fresh_database(tmp) as db_url:
+    (tmp / "baseline").mkdir()
+    load_before = os.getloadavg()
+    with contextlib.ExitStack() as databases:
+        db_url = databases.enter_context(fresh_database(tmp))
+        baseline_url = databases.enter_context(fresh_database(tmp / "baseline")) if args.baseline else ""
         try:
-            targets = start_all(args, tmp, db_url, procs)
+            targets = start_all(args, tmp, db_url, baseline_url, procs)
             results = asyncio.run(measure(targets, args))
         finally:
             for p in procs:
@@ -332,17 +366,23 @@ def main() -> None:
                 except subprocess.TimeoutExpired:
                     p.kill()
             shutil.rmtree(tmp, ignore_errors=True)
-    report(args, [t.name for t, _ in targets], results)
+    report(args, [t.name for t, _ in targets], results, (load_before, os.getloadavg()))
 
 
-def start_all(args: argparse.Namespace, tmp: Path, db_url: str,
+def start_all(args: argparse.Namespace, tmp: Path, db_url: str, baseline_url: str,
               procs: list[subprocess.Popen]) -> list[tuple[Target, bool]]:
-    """The sandbox, then oidc-provider with opaque and with JWT access tokens; (target, has userinfo).
-    All stay up until the end."""
+    """The sandbox, the baseline checkout's if any, then oidc-provider with opaque and with JWT access
+    tokens; (target, has userinfo). All stay up until the end."""
     sb_proc, ours = start_sandbox(tmp, db_url, args.alg, args.workers)
     procs.append(sb_proc)
     targets = [(ours, True)]
-    for access_tokens in ("opaque", "jwt"):
+    if args.baseline:
+        checkout = args.baseline.resolve()
+        base_proc, base = start_sandbox(tmp / "baseline", baseline_url, args.alg, args.workers, checkout,
+                                        name=f"baseline {checkout.name}")
+        procs.append(base_proc)
+        targets.append((base, True))
+    for access_tokens in ("opaque", "jwt") if args.oidc_provider else ():
         op_proc, theirs = start_oidc_provider(args.alg, access_tokens)
         procs.append(op_proc)
         # an access token for a resource server is not one for userinfo
@@ -350,12 +390,14 @@ def start_all(args: argparse.Namespace, tmp: Path, db_url: str,
     return targets
 
 
-def report(args: argparse.Namespace, names: list[str], results: dict[str, Any]) -> None:
+def report(args: argparse.Namespace, names: list[str], results: dict[str, Any],
+           loads: tuple[tuple[float, ...], ...]) -> None:
     ours, *peers = names
     print(f"\nPSC token benchmark — {args.alg}, {os.cpu_count()} CPUs, concurrency {args.concurrency}, "
           f"{args.codes} code exchanges and {args.cc} client_credentials tokens per server, the servers taking "
           f"turns every {args.chunk} (client_credentials: {2 * args.chunk}); sandbox with {args.workers} worker "
-          f"process(es), oidc-provider in one (its state lives in process memory)")
+          f"process(es), oidc-provider in one (its state lives in process memory); load average "
+          + " -> ".join("/".join(f"{x:.1f}" for x in load) for load in loads) + " (1/5/15 min, start -> end)")
     print(f"{'metric':40}{ours:>18}" + "".join(f"{p:>28}{'ours ÷':>8}" for p in peers))
 
     def line(metric: str, values: dict[str, float | None]) -> None:

@@ -10,7 +10,8 @@ exchange is committed before the response's last body chunk is sent
 (:meth:`sandbox.evidence_recorder.EvidenceRecorder.record_durable`), so a client that has its full answer
 has its evidence, even if the node is killed right after. Reads are recorded in the background,
 unless their handler says they change state (``annotate(request, durable=True)``: e.g. an OIDC
-logout or authorization answered to a GET).
+logout or authorization answered to a GET). The response's head is held until its first body chunk
+leaves (after the commit, for a one-chunk answer): both go out back to back.
 """
 
 from __future__ import annotations
@@ -118,9 +119,10 @@ class EvidenceMiddleware:
         resp_type = ""
         batched_method = scope["method"] in BATCHED_METHODS
         recorded = False
+        head: Message | None = None  # the response start, held until its first body chunk
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status, resp_type, recorded
+            nonlocal status, resp_type, recorded, head
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = list(message.get("headers", []))
@@ -129,6 +131,11 @@ class EvidenceMiddleware:
                 for k, v in headers:
                     if k.lower() == b"content-type":
                         resp_type = v.decode("latin-1")
+                if record:
+                    # the head leaves with the body: a head sent before a durable commit went out
+                    # alone, one more segment for the client to wake up for and acknowledge
+                    head = message
+                    return
             elif message["type"] == "http.response.body" and record:
                 resp_chunks.append(message.get("body", b""))
                 if not message.get("more_body", False) and (
@@ -137,6 +144,9 @@ class EvidenceMiddleware:
                     recorded = True
                     await self.recorder.record_durable(
                         self._exchange(scope, path, correlation, started, status, [body], resp_chunks, resp_type))
+                if head is not None:
+                    await send(head)
+                    head = None
             await send(message)
 
         try:

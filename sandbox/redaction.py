@@ -40,6 +40,12 @@ _OPAQUE = re.compile(rb"\b(?:" + b"|".join(p.encode() for p in OPAQUE_PREFIXES) 
 _PEM_KEY = re.compile(rb"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S)
 _JSON_HINTS = tuple(f'{n}"'.encode() for n in JSON_SECRET_NAMES)
 _OPAQUE_HINTS = (b"psc-ac.", b"psc-rt.", b"msbo.", b"msbw.")
+#: one scan for every hint above: a short value without any needs none of the rules
+_ANY_HINT = re.compile(b"|".join(re.escape(h) for h in (b"eyJ", *_OPAQUE_HINTS, *_JSON_HINTS, b"=",
+                                                         b"PRIVATE KEY-----")))
+#: up to this size one regex scan is cheaper than the rules' substring tests (Python calls), beyond
+#: it dearer (an alternation is tried at each byte, a substring test runs at memchr speed)
+ONE_SCAN_BELOW = 4096
 MARK = b"redacted:"
 
 
@@ -59,6 +65,8 @@ class Redactor:
 
     def body(self, data: bytes, content_type: str = "") -> bytes:
         """``data`` with every secret replaced (fast paths: each rule runs only if its hint is there)."""
+        if len(data) < ONE_SCAN_BELOW and _ANY_HINT.search(data) is None:
+            return data
         if b"eyJ" in data:
             data = _JWT.sub(lambda m: self.mark(m.group(0)), data)
         if any(h in data for h in _OPAQUE_HINTS):
@@ -72,7 +80,10 @@ class Redactor:
         return data
 
     def text(self, value: str) -> str:
-        return self.body(value.encode("utf-8", "surrogateescape")).decode("utf-8", "surrogateescape")
+        data = value.encode("utf-8", "surrogateescape")
+        if len(data) < ONE_SCAN_BELOW and _ANY_HINT.search(data) is None:
+            return value
+        return self.body(data).decode("utf-8", "surrogateescape")
 
     def summary(self, value: Any) -> Any:
         """A summary dict (or any JSON value) with secrets replaced, keys named as secrets included."""

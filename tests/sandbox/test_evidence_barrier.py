@@ -61,7 +61,7 @@ def test_a_post_is_in_the_evidence_when_its_answer_arrives(sandbox, client):
 
 def test_a_get_whose_handler_says_it_changes_state_is_committed_before_it_ends(sandbox):
     """``annotate(request, durable=True)`` (an OIDC logout answered to a GET, say): the middleware
-    holds the last chunk until the exchange is committed, as for a POST."""
+    holds the last chunk until the exchange is committed, as for a POST; the head leaves with it."""
     from sandbox.http_evidence import EvidenceMiddleware, annotate
 
     corr = uuid.uuid4().hex
@@ -88,4 +88,4 @@ def test_a_get_whose_handler_says_it_changes_state_is_committed_before_it_ends(s
         await mw(scope, receive, send)
         return seen
 
-    assert sandbox.call(scenario) == [0, 1]  # stored before the body reached the client
+    assert sandbox.call(scenario) == [1, 1]  # stored before the head and the body reached the client
