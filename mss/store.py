@@ -19,12 +19,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Integer, String, bindparam, cast, delete, func, insert, select
+from sqlalchemy import Connection, Integer, String, bindparam, cast, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mss.models import BlobRow, FolderRow, MailboxOptionRow, MessageRow
 from sandbox.db import Database, as_utc
-from sandbox.db_prepared import Prepared
+from sandbox.db_prepared import Prepared, PreparedInsert
 
 INBOX = "INBOX"
 SENT = "Sent"
@@ -41,13 +41,8 @@ _NEXT_UIDS = {name: Prepared(ins(FolderRow).on_conflict_do_update(
     index_elements=["workspace", "mailbox", "folder"],
     set_={"next_uid": FolderRow.next_uid + bindparam("n", type_=Integer)}).returning(FolderRow.next_uid))
     for name, ins in _INSERT.items()}
-# PostgreSQL: every message row of a transaction in one statement (SQLAlchemy's "insertmanyvalues"),
-# ids in order, so one round trip serves the batch
-_MESSAGE_INSERT = insert(MessageRow).returning(MessageRow.id, sort_by_parameter_order=True)
-# SQLite: one row at a time on the driver's cursor (a statement on a local file costs microseconds;
-# SQLAlchemy's execution of the one above cost more than the rest of the transaction)
-_MESSAGE_INSERT_ONE = Prepared(insert(MessageRow).values(
-    {c.name: bindparam(c.name) for c in MessageRow.__table__.columns if c.name != "id"}).returning(MessageRow.id))
+# every message row of a transaction, ids in order (one round trip to PostgreSQL per batch)
+_MESSAGE_INSERT = PreparedInsert(MessageRow, "id")
 MAX_BATCH = 64  # deliveries written in one transaction at most
 
 
@@ -198,12 +193,8 @@ class MailStore:
                              "patient_ins": d.patient_ins, "checks": d.checks, "origin": d.origin})
             per_delivery.append(rows)
         flat = [row for rows in per_delivery for row in rows]
-        if dialect == "sqlite":
-            for row in flat:
-                row["id"] = _MESSAGE_INSERT_ONE.first(conn, row).id
-        elif flat:
-            for row, new_id in zip(flat, conn.execute(_MESSAGE_INSERT, flat).scalars().all(), strict=True):
-                row["id"] = new_id
+        for row, new_id in zip(flat, _MESSAGE_INSERT.keys(conn, flat), strict=True):
+            row["id"] = new_id
         return per_delivery
 
     async def deliver(self, workspace: str, d: Delivery) -> list[StoredMessage]:

@@ -36,3 +36,16 @@ def test_long_values_skip_the_one_scan_and_keep_every_rule() -> None:
     out = R.body(data, "application/x-www-form-urlencoded")
     assert b"hunter2" not in out and b'"abc"' not in out
     assert R.body(padding, "text/plain") == padding
+
+
+def test_base64_padding_alone_does_not_run_the_form_rule_but_a_parameter_still_does() -> None:
+    """A body whose only "=" is base64 padding (an ITI-65 bundle, a mail) is left as it is; a form
+    parameter named as a secret is found in a body of any shape below the form rule's size cap."""
+    import base64
+
+    blob = base64.b64encode(b"<ClinicalDocument/>" * 400)  # ends with "="
+    bundle = b'{"resourceType":"Bundle","entry":[{"resource":{"data":"' + blob + b'"}}]}'
+    assert b"=" in bundle and R.body(bundle, "application/fhir+json") == bundle
+    mail = bundle + b"\r\nhttps://rp.example/cb?state=x&code=abc123 "
+    out = R.body(mail, "message/rfc822")
+    assert b"abc123" not in out and out.startswith(bundle)
