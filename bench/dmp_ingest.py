@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import loadgen  # noqa: E402
+from proc_cpu import cpu_seconds  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from dmp import audit as dmp_audit  # noqa: E402
@@ -63,26 +64,6 @@ CDA = (b'<?xml version="1.0" encoding="UTF-8"?><ClinicalDocument xmlns="urn:hl7-
        + b"<title>Compte rendu d'examens biologiques</title>" + b"<component/>" * 200 + b"</ClinicalDocument>")
 SEED = 20240101
 
-
-def cpu_seconds(root: int) -> float:
-    """User + system CPU seconds of process ``root`` and its descendants (Linux ``/proc``, as in
-    bench/mss_ingest.py): a per-submission cost that a busy machine disturbs less than a rate does."""
-    tick = os.sysconf("SC_CLK_TCK")
-    stats: dict[int, tuple[int, float]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
-    tree, todo = set(), [root]
-    while todo:
-        pid = todo.pop()
-        tree.add(pid)
-        todo += [child for child, (parent, _) in stats.items() if parent == pid and child not in tree]
-    return sum(stats[pid][1] for pid in tree if pid in stats)
 
 
 def sha1(data: bytes) -> str:

@@ -38,6 +38,9 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from proc_cpu import cpu_seconds  # noqa: E402
 
 from mss.samples import build_message  # noqa: E402
 from sandbox.pki import CertKind, TestPKI  # noqa: E402
@@ -84,26 +87,6 @@ def _wait_port(port: int, proc: subprocess.Popen, what: str) -> None:
                 raise SystemExit(f"{what} did not start") from None
             time.sleep(0.2)
 
-
-def cpu_seconds(root: int) -> float:
-    """User + system CPU seconds of process ``root`` and its descendants (Linux ``/proc``): a per-
-    message cost that a busy machine disturbs less than a rate does."""
-    tick = os.sysconf("SC_CLK_TCK")
-    stats: dict[int, tuple[int, float]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
-    tree, todo = set(), [root]
-    while todo:
-        pid = todo.pop()
-        tree.add(pid)
-        todo += [child for child, (parent, _) in stats.items() if parent == pid and child not in tree]
-    return sum(stats[pid][1] for pid in tree if pid in stats)
 
 
 def variant(raw: bytes, n: int) -> bytes:

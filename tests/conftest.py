@@ -9,6 +9,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -56,3 +57,24 @@ def workspace(sandbox: RunningSandbox) -> Iterator[str]:
 def client(sandbox: RunningSandbox) -> Iterator[httpx.Client]:
     with sandbox.client() as c:
         yield c
+
+
+@dataclass
+class Tenant:
+    """A workspace created for one test, with its API key."""
+
+    name: str
+    key: str
+
+
+@pytest.fixture()
+def two_tenants(sandbox: RunningSandbox) -> Iterator[tuple[Tenant, Tenant]]:
+    """Two new workspaces, each with its own key (the shared-sandbox tests), deleted afterwards."""
+    tenants = []
+    for _ in range(2):
+        name = f"v-{uuid.uuid4().hex[:10]}"
+        tenants.append(Tenant(name, sandbox.create_workspace(name)))
+    yield tenants[0], tenants[1]
+    with sandbox.client() as c:
+        for t in tenants:
+            c.delete(f"/sandbox/api/workspaces/{t.name}")

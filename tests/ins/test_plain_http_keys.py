@@ -8,9 +8,6 @@ INSi's ``insi_431`` fault, a FHIR 401 or a problem 401, recorded in ``anonymous`
 from __future__ import annotations
 
 import secrets
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -22,22 +19,6 @@ ADRTROIS = {"matricule": "297022A02077878", "birth_name": "ADRTROIS", "first_nam
 FORGED = "msbw.{ws}." + "x" * 43
 
 
-@dataclass
-class Tenant:
-    name: str
-    key: str
-
-
-@pytest.fixture()
-def two_tenants(sandbox: RunningSandbox) -> Iterator[tuple[Tenant, Tenant]]:
-    tenants = []
-    for _ in range(2):
-        name = f"k-{uuid.uuid4().hex[:10]}"
-        tenants.append(Tenant(name, sandbox.create_workspace(name)))
-    yield tenants[0], tenants[1]
-    with sandbox.client() as c:
-        for t in tenants:
-            c.delete(f"/sandbox/api/workspaces/{t.name}")
 
 
 def _corr() -> str:

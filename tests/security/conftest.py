@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import sys
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,24 +15,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 from dmp_helpers import Dmp  # noqa: E402
 
 from sandbox.testing import RunningSandbox  # noqa: E402
-
-
-@dataclass
-class Tenant:
-    name: str
-    key: str
-
-
-@pytest.fixture()
-def two_tenants(sandbox: RunningSandbox) -> Iterator[tuple[Tenant, Tenant]]:
-    tenants = []
-    for _ in range(2):
-        name = f"v-{uuid.uuid4().hex[:10]}"
-        tenants.append(Tenant(name, sandbox.create_workspace(name)))
-    yield tenants[0], tenants[1]
-    with sandbox.client() as c:
-        for t in tenants:
-            c.delete(f"/sandbox/api/workspaces/{t.name}")
 
 
 @pytest.fixture()
