@@ -17,9 +17,7 @@ certificates issued for INSi select a workspace here.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sandbox.workspace_certificates import CertificateBinding, Usage, WorkspaceCertificates, fingerprint
@@ -78,16 +76,9 @@ class CertificateRegistry:
     async def issue(self, pki: Any, workspace: str, subject: str, identifier: str,
                     organisation: str) -> IssuedCertificate:
         """Issue an organisation certificate from the test PKI (``sandbox.pki.TestPKI``) and bind it."""
-        from cryptography import x509
-
         from sandbox.pki import CertKind
 
-        with tempfile.TemporaryDirectory(prefix="mes-sandbox-cert-") as tmp:
-            issued = pki.issue(CertKind.ORGANISATION, subject, Path(tmp), identifier=identifier,
-                               organisation=organisation)
-            cert_pem = issued.cert_pem.read_text()
-            key_pem = issued.key_pem.read_text()
-            chain_pem = issued.chain_pem.read_text()
-        cert = x509.load_pem_x509_certificate(cert_pem.encode())
-        bound = await self.certificates.bind(cert, workspace, Usage.INSI, "organisation", identifier)
-        return IssuedCertificate(_bound(bound), cert_pem, key_pem, chain_pem)
+        bound, pem = await self.certificates.issue(pki, CertKind.ORGANISATION, subject, workspace, Usage.INSI,
+                                                   "organisation", identifier, identifier=identifier,
+                                                   organisation=organisation)
+        return IssuedCertificate(_bound(bound), pem.certificate, pem.private_key, pem.chain)

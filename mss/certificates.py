@@ -13,14 +13,9 @@ The bindings live in the sandbox's one registry (:mod:`sandbox.workspace_certifi
 
 from __future__ import annotations
 
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
-
-from sandbox.workspace_certificates import Usage
+from sandbox.workspace_certificates import CertificateBinding, Usage
 
 if TYPE_CHECKING:
     from sandbox.context import SandboxContext
@@ -28,28 +23,15 @@ if TYPE_CHECKING:
 KINDS = ("professional", "organisation")
 
 
-@dataclass(frozen=True)
-class Binding:
-    workspace: str
-    kind: str
-    persona_id: str
-    #: revoked (or its workspace deleted): refused, never the default workspace
-    revoked: bool = False
-
-
 class UnknownPersona(LookupError):
     pass
 
 
-async def binding_of(ctx: SandboxContext, der: bytes) -> Binding | None:
-    """The workspace and persona a certificate was issued for, or None (not issued for one).
-
-    An organisation certificate the sandbox bound to a workspace for INSi is bound here too, to the
-    organisation its ``OU`` names: it must not fall back to the default workspace."""
-    bound = await ctx.certificates.binding_of(der)
-    if bound is None:
-        return None
-    return Binding(bound.workspace, bound.kind, bound.persona_id, bound.revoked)
+async def binding_of(ctx: SandboxContext, der: bytes) -> CertificateBinding | None:
+    """The workspace and persona a certificate was issued for (revoked ones marked), or None (not
+    issued for one). Whatever its usage: an organisation certificate the sandbox bound to a
+    workspace for INSi opens the organisation its ``OU`` names there, never the default workspace."""
+    return await ctx.certificates.binding_of(der)
 
 
 async def issue(ctx: SandboxContext, workspace: str, kind: str, persona_id: str) -> dict[str, Any]:
@@ -61,20 +43,17 @@ async def issue(ctx: SandboxContext, workspace: str, kind: str, persona_id: str)
     from sandbox.pki import CertKind  # cryptography's builders only when a certificate is issued
 
     ctx.pki.ensure()
-    with tempfile.TemporaryDirectory(prefix="mss-cert-") as tmp:
-        if kind == "professional":
-            issued = ctx.pki.issue(CertKind.PROFESSIONAL, persona["id"], Path(tmp),
-                                   given=str(persona.get("given_name") or ""),
-                                   surname=str(persona.get("family_name") or ""))
-        else:
-            issued = ctx.pki.issue(CertKind.ORGANISATION, str(persona.get("name") or persona["id"])[:60],
-                                   Path(tmp), identifier=persona["id"])
-        cert_pem, key_pem, chain_pem = (p.read_text() for p in (issued.cert_pem, issued.key_pem, issued.chain_pem))
-    cert = x509.load_pem_x509_certificate(cert_pem.encode())
-    bound = await ctx.certificates.bind(cert, workspace, Usage.MSS, kind, persona["id"])
+    if kind == "professional":
+        bound, pem = await ctx.certificates.issue(
+            ctx.pki, CertKind.PROFESSIONAL, persona["id"], workspace, Usage.MSS, kind, persona["id"],
+            given=str(persona.get("given_name") or ""), surname=str(persona.get("family_name") or ""))
+    else:
+        bound, pem = await ctx.certificates.issue(
+            ctx.pki, CertKind.ORGANISATION, str(persona.get("name") or persona["id"])[:60], workspace, Usage.MSS,
+            kind, persona["id"], identifier=persona["id"])
     return {"workspace": workspace, "kind": kind, "persona_id": bound.persona_id, "subject": bound.subject,
             "fingerprint": f"sha256:{bound.fingerprint}", "not_after": bound.not_after.isoformat(),
-            "certificate": cert_pem, "private_key": key_pem, "chain": chain_pem}
+            "certificate": pem.certificate, "private_key": pem.private_key, "chain": pem.chain}
 
 
 async def listed(ctx: SandboxContext, workspace: str) -> list[dict[str, Any]]:

@@ -58,6 +58,15 @@ class CertificateBinding:
     revoked: bool = False
 
 
+@dataclass(frozen=True)
+class IssuedPem:
+    """A freshly issued certificate's PEM texts (the private key is shown once, not stored)."""
+
+    certificate: str
+    private_key: str
+    chain: str
+
+
 def _domain(row: WorkspaceCertificateRow) -> CertificateBinding:
     return CertificateBinding(row.fingerprint, row.bound_workspace, Usage(row.usage), row.kind, row.persona_id,
                               row.subject, row.serial, as_utc(row.issued_at), as_utc(row.not_after),
@@ -83,6 +92,23 @@ class WorkspaceCertificates:
         async with self.db.session() as s:
             s.add(row)
         return bound
+
+    async def issue(self, pki: Any, cert_kind: Any, subject: str, workspace: str, usage: Usage, kind: str,
+                    persona_id: str, **names: str) -> tuple[CertificateBinding, IssuedPem]:
+        """Issue a certificate from the test PKI (``sandbox.pki.TestPKI.issue(cert_kind, subject,
+        …, **names)``) and bind it to ``workspace``; its PEM texts are returned once, kept nowhere
+        (the files go with a temporary folder)."""
+        import tempfile
+        from pathlib import Path
+
+        from cryptography import x509
+
+        with tempfile.TemporaryDirectory(prefix="mes-sandbox-cert-") as tmp:
+            issued = pki.issue(cert_kind, subject, Path(tmp), **names)
+            pem = IssuedPem(issued.cert_pem.read_text(), issued.key_pem.read_text(), issued.chain_pem.read_text())
+        bound = await self.bind(x509.load_pem_x509_certificate(pem.certificate.encode()), workspace, usage, kind,
+                                persona_id)
+        return bound, pem
 
     async def binding_of(self, der: bytes) -> CertificateBinding | None:
         """Whose certificate this is (revoked ones included, marked), or None: not issued for a workspace."""
