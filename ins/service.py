@@ -19,13 +19,15 @@ from sandbox.settings import Settings
 def _endpoints(settings: Settings) -> list[Endpoint]:
     base = settings.base_url
     return [
-        Endpoint("INSi SOAP 1.2 (loopback HTTP; mTLS INSI-AUTO on the HTTPS port)", f"{base}/ins/insi"),
+        Endpoint("INSi SOAP 1.2 over loopback HTTP (header Authorization: Bearer <workspace key or operator key>)",
+                 f"{base}/ins/insi"),
         Endpoint("INSi SOAP 1.2 over mutual TLS (organisation certificate CN=INSI-AUTO bound to a workspace; "
                  "`mes-sandbox pki issue --kind organisation --subject INSI-AUTO --out DIR --workspace default`)",
                  f"https://localhost:{settings.https_port}/ins/insi"),
         Endpoint("INSi WSDL (sandbox-written)", f"{base}/ins/insi?wsdl"),
-        Endpoint("INS FHIR Patient (fr-core INS)", f"{base}/ins/fhir/Patient?family=ADRTROIS&birthdate=1997-02-26"),
-        Endpoint("INS verification (JSON)", f"{base}/ins/api/verify"),
+        Endpoint("INS FHIR Patient (fr-core INS; Bearer key as for INSi)",
+                 f"{base}/ins/fhir/Patient?family=ADRTROIS&birthdate=1997-02-26"),
+        Endpoint("INS verification (JSON; Bearer key as for INSi)", f"{base}/ins/api/verify"),
         Endpoint("INSi test identity", "ADRTROIS DOMINIQUE F 1997-02-26 2A020 -> 297022A020778 78"),
     ]
 
