@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from mss.store import INBOX, SENT, Delivery, MailStore, StoredMessage
 
 if TYPE_CHECKING:
     from sandbox.context import SandboxContext
+    from sandbox.evidence import Exchange
 
 log = logging.getLogger(__name__)
 SERVICE = "mss"
@@ -50,13 +52,16 @@ _text = headers.text
 def store(ctx: SandboxContext) -> MailStore:
     st = ctx.state.get("mss.store")
     if st is None:
-        st = ctx.state["mss.store"] = MailStore(ctx.db)
+        st = ctx.state["mss.store"] = MailStore(ctx.db, ctx.recorder)
     return st
 
 
 async def accept(ctx: SandboxContext, workspace: str, raw: bytes, sender: str, recipients: list[str],
-                 origin: dict[str, Any]) -> Accepted:
-    """Check and store ``raw``; raises :class:`Refused` when nothing may be stored."""
+                 origin: dict[str, Any],
+                 evidence: Callable[[list[int], content.Inspection], Exchange] | None = None) -> Accepted:
+    """Check and store ``raw``; raises :class:`Refused` when nothing may be stored. ``evidence``
+    builds the exchange recording the acceptance from the stored messages' ids and the checks'
+    result: it is written in the delivery's own transaction (:class:`mss.store.Delivery`)."""
     patients = {r for r in recipients if mailboxes.domain_of(r) == mailboxes.PATIENT_DOMAIN}
     known: set[str] = set()
     for r in patients:
@@ -78,7 +83,8 @@ async def accept(ctx: SandboxContext, workspace: str, raw: bytes, sender: str, r
     stored = await store(ctx).deliver(workspace, Delivery(
         raw=raw, targets=targets, sender=sender, recipients=recipients, subject=_text(h.get("Subject")),
         message_id=_text(h.get("Message-ID")), patient_ins=patient_ins, checks=inspection.as_json,
-        origin=origin, flags={SENT: ["\\Seen"]}))
+        origin=origin, flags={SENT: ["\\Seen"]},
+        evidence=None if evidence is None else (lambda ids: evidence(ids, inspection))))
     return Accepted(stored, inspection)
 
 

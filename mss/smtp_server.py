@@ -13,7 +13,8 @@ RFC 7628 OAUTHBEARER). aiosmtpd parses the protocol; the handler below decides.
   (``tempfail`` 451, ``reject``, ``mailbox_full`` 552, ``slow``); stored before ``250``.
 - Each session is recorded as evidence (commands, reply codes, TLS version and cipher, no
   credential in clear) and each message with its raw bytes, by reference; an accepted message's
-  exchange is committed before its ``250`` (docs/scale.md "What a crash can lose").
+  exchange is written in the same transaction as the message, before its ``250`` (docs/scale.md
+  "What a crash can lose").
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
-from mss import auth, delivery, mailboxes
+from mss import auth, content, delivery, mailboxes
 from sandbox.evidence import Direction, Exchange, Protocol
 from sandbox.server import bind
 from sandbox.services import Listener
@@ -243,22 +244,32 @@ class MssHandler:
         record: dict[str, Any] = {"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "size": len(raw)}
         reply = await self._faults(workspace, record)
         if reply is None:
+            def accepted_exchange(ids: list[int], inspection: content.Inspection) -> Exchange:
+                record["message_ids"] = ids
+                record["findings"] = len(inspection.findings)
+                record["reply"] = f"250 2.0.0 OK accepté / queued as {ids[0]}"
+                return self._message_exchange(server, workspace, raw, record)
+
             try:
                 accepted = await delivery.accept(self.ctx, workspace, raw, envelope.mail_from, list(envelope.rcpt_tos),
-                                                 {"via": "smtp", "session": server.session_id, "port": self.port_kind})
+                                                 {"via": "smtp", "session": server.session_id, "port": self.port_kind},
+                                                 evidence=accepted_exchange)
             except delivery.Refused as exc:
                 reply = exc.reply
             except Exception:
                 log.exception("storing a message failed")
                 reply = "451 4.3.0 Erreur temporaire, rien n'a été conservé / temporary failure, nothing kept"
             else:
-                record["message_ids"] = accepted.ids
-                record["findings"] = len(accepted.inspection.findings)
-                reply = f"250 2.0.0 OK accepté / queued as {accepted.ids[0]}"
+                # its exchange was committed with the messages, before this 250 leaves: a client
+                # that has its 250 has the evidence, even if the node is killed right after
+                server.messages.append(record)
                 delivery.schedule_after_delivery(self.ctx, workspace, accepted, raw, envelope.mail_from)
+                return record["reply"]
+        # refused: nothing was stored; its exchange is batched (and a database that made the store
+        # fail does not also hold the 451 back)
         record["reply"] = reply[:200]
         server.messages.append(record)
-        await self._record_message(server, workspace, raw, record)
+        self.ctx.recorder.record(self._message_exchange(server, workspace, raw, record))
         return reply
 
     async def _faults(self, workspace: str, record: dict[str, Any]) -> str | None:
@@ -281,21 +292,14 @@ class MssHandler:
     def _workspace(self, server: MssSMTP) -> str:
         return server.principal.workspace if server.principal else self.ctx.settings.default_workspace
 
-    async def _record_message(self, server: MssSMTP, workspace: str, raw: bytes, record: dict[str, Any]) -> None:
-        """The message's exchange. An accepted one (``250``) is committed before the reply leaves, as
-        an HTTP state change is (sandbox/http_evidence.py): a client that has its ``250`` has the
-        evidence, even if the node is killed right after. A refusal stored nothing; it is batched
-        (and a database that made the store fail does not also hold the ``451`` back)."""
+    def _message_exchange(self, server: MssSMTP, workspace: str, raw: bytes, record: dict[str, Any]) -> Exchange:
+        """The exchange recording one message, accepted or refused (``record`` is its summary)."""
         now = datetime.now(UTC)
-        exchange = Exchange(
+        return Exchange(
             workspace=workspace, protocol=Protocol.SMTP, service="mss", direction=Direction.INBOUND,
             started_at=now, ended_at=now, operation="smtp-message",
             actor=server.principal.actor if server.principal else "", correlation_id=server.session_id,
             status=record["reply"][:3], summary=record, request_body=raw, request_content_type="message/rfc822")
-        if record["reply"].startswith("250"):
-            await self.ctx.recorder.record_durable(exchange)
-        else:
-            self.ctx.recorder.record(exchange)
 
     def record_session(self, server: MssSMTP) -> None:
         last = next((line[3:6] for line in reversed(server.transcript) if line.startswith("S: ")), "")

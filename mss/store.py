@@ -13,7 +13,7 @@ import builtins
 import functools
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +25,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from mss.models import BlobRow, FolderRow, MailboxOptionRow, MessageRow
 from sandbox.db import Database, as_utc
 from sandbox.db_prepared import Prepared, PreparedInsert
+from sandbox.evidence import Exchange
+from sandbox.evidence_recorder import EvidenceRecorder
 
 INBOX = "INBOX"
 SENT = "Sent"
@@ -61,6 +63,9 @@ class Delivery:
     origin: dict[str, Any] = field(default_factory=dict)
     #: flags per folder, e.g. Sent copies are already \\Seen
     flags: dict[str, list[str]] = field(default_factory=dict)
+    #: the exchange that records this delivery, built from the stored messages' ids: written in the
+    #: delivery's own transaction (one commit, and never a stored message without its evidence)
+    evidence: Callable[[builtins.list[int]], Exchange] | None = None
 
 
 @dataclass(frozen=True)
@@ -150,12 +155,14 @@ def _settle(p: _Pending, *, rows: builtins.list[dict[str, Any]] | None = None,
 
 
 class MailStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, recorder: EvidenceRecorder | None = None) -> None:
         self.db = db
+        self.recorder = recorder  # writes Delivery.evidence (required when a delivery carries one)
         self._queue: builtins.list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
 
-    def _deliver_batch_sync(self, conn: Connection, batch: builtins.list[_Pending]) -> builtins.list[Any]:
+    def _deliver_batch_sync(self, conn: Connection,
+                            batch: builtins.list[_Pending]) -> tuple[builtins.list[Any], builtins.list[Exchange]]:
         """The statements of a transaction's deliveries, synchronous Core on one connection
         (:meth:`Database.run`: on SQLite no thread trip per statement), set-based so that a round
         trip to PostgreSQL serves the whole batch: the raw messages in one ``executemany``, one
@@ -195,7 +202,13 @@ class MailStore:
         flat = [row for rows in per_delivery for row in rows]
         for row, new_id in zip(flat, _MESSAGE_INSERT.keys(conn, flat), strict=True):
             row["id"] = new_id
-        return per_delivery
+        exchanges = [p.delivery.evidence([r["id"] for r in rows])
+                     for p, rows in zip(batch, per_delivery, strict=True) if p.delivery.evidence is not None]
+        if exchanges:
+            if self.recorder is None:
+                raise RuntimeError("a delivery with evidence needs a MailStore with a recorder")
+            self.recorder.repo.write_in(conn, exchanges)
+        return per_delivery, exchanges
 
     async def deliver(self, workspace: str, d: Delivery) -> list[StoredMessage]:
         """Store ``d`` in every target folder; returns once it is committed.
@@ -230,21 +243,27 @@ class MailStore:
 
     async def _write(self, batch: builtins.list[_Pending]) -> None:
         try:
-            results = await self.db.run(functools.partial(self._deliver_batch_sync, batch=batch))
+            results, exchanges = await self.db.run(functools.partial(self._deliver_batch_sync, batch=batch))
         except Exception as exc:
             if len(batch) == 1:
                 _settle(batch[0], exc=exc)
                 return
             for p in batch:  # one at a time: a bad delivery fails alone
                 try:
-                    rows = await self.db.run(functools.partial(self._deliver_batch_sync, batch=[p]))
+                    rows, exchanges = await self.db.run(functools.partial(self._deliver_batch_sync, batch=[p]))
                 except Exception as one:
                     _settle(p, exc=one)
                 else:
+                    self._committed(exchanges)
                     _settle(p, rows=rows[0])
             return
+        self._committed(exchanges)
         for p, rows in zip(batch, results, strict=True):
             _settle(p, rows=rows)
+
+    def _committed(self, exchanges: builtins.list[Exchange]) -> None:
+        if exchanges and self.recorder is not None:
+            self.recorder.committed(exchanges)
 
     async def append(self, workspace: str, mailbox: str, folder: str, raw: bytes, flags: list[str],
                      meta: dict[str, Any]) -> StoredMessage:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -185,10 +185,10 @@ class EvidenceRepository:
             "data": data[: self.body_limit],
         }
 
-    async def write(self, exchanges: list[Exchange]) -> None:
+    def _rows(self, exchanges: list[Exchange], redactor: Redactor) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The body rows (each distinct body once) and exchange rows of ``exchanges``."""
         bodies: dict[str, dict[str, Any]] = {}
         rows = []
-        redactor = await self.redactor()
         for ex in exchanges:
             # secrets are replaced before anything is hashed or written (sandbox.redaction)
             ex.summary = redactor.summary(ex.summary)
@@ -207,12 +207,30 @@ class EvidenceRepository:
                 "summary": ex.summary, "request_sha256": ex.request_sha256,
                 "response_sha256": ex.response_sha256,
             })
+        return list(bodies.values()), rows
 
+    async def write(self, exchanges: list[Exchange]) -> None:
+        bodies, rows = self._rows(exchanges, await self.redactor())
         # identical bodies are kept once; a response may be waiting for this commit
         # (EvidenceRecorder.record_durable): on PostgreSQL it need not wait for the WAL's fsync,
         # a node's SIGKILL cannot undo a commit the server has (docs/scale.md)
-        await self.db.execute_many([(_INSERT_BODY[self.db.engine.dialect.name], list(bodies.values())),
+        await self.db.execute_many([(_INSERT_BODY[self.db.engine.dialect.name], bodies),
                                     (_INSERT_EXCHANGE, rows)], wait_for_flush=False)
+
+    def write_in(self, conn: Connection, exchanges: list[Exchange]) -> None:
+        """Write ``exchanges`` in the caller's open transaction (a function run by
+        :meth:`Database.run`): the evidence of a domain change commits, or rolls back, with the change
+        itself — one commit instead of two, and never a change without its exchange (issue 19
+        "where there is one"). Tell the recorder once it committed
+        (:meth:`sandbox.evidence_recorder.EvidenceRecorder.committed`). Needs the salt loaded
+        (:meth:`redactor`, done when the recorder starts)."""
+        if self._redactor is None:
+            raise RuntimeError("evidence salt not loaded: await EvidenceRepository.redactor() first")
+        bodies, rows = self._rows(exchanges, self._redactor)
+        if bodies:
+            _INSERT_BODY[conn.dialect.name].execute_many(conn, bodies)
+        if rows:
+            _INSERT_EXCHANGE.execute_many(conn, rows)
 
     async def list(self, f: ExchangeFilter) -> list[Exchange]:
         q = select(ExchangeRow)

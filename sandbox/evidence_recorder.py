@@ -76,7 +76,15 @@ class EvidenceRecorder:
         if keep:
             self._watchers[exchange.workspace] = keep
 
+    def committed(self, exchanges: list[Exchange]) -> None:
+        """``exchanges`` were written in a domain transaction that has now committed
+        (:meth:`EvidenceRepository.write_in`): wake whoever waits for them, as :meth:`record` does."""
+        if self._watchers:
+            for exchange in exchanges:
+                self._wake(exchange)
+
     async def start(self) -> None:
+        await self.repo.redactor()  # the salt: write_in (inside a transaction) cannot load it
         self._task = asyncio.create_task(self._run(), name="evidence-writer")
 
     async def _run(self) -> None:
