@@ -33,14 +33,16 @@ class FeedResult:
     emergency: bool = False
 
 
-async def provide(ctx: SandboxContext, caller: Caller, bundle: Any, options: dict[str, Any]) -> FeedResult:
+async def provide(ctx: SandboxContext, caller: Caller, bundle: Any, options: dict[str, Any],
+                  size: int | None = None) -> FeedResult:
+    """Store a parsed ITI-65 ``bundle`` (``size``: its bytes as received, for :mod:`sandbox.cpu`)."""
     t = now()
     pro = caller.name.split(" ", 1)
     sub = parse(bundle, now=t, caller_id=caller.actor_id,
                 caller_given=pro[0] if len(pro) > 1 else "", caller_family=pro[-1], workspace=caller.workspace)
-    # validation is the CPU-heavy part of a submission: off the event loop (sandbox.cpu)
+    # validation is the CPU-heavy part of a submission: off the event loop when large (sandbox.cpu)
     verdict = await ctx.cpu.run(validation.validate_entries, sub.to_validate, validation.policy_of(options),
-                                ctx.settings.language)
+                                ctx.settings.language, size=size)
     if verdict.rejected:
         raise validation.ValidationRejected(verdict)
     ws, ins = caller.workspace, sub.patient_ins

@@ -47,7 +47,6 @@ from sandbox.user_language import Text
 
 log = logging.getLogger(__name__)
 SERVICE = "ins"
-LARGE_SOAP_BYTES = 256 * 1024
 
 
 @dataclass
@@ -198,10 +197,7 @@ async def _insi_call(request: Request, body: bytes, rt: InsRuntime) -> Response:
         raise InsiFault(InsiError.UNKNOWN_WORKSPACE,
                         f"Espace de travail inconnu : {request.headers.get(WORKSPACE_HEADER, '')[:64]}.")
     ctype = request.headers.get("content-type", "")
-    if len(body) > LARGE_SOAP_BYTES:  # a big envelope is parsed off the event loop (sandbox.cpu)
-        req = await ctx.cpu.run(insi_soap.parse_request, body, ctype)
-    else:
-        req = insi_soap.parse_request(body, ctype)
+    req = await ctx.cpu.run(insi_soap.parse_request, body, ctype, size=len(body))  # big: off the loop
     actor = f"IDAM={req.header.idam}" + (f" {cert_actor}" if cert_actor else "")
     annotate(request, actor=actor[:300], operation=req.operation.value,
              summary={"request": _traits_summary(req), "messageID": req.header.message_id,

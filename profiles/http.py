@@ -122,11 +122,13 @@ def _validate_body(body: bytes, lang: str, profile: str | None, policy: Workspac
 
 
 async def _validate(request: Request, policy: WorkspacePolicy, path_type: str | None) -> Response:
-    """Validation runs in the sandbox's bounded CPU pool (:mod:`sandbox.cpu`), so one big resource
+    """A large resource is validated in the sandbox's bounded CPU pool (:mod:`sandbox.cpu`), so it
     does not hold every other caller of the process; a bare FastAPI app (no context) runs it inline."""
-    args = (await request.body(), _lang(request), request.query_params.get("profile"), policy, path_type)
+    body = await request.body()
+    args = (body, _lang(request), request.query_params.get("profile"), policy, path_type)
     ctx = getattr(request.app.state, "ctx", None)
-    outcome, status = await ctx.cpu.run(_validate_body, *args) if ctx is not None else _validate_body(*args)
+    outcome, status = (await ctx.cpu.run(_validate_body, *args, size=len(body)) if ctx is not None
+                       else _validate_body(*args))
     return _answer(outcome, status)
 
 

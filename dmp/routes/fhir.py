@@ -83,7 +83,7 @@ def build(ctx: SandboxContext) -> APIRouter:
             entries = bundle.get("entry") if isinstance(bundle, dict) else None
             annotate(request, summary={"bundle_entries": len(entries) if isinstance(entries, list) else 0})
             try:
-                result = await feed.provide(ctx, caller, bundle, options)
+                result = await feed.provide(ctx, caller, bundle, options, size=len(raw))
             except validation.ValidationRejected as exc:
                 annotate(request, summary={"validation": exc.verdict.summary()})
                 raise
