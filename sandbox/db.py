@@ -12,9 +12,11 @@ door                                  use it for
 :meth:`Database.run`                  a measured hot path: one short synchronous Core function in
                                       one transaction (``write=False`` when it only reads)
 ``dmp.store.read_session``            reads that need no snapshot (autocommit, no BEGIN/COMMIT)
-:meth:`Database.execute_many`         the same statements over many rows (evidence batches)
-``sandbox.db_bulk.insert_rows``       several tables in one round trip (a DMP submission,
-                                      inside :meth:`Database.run`)
+:meth:`Database.execute_many`         the same statements over many rows, one transaction
+:meth:`Database.insert_rows`          rows of several tables as a transaction by itself, one
+                                      round trip on PostgreSQL (evidence batches)
+``sandbox.db_bulk.insert_rows``       the same inside :meth:`Database.run` (a DMP submission, an
+                                      exchange written with the change it records)
 :meth:`Database.autocommit_first`     PostgreSQL only, one statement that is a whole transaction
                                       by itself; the store offers the portable alternative
 ====================================  ==========================================================
@@ -65,8 +67,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
 
-from sandbox import db_changes
-from sandbox.changes import ChangeCounter, Changes, bump_sql
+from sandbox import db_bulk, db_changes
+from sandbox.changes import WATCH_KEY, ChangeCounter, Changes, bump_sql
 from sandbox.db_prepared import Prepared
 
 NAMING = {
@@ -387,6 +389,28 @@ class Database:
             if topics:  # recorded in the same transaction (sandbox.changes)
                 await conn.execute(bump_sql(topics))
                 self.changes.wrote()
+
+    async def insert_rows(self, parts: list[tuple[Table, list[dict[str, Any]]]],
+                          skip_existing: frozenset[str] = frozenset()) -> None:
+        """Insert rows into several tables as one transaction by itself (:mod:`sandbox.db_bulk`).
+        PostgreSQL: one statement in autocommit on a connection of asyncpg's pool, one round trip
+        in all. Why: the evidence writer's durable group commits are small under load (a response
+        waits for each), and as ``BEGIN``, ``SET``, two ``executemany`` and ``COMMIT`` they took a
+        fifth of a worker's CPU on ITI-65 (py-spy, ``bench/dmp_ingest.py``). SQLite: :meth:`run`.
+        Not for watched tables (no transaction to record the change in: :mod:`sandbox.changes`)."""
+        watched = [t.name for t, _ in parts if t.info.get(WATCH_KEY)]
+        if watched:
+            raise ValueError(f"insert_rows cannot write the watched table(s) {sorted(watched)}; use run()")
+        if not any(rows for _, rows in parts):
+            return
+        if not self.is_postgresql:
+            await self.run(lambda c: db_bulk.insert_rows(c, parts, skip_existing))
+            return
+        tables = tuple(t for t, _ in parts)
+        sql = db_bulk.statement_sql(tables, skip_existing, positional=True)
+        args = [db_bulk.json_rows(t, rows) for t, rows in parts]
+        async with (await self._statements()).acquire() as conn:
+            await conn.execute(sql, *args)
 
     async def _statements(self) -> asyncpg.Pool:
         """asyncpg's own pool, for :meth:`autocommit_first` and :meth:`execute_many`: taking a

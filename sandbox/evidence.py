@@ -21,12 +21,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Table, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from sandbox import db_bulk
 from sandbox.db import Database, as_utc
-from sandbox.db_prepared import Prepared
 from sandbox.models import BodyRow, DeploymentSecretRow, ExchangeRow
 from sandbox.redaction import Redactor
 
@@ -140,10 +139,10 @@ def _to_domain(row: ExchangeRow) -> Exchange:
     )
 
 
-# the writer's statements, compiled once (sandbox.db_prepared); a body already stored is kept as is
-_INSERT_BODY = {name: Prepared(dialect.insert(BodyRow).on_conflict_do_nothing(index_elements=["sha256"]))
-                for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))}
-_INSERT_EXCHANGE = Prepared(ExchangeRow.__table__.insert())
+# what the writer inserts (sandbox.db_bulk); a body already stored is kept as is
+_BODIES: Table = BodyRow.__table__  # type: ignore[assignment]
+_EXCHANGES: Table = ExchangeRow.__table__  # type: ignore[assignment]
+_KEEP_BODIES = frozenset({_BODIES.name})
 
 
 class EvidenceRepository:
@@ -212,10 +211,8 @@ class EvidenceRepository:
     async def write(self, exchanges: list[Exchange]) -> None:
         bodies, rows = self._rows(exchanges, await self.redactor())
         # identical bodies are kept once; a response may be waiting for this commit
-        # (EvidenceRecorder.record_durable): on PostgreSQL it need not wait for the WAL's fsync,
-        # a node's SIGKILL cannot undo a commit the server has (docs/scale.md)
-        await self.db.execute_many([(_INSERT_BODY[self.db.engine.dialect.name], bodies),
-                                    (_INSERT_EXCHANGE, rows)], wait_for_flush=False)
+        # (EvidenceRecorder.record_durable): one statement, one round trip on PostgreSQL
+        await self.db.insert_rows([(_BODIES, bodies), (_EXCHANGES, rows)], skip_existing=_KEEP_BODIES)
 
     def write_in(self, conn: Connection, exchanges: list[Exchange]) -> None:
         """Write ``exchanges`` in the caller's open transaction (a function run by
@@ -227,10 +224,7 @@ class EvidenceRepository:
         if self._redactor is None:
             raise RuntimeError("evidence salt not loaded: await EvidenceRepository.redactor() first")
         bodies, rows = self._rows(exchanges, self._redactor)
-        if bodies:
-            _INSERT_BODY[conn.dialect.name].execute_many(conn, bodies)
-        if rows:
-            _INSERT_EXCHANGE.execute_many(conn, rows)
+        db_bulk.insert_rows(conn, [(_BODIES, bodies), (_EXCHANGES, rows)], skip_existing=_KEEP_BODIES)
 
     async def list(self, f: ExchangeFilter) -> list[Exchange]:
         q = select(ExchangeRow)
