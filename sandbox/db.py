@@ -12,7 +12,6 @@ door                                  use it for
 :meth:`Database.run`                  a measured hot path: one short synchronous Core function in
                                       one transaction (``write=False`` when it only reads)
 ``dmp.store.read_session``            reads that need no snapshot (autocommit, no BEGIN/COMMIT)
-:meth:`Database.execute_many`         the same statements over many rows, one transaction
 :meth:`Database.insert_rows`          rows of several tables as a transaction by itself, one
                                       round trip on PostgreSQL (evidence batches)
 ``sandbox.db_bulk.insert_rows``       the same inside :meth:`Database.run` (a DMP submission, an
@@ -68,7 +67,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
 
 from sandbox import db_bulk, db_changes
-from sandbox.changes import WATCH_KEY, ChangeCounter, Changes, bump_sql
+from sandbox.changes import WATCH_KEY, ChangeCounter, Changes
 from sandbox.db_prepared import Prepared
 
 NAMING = {
@@ -337,7 +336,7 @@ class Database:
         """Execute one statement that is atomic by itself, with no BEGIN and COMMIT around it, and
         return its first row (columns as attributes). PostgreSQL only: there every statement is its
         own transaction, and a data-modifying ``WITH`` lets one statement claim a row and insert
-        another. Values go through the statement's bind processors, as in :meth:`execute_many`
+        another. Values go through the statement's bind processors, as on SQLite (:mod:`sandbox.db_prepared`)
         (asyncpg takes strings, numbers and aware datetimes as they are).
 
         Why: for a code exchange (claim the code, insert a refresh token), measured here:
@@ -359,45 +358,15 @@ class Database:
         record = await (await self._statements()).fetchrow(compiled.sql, *compiled.params(params))
         return SimpleNamespace(**record) if record is not None else None
 
-    async def execute_many(self, steps: list[tuple[Prepared, list[dict[str, Any]]]], *,
-                           wait_for_flush: bool = True) -> None:
-        """Run each statement once per row of its list (DB-API ``executemany``), all in one
-        transaction. On SQLite through :meth:`run`; on PostgreSQL on a connection of asyncpg's
-        own pool (:meth:`_statements`): the evidence writer's batches cost 0.15 ms of CPU
-        per recorded exchange through the async engine, 0.11 this way. ``wait_for_flush=False``
-        (PostgreSQL): the commit returns once the server has it, before its WAL reaches the disk
-        (``SET LOCAL synchronous_commit = off``): it survives this process being killed, not a
-        crash of the database server in the next few hundred milliseconds."""
-        steps = [(stmt, rows) for stmt, rows in steps if rows]
-        if not steps:
-            return
-        if not self.is_postgresql:
-            await self.run(lambda c: [stmt.execute_many(c, rows) for stmt, rows in steps])
-            return
-        prepared = []
-        topics = frozenset().union(*(stmt.touched for stmt, _ in steps))
-        for stmt, rows in steps:
-            compiled = stmt.compiled(self.engine.dialect)
-            for values in rows:
-                compiled.check(values)
-            prepared.append((compiled.sql, [compiled.params(values) for values in rows]))
-        async with (await self._statements()).acquire() as conn, conn.transaction():
-            if not wait_for_flush:  # dur (issue 19): transaction-scoped, the connection goes back unchanged
-                await conn.execute("SET LOCAL synchronous_commit = off")
-            for sql, args in prepared:
-                await conn.executemany(sql, args)
-            if topics:  # recorded in the same transaction (sandbox.changes)
-                await conn.execute(bump_sql(topics))
-                self.changes.wrote()
-
     async def insert_rows(self, parts: list[tuple[Table, list[dict[str, Any]]]],
-                          skip_existing: frozenset[str] = frozenset()) -> None:
+                          skip_existing: frozenset[str] = frozenset(), *, wait_for_flush: bool = True) -> None:
         """Insert rows into several tables as one transaction by itself (:mod:`sandbox.db_bulk`).
         PostgreSQL: one statement in autocommit on a connection of asyncpg's pool, one round trip
         in all. Why: the evidence writer's durable group commits are small under load (a response
         waits for each), and as ``BEGIN``, ``SET``, two ``executemany`` and ``COMMIT`` they took a
         fifth of a worker's CPU on ITI-65 (py-spy, ``bench/dmp_ingest.py``). SQLite: :meth:`run`.
-        Not for watched tables (no transaction to record the change in: :mod:`sandbox.changes`)."""
+        Not for watched tables (no transaction to record the change in: :mod:`sandbox.changes`).
+        ``wait_for_flush=False``: see :func:`sandbox.db_bulk.statement_sql`."""
         watched = [t.name for t, _ in parts if t.info.get(WATCH_KEY)]
         if watched:
             raise ValueError(f"insert_rows cannot write the watched table(s) {sorted(watched)}; use run()")
@@ -407,17 +376,17 @@ class Database:
             await self.run(lambda c: db_bulk.insert_rows(c, parts, skip_existing))
             return
         tables = tuple(t for t, _ in parts)
-        sql = db_bulk.statement_sql(tables, skip_existing, positional=True)
+        sql = db_bulk.statement_sql(tables, skip_existing, positional=True, wait_for_flush=wait_for_flush)
         args = [db_bulk.json_rows(t, rows) for t, rows in parts]
         async with (await self._statements()).acquire() as conn:
             await conn.execute(sql, *args)
 
     async def _statements(self) -> asyncpg.Pool:
-        """asyncpg's own pool, for :meth:`autocommit_first` and :meth:`execute_many`: taking a
+        """asyncpg's own pool, for :meth:`autocommit_first` and :meth:`insert_rows`: taking a
         connection from SQLAlchemy's pool and giving it back (``AsyncEngine.connect``, greenlets,
         reset) cost 0.16 ms of CPU per call, 0.23 with the statement, against 0.07 for the
         statement on a connection of asyncpg's pool. Statements run here change no session state
-        (no SET, LISTEN or advisory lock; :meth:`execute_many` closes its transaction), so a
+        (no SET, LISTEN or advisory lock; each is a transaction by itself), so a
         connection goes back as it is: asyncpg's default reset is one more round trip per call.
         It also serves the reads of the change record while the LISTEN connection is lost
         (:mod:`sandbox.db_changes`)."""

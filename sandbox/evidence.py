@@ -211,8 +211,11 @@ class EvidenceRepository:
     async def write(self, exchanges: list[Exchange]) -> None:
         bodies, rows = self._rows(exchanges, await self.redactor())
         # identical bodies are kept once; a response may be waiting for this commit
-        # (EvidenceRecorder.record_durable): one statement, one round trip on PostgreSQL
-        await self.db.insert_rows([(_BODIES, bodies), (_EXCHANGES, rows)], skip_existing=_KEEP_BODIES)
+        # (EvidenceRecorder.record_durable): one statement, one round trip on PostgreSQL, whose
+        # commit need not wait for the WAL's fsync: a node's SIGKILL cannot undo a commit the
+        # server has (docs/scale.md)
+        await self.db.insert_rows([(_BODIES, bodies), (_EXCHANGES, rows)], skip_existing=_KEEP_BODIES,
+                                  wait_for_flush=False)
 
     def write_in(self, conn: Connection, exchanges: list[Exchange]) -> None:
         """Write ``exchanges`` in the caller's open transaction (a function run by

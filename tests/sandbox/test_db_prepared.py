@@ -22,11 +22,14 @@ ADD = Prepared(insert(ROWS))
 BUMP = Prepared(update(ROWS).where(ROWS.c.id == bindparam("key")).values(n=ROWS.c.n + bindparam("by"))
                 .returning(ROWS.c.id, ROWS.c.n, ROWS.c.at, ROWS.c.doc, (ROWS.c.n * 2).label("twice")))
 FIND = Prepared(select(ROWS.c.id, ROWS.c.at, ROWS.c.note).where(ROWS.c.id == bindparam("key")))
+OTHER = Table("test_db_prepared_other", MetaData(), Column("id", String(40), primary_key=True),
+              Column("n", Integer), Column("at", DateTime(timezone=True)), Column("doc", JSONType),
+              Column("note", String(40), nullable=True))
 
 
 @pytest.fixture(autouse=True)
 def rows_table(sandbox: RunningSandbox) -> None:
-    sandbox.call(lambda: sandbox.ctx.db.run(lambda c: ROWS.create(c, checkfirst=True)))
+    sandbox.call(lambda: sandbox.ctx.db.run(lambda c: [t.create(c, checkfirst=True) for t in (ROWS, OTHER)]))
 
 
 def _run(sandbox: RunningSandbox, fn):  # noqa: ANN001, ANN202
@@ -73,21 +76,30 @@ def test_it_runs_in_the_callers_transaction(sandbox: RunningSandbox) -> None:
     assert _run(sandbox, lambda c: FIND.first(c, {"key": key})) is None
 
 
-def test_execute_many_writes_every_row_in_one_transaction(sandbox: RunningSandbox) -> None:
-    """``Database.execute_many``: on PostgreSQL on asyncpg's own pool, with the same values as
-    through SQLAlchemy; a failing row leaves none of the batch behind."""
+def test_insert_rows_writes_several_tables_as_one_transaction(sandbox: RunningSandbox) -> None:
+    """``Database.insert_rows`` (one statement in autocommit on PostgreSQL, ``Database.run`` on
+    SQLite): the same values as through SQLAlchemy, ``skip_existing`` keeps a row already there,
+    a failing part leaves nothing of the others, a watched table is refused."""
     db = sandbox.ctx.db
     at = datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
     keys = [uuid.uuid4().hex for _ in range(3)]
     rows = [{"id": k, "n": i, "at": at, "doc": {"i": i, "s": "é"}, "note": None} for i, k in enumerate(keys)]
-    sandbox.call(lambda: db.execute_many([(ADD, rows[:2]), (ADD, rows[2:]), (FIND, [])]))
+    sandbox.call(lambda: db.insert_rows([(OTHER, rows[:1]), (ROWS, rows)]))
     got = _run(sandbox, lambda c: c.execute(select(ROWS).where(ROWS.c.id.in_(keys)).order_by(ROWS.c.n)).all())
     assert [(r.id, r.n, as_utc(r.at), r.doc, r.note) for r in got] == \
         [(k, i, at, {"i": i, "s": "é"}, None) for i, k in enumerate(keys)]
+    assert _run(sandbox, lambda c: c.execute(select(OTHER.c.n).where(OTHER.c.id == keys[0])).scalar()) == 0
+
+    # kept as it was: the second write of the same key changes nothing and raises nothing
+    sandbox.call(lambda: db.insert_rows([(OTHER, [{**rows[0], "n": 99}]), (ROWS, [])],
+                                        skip_existing=frozenset({OTHER.name}), wait_for_flush=False))
+    assert _run(sandbox, lambda c: c.execute(select(OTHER.c.n).where(OTHER.c.id == keys[0])).scalar()) == 0
 
     fresh = uuid.uuid4().hex
     with pytest.raises(Exception):  # noqa: B017 - the driver's unique-violation error
-        sandbox.call(lambda: db.execute_many([(ADD, [{**rows[0], "id": fresh}]), (ADD, [rows[1]])]))
-    assert _run(sandbox, lambda c: FIND.first(c, {"key": fresh})) is None
-    with pytest.raises(KeyError):
-        sandbox.call(lambda: db.execute_many([(ADD, [{"id": fresh}])]))
+        sandbox.call(lambda: db.insert_rows([(OTHER, [{**rows[0], "id": fresh}]), (ROWS, [rows[1]])]))
+    assert _run(sandbox, lambda c: c.execute(select(OTHER).where(OTHER.c.id == fresh)).first()) is None
+
+    from sandbox.workspaces import WorkspaceRow  # a watched table (sandbox.changes)
+    with pytest.raises(ValueError, match="watched"):
+        sandbox.call(lambda: db.insert_rows([(WorkspaceRow.__table__, [{"name": "x"}])]))
