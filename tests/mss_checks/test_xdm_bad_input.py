@@ -248,3 +248,19 @@ def test_an_id_shared_by_a_document_and_a_package_names_the_later_one(document_f
     meta = read_metadata(root)
     assert (meta.submission_set is not None) is document_first
     assert meta.documents[0].is_submission_set is not document_first
+
+
+def test_entry_larger_than_its_declared_size_is_refused() -> None:
+    """A header that understates an entry's size (a bomb past the ratio check) never yields the extra bytes."""
+    import struct
+
+    files = good_files()
+    files["IHE_XDM/SUBSET01/DOC0002.XML"] = b"<x>" + b"\0" * (8 * 1024 * 1024) + b"</x>"
+    data = bytearray(zip_of(files))
+    for sig, off in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # uncompressed size, local and central headers
+        at = data.find(sig, data.find(b"IHE_XDM/SUBSET01/DOC0002.XML") - 46 if sig == b"PK\x01\x02" else 0)
+        while data[at + (30 if sig == b"PK\x03\x04" else 46):][:28] != b"IHE_XDM/SUBSET01/DOC0002.XML":
+            at = data.find(sig, at + 4)
+        struct.pack_into("<I", data, at + off, 100)
+    pkg = read_xdm(bytes(data))
+    assert M.ZIP_INVALID in ids(pkg) and not pkg.documents
