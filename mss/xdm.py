@@ -8,9 +8,10 @@ archives; then each entry is read in one bounded call, ``read(declared size + 1)
 size bounds the inflater, ZipExtFile stops there and checks the CRC, and the running total is
 checked again). Why one call: reading 64 KiB chunks until an empty read cost a second trip through
 ZipExtFile per entry for the small files of an XDM package (a CR-BIO's four entries: 79 → 74 µs).
-``METADATA.XML`` is parsed as defusedxml would (no DTD, no entities, no network: :func:`profiles.safe_fromstring`). Then the XDM layout (``INDEX.HTM``,
-``README.TXT``, ``IHE_XDM/SUBSET01/METADATA.XML``), the submission set, each document entry (URI
-→ file, SHA-1 hash and size against the bytes, French codes against the bundled value sets through
+``METADATA.XML`` is parsed as defusedxml would (no DTD, no entities, no network:
+:func:`profiles.safe_fromstring`). Then the XDM layout (``INDEX.HTM``, ``README.TXT``,
+``IHE_XDM/SUBSET01/METADATA.XML``), the submission set, each document entry (URI → file, SHA-1
+hash and size against the bytes, French codes against the bundled value sets through
 ``profiles.value_set_codes``).
 :func:`build_xdm` (in :mod:`mss.xdm_build`) writes a package these checks accept.
 """
