@@ -4,6 +4,10 @@
 ``In-Reply-To``, ``References``), the subject convention ``XDM/1.0/DDM+…`` and the
 "annule et remplace" prefix. ``X-MSS-CODECDA`` and ``X-MSS-INS`` are checked in
 :mod:`mss.checks` against the CDA headers read from the XDM package.
+
+Why duplicates are counted with one :class:`~collections.Counter` over the header names: a
+``get_all`` per name of :data:`SINGLE` walked every header eleven times (``check_headers`` on a
+CR-BIO message: 11.5 → 8 µs).
 """
 
 from __future__ import annotations
