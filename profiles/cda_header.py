@@ -15,6 +15,10 @@ CR-IMG ``18748-4``, DA-IMG ``55115-0``), ``effectiveTime`` to the minute with a 
 patient INS (OID ``.8`` NIR, ``.9`` NIA, ``.10`` TEST, ``.11`` DEMO, 15 characters, NIR key) with
 its traits (birth name, first given name, sex, birth date), an author with a national id and a time,
 a custodian, and for N1 a base64 body whose media type is a known unstructured format.
+
+Why ``_first`` instead of ``find("a/b")``: ElementTree's C ``find`` handles a single tag itself but
+hands any path to ElementPath (Python selectors); the header's four paths (patient, author name,
+custodian, parent document) as C single-tag finds made reading a CR-BIO header 22 → 18 µs.
 """
 
 from __future__ import annotations
@@ -184,6 +188,24 @@ def read_cda_header(xml: bytes) -> CdaHeader:
     return h
 
 
+_RECORD_TARGET, _PATIENT_ROLE, _ASSIGNED_PERSON, _NAME, _ID = (
+    _t("recordTarget"), _t("patientRole"), _t("assignedPerson"), _t("name"), _t("id"))
+_CUSTODIAN, _ASSIGNED_CUSTODIAN, _REPRESENTED_CUSTODIAN, _PARENT_DOCUMENT = (
+    _t("custodian"), _t("assignedCustodian"), _t("representedCustodianOrganization"), _t("parentDocument"))
+
+
+def _first(el: Element, *tags: str) -> Element | None:
+    """``el.find("a/b/…")`` for namespaced tags: the first match in document order, by single-tag
+    ``findall``/``find`` (in C; a path goes through ElementPath's Python selectors)."""
+    if len(tags) == 1:
+        return el.find(tags[0])
+    for child in el.findall(tags[0]):
+        found = _first(child, *tags[1:])
+        if found is not None:
+            return found
+    return None
+
+
 def _attr(el: Element | None, name: str) -> str:
     return (el.get(name) or "").strip() if el is not None else ""
 
@@ -204,7 +226,7 @@ def _read(h: CdaHeader, root: Element) -> None:
     h.language = _attr(root.find(_t("languageCode")), "code")
     h.set_id = _attr(root.find(_t("setId")), "root")
     h.version_number = _attr(root.find(_t("versionNumber")), "value")
-    role = root.find(f"{_t('recordTarget')}/{_t('patientRole')}")
+    role = _first(root, _RECORD_TARGET, _PATIENT_ROLE)
     if role is not None:
         for pid in role.findall(_t("id")):
             h.patient_ids.append((_attr(pid, "root"), _attr(pid, "extension")))
@@ -227,18 +249,18 @@ def _read(h: CdaHeader, root: Element) -> None:
     for author in root.findall(_t("author")):
         aa = author.find(_t("assignedAuthor"))
         aid = aa.find(_t("id")) if aa is not None else None
-        person = aa.find(f"{_t('assignedPerson')}/{_t('name')}") if aa is not None else None
+        person = _first(aa, _ASSIGNED_PERSON, _NAME) if aa is not None else None
         h.authors.append(CdaAuthor(_attr(aid, "root"), _attr(aid, "extension"),
                                    _text(person.find(_t("family"))) if person is not None else "",
                                    _text(person.find(_t("given"))) if person is not None else "",
                                    _attr(author.find(_t("time")), "value")))
-    cust = root.find(f"{_t('custodian')}/{_t('assignedCustodian')}/{_t('representedCustodianOrganization')}")
+    cust = _first(root, _CUSTODIAN, _ASSIGNED_CUSTODIAN, _REPRESENTED_CUSTODIAN)
     if cust is not None:
         cid = cust.find(_t("id"))
         h.custodian = _attr(cid, "extension") or _attr(cid, "root") or _text(cust.find(_t("name")))
     for rel in root.findall(_t("relatedDocument")):
         if _attr(rel, "typeCode") == "RPLC":
-            parent_id = rel.find(f"{_t('parentDocument')}/{_t('id')}")
+            parent_id = _first(rel, _PARENT_DOCUMENT, _ID)
             if parent_id is not None:
                 ext = _attr(parent_id, "extension")
                 h.replaces.append(_attr(parent_id, "root") + (f"^{ext}" if ext else ""))

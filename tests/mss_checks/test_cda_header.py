@@ -96,3 +96,25 @@ def test_unreadable_or_hostile_xml(xml: bytes) -> None:
     h = profiles.read_cda_header(xml)
     assert len(h.issues) == 1 and h.issues[0].id in ("CDA-XML", "CDA-ROOT")
     assert not h.ok and h.patient_ins == ""
+
+
+def test_first_is_element_path_find() -> None:
+    """profiles.cda_header._first gives what ``find("a/b/c")`` gives, on trees where the first ``a``
+    or ``b`` holds no match and a later one does."""
+    import random
+    from xml.etree.ElementTree import Element, SubElement
+
+    from profiles.cda_header import _first
+
+    rnd = random.Random(17)
+    tags = ["{urn:x}a", "{urn:x}b", "{urn:x}c"]
+
+    def grow(el: Element, depth: int) -> None:
+        for _ in range(rnd.randint(0, 3) if depth else 0):
+            grow(SubElement(el, rnd.choice(tags)), depth - 1)
+
+    for _ in range(300):
+        root = Element("r")
+        grow(root, 4)
+        for path in (tags[:1], tags[:2], tags, [tags[1], tags[0]], [tags[2], tags[2], tags[1]]):
+            assert _first(root, *path) is root.find("/".join(path))

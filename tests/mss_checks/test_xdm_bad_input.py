@@ -229,3 +229,38 @@ def test_coding_schemes_of_french_codes() -> None:
     found = [f for f in read_xdm(zip_of(files)).findings if f.id == M.XDM_CODE_SCHEME]
     assert {f.text_en.split("'")[0] for f in found} == {"Entry Document01: confidentialityCode ",
                                                         "Entry Document01: typeCode "}
+
+
+_SS_NODE = 'classificationNode="urn:uuid:a54d6aa5-d40d-43f9-88c5-b4633d873bdd"'
+
+
+@pytest.mark.parametrize("document_first", [True, False])
+def test_an_id_shared_by_a_document_and_a_package_names_the_later_one(document_first: bool) -> None:
+    """A top-level SubmissionSet classification of a repeated id goes to the later object in document order."""
+    from xml.etree.ElementTree import fromstring
+
+    from mss.xdm_ebrim import read_metadata
+
+    doc, pkg = '<rim:ExtrinsicObject id="X"/>', '<rim:RegistryPackage id="X"/>'
+    objects = doc + pkg if document_first else pkg + doc
+    root = fromstring(f'<rim:RegistryObjectList xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0">{objects}'
+                      f'<rim:Classification classifiedObject="X" {_SS_NODE}/></rim:RegistryObjectList>')
+    meta = read_metadata(root)
+    assert (meta.submission_set is not None) is document_first
+    assert meta.documents[0].is_submission_set is not document_first
+
+
+def test_entry_larger_than_its_declared_size_is_refused() -> None:
+    """A header that understates an entry's size (a bomb past the ratio check) never yields the extra bytes."""
+    import struct
+
+    files = good_files()
+    files["IHE_XDM/SUBSET01/DOC0002.XML"] = b"<x>" + b"\0" * (8 * 1024 * 1024) + b"</x>"
+    data = bytearray(zip_of(files))
+    for sig, off in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # uncompressed size, local and central headers
+        at = data.find(sig, data.find(b"IHE_XDM/SUBSET01/DOC0002.XML") - 46 if sig == b"PK\x01\x02" else 0)
+        while data[at + (30 if sig == b"PK\x03\x04" else 46):][:28] != b"IHE_XDM/SUBSET01/DOC0002.XML":
+            at = data.find(sig, at + 4)
+        struct.pack_into("<I", data, at + off, 100)
+    pkg = read_xdm(bytes(data))
+    assert M.ZIP_INVALID in ids(pkg) and not pkg.documents
