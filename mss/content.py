@@ -1,14 +1,9 @@
 """The one place the transport calls the content checks (:func:`mss.checks.check_message`; FACTS
 §2.3–2.5): IHE XDM, CDA header, ``X-MSS-*`` headers, the MDN error code. The checks are
-synchronous and CPU-bound: a small message (:data:`INLINE_BYTES`, a discharge letter with its
-``IHE_XDM.ZIP`` is ~10 KB and ~1 ms of checks) is checked right on the event loop, a larger one in
-the process's bounded CPU pool (:mod:`sandbox.cpu`), so it does not hold the loop for its whole
-duration.
-
-Why not always a thread: the checks are pure Python and hold the GIL. While one runs in a thread,
-each system call of the event loop (every TLS write of an SMTP reply) releases the GIL and waits up
-to the switch interval (5 ms) to get it back: measured with ``bench/mss_ingest.py`` and py-spy, the
-loop spent more time waiting in ``send`` than the checks took.
+synchronous and CPU-bound: a small message (a discharge letter with its ``IHE_XDM.ZIP`` is ~10 KB
+and under 1 ms of checks) is checked right on the event loop, a larger one in the process's
+bounded CPU pool, so it does not hold the loop for its whole duration (the rule and its reason:
+:mod:`sandbox.cpu`).
 """
 
 from __future__ import annotations
@@ -20,10 +15,7 @@ from email.message import Message
 from typing import Any
 
 from mss.checks import check_message
-from sandbox.cpu import CpuPool
-
-#: messages up to this size are checked on the event loop (a few ms at most), larger ones off it
-INLINE_BYTES = 256 * 1024
+from sandbox.cpu import INLINE_BYTES, CpuPool
 
 
 @dataclass(frozen=True)
@@ -50,8 +42,8 @@ def _check(raw: bytes, known_ins: Callable[[str], bool] | None, lang: str) -> In
 async def inspect(raw: bytes, *, known_ins: Callable[[str], bool] | None = None, lang: str = "fr",
                   cpu: CpuPool | None = None) -> Inspection:
     """Run the content checks on ``raw``: inline when small, else on ``cpu`` (a thread)."""
+    if cpu is not None:
+        return await cpu.run(_check, raw, known_ins, lang, size=len(raw))
     if len(raw) <= INLINE_BYTES:
         return _check(raw, known_ins, lang)
-    if cpu is not None:
-        return await cpu.run(_check, raw, known_ins, lang)
     return await asyncio.to_thread(_check, raw, known_ins, lang)
