@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from dmp import audit, guard, identity, pdsm_patch, store, validation
-from dmp.access_rules import Action, Decision
+from dmp.access_rules import Action
 from dmp.auth import Caller
 from dmp.fhir import instant, now
 from dmp.iti65_provide import Submission, parse
@@ -23,6 +24,7 @@ from sandbox.errors import FhirError, issue
 
 if TYPE_CHECKING:
     from sandbox.context import SandboxContext
+    from sandbox.evidence import Exchange
 
 
 @dataclass
@@ -34,8 +36,11 @@ class FeedResult:
 
 
 async def provide(ctx: SandboxContext, caller: Caller, bundle: Any, options: dict[str, Any],
-                  size: int | None = None) -> FeedResult:
-    """Store a parsed ITI-65 ``bundle`` (``size``: its bytes as received, for :mod:`sandbox.cpu`)."""
+                  size: int | None = None, evidence: Callable[[FeedResult], Exchange | None] | None = None,
+                  ) -> FeedResult:
+    """Store a parsed ITI-65 ``bundle`` (``size``: its bytes as received, for :mod:`sandbox.cpu`).
+    ``evidence`` builds the exchange recording the result: it is written in the submission's own
+    transaction (:meth:`sandbox.evidence.EvidenceRepository.write_in`)."""
     t = now()
     pro = caller.name.split(" ", 1)
     sub = parse(bundle, now=t, caller_id=caller.actor_id,
@@ -48,18 +53,28 @@ async def provide(ctx: SandboxContext, caller: Caller, bundle: Any, options: dic
     ws, ins = caller.workspace, sub.patient_ins
     q = await identity.patient_qualification(
         ctx, ws, ins, persona_of=lambda: ctx.db.run(lambda c: store.persona_of(c, ws, ins), write=False))
+    write_evidence = None
+    if evidence is not None:
+        repo = ctx.recorder.repo
+
+        def write_evidence(conn: Connection, result: FeedResult) -> None:
+            exchange = evidence(result)
+            if exchange is not None:
+                repo.write_in(conn, [exchange])
+
     try:
-        decision = await ctx.db.run(functools.partial(_store, caller, sub, t, q))
+        return await ctx.db.run(functools.partial(_store, caller, sub, t, q, verdict, write_evidence))
     except IntegrityError:
         raise FhirError(409, "duplicate",
                         "masterIdentifier déjà présent dans le DMP (soumission concurrente)") from None
-    return FeedResult(_response(sub, verdict), sub, verdict, decision.emergency)
 
 
-def _store(caller: Caller, sub: Submission, t: datetime, q: Qualification, conn: Connection) -> Decision:
+def _store(caller: Caller, sub: Submission, t: datetime, q: Qualification, verdict: validation.Verdict,
+           write_evidence: Callable[[Connection, FeedResult], None] | None, conn: Connection) -> FeedResult:
     """The submission's transaction, as one synchronous function (:meth:`sandbox.db.Database.run`:
     on SQLite its statements skip aiosqlite's thread trips, ≈ 2 ms of CPU per submission): the DMP
-    and the access decision, the checks needing the database, the rows. Any exception rolls it back."""
+    and the access decision, the checks needing the database, the rows, the exchange recording the
+    answer. Any exception rolls it back."""
     dmp, duplicates = store.dmp_for_feed(conn, caller.workspace, sub.patient_ins,
                                          [d.row["master_id"] for d in sub.documents])
     decision = guard.allowed(caller, sub.patient_ins, Action.FEED, "iti-65", dmp, ins_qualified=q.qualified)
@@ -69,7 +84,10 @@ def _store(caller: Caller, sub: Submission, t: datetime, q: Qualification, conn:
                                entity=",".join(f"DocumentReference/{d.row['id']}" for d in sub.documents)[:300],
                                documents=[d.row["master_id"] for d in sub.documents])
     store.insert_submission(conn, sub.binaries, [d.row for d in sub.documents], new_lists, [audit.row_of(trace)])
-    return decision
+    result = FeedResult(_response(sub, verdict), sub, verdict, decision.emergency)
+    if write_evidence is not None:
+        write_evidence(conn, result)
+    return result
 
 
 def _prepare(conn: Connection, caller: Caller, sub: Submission, t: datetime, duplicates: int) -> list[dict[str, Any]]:

@@ -12,6 +12,12 @@ has its evidence, even if the node is killed right after. Reads are recorded in 
 unless their handler says they change state (``annotate(request, durable=True)``: e.g. an OIDC
 logout or authorization answered to a GET). The response's head is held until its first body chunk
 leaves (after the commit, for a one-chunk answer): both go out back to back.
+
+Where there is a domain transaction, the exchange can be written in it instead
+(:func:`written_with_change`): the handler builds its response first, writes the exchange the
+middleware would have recorded with its change, then answers with that response; the middleware
+records nothing more (one commit instead of two, and never a change without its exchange). If the
+response sent differs from the one written, the one sent is recorded as well.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sandbox.evidence import Direction, Exchange, Protocol, time_ordered_uuid
@@ -31,6 +38,43 @@ UNRECORDED_PREFIXES = ("/docs", "/redoc", "/openapi.json", "/favicon.ico", "/san
 #: methods whose exchanges are recorded in the background (they change nothing: losing the last
 #: few on a crash loses no trace of a change); every other one is committed before its answer ends
 BATCHED_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: scope state: how to build this request's exchange for a response (set by the middleware), and
+#: the exchange written with the handler's change (set by :func:`written_with_change`)
+_DRAFT_KEY = "sandbox.evidence.draft"
+_WRITTEN_KEY = "sandbox.evidence.written"
+
+
+class WrittenWithChange:
+    """The exchange of an HTTP request, for ``response``, to write in the handler's own transaction
+    (:meth:`sandbox.evidence.EvidenceRepository.write_in`); call :meth:`committed` once that
+    transaction has committed, then answer with :attr:`response`."""
+
+    def __init__(self, scope: Scope, exchange: Exchange, response: Response, recorder: EvidenceRecorder) -> None:
+        self.exchange = exchange
+        self.response = response
+        self._recorder = recorder
+        self._committed = False
+        scope["state"][_WRITTEN_KEY] = self
+
+    def committed(self) -> None:
+        self._committed = True
+        self._recorder.committed([self.exchange])
+
+    @property
+    def is_committed(self) -> bool:
+        return self._committed
+
+    def answers(self, status: int, body: bytes) -> bool:
+        """True when the response sent is the one written and its transaction committed."""
+        return self._committed and status == self.response.status_code and body == self.response.body
+
+
+def written_with_change(request: Any, response: Response) -> WrittenWithChange | None:
+    """The exchange the middleware would record for ``response`` to ``request`` (annotations made
+    so far included), to be written in the handler's transaction; None where the middleware does
+    not record this request."""
+    draft = request.scope.get("state", {}).get(_DRAFT_KEY)
+    return draft(response) if draft is not None else None
 
 
 def annotate(scope_or_request: Any, **fields: Any) -> None:
@@ -114,6 +158,14 @@ class EvidenceMiddleware:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
+        if record:
+            def draft(response: Response) -> WrittenWithChange:
+                exchange = self._exchange(scope, path, correlation, started, response.status_code, [body],
+                                          [bytes(response.body)], response.headers.get("content-type", ""))
+                return WrittenWithChange(scope, exchange, response, self.recorder)
+
+            scope["state"][_DRAFT_KEY] = draft
+
         resp_chunks: list[bytes] = []
         status = 0
         resp_type = ""
@@ -140,10 +192,14 @@ class EvidenceMiddleware:
                 resp_chunks.append(message.get("body", b""))
                 if not message.get("more_body", False) and (
                         not batched_method or scope["state"].get(STATE_KEY, {}).get("durable")):
-                    # the last chunk leaves only once the exchange is committed (group commit)
+                    # the last chunk leaves only once the exchange is committed (group commit), unless
+                    # it was committed with the handler's change
                     recorded = True
-                    await self.recorder.record_durable(
-                        self._exchange(scope, path, correlation, started, status, [body], resp_chunks, resp_type))
+                    written = scope["state"].get(_WRITTEN_KEY)
+                    if written is None or not written.answers(status, b"".join(resp_chunks)):
+                        await self.recorder.record_durable(
+                            self._exchange(scope, path, correlation, started, status, [body], resp_chunks,
+                                           resp_type))
                 if head is not None:
                     await send(head)
                     head = None
@@ -152,7 +208,8 @@ class EvidenceMiddleware:
         try:
             await self.app(scope, replay, send_wrapper)
         finally:
-            if record and not recorded:
+            written = scope["state"].get(_WRITTEN_KEY)
+            if record and not recorded and (written is None or not written.is_committed):
                 self._record(scope, path, correlation, started, status, [body], resp_chunks, resp_type)
 
     def _record(self, scope: Scope, path: str, correlation: str, started: datetime, status: int,

@@ -34,7 +34,8 @@ from dmp.search_params import count_offset, grouped
 from sandbox import __version__
 from sandbox.context import SandboxContext
 from sandbox.errors import FhirError
-from sandbox.http_evidence import annotate
+from sandbox.evidence import Exchange
+from sandbox.http_evidence import WrittenWithChange, annotate, written_with_change
 
 DEFAULT_MAX_BUNDLE_BYTES = 10 * 1024 * 1024
 
@@ -82,14 +83,26 @@ def build(ctx: SandboxContext) -> APIRouter:
             bundle = await json_body(request)
             entries = bundle.get("entry") if isinstance(bundle, dict) else None
             annotate(request, summary={"bundle_entries": len(entries) if isinstance(entries, list) else 0})
+            written: list[WrittenWithChange] = []
+
+            def evidence(result: feed.FeedResult) -> Exchange | None:
+                # the answer, built inside the submission's transaction so that its exchange
+                # commits with it (sandbox.http_evidence.written_with_change)
+                annotate(request, summary={"validation": result.verdict.summary(), **result.submission.summary(),
+                                           "response": [e["response"]["status"] for e in result.response["entry"]],
+                                           "emergency": result.emergency})
+                w = written_with_change(request, fhir(result.response))
+                written[:] = [w] if w is not None else []
+                return w.exchange if w is not None else None
+
             try:
-                result = await feed.provide(ctx, caller, bundle, options, size=len(raw))
+                result = await feed.provide(ctx, caller, bundle, options, size=len(raw), evidence=evidence)
             except validation.ValidationRejected as exc:
                 annotate(request, summary={"validation": exc.verdict.summary()})
                 raise
-            annotate(request, summary={"validation": result.verdict.summary(), **result.submission.summary(),
-                                       "response": [e["response"]["status"] for e in result.response["entry"]],
-                                       "emergency": result.emergency})
+            if written:
+                written[0].committed()
+                return written[0].response
             return fhir(result.response)
         return await guarded(request, "iti-65", run)
 
