@@ -6,8 +6,10 @@ flushes before it lists)."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 from sandbox.evidence import Direction, Exchange, ExchangeFilter, Protocol
 
@@ -89,3 +91,55 @@ def test_a_get_whose_handler_says_it_changes_state_is_committed_before_it_ends(s
         return seen
 
     assert sandbox.call(scenario) == [1, 1]  # stored before the head and the body reached the client
+
+
+def test_an_exchange_written_with_its_change_is_recorded_once_and_a_different_answer_too(sandbox):
+    """``written_with_change``: the handler writes the exchange in its own transaction and answers
+    with that very response: the middleware records nothing more. A handler that answers something
+    else after all (or whose transaction did not commit) gets the answer it sent recorded too."""
+    from starlette.responses import Response
+
+    from sandbox.http_evidence import EvidenceMiddleware, annotate, written_with_change
+
+    def app(answer_as_written: bool, commit: bool):  # noqa: ANN202 - an ASGI app factory
+        async def handler(scope, receive, send) -> None:  # noqa: ANN001
+            annotate(scope, workspace="default")
+            written = written_with_change(SimpleNamespace(scope=scope), Response(b"stored", media_type="text/plain"))
+            assert written is not None
+            def change(c) -> None:  # noqa: ANN001 - the handler's transaction
+                sandbox.ctx.recorder.repo.write_in(c, [written.exchange])
+                if not commit:
+                    raise RuntimeError("the change failed: rolled back with its exchange")
+
+            try:
+                await sandbox.ctx.db.run(change)
+                written.committed()
+            except RuntimeError:
+                pass
+            response = written.response if answer_as_written else Response(b"other", status_code=500)
+            await response(scope, receive, send)
+        return handler
+
+    async def scenario(answer_as_written: bool, commit: bool) -> list[tuple[str, str]]:
+        ctx, corr = sandbox.ctx, uuid.uuid4().hex
+        mw = EvidenceMiddleware(app(answer_as_written, commit), recorder=ctx.recorder, default_workspace="default",
+                                max_request_bytes=1024, services=["dmp"], too_large=None)
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b"{}", "more_body": False}
+
+        async def send(message: dict) -> None:
+            pass
+
+        scope = {"type": "http", "method": "POST", "path": "/dmp/fhir", "query_string": b"",
+                 "headers": [(b"x-correlation-id", corr.encode())]}
+        await mw(scope, receive, send)
+        await ctx.recorder.flush()
+        found = await ctx.evidence.list(ExchangeFilter(correlation_id=corr))
+        return sorted((e.status, e.response_sha256 or "") for e in found)
+
+    stored, other = hashlib.sha256(b"stored").hexdigest(), hashlib.sha256(b"other").hexdigest()
+    assert sandbox.call(scenario, True, True) == [("200", stored)]
+    assert sandbox.call(scenario, False, True) == [("200", stored), ("500", other)]
+    # rolled back: the middleware records the answer itself
+    assert sandbox.call(scenario, True, False) == [("200", stored)]
