@@ -365,9 +365,10 @@ class Database:
         in all. Why: the evidence writer's durable group commits are small under load (a response
         waits for each), and as ``BEGIN``, ``SET``, two ``executemany`` and ``COMMIT`` they took a
         fifth of a worker's CPU on ITI-65 (py-spy, ``bench/dmp_ingest.py``). SQLite: :meth:`run`.
-        Not for watched tables (no transaction to record the change in: :mod:`sandbox.changes`).
+        Not for tables whose inserts are watched (no transaction to record the change in:
+        :mod:`sandbox.changes`).
         ``wait_for_flush=False``: see :func:`sandbox.db_bulk.statement_sql`."""
-        watched = [t.name for t, _ in parts if t.info.get(WATCH_KEY)]
+        watched = [t.name for t, _ in parts if "insert" in t.info.get(WATCH_KEY, ())]
         if watched:
             raise ValueError(f"insert_rows cannot write the watched table(s) {sorted(watched)}; use run()")
         if not any(rows for _, rows in parts):
