@@ -53,24 +53,24 @@ async def provide(ctx: SandboxContext, caller: Caller, bundle: Any, options: dic
     ws, ins = caller.workspace, sub.patient_ins
     q = await identity.patient_qualification(
         ctx, ws, ins, persona_of=lambda: ctx.db.run(lambda c: store.persona_of(c, ws, ins), write=False))
-    write_evidence = None
+    evidence_rows = None
     if evidence is not None:
         repo = ctx.recorder.repo
 
-        def write_evidence(conn: Connection, result: FeedResult) -> None:
+        def evidence_rows(result: FeedResult) -> tuple[list[tuple[Any, list[dict[str, Any]]]], frozenset[str]]:
             exchange = evidence(result)
-            if exchange is not None:
-                repo.write_in(conn, [exchange])
+            return repo.parts([exchange]) if exchange is not None else ([], frozenset())
 
     try:
-        return await ctx.db.run(functools.partial(_store, caller, sub, t, q, verdict, write_evidence))
+        return await ctx.db.run(functools.partial(_store, caller, sub, t, q, verdict, evidence_rows))
     except IntegrityError:
         raise FhirError(409, "duplicate",
                         "masterIdentifier déjà présent dans le DMP (soumission concurrente)") from None
 
 
 def _store(caller: Caller, sub: Submission, t: datetime, q: Qualification, verdict: validation.Verdict,
-           write_evidence: Callable[[Connection, FeedResult], None] | None, conn: Connection) -> FeedResult:
+           evidence_rows: Callable[[FeedResult], tuple[list[tuple[Any, list[dict[str, Any]]]], frozenset[str]]] | None,
+           conn: Connection) -> FeedResult:
     """The submission's transaction, as one synchronous function (:meth:`sandbox.db.Database.run`:
     on SQLite its statements skip aiosqlite's thread trips, ≈ 2 ms of CPU per submission): the DMP
     and the access decision, the checks needing the database, the rows, the exchange recording the
@@ -83,10 +83,10 @@ def _store(caller: Caller, sub: Submission, t: datetime, q: Qualification, verdi
     trace = guard.audit_record(caller, sub.patient_ins, "iti-65", "0", decision,
                                entity=",".join(f"DocumentReference/{d.row['id']}" for d in sub.documents)[:300],
                                documents=[d.row["master_id"] for d in sub.documents])
-    store.insert_submission(conn, sub.binaries, [d.row for d in sub.documents], new_lists, [audit.row_of(trace)])
+    # the answer is known once the checks above have run: its exchange goes in with the rows
     result = FeedResult(_response(sub, verdict), sub, verdict, decision.emergency)
-    if write_evidence is not None:
-        write_evidence(conn, result)
+    store.insert_submission(conn, sub.binaries, [d.row for d in sub.documents], new_lists, [audit.row_of(trace)],
+                            evidence_rows(result) if evidence_rows is not None else ([], frozenset()))
     return result
 
 

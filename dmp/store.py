@@ -254,10 +254,16 @@ def update_list(conn: Connection, list_id: str, values: dict[str, Any]) -> None:
 
 
 def insert_submission(conn: Connection, binaries: list[dict[str, Any]], documents: list[dict[str, Any]],
-                      lists: list[dict[str, Any]], audit_rows: list[dict[str, Any]]) -> None:
-    """The rows of one ITI-65 submission, in one round trip on PostgreSQL (:mod:`sandbox.db_bulk`)."""
+                      lists: list[dict[str, Any]], audit_rows: list[dict[str, Any]],
+                      evidence: tuple[list[tuple[Any, list[dict[str, Any]]]], frozenset[str]] = ([], frozenset()),
+                      ) -> None:
+    """The rows of one ITI-65 submission, in one round trip on PostgreSQL (:mod:`sandbox.db_bulk`),
+    with the rows of the exchange recording it when given
+    (:meth:`sandbox.evidence.EvidenceRepository.parts`)."""
+    extra, keep = evidence
     insert_rows(conn, [(DmpBinaryRow.__table__, binaries), (DmpDocumentRow.__table__, documents),
-                       (DmpListRow.__table__, lists), (DmpAuditRow.__table__, audit_rows)])
+                       (DmpListRow.__table__, lists), (DmpAuditRow.__table__, audit_rows), *extra],
+                skip_existing=keep)
 
 
 def _escape(v: str) -> str:

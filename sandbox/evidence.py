@@ -224,10 +224,18 @@ class EvidenceRepository:
         "where there is one"). Tell the recorder once it committed
         (:meth:`sandbox.evidence_recorder.EvidenceRecorder.committed`). Needs the salt loaded
         (:meth:`redactor`, done when the recorder starts)."""
+        parts, keep = self.parts(exchanges)
+        db_bulk.insert_rows(conn, parts, skip_existing=keep)
+
+    def parts(self, exchanges: list[Exchange]) -> tuple[list[tuple[Table, list[dict[str, Any]]]], frozenset[str]]:
+        """The rows writing ``exchanges``, as :func:`sandbox.db_bulk.insert_rows` parts, and the tables
+        whose rows already there are kept: for a transaction that inserts its own rows with them, in
+        the same statement (on PostgreSQL one round trip for the change and its evidence). Needs the
+        salt loaded, as :meth:`write_in`."""
         if self._redactor is None:
             raise RuntimeError("evidence salt not loaded: await EvidenceRepository.redactor() first")
         bodies, rows = self._rows(exchanges, self._redactor)
-        db_bulk.insert_rows(conn, [(_BODIES, bodies), (_EXCHANGES, rows)], skip_existing=_KEEP_BODIES)
+        return [(_BODIES, bodies), (_EXCHANGES, rows)], _KEEP_BODIES
 
     async def list(self, f: ExchangeFilter) -> list[Exchange]:
         q = select(ExchangeRow)
