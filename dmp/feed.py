@@ -25,6 +25,7 @@ from sandbox.errors import FhirError, issue
 if TYPE_CHECKING:
     from sandbox.context import SandboxContext
     from sandbox.evidence import Exchange
+    from sandbox.evidence import Rows as EvidenceRows
 
 
 @dataclass
@@ -57,9 +58,9 @@ async def provide(ctx: SandboxContext, caller: Caller, bundle: Any, options: dic
     if evidence is not None:
         repo = ctx.recorder.repo
 
-        def evidence_rows(result: FeedResult) -> tuple[list[tuple[Any, list[dict[str, Any]]]], frozenset[str]]:
+        def evidence_rows(result: FeedResult) -> EvidenceRows | None:
             exchange = evidence(result)
-            return repo.parts([exchange]) if exchange is not None else ([], frozenset())
+            return repo.parts([exchange]) if exchange is not None else None
 
     try:
         return await ctx.db.run(functools.partial(_store, caller, sub, t, q, verdict, evidence_rows))
@@ -69,8 +70,7 @@ async def provide(ctx: SandboxContext, caller: Caller, bundle: Any, options: dic
 
 
 def _store(caller: Caller, sub: Submission, t: datetime, q: Qualification, verdict: validation.Verdict,
-           evidence_rows: Callable[[FeedResult], tuple[list[tuple[Any, list[dict[str, Any]]]], frozenset[str]]] | None,
-           conn: Connection) -> FeedResult:
+           evidence_rows: Callable[[FeedResult], EvidenceRows | None] | None, conn: Connection) -> FeedResult:
     """The submission's transaction, as one synchronous function (:meth:`sandbox.db.Database.run`:
     on SQLite its statements skip aiosqlite's thread trips, ≈ 2 ms of CPU per submission): the DMP
     and the access decision, the checks needing the database, the rows, the exchange recording the
@@ -86,7 +86,7 @@ def _store(caller: Caller, sub: Submission, t: datetime, q: Qualification, verdi
     # the answer is known once the checks above have run: its exchange goes in with the rows
     result = FeedResult(_response(sub, verdict), sub, verdict, decision.emergency)
     store.insert_submission(conn, sub.binaries, [d.row for d in sub.documents], new_lists, [audit.row_of(trace)],
-                            evidence_rows(result) if evidence_rows is not None else ([], frozenset()))
+                            evidence_rows(result) if evidence_rows is not None else None)
     return result
 
 

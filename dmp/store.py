@@ -19,6 +19,7 @@ from dmp.access_rules import DmpFacts
 from dmp.models import DmpAuditRow, DmpBinaryRow, DmpDocumentRow, DmpListRow, DmpPatientRow
 from sandbox.db import Database, as_utc
 from sandbox.db_bulk import insert_rows
+from sandbox.evidence import Rows as EvidenceRows
 
 
 @asynccontextmanager
@@ -255,12 +256,11 @@ def update_list(conn: Connection, list_id: str, values: dict[str, Any]) -> None:
 
 def insert_submission(conn: Connection, binaries: list[dict[str, Any]], documents: list[dict[str, Any]],
                       lists: list[dict[str, Any]], audit_rows: list[dict[str, Any]],
-                      evidence: tuple[list[tuple[Any, list[dict[str, Any]]]], frozenset[str]] = ([], frozenset()),
-                      ) -> None:
+                      evidence: EvidenceRows | None = None) -> None:
     """The rows of one ITI-65 submission, in one round trip on PostgreSQL (:mod:`sandbox.db_bulk`),
     with the rows of the exchange recording it when given
     (:meth:`sandbox.evidence.EvidenceRepository.parts`)."""
-    extra, keep = evidence
+    extra, keep = evidence or ([], frozenset())
     insert_rows(conn, [(DmpBinaryRow.__table__, binaries), (DmpDocumentRow.__table__, documents),
                        (DmpListRow.__table__, lists), (DmpAuditRow.__table__, audit_rows), *extra],
                 skip_existing=keep)

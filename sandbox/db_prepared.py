@@ -12,7 +12,8 @@ as SQLAlchemy writes and reads them (SQLite keeps datetimes as text). It then ru
 the caller's connection, in the caller's transaction (:meth:`sandbox.db.Database.run`). Every
 parameter must be given by name: no column default is filled in, and a missing one raises
 ``KeyError``, on every database. On PostgreSQL it runs through SQLAlchemy (there a statement's
-round trip dwarfs this); :meth:`sandbox.db.Database.autocommit_first` hands its SQL and processed parameters to asyncpg.
+round trip dwarfs this); :meth:`sandbox.db.Database.autocommit_first` hands its SQL and processed
+parameters to asyncpg.
 
 Writes to watched tables (:mod:`sandbox.changes`), data-modifying CTEs included, are found once
 (:attr:`Prepared.touched`) and noted on the caller's connection wherever the statement runs, so the

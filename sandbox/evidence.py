@@ -143,6 +143,8 @@ def _to_domain(row: ExchangeRow) -> Exchange:
 _BODIES: Table = BodyRow.__table__  # type: ignore[assignment]
 _EXCHANGES: Table = ExchangeRow.__table__  # type: ignore[assignment]
 _KEEP_BODIES = frozenset({_BODIES.name})
+#: rows as :func:`sandbox.db_bulk.insert_rows` parts, and the tables whose rows already there are kept
+Rows = tuple[list[tuple[Table, list[dict[str, Any]]]], frozenset[str]]
 
 
 class EvidenceRepository:
@@ -209,13 +211,13 @@ class EvidenceRepository:
         return list(bodies.values()), rows
 
     async def write(self, exchanges: list[Exchange]) -> None:
-        bodies, rows = self._rows(exchanges, await self.redactor())
+        await self.redactor()  # loaded once; parts() needs it
+        parts, keep = self.parts(exchanges)
         # identical bodies are kept once; a response may be waiting for this commit
         # (EvidenceRecorder.record_durable): one statement, one round trip on PostgreSQL, whose
         # commit need not wait for the WAL's fsync: a node's SIGKILL cannot undo a commit the
         # server has (docs/scale.md)
-        await self.db.insert_rows([(_BODIES, bodies), (_EXCHANGES, rows)], skip_existing=_KEEP_BODIES,
-                                  wait_for_flush=False)
+        await self.db.insert_rows(parts, skip_existing=keep, wait_for_flush=False)
 
     def write_in(self, conn: Connection, exchanges: list[Exchange]) -> None:
         """Write ``exchanges`` in the caller's open transaction (a function run by
@@ -227,7 +229,7 @@ class EvidenceRepository:
         parts, keep = self.parts(exchanges)
         db_bulk.insert_rows(conn, parts, skip_existing=keep)
 
-    def parts(self, exchanges: list[Exchange]) -> tuple[list[tuple[Table, list[dict[str, Any]]]], frozenset[str]]:
+    def parts(self, exchanges: list[Exchange]) -> Rows:
         """The rows writing ``exchanges``, as :func:`sandbox.db_bulk.insert_rows` parts, and the tables
         whose rows already there are kept: for a transaction that inserts its own rows with them, in
         the same statement (on PostgreSQL one round trip for the change and its evidence). Needs the

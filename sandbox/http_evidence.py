@@ -77,6 +77,11 @@ def written_with_change(request: Any, response: Response) -> WrittenWithChange |
     return draft(response) if draft is not None else None
 
 
+def written_for(request: Any) -> WrittenWithChange | None:
+    """The exchange :func:`written_with_change` last built for this request, if any."""
+    return request.scope.get("state", {}).get(_WRITTEN_KEY)
+
+
 def annotate(scope_or_request: Any, **fields: Any) -> None:
     """Attach evidence fields to the current HTTP exchange.
 

@@ -52,6 +52,11 @@ ONE_SCAN_BELOW = 4096
 MARK = b"redacted:"
 
 
+def _nothing_to_redact(data: bytes) -> bool:
+    """True for a short value holding no hint of any rule (one scan, :data:`ONE_SCAN_BELOW`)."""
+    return len(data) < ONE_SCAN_BELOW and _ANY_HINT.search(data) is None
+
+
 class Redactor:
     """Replaces live secrets by salted marks (see the module docstring)."""
 
@@ -68,7 +73,7 @@ class Redactor:
 
     def body(self, data: bytes, content_type: str = "") -> bytes:
         """``data`` with every secret replaced (fast paths: each rule runs only if its hint is there)."""
-        if len(data) < ONE_SCAN_BELOW and _ANY_HINT.search(data) is None:
+        if _nothing_to_redact(data):
             return data
         if b"eyJ" in data:
             data = _JWT.sub(lambda m: self.mark(m.group(0)), data)
@@ -84,7 +89,7 @@ class Redactor:
 
     def text(self, value: str) -> str:
         data = value.encode("utf-8", "surrogateescape")
-        if len(data) < ONE_SCAN_BELOW and _ANY_HINT.search(data) is None:
+        if _nothing_to_redact(data):
             return value
         return self.body(data).decode("utf-8", "surrogateescape")
 

@@ -35,7 +35,7 @@ from sandbox import __version__
 from sandbox.context import SandboxContext
 from sandbox.errors import FhirError
 from sandbox.evidence import Exchange
-from sandbox.http_evidence import WrittenWithChange, annotate, written_with_change
+from sandbox.http_evidence import annotate, written_for, written_with_change
 
 DEFAULT_MAX_BUNDLE_BYTES = 10 * 1024 * 1024
 
@@ -83,8 +83,6 @@ def build(ctx: SandboxContext) -> APIRouter:
             bundle = await json_body(request)
             entries = bundle.get("entry") if isinstance(bundle, dict) else None
             annotate(request, summary={"bundle_entries": len(entries) if isinstance(entries, list) else 0})
-            written: list[WrittenWithChange] = []
-
             def evidence(result: feed.FeedResult) -> Exchange | None:
                 # the answer, built inside the submission's transaction so that its exchange
                 # commits with it (sandbox.http_evidence.written_with_change)
@@ -92,7 +90,6 @@ def build(ctx: SandboxContext) -> APIRouter:
                                            "response": [e["response"]["status"] for e in result.response["entry"]],
                                            "emergency": result.emergency})
                 w = written_with_change(request, fhir(result.response))
-                written[:] = [w] if w is not None else []
                 return w.exchange if w is not None else None
 
             try:
@@ -100,9 +97,10 @@ def build(ctx: SandboxContext) -> APIRouter:
             except validation.ValidationRejected as exc:
                 annotate(request, summary={"validation": exc.verdict.summary()})
                 raise
-            if written:
-                written[0].committed()
-                return written[0].response
+            written = written_for(request)
+            if written is not None:
+                written.committed()
+                return written.response
             return fhir(result.response)
         return await guarded(request, "iti-65", run)
 
