@@ -15,8 +15,6 @@ thumbprint, so anyone can recompute it.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +26,7 @@ from joserfc.jwk import OKPKey
 from joserfc.util import urlsafe_b64decode, urlsafe_b64encode
 
 from sandbox import pki_store
+from sandbox.files import write_atomically
 
 if TYPE_CHECKING:
     from sandbox.db import Database
@@ -74,12 +73,8 @@ async def load_shared(db: Database, pki_dir: Path, secret_path: Path) -> OKPKey:
     public, private = await pki_store.shared_key(db, secret_path, ROW, lambda: _proposal(pki_dir))
     path = pki_dir / PUBLIC_FILE
     if not path.exists() or path.read_bytes() != public:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".signing-key.")
-        with os.fdopen(fd, "wb") as out:
-            out.write(public)
-        os.chmod(tmp, 0o644)  # a public key: mkstemp's 0600 would hide it from the auditor's account
-        os.replace(tmp, path)  # atomic: workers of one data folder write the same bytes
+        # a public key, readable by the auditor's account; workers of one data folder write the same bytes
+        write_atomically(path, public, mode=0o644)
     return OKPKey.import_key(private)
 
 

@@ -29,6 +29,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from sandbox.files import write_atomically
+
 OPERATOR_KEY_FILE = "operator-key"
 OPERATOR_PREFIX = "msbo."
 WORKSPACE_PREFIX = "msbw."
@@ -58,15 +60,7 @@ def bearer_token(authorization: str) -> str:
 
 def write_private(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` readable by its owner only (0600 from the first byte)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    write_atomically(path, data, mode=0o600)
 
 
 def operator_key_path(data_dir: Path) -> Path:
@@ -88,7 +82,11 @@ def ensure_operator_key(data_dir: Path, override: str = "") -> tuple[str, bool]:
     existing = read_operator_key(data_dir, override)
     if existing:
         return existing, False
-    return rotate_operator_key(data_dir), True
+    key = OPERATOR_PREFIX + secrets.token_urlsafe(32)
+    # first writer wins: processes starting together on one data folder all end up with its key
+    if write_atomically(operator_key_path(data_dir), key.encode() + b"\n", replace=False):
+        return key, True
+    return read_operator_key(data_dir) or key, False
 
 
 def rotate_operator_key(data_dir: Path) -> str:

@@ -25,9 +25,7 @@ sealed the same way, through :func:`shared_key`: one row each, the public half's
 from __future__ import annotations
 
 import base64
-import os
 import secrets
-import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sandbox.db import Base, Database
+from sandbox.files import write_atomically
 from sandbox.pki import MATERIAL, TestPKI
 from sandbox.settings import Settings
 
@@ -70,18 +69,8 @@ def read_or_create_secret(path: Path, *, create: bool) -> bytes:
                 f"the database holds the test PKI, but this node has no PKI secret file ({path}): copy the "
                 "file of the node that created it, or point MES_SANDBOX_PKI_SECRET_FILE at it "
                 "(docs/scale.md)") from None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".pki-secret.")
-        try:
-            os.write(fd, base64.urlsafe_b64encode(secrets.token_bytes(32)) + b"\n")
-            os.close(fd)
-            os.chmod(tmp, 0o600)
-            try:
-                os.link(tmp, path)  # fails if another process linked its own first: use theirs
-            except FileExistsError:
-                pass
-        finally:
-            os.unlink(tmp)
+        # linked into place: if another process put its own there first, use theirs
+        write_atomically(path, base64.urlsafe_b64encode(secrets.token_bytes(32)) + b"\n", replace=False)
         text = path.read_text().strip()
     if len(text) < 32:
         raise PkiSecretError(f"PKI secret file {path} holds fewer than 32 characters")

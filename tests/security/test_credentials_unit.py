@@ -20,6 +20,7 @@ from sandbox.credentials import (
     workspace_opened_by,
     write_private,
 )
+from sandbox.files import write_atomically
 from sandbox.operator_key import cli_api_headers
 from sandbox.settings import Settings
 
@@ -46,6 +47,32 @@ def test_cli_headers_and_key_shapes(tmp_path) -> None:
         assert workspace_of_key(junk) is None, junk
     write_private(tmp_path / "k" / "secret", b"s")
     assert (tmp_path / "k" / "secret").stat().st_mode & 0o777 == 0o600
+
+
+def test_atomic_writes_replace_or_keep_the_first_and_leave_no_temporary_file(tmp_path) -> None:
+    target = tmp_path / "d" / "f"
+    assert write_atomically(target, b"one", mode=0o644)
+    assert target.read_bytes() == b"one" and target.stat().st_mode & 0o777 == 0o644
+    assert write_atomically(target, b"two")  # replace: last writer wins, 0600 by default
+    assert target.read_bytes() == b"two" and target.stat().st_mode & 0o777 == 0o600
+    assert not write_atomically(target, b"three", replace=False)  # first writer wins
+    assert target.read_bytes() == b"two"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["f"]
+
+
+def test_operator_key_created_by_another_process_first_is_adopted(tmp_path, monkeypatch) -> None:
+    import sandbox.credentials as credentials
+
+    theirs = "msbo.written-by-the-other-worker"
+    real_write = credentials.write_atomically
+
+    def other_process_first(path, data, **kw):  # the other worker links its key between our read and write
+        real_write(path, theirs.encode() + b"\n", replace=False)
+        return real_write(path, data, **kw)
+
+    monkeypatch.setattr(credentials, "write_atomically", other_process_first)
+    assert ensure_operator_key(tmp_path) == (theirs, False)
+    assert (tmp_path / "operator-key").read_text().strip() == theirs
 
 
 class _Keys:
