@@ -69,12 +69,14 @@ class WrittenWithChange:
         return self._committed and status == self.response.status_code and body == self.response.body
 
 
-def written_with_change(request: Any, response: Response) -> WrittenWithChange | None:
+def written_with_change(request: Any, response: Response,
+                        summary: dict[str, Any] | None = None) -> WrittenWithChange | None:
     """The exchange the middleware would record for ``response`` to ``request`` (annotations made
-    so far included), to be written in the handler's transaction; None where the middleware does
-    not record this request."""
+    so far included, and ``summary`` merged into this exchange only: the transaction may still roll
+    back, and the refusal then recorded must not carry it), to be written in the handler's
+    transaction; None where the middleware does not record this request."""
     draft = request.scope.get("state", {}).get(_DRAFT_KEY)
-    return draft(response) if draft is not None else None
+    return draft(response, summary or {}) if draft is not None else None
 
 
 def written_for(request: Any) -> WrittenWithChange | None:
@@ -164,9 +166,10 @@ class EvidenceMiddleware:
             return await receive()
 
         if record:
-            def draft(response: Response) -> WrittenWithChange:
+            def draft(response: Response, summary: dict[str, Any]) -> WrittenWithChange:
                 exchange = self._exchange(scope, path, correlation, started, response.status_code, [body],
                                           [bytes(response.body)], response.headers.get("content-type", ""))
+                exchange.summary.update(summary)
                 return WrittenWithChange(scope, exchange, response, self.recorder)
 
             scope["state"][_DRAFT_KEY] = draft

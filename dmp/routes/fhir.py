@@ -5,6 +5,7 @@ the evidence, shape the FHIR answer. Refusals are traced even though the use cas
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -83,13 +84,16 @@ def build(ctx: SandboxContext) -> APIRouter:
             bundle = await json_body(request)
             entries = bundle.get("entry") if isinstance(bundle, dict) else None
             annotate(request, summary={"bundle_entries": len(entries) if isinstance(entries, list) else 0})
+            def outcome(result: feed.FeedResult) -> dict[str, Any]:
+                return {"validation": result.verdict.summary(), **result.submission.summary(),
+                        "response": [e["response"]["status"] for e in result.response["entry"]],
+                        "emergency": result.emergency}
+
             def evidence(result: feed.FeedResult) -> Exchange | None:
                 # the answer, built inside the submission's transaction so that its exchange
-                # commits with it (sandbox.http_evidence.written_with_change)
-                annotate(request, summary={"validation": result.verdict.summary(), **result.submission.summary(),
-                                           "response": [e["response"]["status"] for e in result.response["entry"]],
-                                           "emergency": result.emergency})
-                w = written_with_change(request, fhir(result.response))
+                # commits with it (sandbox.http_evidence.written_with_change); the request is
+                # annotated only once that transaction committed
+                w = written_with_change(request, fhir(result.response), summary=outcome(result))
                 return w.exchange if w is not None else None
 
             try:
@@ -97,6 +101,7 @@ def build(ctx: SandboxContext) -> APIRouter:
             except validation.ValidationRejected as exc:
                 annotate(request, summary={"validation": exc.verdict.summary()})
                 raise
+            annotate(request, summary=outcome(result))
             written = written_for(request)
             if written is not None:
                 written.committed()

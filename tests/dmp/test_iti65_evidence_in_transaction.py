@@ -35,4 +35,5 @@ def test_the_answer_and_its_exchange_commit_together(dmp) -> None:  # noqa: ANN0
     assert again.status_code == 409, again.text
     refused = _one(dmp, "iti65-in-transaction-dup")
     assert refused["status"] == "409"
+    assert "response" not in refused["summary"] and "emergency" not in refused["summary"]
     assert refused["response_body"]["sha256"] == hashlib.sha256(again.content).hexdigest()

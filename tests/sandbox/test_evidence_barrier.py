@@ -104,7 +104,8 @@ def test_an_exchange_written_with_its_change_is_recorded_once_and_a_different_an
     def app(answer_as_written: bool, commit: bool):  # noqa: ANN202 - an ASGI app factory
         async def handler(scope, receive, send) -> None:  # noqa: ANN001
             annotate(scope, workspace="default")
-            written = written_with_change(SimpleNamespace(scope=scope), Response(b"stored", media_type="text/plain"))
+            written = written_with_change(SimpleNamespace(scope=scope), Response(b"stored", media_type="text/plain"),
+                                          summary={"stored": True})
             assert written is not None
             def change(c) -> None:  # noqa: ANN001 - the handler's transaction
                 sandbox.ctx.recorder.repo.write_in(c, [written.exchange])
@@ -136,10 +137,11 @@ def test_an_exchange_written_with_its_change_is_recorded_once_and_a_different_an
         await mw(scope, receive, send)
         await ctx.recorder.flush()
         found = await ctx.evidence.list(ExchangeFilter(correlation_id=corr))
-        return sorted((e.status, e.response_sha256 or "") for e in found)
+        return sorted((e.status, e.response_sha256 or "", e.summary.get("stored", False)) for e in found)
 
     stored, other = hashlib.sha256(b"stored").hexdigest(), hashlib.sha256(b"other").hexdigest()
-    assert sandbox.call(scenario, True, True) == [("200", stored)]
-    assert sandbox.call(scenario, False, True) == [("200", stored), ("500", other)]
-    # rolled back: the middleware records the answer itself
-    assert sandbox.call(scenario, True, False) == [("200", stored)]
+    assert sandbox.call(scenario, True, True) == [("200", stored, True)]
+    assert sandbox.call(scenario, False, True) == [("200", stored, True), ("500", other, False)]
+    # rolled back: the middleware records the answer itself, without the summary of the change
+    # that did not happen
+    assert sandbox.call(scenario, True, False) == [("200", stored, False)]
