@@ -244,11 +244,14 @@ class MssHandler:
         record: dict[str, Any] = {"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "size": len(raw)}
         reply = await self._faults(workspace, record)
         if reply is None:
+            def accepted_record(ids: list[int], inspection: content.Inspection) -> dict[str, Any]:
+                return {**record, "message_ids": ids, "findings": len(inspection.findings),
+                        "reply": f"250 2.0.0 OK accepté / queued as {ids[0]}"}
+
             def accepted_exchange(ids: list[int], inspection: content.Inspection) -> Exchange:
-                record["message_ids"] = ids
-                record["findings"] = len(inspection.findings)
-                record["reply"] = f"250 2.0.0 OK accepté / queued as {ids[0]}"
-                return self._message_exchange(server, workspace, raw, record)
+                # built inside the delivery's transaction, which may still roll back: ``record``
+                # itself is only completed once it committed (else a 451 would claim these ids)
+                return self._message_exchange(server, workspace, raw, accepted_record(ids, inspection))
 
             try:
                 accepted = await delivery.accept(self.ctx, workspace, raw, envelope.mail_from, list(envelope.rcpt_tos),
@@ -262,6 +265,7 @@ class MssHandler:
             else:
                 # its exchange was committed with the messages, before this 250 leaves: a client
                 # that has its 250 has the evidence, even if the node is killed right after
+                record.update(accepted_record(accepted.ids, accepted.inspection))
                 server.messages.append(record)
                 delivery.schedule_after_delivery(self.ctx, workspace, accepted, raw, envelope.mail_from)
                 return record["reply"]

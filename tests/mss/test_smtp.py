@@ -200,3 +200,34 @@ def test_malformed_mime_is_stored_not_lost(mss, certs) -> None:
     assert stored["subject"] == "broken"
     with mss.client() as c:
         assert c.get(f"/mss/api/messages/{stored['id']}/raw").content == raw
+
+
+def test_a_store_that_rolls_back_answers_451_and_its_evidence_claims_nothing_stored(mss, certs, monkeypatch) -> None:
+    """The accepted message's exchange is built inside the delivery's transaction; when that
+    transaction rolls back, the 451 recorded instead names no message id and no 250."""
+    from mss import delivery
+
+    robert, gp = _robert(mss), _gp(mss)
+    st = delivery.store(mss.ctx)
+    real = st._deliver_batch_sync
+
+    def rolled_back(conn, batch):  # noqa: ANN001, ANN202 - the transaction's function, failing at its end
+        real(conn, batch=batch)  # rows and the exchange written, then the commit never happens
+        raise RuntimeError("disk full (test)")
+
+    monkeypatch.setattr(st, "_deliver_batch_sync", rolled_back)
+    before = len(messages(mss, mailbox=gp["mailbox"]))
+    msg = simple_message(robert["mailbox"], [gp["mailbox"]], subject="rolled back")
+    with smtp_starttls(mss, certs["pro"]) as s:
+        with pytest.raises(smtplib.SMTPDataError) as info:
+            s.send_message(msg)
+        assert info.value.smtp_code == 451
+        session = s.docmd("NOOP")  # the session keeps serving
+        assert session[0] == 250
+    monkeypatch.undo()
+    assert len(messages(mss, mailbox=gp["mailbox"])) == before  # nothing kept
+    mss.call(mss.ctx.recorder.flush)
+    refused = [e for e in mss.exchanges(service="mss", protocol="smtp", status="451")
+               if e["operation"] == "smtp-message" and e["summary"]["to"] == [gp["mailbox"]]]
+    assert refused, "the 451 is recorded"
+    assert "message_ids" not in refused[-1]["summary"] and refused[-1]["summary"]["reply"].startswith("451")
