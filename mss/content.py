@@ -8,14 +8,13 @@ bounded CPU pool, so it does not hold the loop for its whole duration (the rule 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
 
 from mss.checks import check_message
-from sandbox.cpu import INLINE_BYTES, CpuPool
+from sandbox.cpu import CpuPool
 
 
 @dataclass(frozen=True)
@@ -39,11 +38,7 @@ def _check(raw: bytes, known_ins: Callable[[str], bool] | None, lang: str) -> In
     return Inspection(result.patient_ins, result.patient_count, result.mdn_error, result.to_json(), result.message)
 
 
-async def inspect(raw: bytes, *, known_ins: Callable[[str], bool] | None = None, lang: str = "fr",
-                  cpu: CpuPool | None = None) -> Inspection:
-    """Run the content checks on ``raw``: inline when small, else on ``cpu`` (a thread)."""
-    if cpu is not None:
-        return await cpu.run(_check, raw, known_ins, lang, size=len(raw))
-    if len(raw) <= INLINE_BYTES:
-        return _check(raw, known_ins, lang)
-    return await asyncio.to_thread(_check, raw, known_ins, lang)
+async def inspect(raw: bytes, cpu: CpuPool, *, known_ins: Callable[[str], bool] | None = None,
+                  lang: str = "fr") -> Inspection:
+    """Run the content checks on ``raw``: inline when small, else on a thread of ``cpu``."""
+    return await cpu.run(_check, raw, known_ins, lang, size=len(raw))

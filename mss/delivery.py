@@ -70,7 +70,7 @@ async def accept(ctx: SandboxContext, workspace: str, raw: bytes, sender: str, r
     def known_ins(ins: str) -> bool:
         return ins in known or ins in _seeded_ins(ctx)
 
-    inspection = await content.inspect(raw, known_ins=known_ins, lang=ctx.settings.language, cpu=ctx.cpu)
+    inspection = await content.inspect(raw, ctx.cpu, known_ins=known_ins, lang=ctx.settings.language)
     if inspection.patient_count > 1:
         raise Refused(554, "5.6.0 Un seul patient par message (plusieurs INS trouvés) / "
                            "one patient per message (several INS found)")
